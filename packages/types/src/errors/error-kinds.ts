@@ -1,0 +1,201 @@
+import { OrbiterError, type OrbiterErrorOptions } from "./orbiter-error.js";
+
+/**
+ * Declares one failure kind: a subclass of {@link OrbiterError} with its own `code`, name and
+ * `Symbol.for` brand, so `isInstance` works across duplicate installs of the package.
+ */
+function brand(name: string): { symbol: symbol; marker: string } {
+  const marker = `orbiter.error.${name}`;
+  return { symbol: Symbol.for(marker), marker };
+}
+
+const invalidArgument = brand("InvalidArgumentError");
+
+/** Options of {@link InvalidArgumentError}. */
+export interface InvalidArgumentErrorOptions extends OrbiterErrorOptions {
+  /** Dotted path of the offending field, e.g. `"metadata.step"` or `"config.ratios"`. */
+  field?: string;
+  /** 1-based line (or record) number when the bad value came from a file. */
+  line?: number;
+  /** The value that was rejected. */
+  value?: unknown;
+}
+
+/**
+ * An argument, option or record failed validation. `field` names the offending path; when the value came
+ * from a file, `line` names the line. A zod failure is kept as `cause`.
+ */
+export class InvalidArgumentError extends OrbiterError {
+  private readonly [invalidArgument.symbol] = true;
+  /** Dotted path of the offending field (empty string when the value as a whole is wrong). */
+  readonly field: string;
+  /** 1-based line number in the source file, when there is one. */
+  readonly line: number | undefined;
+  /** The rejected value, when known. */
+  readonly value: unknown;
+
+  constructor(message: string, options: InvalidArgumentErrorOptions = {}) {
+    super("ORBITER_INVALID_ARGUMENT", message, options);
+    this.name = "InvalidArgumentError";
+    this.field = options.field ?? "";
+    this.line = options.line;
+    this.value = options.value;
+  }
+
+  static override isInstance(error: unknown): error is InvalidArgumentError {
+    return OrbiterError.hasMarker(error, invalidArgument.marker);
+  }
+}
+
+const invalidState = brand("InvalidStateError");
+
+/** An operation was called in a state that does not allow it (train before validate, run twice, ...). */
+export class InvalidStateError extends OrbiterError {
+  private readonly [invalidState.symbol] = true;
+  /** The state the object was in. */
+  readonly state: string | undefined;
+
+  constructor(message: string, options: OrbiterErrorOptions & { state?: string } = {}) {
+    super("ORBITER_INVALID_STATE", message, options);
+    this.name = "InvalidStateError";
+    this.state = options.state;
+  }
+
+  static override isInstance(error: unknown): error is InvalidStateError {
+    return OrbiterError.hasMarker(error, invalidState.marker);
+  }
+}
+
+const validationFailed = brand("ValidationFailedError");
+
+/** One or more pre-training checks returned false or threw. `failures` lists every one of them. */
+export class ValidationFailedError extends OrbiterError {
+  private readonly [validationFailed.symbol] = true;
+  /** Each failed check with the reason (`"returned false"` or the thrown error's message). */
+  readonly failures: ReadonlyArray<{ check: string; reason: string; error?: unknown }>;
+
+  constructor(
+    message: string,
+    failures: ReadonlyArray<{ check: string; reason: string; error?: unknown }>,
+    options: OrbiterErrorOptions = {},
+  ) {
+    super("ORBITER_VALIDATION_FAILED", message, options);
+    this.name = "ValidationFailedError";
+    this.failures = failures;
+  }
+
+  static override isInstance(error: unknown): error is ValidationFailedError {
+    return OrbiterError.hasMarker(error, validationFailed.marker);
+  }
+}
+
+const phaseFailed = brand("PhaseError");
+
+/** An exception escaped a lifecycle phase (training, evaluation, ...). The original is `cause`. */
+export class PhaseError extends OrbiterError {
+  private readonly [phaseFailed.symbol] = true;
+  /** The phase that failed, e.g. `"training"`. */
+  readonly phase: string;
+
+  constructor(phase: string, message: string, options: OrbiterErrorOptions = {}) {
+    super("ORBITER_PHASE_FAILED", message, options);
+    this.name = "PhaseError";
+    this.phase = phase;
+  }
+
+  static override isInstance(error: unknown): error is PhaseError {
+    return OrbiterError.hasMarker(error, phaseFailed.marker);
+  }
+}
+
+const checkpoint = brand("CheckpointError");
+
+/** A checkpoint could not be written, or what was read does not match what is expected. */
+export class CheckpointError extends OrbiterError {
+  private readonly [checkpoint.symbol] = true;
+  /** The file or folder concerned. */
+  readonly path: string | undefined;
+
+  constructor(message: string, options: OrbiterErrorOptions & { path?: string } = {}) {
+    super("ORBITER_CHECKPOINT", message, options);
+    this.name = "CheckpointError";
+    this.path = options.path;
+  }
+
+  static override isInstance(error: unknown): error is CheckpointError {
+    return OrbiterError.hasMarker(error, checkpoint.marker);
+  }
+}
+
+const aborted = brand("AbortedError");
+
+/** A long-running operation was cancelled through its `AbortSignal`. */
+export class AbortedError extends OrbiterError {
+  private readonly [aborted.symbol] = true;
+
+  constructor(message = "The operation was aborted", options: OrbiterErrorOptions = {}) {
+    super("ORBITER_ABORTED", message, options);
+    this.name = "AbortedError";
+  }
+
+  static override isInstance(error: unknown): error is AbortedError {
+    return OrbiterError.hasMarker(error, aborted.marker);
+  }
+}
+
+const backend = brand("BackendError");
+
+/** A tensor backend could not be initialised or lacks what an operation needs. */
+export class BackendError extends OrbiterError {
+  private readonly [backend.symbol] = true;
+  /** The backend concerned (`"tensorflow"`, `"wasm"`, `"cpu"`). */
+  readonly backend: string | undefined;
+
+  constructor(message: string, options: OrbiterErrorOptions & { backend?: string } = {}) {
+    super("ORBITER_BACKEND", message, options);
+    this.name = "BackendError";
+    this.backend = options.backend;
+  }
+
+  static override isInstance(error: unknown): error is BackendError {
+    return OrbiterError.hasMarker(error, backend.marker);
+  }
+}
+
+const reward = brand("RewardError");
+
+/** A reward function threw or returned a value that is not a finite number. */
+export class RewardError extends OrbiterError {
+  private readonly [reward.symbol] = true;
+  /** Name of the reward function. */
+  readonly reward: string;
+
+  constructor(rewardName: string, message: string, options: OrbiterErrorOptions = {}) {
+    super("ORBITER_REWARD", message, options);
+    this.name = "RewardError";
+    this.reward = rewardName;
+  }
+
+  static override isInstance(error: unknown): error is RewardError {
+    return OrbiterError.hasMarker(error, reward.marker);
+  }
+}
+
+const generation = brand("GenerationError");
+
+/** A generator call (LLM client, policy) failed after all its retries. */
+export class GenerationError extends OrbiterError {
+  private readonly [generation.symbol] = true;
+  /** How many attempts were made. */
+  readonly attempts: number;
+
+  constructor(message: string, options: OrbiterErrorOptions & { attempts?: number } = {}) {
+    super("ORBITER_GENERATION", message, options);
+    this.name = "GenerationError";
+    this.attempts = options.attempts ?? 1;
+  }
+
+  static override isInstance(error: unknown): error is GenerationError {
+    return OrbiterError.hasMarker(error, generation.marker);
+  }
+}

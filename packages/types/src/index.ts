@@ -1,0 +1,19 @@
+export {
+  AbortedError,
+  BackendError,
+  CheckpointError,
+  GenerationError,
+  InvalidArgumentError,
+  type InvalidArgumentErrorOptions,
+  InvalidStateError,
+  PhaseError,
+  RewardError,
+  ValidationFailedError,
+} from "./errors/error-kinds.js";
+export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
+export { deriveSeed, SeededRandom, type SeededRandomState } from "./random/seeded-random.js";
+export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-message.js";
+export { JsonObject, JsonValue } from "./schemas/json.js";
+export { formatPath, type ParseContext, parseWith, toInvalidArgumentError } from "./schemas/parse-with.js";
+export { Sample, type SampleInput } from "./schemas/sample.js";
+export { TrajectoryItem, type TrajectoryItemInput } from "./schemas/trajectory-item.js";

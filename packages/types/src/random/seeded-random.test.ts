@@ -1,0 +1,82 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../errors/error-kinds.js";
+import { deriveSeed, SeededRandom } from "./seeded-random.js";
+
+describe("SeededRandom", () => {
+  it("is reproducible for a seed and differs between seeds", () => {
+    const draw = (seed: number) => {
+      const rng = new SeededRandom(seed);
+      return [rng.next(), rng.integer(0, 100), rng.normal(), rng.uniform(-1, 1)];
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+  });
+
+  it("restores its exact state, including the spare normal deviate", () => {
+    const rng = new SeededRandom(3);
+    rng.normal();
+    const saved = JSON.parse(JSON.stringify(rng.getState()));
+    const expected = [rng.normal(), rng.next(), rng.integer(1, 6)];
+    const restored = SeededRandom.fromState(saved);
+    expect([restored.normal(), restored.next(), restored.integer(1, 6)]).toEqual(expected);
+  });
+
+  it("keeps draws inside their ranges", () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: -50, max: 50 }), fc.nat(100), (seed, min, width) => {
+        const rng = new SeededRandom(seed);
+        const value = rng.integer(min, min + width);
+        const float = rng.next();
+        return Number.isInteger(value) && value >= min && value <= min + width && float >= 0 && float < 1;
+      }),
+    );
+  });
+
+  it("draws normals with the right mean and spread", () => {
+    const rng = new SeededRandom(11);
+    const values = Array.from({ length: 20_000 }, () => rng.normal(2, 3));
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+    expect(mean).toBeCloseTo(2, 1);
+    expect(std).toBeGreaterThan(2.9);
+    expect(std).toBeLessThan(3.1);
+  });
+
+  it("shuffles to a permutation without touching the input; samples distinct items", () => {
+    const rng = new SeededRandom(5);
+    const input = Array.from({ length: 50 }, (_, i) => i);
+    const shuffled = rng.shuffle(input);
+    expect(input).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect([...shuffled].sort((a, b) => a - b)).toEqual(input);
+    expect(shuffled).not.toEqual(input);
+    const picked = rng.sample(input, 10);
+    expect(new Set(picked).size).toBe(10);
+    expect(input).toContain(rng.choice(input));
+  });
+
+  it("picks weighted indices in proportion", () => {
+    const rng = new SeededRandom(9);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) counts[rng.weightedIndex([1, 0, 3])]! += 1;
+    expect(counts[1]).toBe(0);
+    expect(counts[2]! / counts[0]!).toBeGreaterThan(2.7);
+    expect(counts[2]! / counts[0]!).toBeLessThan(3.3);
+  });
+
+  it("rejects bad arguments with InvalidArgumentError", () => {
+    expect(() => new SeededRandom(Number.NaN)).toThrow(InvalidArgumentError);
+    expect(() => new SeededRandom(1).choice([])).toThrow(InvalidArgumentError);
+    expect(() => new SeededRandom(1).integer(5, 1)).toThrow(InvalidArgumentError);
+    expect(() => new SeededRandom(1).weightedIndex([0, 0])).toThrow(InvalidArgumentError);
+    expect(() => SeededRandom.fromState({ algorithm: "xoroshiro128plus", words: [1], spareNormal: null })).toThrow(
+      InvalidArgumentError,
+    );
+  });
+
+  it("derives distinct, stable seeds from names", () => {
+    expect(deriveSeed(1, "rollout", 3)).toBe(deriveSeed(1, "rollout", 3));
+    expect(deriveSeed(1, "rollout", 3)).not.toBe(deriveSeed(1, "rollout", 4));
+    expect(deriveSeed("ab", "c")).not.toBe(deriveSeed("a", "bc"));
+  });
+});
