@@ -9,6 +9,11 @@ function brand(name: string): { symbol: symbol; marker: string } {
   return { symbol: Symbol.for(marker), marker };
 }
 
+/** Stamps an error with a kind's brand (non-enumerable, so it never shows up in logs or JSON). */
+function stamp(error: OrbiterError, kind: { symbol: symbol }): void {
+  Object.defineProperty(error, kind.symbol, { value: true });
+}
+
 const invalidArgument = brand("InvalidArgumentError");
 
 /** Options of {@link InvalidArgumentError}. */
@@ -26,7 +31,6 @@ export interface InvalidArgumentErrorOptions extends OrbiterErrorOptions {
  * from a file, `line` names the line. A zod failure is kept as `cause`.
  */
 export class InvalidArgumentError extends OrbiterError {
-  private readonly [invalidArgument.symbol] = true;
   /** Dotted path of the offending field (empty string when the value as a whole is wrong). */
   readonly field: string;
   /** 1-based line number in the source file, when there is one. */
@@ -37,6 +41,7 @@ export class InvalidArgumentError extends OrbiterError {
   constructor(message: string, options: InvalidArgumentErrorOptions = {}) {
     super("ORBITER_INVALID_ARGUMENT", message, options);
     this.name = "InvalidArgumentError";
+    stamp(this, invalidArgument);
     this.field = options.field ?? "";
     this.line = options.line;
     this.value = options.value;
@@ -51,13 +56,13 @@ const invalidState = brand("InvalidStateError");
 
 /** An operation was called in a state that does not allow it (train before validate, run twice, ...). */
 export class InvalidStateError extends OrbiterError {
-  private readonly [invalidState.symbol] = true;
   /** The state the object was in. */
   readonly state: string | undefined;
 
   constructor(message: string, options: OrbiterErrorOptions & { state?: string } = {}) {
     super("ORBITER_INVALID_STATE", message, options);
     this.name = "InvalidStateError";
+    stamp(this, invalidState);
     this.state = options.state;
   }
 
@@ -70,7 +75,6 @@ const validationFailed = brand("ValidationFailedError");
 
 /** One or more pre-training checks returned false or threw. `failures` lists every one of them. */
 export class ValidationFailedError extends OrbiterError {
-  private readonly [validationFailed.symbol] = true;
   /** Each failed check with the reason (`"returned false"` or the thrown error's message). */
   readonly failures: ReadonlyArray<{ check: string; reason: string; error?: unknown }>;
 
@@ -81,6 +85,7 @@ export class ValidationFailedError extends OrbiterError {
   ) {
     super("ORBITER_VALIDATION_FAILED", message, options);
     this.name = "ValidationFailedError";
+    stamp(this, validationFailed);
     this.failures = failures;
   }
 
@@ -93,13 +98,13 @@ const phaseFailed = brand("PhaseError");
 
 /** An exception escaped a lifecycle phase (training, evaluation, ...). The original is `cause`. */
 export class PhaseError extends OrbiterError {
-  private readonly [phaseFailed.symbol] = true;
   /** The phase that failed, e.g. `"training"`. */
   readonly phase: string;
 
   constructor(phase: string, message: string, options: OrbiterErrorOptions = {}) {
     super("ORBITER_PHASE_FAILED", message, options);
     this.name = "PhaseError";
+    stamp(this, phaseFailed);
     this.phase = phase;
   }
 
@@ -112,13 +117,13 @@ const checkpoint = brand("CheckpointError");
 
 /** A checkpoint could not be written, or what was read does not match what is expected. */
 export class CheckpointError extends OrbiterError {
-  private readonly [checkpoint.symbol] = true;
   /** The file or folder concerned. */
   readonly path: string | undefined;
 
   constructor(message: string, options: OrbiterErrorOptions & { path?: string } = {}) {
     super("ORBITER_CHECKPOINT", message, options);
     this.name = "CheckpointError";
+    stamp(this, checkpoint);
     this.path = options.path;
   }
 
@@ -131,11 +136,10 @@ const aborted = brand("AbortedError");
 
 /** A long-running operation was cancelled through its `AbortSignal`. */
 export class AbortedError extends OrbiterError {
-  private readonly [aborted.symbol] = true;
-
   constructor(message = "The operation was aborted", options: OrbiterErrorOptions = {}) {
     super("ORBITER_ABORTED", message, options);
     this.name = "AbortedError";
+    stamp(this, aborted);
   }
 
   static override isInstance(error: unknown): error is AbortedError {
@@ -147,13 +151,13 @@ const backend = brand("BackendError");
 
 /** A tensor backend could not be initialised or lacks what an operation needs. */
 export class BackendError extends OrbiterError {
-  private readonly [backend.symbol] = true;
   /** The backend concerned (`"tensorflow"`, `"wasm"`, `"cpu"`). */
   readonly backend: string | undefined;
 
   constructor(message: string, options: OrbiterErrorOptions & { backend?: string } = {}) {
     super("ORBITER_BACKEND", message, options);
     this.name = "BackendError";
+    stamp(this, backend);
     this.backend = options.backend;
   }
 
@@ -166,13 +170,13 @@ const reward = brand("RewardError");
 
 /** A reward function threw or returned a value that is not a finite number. */
 export class RewardError extends OrbiterError {
-  private readonly [reward.symbol] = true;
   /** Name of the reward function. */
   readonly reward: string;
 
   constructor(rewardName: string, message: string, options: OrbiterErrorOptions = {}) {
     super("ORBITER_REWARD", message, options);
     this.name = "RewardError";
+    stamp(this, reward);
     this.reward = rewardName;
   }
 
@@ -185,13 +189,13 @@ const generation = brand("GenerationError");
 
 /** A generator call (LLM client, policy) failed after all its retries. */
 export class GenerationError extends OrbiterError {
-  private readonly [generation.symbol] = true;
   /** How many attempts were made. */
   readonly attempts: number;
 
   constructor(message: string, options: OrbiterErrorOptions & { attempts?: number } = {}) {
     super("ORBITER_GENERATION", message, options);
     this.name = "GenerationError";
+    stamp(this, generation);
     this.attempts = options.attempts ?? 1;
   }
 

@@ -47,7 +47,10 @@ describe("OrbiterError", () => {
 });
 
 describe("parseWith", () => {
-  const schema = z.strictObject({ epochs: z.number().int().positive(), nested: z.object({ rate: z.number() }) });
+  const schema = z.strictObject({
+    epochs: z.number().int().positive(),
+    nested: z.object({ rate: z.number() }),
+  });
 
   it("names the offending field and keeps the ZodError as cause", () => {
     let caught: unknown;
@@ -64,9 +67,9 @@ describe("parseWith", () => {
   });
 
   it("names an unknown key, and the line when given", () => {
-    expect(() => parseWith(schema, { epochs: 1, nested: { rate: 1 }, epohcs: 2 }, { what: "x", line: 7 })).toThrow(
-      expect.objectContaining({ field: "epohcs", line: 7 }),
-    );
+    expect(() =>
+      parseWith(schema, { epochs: 1, nested: { rate: 1 }, epohcs: 2 }, { what: "x", line: 7 }),
+    ).toThrow(expect.objectContaining({ field: "epohcs", line: 7 }));
   });
 
   it("returns the parsed value on success", () => {

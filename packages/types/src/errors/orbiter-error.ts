@@ -21,7 +21,6 @@ export interface OrbiterErrorOptions {
  * ```
  */
 export class OrbiterError extends Error {
-  private readonly [symbol] = true;
   /** Stable, machine-readable identifier of the failure kind, e.g. `"ORBITER_INVALID_ARGUMENT"`. */
   readonly code: string;
 
@@ -29,6 +28,7 @@ export class OrbiterError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "OrbiterError";
     this.code = code;
+    Object.defineProperty(this, symbol, { value: true });
   }
 
   /** True for any orbiter-train error, even one created by another copy of this package. */

@@ -69,9 +69,9 @@ describe("SeededRandom", () => {
     expect(() => new SeededRandom(1).choice([])).toThrow(InvalidArgumentError);
     expect(() => new SeededRandom(1).integer(5, 1)).toThrow(InvalidArgumentError);
     expect(() => new SeededRandom(1).weightedIndex([0, 0])).toThrow(InvalidArgumentError);
-    expect(() => SeededRandom.fromState({ algorithm: "xoroshiro128plus", words: [1], spareNormal: null })).toThrow(
-      InvalidArgumentError,
-    );
+    expect(() =>
+      SeededRandom.fromState({ algorithm: "xoroshiro128plus", words: [1], spareNormal: null }),
+    ).toThrow(InvalidArgumentError);
   });
 
   it("derives distinct, stable seeds from names", () => {

@@ -61,10 +61,13 @@ export class SeededRandom {
   /** Restores a generator saved with {@link SeededRandom.getState}. */
   static fromState(state: SeededRandomState): SeededRandom {
     if (state?.algorithm !== "xoroshiro128plus" || !Array.isArray(state.words) || state.words.length !== 4) {
-      throw new InvalidArgumentError("Invalid random state: expected { algorithm: 'xoroshiro128plus', words[4] }", {
-        field: "state",
-        value: state,
-      });
+      throw new InvalidArgumentError(
+        "Invalid random state: expected { algorithm: 'xoroshiro128plus', words[4] }",
+        {
+          field: "state",
+          value: state,
+        },
+      );
     }
     const random = new SeededRandom(0);
     random.generator = xoroshiro128plusFromState(state.words);
@@ -74,7 +77,11 @@ export class SeededRandom {
 
   /** A copy of the complete state; `SeededRandom.fromState(rng.getState())` continues the same sequence. */
   getState(): SeededRandomState {
-    return { algorithm: "xoroshiro128plus", words: [...this.generator.getState()], spareNormal: this.spareNormal };
+    return {
+      algorithm: "xoroshiro128plus",
+      words: [...this.generator.getState()],
+      spareNormal: this.spareNormal,
+    };
   }
 
   /** An independent copy in the same state. */
@@ -136,7 +143,8 @@ export class SeededRandom {
 
   /** One element chosen uniformly. Throws on an empty array. */
   choice<T>(items: ReadonlyArray<T>): T {
-    if (items.length === 0) throw new InvalidArgumentError("Cannot choose from an empty array", { field: "items" });
+    if (items.length === 0)
+      throw new InvalidArgumentError("Cannot choose from an empty array", { field: "items" });
     return items[this.integer(0, items.length - 1)] as T;
   }
 

@@ -44,7 +44,11 @@ export function toInvalidArgumentError(error: z.ZodError, context: ParseContext)
  * Parses `input` with `schema`; on failure throws an {@link InvalidArgumentError} naming the field, with the
  * ZodError as `cause`. This is how every public boundary of orbiter-train checks its input.
  */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown, context: ParseContext): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  context: ParseContext,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw toInvalidArgumentError(result.error, context);

@@ -8,7 +8,10 @@ import { JsonObject } from "./json.js";
  */
 export const Sample = z.strictObject({
   /** Unique id. @default a random UUID */
-  id: z.string().min(1).default(() => randomUUID()),
+  id: z
+    .string()
+    .min(1)
+    .default(() => randomUUID()),
   /** The prompt or question. */
   input: z.string(),
   /** The answer or completion. */

@@ -67,8 +67,8 @@ describe("Sample", () => {
   });
 
   it("rejects a NaN score", () => {
-    expect(() => parseWith(Sample, { input: "q", output: "a", score: Number.NaN }, { what: "sample" })).toThrow(
-      expect.objectContaining({ field: "score" }),
-    );
+    expect(() =>
+      parseWith(Sample, { input: "q", output: "a", score: Number.NaN }, { what: "sample" }),
+    ).toThrow(expect.objectContaining({ field: "score" }));
   });
 });

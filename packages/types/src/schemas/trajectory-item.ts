@@ -15,7 +15,10 @@ import { JsonObject } from "./json.js";
  */
 export const TrajectoryItem = z.strictObject({
   /** Unique id. @default a random UUID */
-  id: z.string().min(1).default(() => randomUUID()),
+  id: z
+    .string()
+    .min(1)
+    .default(() => randomUUID()),
   /** Capture time, milliseconds since the epoch. @default Date.now() */
   timestamp: z
     .number()
