@@ -4,4 +4,69 @@
 // --- part 1: backends, tokenizers, policy, rollout, checkpoints, supervised fine-tuning ---
 
 // --- part 2: config, rewards, advantages, losses, KL, VeRLTrainer ---
-export {};
+export {
+  AdaptiveKlController,
+  type AdaptiveKlControllerOptions,
+  FixedKlController,
+  type KlController,
+} from "./algorithms/adaptive-kl-controller.js";
+export { entropyFromLogits } from "./algorithms/entropy.js";
+export { explainedVariance } from "./algorithms/explained-variance.js";
+export {
+  computeGaeAdvantage,
+  type GaeAdvantageInput,
+  type GaeAdvantageOutput,
+} from "./algorithms/gae-advantage.js";
+export {
+  AdvantageScaling,
+  broadcastToTokens,
+  computeGroupAdvantage,
+  computeRlooAdvantage,
+  type GroupAdvantageInput,
+} from "./algorithms/group-advantage.js";
+export { type EstimateKlOptions, estimateKl, KlEstimator } from "./algorithms/kl-estimators.js";
+export { type AggregateLossOptions, aggregateLoss, LossAggregation } from "./algorithms/loss-aggregation.js";
+export {
+  type MaskedWhitenOptions,
+  maskedMean,
+  maskedVariance,
+  maskedWhiten,
+} from "./algorithms/masked-statistics.js";
+export { type SoftOverlongPenaltyOptions, softOverlongPenalty } from "./algorithms/overlong-penalty.js";
+export {
+  type ClippedSurrogate,
+  clippedSurrogate,
+  computePolicyLoss,
+  type PolicyLoss,
+  type PolicyLossInput,
+} from "./algorithms/policy-loss.js";
+export {
+  computeReinforcePlusPlusAdvantage,
+  computeReinforcePlusPlusBaselineAdvantage,
+  type ReinforcePlusPlusInput,
+  type ReinforcePlusPlusOutput,
+} from "./algorithms/reinforce-plus-plus-advantage.js";
+export { computeTokenLevelRewards, type TokenLevelRewardsInput } from "./algorithms/token-level-rewards.js";
+export { computeValueLoss, type ValueLoss, type ValueLossInput } from "./algorithms/value-loss.js";
+export { AdvantageEstimator, KlPlacement, VeRLAlgorithm } from "./config/verl-algorithm.js";
+export {
+  AdaptiveKlConfig,
+  ALGORITHM_DEFAULTS,
+  VeRLConfig,
+  type VeRLConfigInput,
+} from "./config/verl-config.js";
+export { normalizeThenSum } from "./rewards/normalize-then-sum.js";
+export { OnRewardError, RewardCombination } from "./rewards/reward-combination.js";
+export { rewardMetrics } from "./rewards/reward-metrics.js";
+export {
+  parseRewardSpecs,
+  type RewardFunction,
+  RewardSpec,
+  type RewardSpecInput,
+} from "./rewards/reward-spec.js";
+export {
+  type RewardScores,
+  type ScoredResponse,
+  type ScoreRewardsOptions,
+  scoreRewards,
+} from "./rewards/score-rewards.js";

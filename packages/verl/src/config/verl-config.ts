@@ -1,0 +1,199 @@
+import { z } from "zod";
+import { KlEstimator } from "../algorithms/kl-estimators.js";
+import { LossAggregation } from "../algorithms/loss-aggregation.js";
+import { OnRewardError, RewardCombination } from "../rewards/reward-combination.js";
+import { AdvantageEstimator, KlPlacement, VeRLAlgorithm } from "./verl-algorithm.js";
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const probability = z.number().min(0).max(1);
+const values = <T extends Record<string, string>>(object: T) =>
+  Object.values(object) as [T[keyof T], ...T[keyof T][]];
+
+/** Defaults that depend on the algorithm; every other field has a single default. */
+export const ALGORITHM_DEFAULTS = {
+  ppo: {
+    learningRate: 1e-4,
+    klCoef: 0.05,
+    groupSize: 1,
+    ppoEpochs: 2,
+    advantageEstimator: "gae",
+    klEstimator: "k1",
+    klPlacement: "reward",
+  },
+  grpo: {
+    learningRate: 1e-4,
+    klCoef: 0.04,
+    groupSize: 8,
+    ppoEpochs: 1,
+    advantageEstimator: "grpo",
+    klEstimator: "k3",
+    klPlacement: "loss",
+  },
+} as const satisfies Record<
+  VeRLAlgorithm,
+  {
+    learningRate: number;
+    klCoef: number;
+    groupSize: number;
+    ppoEpochs: number;
+    advantageEstimator: AdvantageEstimator;
+    klEstimator: KlEstimator;
+    klPlacement: KlPlacement;
+  }
+>;
+
+/** Settings of the adaptive KL controller (Ziegler et al.). */
+export const AdaptiveKlConfig = z.strictObject({
+  /** KL the controller steers towards (batch mean of the per-response mean KL). */
+  target: z.number().positive(),
+  /** Responses it takes to move β by the full proportional error. @default 10000 */
+  horizon: z.number().positive().default(10_000),
+});
+
+const verlConfigShape = {
+  /** PPO (critic + GAE) or GRPO (groups, no critic). @default "ppo" */
+  algorithm: z.enum(values(VeRLAlgorithm)).default("ppo"),
+  /** Passes over the dataset. @default 1 */
+  epochs: positiveInt.default(1),
+  /** Prompts per training step (each sampled `groupSize` times). @default 8 */
+  batchSize: positiveInt.default(8),
+  /** Peak Adam learning rate. @default 1e-4 (both algorithms) */
+  learningRate: z.number().positive().optional(),
+  /** Shape of the learning rate over steps (see `@orbiter/trainer-core` `learningRateAt`). @default "constant" */
+  lrSchedule: z.enum(["constant", "linear-warmup", "cosine"]).default("constant"),
+  /** Steps of linear warm-up for `linear-warmup` and `cosine`. @default 0 */
+  warmupSteps: nonNegativeInt.default(0),
+  /** Learning rate at the end of a cosine schedule. @default 0 */
+  minLearningRate: z.number().nonnegative().default(0),
+  /** Stop after this many training steps whatever `epochs` says. @default undefined (no cap) */
+  maxSteps: positiveInt.optional(),
+  /** KL coefficient β (initial β with `adaptiveKl`). @default 0.05 for PPO, 0.04 for GRPO */
+  klCoef: z.number().nonnegative().optional(),
+  /** KL estimator. @default "k1" for PPO (KL in the reward), "k3" for GRPO (KL in the loss) */
+  klEstimator: z.enum(values(KlEstimator)).optional(),
+  /** Where the KL penalty goes. @default "reward" for PPO, "loss" for GRPO */
+  klPlacement: z.enum(values(KlPlacement)).optional(),
+  /** Adapt β towards a KL target; `null` keeps β fixed. @default null */
+  adaptiveKl: AdaptiveKlConfig.nullable().default(null),
+  /** Clip ε of the PPO ratio, used for both sides unless `clipRangeLow`/`clipRangeHigh` are set. @default 0.2 */
+  clipRange: z.number().positive().max(10).default(0.2),
+  /** Lower clip ε_low (ratio ≥ 1 − ε_low). @default clipRange */
+  clipRangeLow: z.number().positive().max(1).optional(),
+  /** Upper clip ε_high, e.g. 0.28 for DAPO's clip-higher. @default clipRange */
+  clipRangeHigh: z.number().positive().max(10).optional(),
+  /** Dual-clip constant c > 1 for negative advantages; `null` turns it off. @default 3 (verl `clip_ratio_c`) */
+  dualClip: z.number().gt(1).nullable().default(3),
+  /** Responses sampled per prompt. @default 1 for PPO, 8 for GRPO */
+  groupSize: positiveInt.optional(),
+  /** Passes over each rollout batch. @default 2 for PPO, 1 for GRPO */
+  ppoEpochs: positiveInt.optional(),
+  /** Responses per mini-batch (one optimiser step each); must divide batchSize × groupSize. @default all of them */
+  miniBatchSize: positiveInt.optional(),
+  /** Discount γ for GAE and REINFORCE++. @default 1 */
+  gamma: probability.default(1),
+  /** GAE λ. @default 0.95 */
+  lambda: probability.default(0.95),
+  /** Value-loss clip ε_v; `null` disables it. @default 0.2 */
+  valueClip: z.number().positive().nullable().default(0.2),
+  /** Weight of the value loss in the total loss. @default 0.5 */
+  vfCoef: z.number().nonnegative().default(0.5),
+  /** Weight of the entropy bonus (subtracted from the loss). @default 0 */
+  entropyCoef: z.number().nonnegative().default(0),
+  /** How per-token losses are reduced. @default "token-mean" */
+  lossAggregation: z.enum(values(LossAggregation)).default("token-mean"),
+  /** Advantage estimator. @default "gae" for PPO, "grpo" for GRPO */
+  advantageEstimator: z.enum(values(AdvantageEstimator)).optional(),
+  /** Divide group advantages by the group std; false is Dr. GRPO. @default true */
+  normalizeAdvantageStd: z.boolean().default(true),
+  /** ε added to the group std. @default 1e-6 (verl) */
+  advantageEpsilon: z.number().positive().default(1e-6),
+  /** How several rewards combine into one score. @default "weighted-sum" */
+  rewardCombination: z.enum(values(RewardCombination)).default("weighted-sum"),
+  /** What a failing reward function does. @default "zero" */
+  onRewardError: z.enum(values(OnRewardError)).default("zero"),
+  /** Total reward at or above which an evaluated response counts as correct (when the sample has no expected output). @default 1 */
+  accuracyThreshold: z.number().default(1),
+  /** Clip the global gradient norm to this value. @default 1 */
+  gradClip: z.number().positive().optional().default(1),
+  /** New tokens sampled per response. @default 32 */
+  maxNewTokens: positiveInt.default(32),
+  /** Sampling temperature; log-probabilities are taken at the same temperature. @default 1 */
+  temperature: z.number().positive().default(1),
+  /** Sample only among the k most likely tokens; 0 disables. @default 0 */
+  topK: nonNegativeInt.default(0),
+  /** Nucleus sampling mass; 1 disables. @default 1 */
+  topP: z.number().gt(0).max(1).default(1),
+  /** Evaluate on the `evalSet` every this many steps; 0 never during training. @default 0 */
+  evalEvery: nonNegativeInt.default(0),
+  /** Write a checkpoint every this many steps; 0 never. Needs `checkpointDir`. @default 0 */
+  saveEvery: nonNegativeInt.default(0),
+  /** Folder of the checkpoints. @default undefined */
+  checkpointDir: z.string().min(1).optional(),
+  /** Seed of every random choice (shuffling, sampling, initial weights). @default 0 */
+  seed: z.number().int().default(0),
+  /** Tensor backend. @default "auto" (tensorflow, then wasm, then cpu) */
+  backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
+};
+
+function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: z.RefinementCtx) {
+  const defaults = ALGORITHM_DEFAULTS[input.algorithm];
+  const resolved = {
+    ...input,
+    learningRate: input.learningRate ?? defaults.learningRate,
+    klCoef: input.klCoef ?? defaults.klCoef,
+    klEstimator: input.klEstimator ?? defaults.klEstimator,
+    klPlacement: input.klPlacement ?? defaults.klPlacement,
+    groupSize: input.groupSize ?? defaults.groupSize,
+    ppoEpochs: input.ppoEpochs ?? defaults.ppoEpochs,
+    advantageEstimator: input.advantageEstimator ?? defaults.advantageEstimator,
+    clipRangeLow: input.clipRangeLow ?? Math.min(input.clipRange, 1),
+    clipRangeHigh: input.clipRangeHigh ?? input.clipRange,
+    miniBatchSize: input.miniBatchSize,
+  };
+  const responses = resolved.batchSize * resolved.groupSize;
+  const miniBatchSize = resolved.miniBatchSize ?? responses;
+  if (resolved.advantageEstimator === "gae" && resolved.algorithm !== "ppo") {
+    context.addIssue({
+      code: "custom",
+      path: ["advantageEstimator"],
+      message: 'The "gae" estimator needs a critic: use algorithm "ppo"',
+    });
+  }
+  if (miniBatchSize > responses || responses % miniBatchSize !== 0) {
+    context.addIssue({
+      code: "custom",
+      path: ["miniBatchSize"],
+      message: `miniBatchSize (${miniBatchSize}) must divide batchSize × groupSize (${responses})`,
+    });
+  }
+  if (resolved.saveEvery > 0 && resolved.checkpointDir === undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["checkpointDir"],
+      message: "saveEvery > 0 needs a checkpointDir",
+    });
+  }
+  if (resolved.lrSchedule === "cosine" && resolved.maxSteps === undefined) {
+    // The trainer knows the total number of steps from the dataset; nothing to check here.
+  }
+  return { ...resolved, miniBatchSize };
+}
+
+/**
+ * Configuration of a {@link VeRLTrainer} (the seed's `VeRLConfig`, plus the knobs verl and TRL users rely on).
+ * Options left out take the defaults of the chosen algorithm (see `ALGORITHM_DEFAULTS`); unknown keys are
+ * rejected. Parse it with `parseWith(VeRLConfig, input, { what: "VeRLConfig", path: "config" })`.
+ *
+ * @example
+ * ```ts
+ * const config = VeRLConfig.parse({ algorithm: VeRLAlgorithm.GRPO, batchSize: 8, groupSize: 8, klCoef: 0.04 });
+ * config.advantageEstimator; // "grpo"
+ * ```
+ */
+export const VeRLConfig = z.strictObject(verlConfigShape).transform(resolve);
+
+/** A parsed {@link VeRLConfig}: every default (including the algorithm's) filled in. */
+export type VeRLConfig = z.output<typeof VeRLConfig>;
+/** What the trainer accepts: any subset of the options. */
+export type VeRLConfigInput = z.input<typeof VeRLConfig>;
