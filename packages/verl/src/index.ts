@@ -2,6 +2,49 @@
 // Keep each export in its own section; edit with small, targeted changes.
 
 // --- part 1: backends, tokenizers, policy, rollout, checkpoints, supervised fine-tuning ---
+export {
+  availableBackends,
+  type BackendName,
+  type BackendRequest,
+  currentBackend,
+  type InitBackendOptions,
+  initBackend,
+} from "./backend/init-backend.js";
+export { writeFileAtomic } from "./checkpoint/atomic-write.js";
+export { MODEL_FILE, readModelCheckpoint, writeModelCheckpoint } from "./checkpoint/model-checkpoint.js";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsContent,
+  type SafetensorsDtype,
+  type SafetensorsTensor,
+} from "./checkpoint/safetensors.js";
+export type { HostTensor, NamedParameter } from "./model/named-parameter.js";
+export type {
+  CloneOptions,
+  ForwardInput,
+  ForwardOutput,
+  LogProbsInput,
+  LogProbsOutput,
+  Policy,
+} from "./model/policy.js";
+export {
+  type ResolvedTransformerConfig,
+  TransformerConfig,
+  type TransformerConfigInput,
+} from "./model/transformer-config.js";
+export {
+  TransformerPolicy,
+  type TransformerPolicyOptions,
+  transformerParameterSpecs,
+} from "./model/transformer-policy.js";
+export { GenerateOptions, type GenerateOptionsInput, type GenerationResult } from "./rollout/generate-options.js";
+export { type IncrementalDecoder, KvCache, type LayerCache } from "./rollout/kv-cache.js";
+export { sampleToken, type SamplingFilter } from "./rollout/sample-token.js";
+export { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+export { CHAR_TOKENIZER_SPECIALS, CharTokenizer } from "./tokenizer/char-tokenizer.js";
+export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./tokenizer/tokenizer.js";
+export { tokenizerFromJSON } from "./tokenizer/tokenizer-from-json.js";
 
 // --- part 2: config, rewards, advantages, losses, KL, VeRLTrainer ---
 export {

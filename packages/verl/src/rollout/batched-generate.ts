@@ -1,0 +1,204 @@
+import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import * as tf from "@tensorflow/tfjs";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { GenerateOptions, GenerationResult } from "./generate-options.js";
+import type { IncrementalDecoder, KvCache } from "./kv-cache.js";
+import { sampleToken } from "./sample-token.js";
+
+/** Runs a decoder call in `tf.tidy`, keeping only the logits and the cache it returns. */
+function keepOutside(run: () => { logits: tf.Tensor2D; cache: KvCache }): {
+  logits: tf.Tensor2D;
+  cache: KvCache;
+} {
+  let out: { logits: tf.Tensor2D; cache: KvCache } | undefined;
+  tf.tidy(() => {
+    out = run();
+    tf.keep(out.logits);
+    out.cache.keep();
+  });
+  return out!;
+}
+
+/** Turns text or id prompts into id arrays, checking ids against the vocabulary. */
+export function encodePrompts(
+  prompts: ReadonlyArray<string | ReadonlyArray<number>>,
+  tokenizer: Tokenizer,
+  addBos: boolean,
+): number[][] {
+  if (!Array.isArray(prompts) || prompts.length === 0) {
+    throw new InvalidArgumentError("prompts must be a non-empty array", { field: "prompts", value: prompts });
+  }
+  return prompts.map((prompt, index) => {
+    let ids: number[];
+    if (typeof prompt === "string") {
+      ids = tokenizer.encode(prompt, { addBos });
+    } else if (Array.isArray(prompt)) {
+      ids = [...(prompt as ReadonlyArray<number>)];
+      for (const id of ids) {
+        if (!Number.isInteger(id) || id < 0 || id >= tokenizer.vocabSize) {
+          throw new InvalidArgumentError(
+            `Token id ${id} is outside the vocabulary (${tokenizer.vocabSize})`,
+            {
+              field: `prompts[${index}]`,
+              value: id,
+            },
+          );
+        }
+      }
+    } else {
+      throw new InvalidArgumentError("Each prompt must be a string or an array of token ids", {
+        field: `prompts[${index}]`,
+        value: prompt,
+      });
+    }
+    if (ids.length === 0) {
+      throw new InvalidArgumentError("A prompt must have at least one token", {
+        field: `prompts[${index}]`,
+        value: prompt,
+      });
+    }
+    return ids;
+  });
+}
+
+/**
+ * Samples `options.n` continuations of every prompt with a key/value cache, all rows decoded as one batch:
+ * one prefill of the left-padded prompts, then one decoder step per new token, with a single device→host read
+ * per step (the batch's log-probabilities) and the sampling done on the host with a seeded generator.
+ */
+export async function batchedGenerate(
+  decoder: IncrementalDecoder,
+  tokenizer: Tokenizer,
+  promptIds: number[][],
+  options: GenerateOptions,
+): Promise<GenerationResult> {
+  const promptCount = promptIds.length;
+  const n = options.n;
+  const batchSize = promptCount * n;
+  const promptLength = Math.max(...promptIds.map((ids) => ids.length));
+  if (promptLength + options.maxNewTokens > decoder.contextLength) {
+    throw new InvalidArgumentError(
+      `The longest prompt (${promptLength} tokens) plus maxNewTokens (${options.maxNewTokens}) exceeds the context length ${decoder.contextLength}`,
+      { field: "maxNewTokens", value: options.maxNewTokens },
+    );
+  }
+  const padded = new Int32Array(promptCount * promptLength).fill(tokenizer.padId);
+  const mask = new Float32Array(promptCount * promptLength);
+  let uniform = true;
+  promptIds.forEach((ids, p) => {
+    const start = promptLength - ids.length;
+    if (start > 0) uniform = false;
+    for (let i = 0; i < ids.length; i++) {
+      padded[p * promptLength + start + i] = ids[i]!;
+      mask[p * promptLength + start + i] = 1;
+    }
+  });
+
+  const rng = new SeededRandom(options.seed);
+  const vocab = tokenizer.vocabSize;
+  const scratch = { order: new Int32Array(vocab), probs: new Float64Array(vocab) };
+  const filter = { topK: options.topK, topP: options.topP, greedy: options.greedy };
+  const responses: number[][] = Array.from({ length: batchSize }, () => []);
+  const sampledLogProbs: number[][] = Array.from({ length: batchSize }, () => []);
+  const finished: boolean[] = new Array(batchSize).fill(false);
+  const promptIndex = Array.from({ length: batchSize }, (_, row) => Math.floor(row / n));
+  const rowLength = promptIndex.map((p) => promptIds[p]!.length);
+  const nextTokens = new Int32Array(batchSize);
+  const positions = new Int32Array(batchSize);
+  const temperature = options.temperature;
+
+  const first = keepOutside(() => {
+    const tokens = tf.tensor2d(padded, [promptCount, promptLength], "int32");
+    const maskTensor = uniform ? null : tf.tensor2d(mask, [promptCount, promptLength]);
+    return decoder.prefill(tokens, maskTensor, n);
+  });
+  let logits: tf.Tensor2D | null = first.logits;
+  let cache: KvCache = first.cache;
+  let steps = 0;
+  try {
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      const current: tf.Tensor2D = logits!;
+      const scaled = tf.tidy(() => tf.logSoftmax(temperature === 1 ? current : tf.div(current, temperature)));
+      current.dispose();
+      logits = null;
+      const host = (await scaled.data()) as Float32Array;
+      scaled.dispose();
+      steps = step + 1;
+      let active = 0;
+      for (let row = 0; row < batchSize; row++) {
+        if (finished[row]) {
+          nextTokens[row] = tokenizer.padId;
+        } else {
+          const token = sampleToken(host, row * vocab, vocab, filter, rng, scratch);
+          responses[row]!.push(token);
+          sampledLogProbs[row]!.push(host[row * vocab + token]!);
+          nextTokens[row] = token;
+          if (options.stopAtEos && token === tokenizer.eosId) finished[row] = true;
+          else active++;
+        }
+        positions[row] = rowLength[row]! + step;
+      }
+      if (active === 0 || step === options.maxNewTokens - 1) break;
+      const previous: KvCache = cache;
+      const next = keepOutside(() =>
+        decoder.step(
+          previous,
+          tf.tensor1d(nextTokens, "int32"),
+          tf.tensor1d(
+            positions.map((position) => Math.min(position, decoder.contextLength - 1)),
+            "int32",
+          ),
+        ),
+      );
+      previous.dispose();
+      logits = next.logits;
+      cache = next.cache;
+    }
+  } finally {
+    logits?.dispose();
+    cache.dispose();
+  }
+
+  const sequences: number[][] = [];
+  const attentionMask: number[][] = [];
+  const responseMask: number[][] = [];
+  const logProbs: number[][] = [];
+  const texts: string[] = [];
+  for (let row = 0; row < batchSize; row++) {
+    const ids = promptIds[promptIndex[row]!]!;
+    const response = responses[row]!;
+    const pad = promptLength - ids.length;
+    const sequence = new Array<number>(promptLength + steps).fill(tokenizer.padId);
+    const rowMask = new Array<number>(promptLength + steps).fill(0);
+    for (let i = 0; i < ids.length; i++) {
+      sequence[pad + i] = ids[i]!;
+      rowMask[pad + i] = 1;
+    }
+    const responseRowMask = new Array<number>(steps).fill(0);
+    const responseRowLogProbs = new Array<number>(steps).fill(0);
+    for (let i = 0; i < response.length; i++) {
+      sequence[promptLength + i] = response[i]!;
+      rowMask[promptLength + i] = 1;
+      responseRowMask[i] = 1;
+      responseRowLogProbs[i] = sampledLogProbs[row]![i]!;
+    }
+    sequences.push(sequence);
+    attentionMask.push(rowMask);
+    responseMask.push(responseRowMask);
+    logProbs.push(responseRowLogProbs);
+    texts.push(tokenizer.decode(response));
+  }
+  return {
+    batchSize,
+    promptLength,
+    responseLength: steps,
+    promptIndex,
+    sequences,
+    attentionMask,
+    responses,
+    responseMask,
+    logProbs,
+    texts,
+    finished,
+  };
+}
