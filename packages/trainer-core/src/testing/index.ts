@@ -1,1 +1,11 @@
-export {};
+export {
+  type AnyTrainer,
+  type ConformanceCase,
+  type ConformanceReport,
+  type ConformanceResult,
+  describeTrainerConformance,
+  runTrainerConformance,
+  type TestFramework,
+  type TrainerConformanceOptions,
+  trainerConformanceCases,
+} from "./trainer-conformance.js";

@@ -1,0 +1,72 @@
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CheckpointError } from "@orbiter/types";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeDirectoryAtomic } from "./write-directory-atomic.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
+
+describe("writeFileAtomic and writeDirectoryAtomic", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "atomic-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes and replaces a file, leaving no temporary file behind", async () => {
+    const path = join(dir, "state.json");
+    await writeFileAtomic(path, "first");
+    await writeFileAtomic(path, new TextEncoder().encode("second"));
+    expect(await readFile(path, "utf8")).toBe("second");
+    expect(await readdir(dir)).toEqual(["state.json"]);
+  });
+
+  it("throws a CheckpointError naming the path when the folder does not exist", async () => {
+    const path = join(dir, "missing", "state.json");
+    let caught: unknown;
+    try {
+      await writeFileAtomic(path, "x");
+    } catch (error) {
+      caught = error;
+    }
+    expect(CheckpointError.isInstance(caught) && caught.path).toBe(path);
+  });
+
+  it("builds a folder (with sub-folders) and swaps it in whole, returning fill's result", async () => {
+    const target = join(dir, "nested", "ckpt");
+    const result = await writeDirectoryAtomic(target, async (temporary) => {
+      expect(temporary).not.toBe(target);
+      await writeFileAtomic(join(temporary, "a.txt"), "A");
+      await mkdir(join(temporary, "sub"));
+      await writeFileAtomic(join(temporary, "sub", "b.txt"), "B");
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(await readFile(join(target, "sub", "b.txt"), "utf8")).toBe("B");
+    await writeDirectoryAtomic(target, async (temporary) => {
+      await writeFileAtomic(join(temporary, "c.txt"), "C");
+    });
+    expect(await readdir(target)).toEqual(["c.txt"]);
+    expect(await readdir(join(dir, "nested"))).toEqual(["ckpt"]);
+  });
+
+  it("keeps the old folder and removes the temporary one when fill throws", async () => {
+    const target = join(dir, "ckpt");
+    await writeDirectoryAtomic(target, (temporary) => writeFileAtomic(join(temporary, "old.txt"), "old"));
+    let caught: unknown;
+    try {
+      await writeDirectoryAtomic(target, async (temporary) => {
+        await writeFileAtomic(join(temporary, "new.txt"), "new");
+        throw new Error("crash halfway");
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(CheckpointError.isInstance(caught)).toBe(true);
+    expect(((caught as CheckpointError).cause as Error).message).toBe("crash halfway");
+    expect(await readdir(dir)).toEqual(["ckpt"]);
+    expect(await readdir(target)).toEqual(["old.txt"]);
+  });
+});

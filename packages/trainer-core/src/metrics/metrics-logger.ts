@@ -1,0 +1,198 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { InvalidArgumentError } from "@orbiter/types";
+import type { EpochEvent, EvaluationEvent, StepEvent, TrainerCallbacks } from "../trainer/trainer-events.js";
+import type { StepMetrics, TrainMetrics } from "./train-metrics.js";
+
+/** Kind of a metrics log line. */
+export type MetricsLogKind = "step" | "epoch" | "evaluation";
+
+/**
+ * One line of a metrics log. Numbers that JSON cannot hold (NaN, infinities) are written as `null`.
+ *
+ * ```json
+ * {"kind":"step","step":3,"epoch":0,"time":"2026-01-01T00:00:00.000Z","loss":0.52,"reward":0.4,"learningRate":0.0001,"extra":{"kl":0.01}}
+ * ```
+ */
+export interface MetricsLogRecord {
+  /** `step` once per optimiser step, `epoch` at the end of an epoch, `evaluation` per evaluation. */
+  kind: MetricsLogKind;
+  /** Step counter (1-based for steps). */
+  step: number;
+  /** Epoch counter, when known. */
+  epoch?: number;
+  /** ISO time the line was logged. */
+  time: string;
+  /** Loss. */
+  loss?: number | null;
+  /** Accuracy. */
+  accuracy?: number | null;
+  /** Mean reward. */
+  reward?: number | null;
+  /** Learning rate of the step. */
+  learningRate?: number | null;
+  /** True for the final evaluation phase (evaluation lines only). */
+  final?: boolean;
+  /** Other named numbers. */
+  extra: Record<string, number | null>;
+}
+
+/** Options of {@link MetricsLogger}. */
+export interface MetricsLoggerOptions {
+  /** File to write (JSON lines). Its folder is created. */
+  path: string;
+  /** Keep the lines already in the file instead of starting it afresh. @default false */
+  append?: boolean | undefined;
+  /** Clock for the `time` field (tests pass a fixed one). @default () => new Date() */
+  now?: (() => Date) | undefined;
+}
+
+/**
+ * Writes training metrics as JSON lines, one line per optimiser step (plus epoch and evaluation lines). Lines
+ * logged while a write is in flight are batched into the next write, and each `log*` call resolves once its
+ * line is on disk. It is also a {@link TrainerCallbacks}: pass it in a trainer's `callbacks`, or give the trainer
+ * a `metricsLogPath`.
+ *
+ * @example
+ * ```ts
+ * const log = new MetricsLogger({ path: "/tmp/run/metrics.jsonl" });
+ * await log.logStep(1, { loss: 0.7, reward: 0.2 });
+ * const lines = await readMetricsLog("/tmp/run/metrics.jsonl");
+ * ```
+ */
+export class MetricsLogger implements TrainerCallbacks {
+  /** The file being written. */
+  readonly path: string;
+  private readonly now: () => Date;
+  private started: boolean;
+  private buffer: string[] = [];
+  private tail: Promise<void> = Promise.resolve();
+  private linesWritten = 0;
+
+  constructor(options: MetricsLoggerOptions) {
+    if (typeof options?.path !== "string" || options.path === "") {
+      throw new InvalidArgumentError("MetricsLogger needs a file path", {
+        field: "path",
+        value: options?.path,
+      });
+    }
+    this.path = options.path;
+    this.now = options.now ?? (() => new Date());
+    this.started = options.append ?? false;
+  }
+
+  /** Number of lines written to the file so far. */
+  get count(): number {
+    return this.linesWritten;
+  }
+
+  /** Logs one optimiser step. */
+  logStep(step: number, metrics: StepMetrics, context: { epoch?: number | undefined } = {}): Promise<void> {
+    return this.enqueue({
+      kind: "step",
+      step,
+      ...(context.epoch === undefined ? {} : { epoch: context.epoch }),
+      time: this.now().toISOString(),
+      ...numbers(metrics),
+    });
+  }
+
+  /** Logs the end of an epoch. */
+  logEpoch(epoch: number, step: number, metrics?: TrainMetrics): Promise<void> {
+    return this.enqueue({ kind: "epoch", step, epoch, time: this.now().toISOString(), ...numbers(metrics) });
+  }
+
+  /** Logs an evaluation. */
+  logEvaluation(step: number, metrics: TrainMetrics, context: { final?: boolean } = {}): Promise<void> {
+    return this.enqueue({
+      kind: "evaluation",
+      step,
+      time: this.now().toISOString(),
+      final: context.final ?? false,
+      ...numbers(metrics),
+    });
+  }
+
+  /** Resolves when every line logged so far is written. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  /** @see TrainerCallbacks.onStep */
+  onStep(event: StepEvent): Promise<void> {
+    return this.logStep(event.step, event.metrics, { epoch: event.epoch });
+  }
+
+  /** @see TrainerCallbacks.onEpoch */
+  onEpoch(event: EpochEvent): Promise<void> {
+    return this.logEpoch(event.epoch, event.step, event.metrics);
+  }
+
+  /** @see TrainerCallbacks.onEvaluation */
+  onEvaluation(event: EvaluationEvent): Promise<void> {
+    return this.logEvaluation(event.step, event.metrics, { final: event.final });
+  }
+
+  private enqueue(record: MetricsLogRecord): Promise<void> {
+    this.buffer.push(`${JSON.stringify(record)}\n`);
+    // A failed write rejects its own callers only; the next write tries again with what is buffered then.
+    this.tail = this.tail.catch(() => undefined).then(() => this.writeBuffered());
+    return this.tail;
+  }
+
+  private async writeBuffered(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const lines = this.buffer;
+    this.buffer = [];
+    if (!this.started) await mkdir(dirname(this.path), { recursive: true });
+    await writeFile(this.path, lines.join(""), { flag: this.started ? "a" : "w" });
+    this.started = true;
+    this.linesWritten += lines.length;
+  }
+}
+
+function numbers(metrics: StepMetrics | TrainMetrics | undefined): Partial<MetricsLogRecord> & {
+  extra: Record<string, number>;
+} {
+  if (!metrics) return { extra: {} };
+  const out: Partial<MetricsLogRecord> = { loss: metrics.loss };
+  if (metrics.accuracy !== undefined) out.accuracy = metrics.accuracy;
+  if (metrics.reward !== undefined) out.reward = metrics.reward;
+  if ("learningRate" in metrics && metrics.learningRate !== undefined)
+    out.learningRate = metrics.learningRate;
+  return { ...out, extra: { ...metrics.extra } };
+}
+
+/**
+ * Reads a metrics log written by {@link MetricsLogger}. Blank lines are skipped; a line that is not a JSON
+ * object throws an `InvalidArgumentError` naming the line.
+ */
+export async function readMetricsLog(path: string): Promise<MetricsLogRecord[]> {
+  const text = await readFile(path, "utf8");
+  const records: MetricsLogRecord[] = [];
+  const lines = text.split("\n");
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]?.trim();
+    if (!line) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new InvalidArgumentError(`Invalid metrics log ${path} at line ${index + 1}: not JSON`, {
+        line: index + 1,
+        cause: error,
+      });
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value) || !("kind" in value)) {
+      throw new InvalidArgumentError(
+        `Invalid metrics log ${path} at line ${index + 1}: not a metrics record`,
+        {
+          line: index + 1,
+          value,
+        },
+      );
+    }
+    records.push(value as MetricsLogRecord);
+  }
+  return records;
+}
