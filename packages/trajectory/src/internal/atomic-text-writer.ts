@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** Bytes per buffer; two of them alternate so that one is filled while the other is being written. */
+const BUFFER_BYTES = 4 * 1024 * 1024;
+/** Once this much is buffered, {@link AtomicTextWriter.append} asks the caller to drain. */
+const HIGH_WATER_BYTES = BUFFER_BYTES / 2;
+
+function ignore(): void {}
+
+async function writeFully(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Flushes a directory entry (a rename or a new file) to disk; some platforms cannot, which is fine. */
+export async function syncDirectory(directory: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(directory, "r");
+    await handle.sync();
+  } catch {
+    // Windows cannot open a directory; the rename is still atomic there.
+  } finally {
+    await handle?.close().catch(ignore);
+  }
+}
+
+/**
+ * Writes a text file atomically and in bounded memory: the text goes to a temporary file next to the target
+ * (same folder, so the final rename cannot cross file systems), which is fsynced and then renamed over the
+ * target. Until {@link commit} succeeds the target is untouched; {@link abort} removes the temporary file.
+ *
+ * Appends are synchronous copies into a 4 MiB buffer; the caller awaits {@link drain} only when `append`
+ * returns true, so there is one promise per few thousand records, not per record. Writing of one buffer
+ * overlaps with filling the other.
+ *
+ * @example
+ * ```ts
+ * const writer = await AtomicTextWriter.create("out.jsonl");
+ * try {
+ *   for (const line of lines) if (writer.append(line)) await writer.drain();
+ *   await writer.commit();
+ * } catch (error) {
+ *   await writer.abort();
+ *   throw error;
+ * }
+ * ```
+ */
+export class AtomicTextWriter {
+  readonly target: string;
+  readonly temporary: string;
+  #handle: FileHandle;
+  /** The buffer being filled. */
+  #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** The other buffer: being written, or free once that write is settled. */
+  #spare = Buffer.allocUnsafe(BUFFER_BYTES);
+  #used = 0;
+  #overflow: Buffer[] = [];
+  #inFlight: Promise<void> | undefined;
+  #bytes = 0;
+  #done = false;
+
+  private constructor(target: string, temporary: string, handle: FileHandle) {
+    this.target = target;
+    this.temporary = temporary;
+    this.#handle = handle;
+  }
+
+  /** Creates the temporary file next to `target`. */
+  static async create(target: string): Promise<AtomicTextWriter> {
+    const temporary = join(
+      dirname(target),
+      `.${basename(target)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
+    );
+    const handle = await open(temporary, "wx");
+    return new AtomicTextWriter(target, temporary, handle);
+  }
+
+  /** Bytes written so far (committed or buffered). */
+  get bytes(): number {
+    return this.#bytes + this.#used + this.#overflow.reduce((sum, chunk) => sum + chunk.length, 0);
+  }
+
+  /** Buffers `text` (UTF-8); returns true when the caller should `await drain()` before appending more. */
+  append(text: string): boolean {
+    // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
+    if (this.#overflow.length === 0 && text.length * 3 <= BUFFER_BYTES - this.#used) {
+      this.#used += this.#buffer.write(text, this.#used, "utf8");
+    } else {
+      this.#overflow.push(Buffer.from(text, "utf8"));
+    }
+    return this.#used >= HIGH_WATER_BYTES || this.#overflow.length > 0;
+  }
+
+  /** Hands the buffered bytes to the file system (waiting for the previous hand-over first). */
+  async drain(): Promise<void> {
+    await this.#settle();
+    if (this.#used === 0 && this.#overflow.length === 0) return;
+    const chunks = [this.#buffer.subarray(0, this.#used), ...this.#overflow];
+    for (const chunk of chunks) this.#bytes += chunk.length;
+    const handle = this.#handle;
+    const writing = (async () => {
+      for (const chunk of chunks) await writeFully(handle, chunk);
+    })();
+    // Mark it handled now; its error is rethrown when it is awaited by the next drain or commit.
+    writing.catch(ignore);
+    this.#inFlight = writing;
+    [this.#buffer, this.#spare] = [this.#spare, this.#buffer];
+    this.#used = 0;
+    this.#overflow = [];
+  }
+
+  async #settle(): Promise<void> {
+    const inFlight = this.#inFlight;
+    this.#inFlight = undefined;
+    if (inFlight) await inFlight;
+  }
+
+  /** Writes what is left, fsyncs, closes and renames the temporary file over the target. */
+  async commit(): Promise<void> {
+    await this.drain();
+    await this.#settle();
+    await this.#handle.sync();
+    await this.#handle.close();
+    this.#done = true;
+    await rename(this.temporary, this.target);
+    await syncDirectory(dirname(this.target));
+  }
+
+  /** Discards the temporary file; the target keeps its previous content (or stays absent). */
+  async abort(): Promise<void> {
+    await this.#settle().catch(ignore);
+    if (!this.#done) {
+      this.#done = true;
+      await this.#handle.close().catch(ignore);
+    }
+    await unlink(this.temporary).catch(ignore);
+  }
+}

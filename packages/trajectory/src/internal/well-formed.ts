@@ -1,0 +1,13 @@
+/** `String.prototype.isWellFormed` (Node 20+), typed here because the project's `lib` predates it. */
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `text` holds no lone surrogate, i.e. it can be encoded as UTF-8 without loss. */
+export function isWellFormed(text: string): boolean {
+  return nativeIsWellFormed ? nativeIsWellFormed.call(text) : !loneSurrogate.test(text);
+}
+
+/** `text` with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder would write it. */
+export function toWellFormed(text: string): string {
+  return isWellFormed(text) ? text : Buffer.from(text, "utf8").toString("utf8");
+}

@@ -1,0 +1,269 @@
+import { createReadStream } from "node:fs";
+import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
+import { type CastingContext, CsvError, type Info, parse } from "csv-parse";
+import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
+import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
+import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
+import { validateItem } from "../internal/item-validator.js";
+import { isWellFormed, toWellFormed } from "../internal/well-formed.js";
+import type { ExportSummary } from "./export-summary.js";
+import { guardCsvCell, unguardCsvCell } from "./formula-guard.js";
+import { ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
+
+/**
+ * The columns of an exported CSV file, in order. Text columns hold the text (formula-guarded), number columns
+ * the shortest exact decimal form (`-0` included), `metadata` and `messages` their JSON text. An absent
+ * optional field is an empty cell; an empty string is a quoted empty cell (`""`).
+ */
+export const CSV_COLUMNS = [
+  "id",
+  "timestamp",
+  "state",
+  "action",
+  "reward",
+  "metadata",
+  "taskId",
+  "agentId",
+  "episodeId",
+  "step",
+  "status",
+  "messages",
+] as const;
+/** One column of {@link CSV_COLUMNS}. */
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+type ColumnKind = "text" | "number" | "json";
+const COLUMN_KIND: Readonly<Record<CsvColumn, ColumnKind>> = {
+  id: "text",
+  timestamp: "number",
+  state: "text",
+  action: "text",
+  reward: "number",
+  metadata: "json",
+  taskId: "text",
+  agentId: "text",
+  episodeId: "text",
+  step: "number",
+  status: "text",
+  messages: "json",
+};
+const TEXT_FIELDS = ["id", "state", "action", "taskId", "agentId", "episodeId", "status"] as const;
+const REQUIRED_COLUMNS: ReadonlyArray<CsvColumn> = ["state", "action", "reward"];
+
+/** Records per call of csv-stringify: large enough to amortise the call, small enough to bound memory. */
+const BATCH = 1024;
+/** Quote the empty string, so that it reads back as `""` and not as an absent field. */
+const STRINGIFY_OPTIONS: StringifyOptions = { quoted_match: [/^$/], eof: true };
+
+/** How {@link writeCsvFile} handles text that UTF-8 cannot hold (a lone surrogate). */
+export type LoneSurrogatePolicy = "error" | "replace";
+
+function textCell(
+  item: TrajectoryItem,
+  index: number,
+  field: (typeof TEXT_FIELDS)[number],
+  policy: LoneSurrogatePolicy,
+): string | undefined {
+  const value = item[field];
+  if (value === undefined) return undefined;
+  if (!isWellFormed(value)) {
+    if (policy === "replace") return guardCsvCell(toWellFormed(value));
+    throw new InvalidArgumentError(
+      `items[${index}].${field} holds a lone surrogate, which UTF-8 (and so CSV) cannot store; ` +
+        'export to JSON or JSONL to keep it exactly, or pass { loneSurrogates: "replace" } to write U+FFFD',
+      { field: `items[${index}].${field}` },
+    );
+  }
+  return guardCsvCell(value);
+}
+
+function itemToRow(
+  item: TrajectoryItem,
+  index: number,
+  policy: LoneSurrogatePolicy,
+): Array<string | undefined> {
+  return [
+    textCell(item, index, "id", policy),
+    numberToJson(item.timestamp),
+    textCell(item, index, "state", policy),
+    textCell(item, index, "action", policy),
+    numberToJson(item.reward),
+    guardCsvCell(metadataToJson(item)),
+    textCell(item, index, "taskId", policy),
+    textCell(item, index, "agentId", policy),
+    textCell(item, index, "episodeId", policy),
+    item.step === undefined ? undefined : numberToJson(item.step),
+    textCell(item, index, "status", policy),
+    item.messages === undefined ? undefined : guardCsvCell(JSON.stringify(item.messages)),
+  ];
+}
+
+/**
+ * Writes `items[0, count)` as CSV with the fixed {@link CSV_COLUMNS} header, through csv-stringify in batches,
+ * atomically and streamed.
+ */
+export async function writeCsvFile(
+  path: string,
+  items: ReadonlyArray<TrajectoryItem>,
+  count: number,
+  loneSurrogates: LoneSurrogatePolicy,
+): Promise<ExportSummary> {
+  const writer = await AtomicTextWriter.create(path);
+  try {
+    writer.append(stringify([CSV_COLUMNS as unknown as string[]], STRINGIFY_OPTIONS));
+    const rows: Array<Array<string | undefined>> = [];
+    for (let index = 0; index < count; index++) {
+      rows.push(itemToRow(items[index] as TrajectoryItem, index, loneSurrogates));
+      if (rows.length === BATCH || index + 1 === count) {
+        const text = stringify(rows, STRINGIFY_OPTIONS);
+        rows.length = 0;
+        if (writer.append(text)) await writer.drain();
+      }
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  return { path, records: count, bytes: writer.bytes };
+}
+
+/** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The 1-based line where a parsed record starts (csv-parse counts `\r\n`, `\n` and `\r` as line breaks). */
+function startLine(info: Info & { raw?: string }): number {
+  const raw = info.raw ?? "";
+  let breaks = 0;
+  for (let index = 0; index < raw.length; index++) {
+    const code = raw.charCodeAt(index);
+    if (code === 0x0a) breaks++;
+    else if (code === 0x0d) {
+      breaks++;
+      if (raw.charCodeAt(index + 1) === 0x0a) index++;
+    }
+  }
+  const last = raw.charCodeAt(raw.length - 1);
+  if (last === 0x0a || last === 0x0d) breaks--;
+  return info.lines - breaks;
+}
+
+/** A quoted cell stays a string (`""` is the empty string); an unquoted empty cell is an absent field. */
+function castCell(value: string, context: CastingContext): string | null {
+  return context.quoting || value !== "" ? value : null;
+}
+
+function cellValue(column: CsvColumn, cell: string, path: string, line: number): unknown {
+  const kind = COLUMN_KIND[column];
+  if (kind === "number") {
+    if (!NUMBER.test(cell)) {
+      throw recordError(path, line, `"${column}": not a number: ${JSON.stringify(cell)}`, { field: column });
+    }
+    return Number(cell);
+  }
+  const text = unguardCsvCell(cell);
+  if (kind === "text") return text;
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw recordError(path, line, `"${column}": not valid JSON (${(cause as Error).message})`, {
+      field: column,
+      cause,
+    });
+  }
+}
+
+function readHeader(header: unknown[], path: string): CsvColumn[] {
+  const columns: CsvColumn[] = [];
+  for (const name of header) {
+    if (typeof name !== "string" || !Object.hasOwn(COLUMN_KIND, name)) {
+      throw recordError(
+        path,
+        1,
+        `unknown column ${JSON.stringify(name)} in the header (expected some of ${CSV_COLUMNS.join(", ")})`,
+        { field: String(name) },
+      );
+    }
+    if (columns.includes(name as CsvColumn)) {
+      throw recordError(path, 1, `column "${name}" appears twice in the header`, { field: name });
+    }
+    columns.push(name as CsvColumn);
+  }
+  for (const required of REQUIRED_COLUMNS) {
+    if (!columns.includes(required)) {
+      throw recordError(path, 1, `the header has no "${required}" column`, { field: required });
+    }
+  }
+  return columns;
+}
+
+/**
+ * Streams the items of a CSV file (csv-parse) into `onItem`. The header names the columns (any order, any
+ * subset of {@link CSV_COLUMNS} that includes `state`, `action` and `reward`). A malformed record is an
+ * `InvalidArgumentError` naming its line (and the column), or skipped and reported per `options.onError`.
+ */
+export async function readCsvFile(
+  path: string,
+  options: ResolvedReadOptions,
+  onItem: (item: TrajectoryItem) => void,
+): Promise<{ records: number }> {
+  const policy = new ProblemPolicy(path, options);
+  const what = `trajectory item in ${path}`;
+  const skip = options.onError === "skip";
+  const parser = parse({
+    bom: true,
+    cast: castCell,
+    info: true,
+    raw: true,
+    skip_empty_lines: true,
+    skip_records_with_error: skip,
+  });
+  if (skip) {
+    parser.on("skip", (error: CsvError) => {
+      const line = typeof error.lines === "number" ? error.lines : 0;
+      policy.invalid(recordError(path, line, error.message, { cause: error }), line);
+    });
+  }
+  const input = createReadStream(path);
+  input.on("error", (error) => parser.destroy(error));
+  input.pipe(parser);
+
+  let columns: CsvColumn[] | undefined;
+  let records = 0;
+  try {
+    for await (const entry of parser as AsyncIterable<{ record: Array<string | null>; info: Info }>) {
+      const line = startLine(entry.info);
+      if (columns === undefined) {
+        columns = readHeader(entry.record, path);
+        continue;
+      }
+      let item: TrajectoryItem;
+      try {
+        const input: Record<string, unknown> = {};
+        for (let index = 0; index < columns.length; index++) {
+          const cell = entry.record[index];
+          if (cell === null || cell === undefined) continue;
+          const column = columns[index] as CsvColumn;
+          input[column] = cellValue(column, cell, path, line);
+        }
+        item = validateItem(input, { what, line });
+      } catch (error) {
+        if (!InvalidArgumentError.isInstance(error)) throw error;
+        policy.invalid(error, line);
+        continue;
+      }
+      records++;
+      onItem(item);
+    }
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const line = typeof error.lines === "number" ? error.lines : 0;
+      throw recordError(path, line, error.message, { cause: error });
+    }
+    throw error;
+  } finally {
+    input.destroy();
+  }
+  if (columns === undefined) throw recordError(path, 1, "the file is empty (no header line)");
+  return { records };
+}

@@ -1,0 +1,197 @@
+import { open } from "node:fs/promises";
+import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
+import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
+import { itemToJson } from "../internal/item-serializer.js";
+import { validateItem } from "../internal/item-validator.js";
+import type { ExportSummary } from "./export-summary.js";
+import { ImportWarningKind, ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Writes `items[0, count)` as one JSON array, one item per line (`[`, the items separated by `,\n`, `]`),
+ * atomically and streamed.
+ */
+export async function writeJsonFile(
+  path: string,
+  items: ReadonlyArray<TrajectoryItem>,
+  count = items.length,
+): Promise<ExportSummary> {
+  const writer = await AtomicTextWriter.create(path);
+  try {
+    writer.append(count === 0 ? "[" : "[\n");
+    for (let index = 0; index < count; index++) {
+      const separator = index + 1 < count ? ",\n" : "\n";
+      if (writer.append(itemToJson(items[index] as TrajectoryItem) + separator)) await writer.drain();
+    }
+    writer.append("]\n");
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  return { path, records: count, bytes: writer.bytes };
+}
+
+/** Scanner states. */
+const BEFORE_ARRAY = 0; // before the opening `[`
+const FIRST_ELEMENT = 1; // after `[`: an element or `]`
+const NEXT_ELEMENT = 2; // after `,`: an element
+const IN_ELEMENT = 3; // inside an element
+const AFTER_ARRAY = 4; // after the closing `]`: only white space
+
+function isWhiteSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/**
+ * Streams the elements of a JSON array file into `onItem` in bounded memory: a small scanner finds where each
+ * element starts and ends (tracking nesting, strings and line numbers) and only that slice goes through
+ * `JSON.parse`. So a file larger than the longest string V8 can hold still reads, and a malformed element is
+ * reported with the line it starts on. Errors in the array's own structure (no `[`, a missing `,`, text after
+ * `]`) always throw; a malformed element follows `options.onError`.
+ */
+export async function readJsonFile(
+  path: string,
+  options: ResolvedReadOptions,
+  onItem: (item: TrajectoryItem) => void,
+): Promise<{ records: number }> {
+  const policy = new ProblemPolicy(path, options);
+  const what = `trajectory item in ${path}`;
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const handle = await open(path, "r");
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+
+  let state = BEFORE_ARRAY;
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let elementLine = 0;
+  /** Decoded text not consumed yet. */
+  let text = "";
+  /** Where the current element starts in `text`. */
+  let elementStart = 0;
+  /** Where scanning resumes in `text`. */
+  let position = 0;
+  let records = 0;
+
+  const structural = (message: string): InvalidArgumentError =>
+    recordError(path, line, `not a JSON array of trajectory items: ${message}`);
+
+  const finishElement = (end: number): void => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(elementStart, end));
+    } catch (cause) {
+      policy.invalid(
+        recordError(path, elementLine, `not valid JSON (${(cause as Error).message})`, { cause }),
+        elementLine,
+      );
+      return;
+    }
+    let item: TrajectoryItem;
+    try {
+      item = validateItem(value, { what, line: elementLine });
+    } catch (error) {
+      if (!InvalidArgumentError.isInstance(error)) throw error;
+      policy.invalid(error, elementLine);
+      return;
+    }
+    records++;
+    onItem(item);
+  };
+
+  /** Scans `text` from `position`, then keeps only the unfinished element (if any). */
+  const scan = (): void => {
+    const length = text.length;
+    let index = position;
+    while (index < length) {
+      const code = text.charCodeAt(index);
+      if (state === IN_ELEMENT) {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (code === 0x5c) escaped = true;
+          else if (code === 0x22) inString = false;
+          else if (code === 0x0a) line++;
+        } else if (code === 0x22) inString = true;
+        else if (code === 0x7b || code === 0x5b) depth++;
+        else if (code === 0x7d || code === 0x5d) {
+          if (depth > 0) depth--;
+          else if (code === 0x5d) {
+            finishElement(index);
+            state = AFTER_ARRAY;
+          } else throw structural("unexpected '}'");
+        } else if (code === 0x2c && depth === 0) {
+          finishElement(index);
+          state = NEXT_ELEMENT;
+        } else if (code === 0x0a) line++;
+        index++;
+        continue;
+      }
+      if (isWhiteSpace(code)) {
+        if (code === 0x0a) line++;
+        index++;
+        continue;
+      }
+      if (state === BEFORE_ARRAY) {
+        if (code !== 0x5b) throw structural(`expected '[' but found ${JSON.stringify(text[index])}`);
+        state = FIRST_ELEMENT;
+      } else if (state === AFTER_ARRAY) {
+        throw structural(`unexpected ${JSON.stringify(text[index])} after the closing ']'`);
+      } else if (code === 0x5d) {
+        if (state === NEXT_ELEMENT) throw structural("a ',' is followed by ']'");
+        state = AFTER_ARRAY;
+      } else if (code === 0x2c) {
+        throw structural("unexpected ','");
+      } else {
+        state = IN_ELEMENT;
+        depth = code === 0x7b || code === 0x5b ? 1 : 0;
+        inString = code === 0x22;
+        escaped = false;
+        elementLine = line;
+        elementStart = index;
+      }
+      index++;
+    }
+    if (state === IN_ELEMENT) {
+      text = text.slice(elementStart);
+      position = index - elementStart;
+      elementStart = 0;
+    } else {
+      text = "";
+      position = 0;
+    }
+  };
+
+  try {
+    let offset = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+      try {
+        text += decoder.decode(buffer.subarray(0, bytesRead), { stream: true });
+      } catch (cause) {
+        throw recordError(path, line, "not valid UTF-8", { cause });
+      }
+      scan();
+    }
+    try {
+      text += decoder.decode();
+    } catch (cause) {
+      throw recordError(path, line, "not valid UTF-8", { cause });
+    }
+    scan();
+  } finally {
+    await handle.close();
+  }
+  if (state === IN_ELEMENT) {
+    const error = recordError(path, elementLine, "the file ends in the middle of a record");
+    if (options.onError === "throw") throw error;
+    policy.warn(ImportWarningKind.INCOMPLETE_RECORD, error, elementLine);
+  } else if (state !== AFTER_ARRAY) {
+    throw structural(state === BEFORE_ARRAY ? "the file is empty" : "the closing ']' is missing");
+  }
+  return { records };
+}

@@ -1,0 +1,353 @@
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { InvalidArgumentError, InvalidStateError, parseWith, type TrajectoryItem } from "@orbiter/types";
+import { z } from "zod";
+import {
+  adoptValidatedItems,
+  TrajectoryDataset,
+  type TrajectoryDatasetOptions,
+} from "../dataset/trajectory-dataset.js";
+import { itemToJson } from "../internal/item-serializer.js";
+import {
+  checkPath,
+  type ImportWarning,
+  type ReadOptionsInput,
+  resolveReadOptions,
+} from "../io/import-options.js";
+import { readJsonlFile } from "../io/jsonl-file.js";
+import type { TrajectorySink } from "./trajectory-sink.js";
+
+/** Options of {@link JsonlSink}. */
+export const JsonlSinkOptions = z.strictObject({
+  /**
+   * When appended lines are forced to disk. `"always"`: every `append` writes and fdatasyncs its line before
+   * returning, so a captured item survives a crash (slow: one disk flush per item). `"batch"`: lines are
+   * buffered and written + fdatasynced every `batchSize` items, every `flushIntervalMs`, on `flush()`,
+   * `close()` and normal process exit; a crash loses at most the unflushed batch.
+   * @default "batch"
+   */
+  fsync: z.enum(["always", "batch"]).default("batch"),
+  /** Items per batch in `"batch"` mode. @default 1000 */
+  batchSize: z.number().int().positive().default(1000),
+  /** Longest time a buffered line waits in `"batch"` mode, in milliseconds; 0 disables the timer. @default 1000 */
+  flushIntervalMs: z.number().int().nonnegative().default(1000),
+});
+/** Options of {@link JsonlSink}, as accepted. */
+export type JsonlSinkOptions = z.input<typeof JsonlSinkOptions>;
+
+/** Options of {@link JsonlSink.recover}. */
+export type JsonlRecoverOptions = ReadOptionsInput &
+  TrajectoryDatasetOptions & {
+    /**
+     * Truncate the torn last line off the file, so appends can resume after the last complete line.
+     * @default true
+     */
+    repair?: boolean;
+    /**
+     * Reopen the file for appending after recovery and attach the new {@link JsonlSink} to the returned
+     * dataset (implies `repair`); `true` uses the default sink options. Cannot be combined with `sink`.
+     * @default false
+     */
+    resume?: boolean | JsonlSinkOptions;
+  };
+
+/** What {@link JsonlSink.recover} found and did. */
+export interface JsonlRecoveryReport {
+  /** The file recovered. */
+  path: string;
+  /** False when the file did not exist (nothing to recover). */
+  existed: boolean;
+  /** Items recovered. */
+  records: number;
+  /** The torn last line that was dropped, if any. */
+  tornLine: { line: number; bytes: number } | undefined;
+  /** True when the torn line was cut off the file. */
+  repaired: boolean;
+  /** Every record dropped or skipped, torn line included (each was also given to `onWarning`). */
+  warnings: ImportWarning[];
+}
+
+/** The result of {@link JsonlSink.recover}. */
+export interface JsonlRecovery {
+  /** The recovered items (with the resumed sink attached when `resume` was asked). */
+  dataset: TrajectoryDataset;
+  /** What was recovered and dropped. */
+  report: JsonlRecoveryReport;
+  /** The sink appending to the file again, when `resume` was asked. */
+  sink: JsonlSink | undefined;
+}
+
+const NEWLINE = 0x0a;
+
+function writeFullySync(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/** Flushes a directory entry to disk, where the platform allows it. */
+function syncDirectorySync(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(directory, "r");
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot open a directory.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Open sinks with buffered lines, flushed on normal process exit. */
+const openSinks = new Set<JsonlSink>();
+function flushOpenSinksOnExit(): void {
+  for (const sink of openSinks) {
+    try {
+      sink.flush();
+    } catch {
+      // Nothing can be reported during exit; the lines are lost as in a crash.
+    }
+  }
+}
+
+/**
+ * A durable {@link TrajectorySink}: appends every captured item to a JSON Lines file as it is captured.
+ *
+ * The file is opened for appending (created if needed). Each line is the item's JSON followed by `\n`, written
+ * with synchronous system calls so `capture` stays synchronous. After a crash, {@link JsonlSink.recover} reads
+ * back every complete line and drops only a torn last line, reporting it. Opening a file whose last line is
+ * torn throws `InvalidStateError` (recover it first), so a new line is never glued to a torn one.
+ *
+ * One process should append to a given file at a time.
+ *
+ * @example
+ * ```ts
+ * const sink = new JsonlSink(join(tmpdir(), "run.jsonl"), { fsync: "always" });
+ * const dataset = new TrajectoryDataset({ sink });
+ * dataset.capture({ state: "s", action: "a", reward: 1 }); // on disk when capture returns
+ * sink.close();
+ * // after a crash:
+ * const { dataset: recovered, report } = await JsonlSink.recover(join(tmpdir(), "run.jsonl"));
+ * ```
+ */
+export class JsonlSink implements TrajectorySink {
+  /** The file appended to. */
+  readonly path: string;
+  /** When lines are forced to disk. */
+  readonly fsync: "always" | "batch";
+  readonly #batchSize: number;
+  #fd: number | undefined;
+  #pending: string[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #failure: unknown;
+  #appended = 0;
+
+  constructor(path: string, options: JsonlSinkOptions = {}) {
+    this.path = checkPath(path);
+    const parsed = parseWith(JsonlSinkOptions, options, { what: "JsonlSink options", path: "options" });
+    this.fsync = parsed.fsync;
+    this.#batchSize = parsed.batchSize;
+    // "a+": appends always go to the end; positioned reads are allowed (to check the last byte).
+    const fd = openSync(this.path, "a+", 0o666);
+    try {
+      const { size } = fstatSync(fd);
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== NEWLINE) {
+          throw new InvalidStateError(
+            `${this.path} ends with an incomplete line (a torn write?); run JsonlSink.recover(path) before appending`,
+            { state: "torn" },
+          );
+        }
+      } else {
+        // A new (or empty) file: make its directory entry durable too.
+        fdatasyncSync(fd);
+        syncDirectorySync(dirname(this.path));
+      }
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.#fd = fd;
+    if (this.fsync === "batch") {
+      openSinks.add(this);
+      if (openSinks.size === 1) process.on("exit", flushOpenSinksOnExit);
+      if (parsed.flushIntervalMs > 0) {
+        this.#timer = setInterval(() => {
+          try {
+            this.flush();
+          } catch (error) {
+            this.#failure ??= error;
+          }
+        }, parsed.flushIntervalMs);
+        this.#timer.unref();
+      }
+    }
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#fd === undefined;
+  }
+
+  /** Items appended since the sink was opened. */
+  get appended(): number {
+    return this.#appended;
+  }
+
+  #checkOpen(): number {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      throw new InvalidStateError(`JsonlSink ${this.path} failed earlier: ${(failure as Error).message}`, {
+        cause: failure,
+        state: "failed",
+      });
+    }
+    if (this.#fd === undefined)
+      throw new InvalidStateError(`JsonlSink ${this.path} is closed`, { state: "closed" });
+    return this.#fd;
+  }
+
+  /** Appends one item as a line; in `"always"` mode it is on disk when this returns. */
+  append(item: TrajectoryItem): void {
+    const fd = this.#checkOpen();
+    const line = itemToJson(item) + "\n";
+    if (this.fsync === "always") {
+      try {
+        writeFullySync(fd, Buffer.from(line, "utf8"));
+        fdatasyncSync(fd);
+      } catch (error) {
+        this.#failure = error;
+        throw error;
+      }
+    } else {
+      this.#pending.push(line);
+      if (this.#pending.length >= this.#batchSize) this.flush();
+    }
+    this.#appended++;
+  }
+
+  /** Writes and fdatasyncs the buffered lines. */
+  flush(): void {
+    const fd = this.#checkOpen();
+    if (this.#pending.length === 0) return;
+    const bytes = Buffer.from(this.#pending.join(""), "utf8");
+    this.#pending = [];
+    try {
+      writeFullySync(fd, bytes);
+      fdatasyncSync(fd);
+    } catch (error) {
+      this.#failure = error;
+      throw error;
+    }
+  }
+
+  /** Flushes and closes the file. Closing twice is allowed. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    try {
+      if (this.#failure === undefined) this.flush();
+    } finally {
+      if (this.#timer) clearInterval(this.#timer);
+      if (openSinks.delete(this) && openSinks.size === 0) process.off("exit", flushOpenSinksOnExit);
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+  }
+
+  /**
+   * Reads back a JSON Lines file after a crash: every complete line becomes an item; an incomplete last line
+   * (torn write) is dropped and reported, and (unless `repair: false`) cut off the file so appending can go
+   * on. Mid-file corruption is not a torn write: it throws `InvalidArgumentError` naming the line, or with
+   * `onError: "skip"` is skipped and reported. A missing file recovers as empty.
+   *
+   * @example
+   * ```ts
+   * const { dataset, report } = await JsonlSink.recover(path, { resume: { fsync: "always" } });
+   * if (report.tornLine) console.warn(`dropped torn line ${report.tornLine.line}`);
+   * dataset.capture(nextItem); // appended to the same file
+   * ```
+   */
+  static async recover(path: string, options: JsonlRecoverOptions = {}): Promise<JsonlRecovery> {
+    checkPath(path);
+    const { repair = true, resume = false, strategy, sink, ...read } = options;
+    const readOptions = resolveReadOptions(read, "JsonlSink.recover");
+    if (typeof repair !== "boolean") {
+      throw new InvalidArgumentError(
+        'Invalid JsonlSink.recover options: "options.repair" must be a boolean',
+        {
+          field: "options.repair",
+          value: repair,
+        },
+      );
+    }
+    if (typeof resume !== "boolean" && (typeof resume !== "object" || resume === null)) {
+      throw new InvalidArgumentError(
+        'Invalid JsonlSink.recover options: "options.resume" must be a boolean or JsonlSink options',
+        { field: "options.resume", value: resume },
+      );
+    }
+    if (resume !== false && sink !== undefined) {
+      throw new InvalidArgumentError(
+        'Invalid JsonlSink.recover options: pass either "resume" or "sink", not both',
+        {
+          field: "options.sink",
+        },
+      );
+    }
+    const existed = await stat(path).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return false;
+        throw error;
+      },
+    );
+    const items: TrajectoryItem[] = [];
+    const report: JsonlRecoveryReport = {
+      path,
+      existed,
+      records: 0,
+      tornLine: undefined,
+      repaired: false,
+      warnings: [],
+    };
+    if (existed) {
+      const warnings: ImportWarning[] = [];
+      const summary = await readJsonlFile(
+        path,
+        {
+          onError: readOptions.onError,
+          onWarning: (warning) => {
+            warnings.push(warning);
+            read.onWarning?.(warning);
+          },
+        },
+        "drop",
+        (item) => items.push(item),
+      );
+      report.records = summary.records;
+      report.tornLine = summary.tornLine;
+      report.warnings = warnings;
+      if (summary.tornLine && (repair || resume !== false)) {
+        const handle = await open(path, "r+");
+        try {
+          await handle.truncate(summary.validBytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        report.repaired = true;
+      }
+    }
+    let resumed: JsonlSink | undefined;
+    if (resume !== false) resumed = new JsonlSink(path, resume === true ? {} : resume);
+    const datasetOptions: TrajectoryDatasetOptions = {};
+    if (strategy !== undefined) datasetOptions.strategy = strategy;
+    const attached = resumed ?? sink;
+    if (attached !== undefined) datasetOptions.sink = attached;
+    const dataset = new TrajectoryDataset(datasetOptions);
+    adoptValidatedItems(dataset, items);
+    return { dataset, report, sink: resumed };
+  }
+}
