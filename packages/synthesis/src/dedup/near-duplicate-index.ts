@@ -1,0 +1,333 @@
+import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import { mix32 } from "../internal/hash.js";
+import { chooseLshParameters, type LshParameters } from "./lsh-parameters.js";
+import { exactShingleJaccard, fingerprintJaccard, shingleFingerprints } from "./shingles.js";
+
+/** Options of {@link NearDuplicateIndex}. */
+export interface NearDuplicateIndexOptions {
+  /**
+   * Jaccard similarity of character shingles at or above which a text counts as a duplicate, in [0, 1].
+   * `1` means exact duplicates only (equal strings); `0` makes every text a duplicate of the first.
+   */
+  threshold: number;
+  /** Shingle length in UTF-16 code units. @default 5 */
+  shingleSize?: number;
+  /** Most MinHash functions computed per text; bands and rows are chosen within it. @default 64 */
+  maxHashes?: number;
+  /** Wanted probability that a pair at exactly the threshold is found by LSH. @default 0.99 */
+  recall?: number;
+  /** Explicit LSH shape, instead of choosing one from `threshold`, `maxHashes` and `recall`. */
+  lsh?: { bands: number; rows: number };
+  /** Seed of the MinHash functions. @default 0 */
+  seed?: number;
+}
+
+/** A text found to be a near-duplicate of one already in the index. */
+export interface DuplicateMatch {
+  /** Position (in insertion order) of the kept text it duplicates. */
+  index: number;
+  /** Exact Jaccard similarity of their shingle sets (1 for exact duplicates). */
+  similarity: number;
+}
+
+const EMPTY = -1;
+
+/**
+ * An incremental near-duplicate detector over texts: MinHash signatures bucketed by LSH bands propose
+ * candidates, and every candidate is verified by exact Jaccard similarity of the character shingles before
+ * a text is called a duplicate, so nothing is ever reported below the threshold. Candidates are proposed by
+ * a pure function of the two texts (and the seed), so results do not depend on what else was added.
+ *
+ * @example
+ * ```ts
+ * const index = new NearDuplicateIndex({ threshold: 0.8 });
+ * index.addIfNew("the quick brown fox jumps over the lazy dog"); // undefined: added
+ * index.addIfNew("the quick brown fox jumps over the lazy dog!"); // { index: 0, similarity: 0.97… }
+ * ```
+ */
+export class NearDuplicateIndex {
+  /** The similarity threshold. */
+  readonly threshold: number;
+  /** Shingle length in UTF-16 code units. */
+  readonly shingleSize: number;
+  /** The LSH shape in use, or `undefined` in the exact (threshold 1) and trivial (threshold 0) modes. */
+  readonly lsh: LshParameters | undefined;
+
+  private readonly texts: string[] = [];
+  private readonly exact: Map<string, number> | undefined;
+  // MinHash functions h(x) = a·x + c mod 2^32 with odd a, applied to mixed shingle fingerprints.
+  private readonly multipliers: Int32Array = new Int32Array(0);
+  private readonly addends: Int32Array = new Int32Array(0);
+  private readonly signature: Uint32Array = new Uint32Array(0);
+  private readonly bandKeys: Int32Array = new Int32Array(0);
+  private scratch = new Uint32Array(256);
+  // Fingerprints of every kept text, back to back.
+  private pool = new Uint32Array(1 << 16);
+  private poolLength = 0;
+  private starts = new Int32Array(1024);
+  private ends = new Int32Array(1024);
+  private stamps = new Int32Array(1024);
+  private stamp = 0;
+  // Open-addressing table from band key to the head of a chain of entries (one entry per kept text and band).
+  private slotKeys = new Int32Array(1 << 12);
+  private slotHeads = new Int32Array(1 << 12).fill(EMPTY);
+  private slotCount = 0;
+  private entryDocs = new Int32Array(1 << 12);
+  private entryNext = new Int32Array(1 << 12);
+  private entryCount = 0;
+
+  constructor(options: NearDuplicateIndexOptions) {
+    const { threshold } = options;
+    if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
+      throw new InvalidArgumentError(`threshold must be a number in [0, 1], got ${String(threshold)}`, {
+        field: "threshold",
+        value: threshold,
+      });
+    }
+    const shingleSize = options.shingleSize ?? 5;
+    if (!Number.isInteger(shingleSize) || shingleSize < 1) {
+      throw new InvalidArgumentError(`shingleSize must be a positive integer, got ${shingleSize}`, {
+        field: "shingleSize",
+        value: shingleSize,
+      });
+    }
+    const seed = options.seed ?? 0;
+    if (!Number.isFinite(seed)) {
+      throw new InvalidArgumentError(`seed must be a finite number, got ${seed}`, {
+        field: "seed",
+        value: seed,
+      });
+    }
+    this.threshold = threshold;
+    this.shingleSize = shingleSize;
+    if (threshold === 1) {
+      this.exact = new Map();
+      this.lsh = undefined;
+      return;
+    }
+    this.exact = undefined;
+    if (threshold === 0) {
+      this.lsh = undefined;
+      return;
+    }
+    if (options.lsh) {
+      const { bands, rows } = options.lsh;
+      for (const [name, value] of [
+        ["lsh.bands", bands],
+        ["lsh.rows", rows],
+      ] as const) {
+        if (!Number.isInteger(value) || value < 1) {
+          throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`, {
+            field: name,
+            value,
+          });
+        }
+      }
+      const recallAtThreshold = 1 - (1 - threshold ** rows) ** bands;
+      this.lsh = { bands, rows, recallAtThreshold };
+    } else {
+      this.lsh = chooseLshParameters(threshold, {
+        maxHashes: options.maxHashes ?? 64,
+        recall: options.recall ?? 0.99,
+      });
+    }
+    const hashes = this.lsh.bands * this.lsh.rows;
+    const random = new SeededRandom(seed);
+    this.multipliers = new Int32Array(hashes);
+    this.addends = new Int32Array(hashes);
+    for (let i = 0; i < hashes; i++) {
+      this.multipliers[i] = random.int32() | 1;
+      this.addends[i] = random.int32();
+    }
+    this.signature = new Uint32Array(hashes);
+    this.bandKeys = new Int32Array(this.lsh.bands);
+  }
+
+  /** How many texts the index holds. */
+  get size(): number {
+    return this.texts.length;
+  }
+
+  /** The text added at position `index`. */
+  textAt(index: number): string | undefined {
+    return this.texts[index];
+  }
+
+  /** The kept text that `text` duplicates, if any; the index is not changed. */
+  find(text: string): DuplicateMatch | undefined {
+    return this.lookup(text, false);
+  }
+
+  /** Adds `text` unless it duplicates a text already held; returns the match when it does (nothing added). */
+  addIfNew(text: string): DuplicateMatch | undefined {
+    return this.lookup(text, true);
+  }
+
+  /** Adds `text` without checking it, and returns its position. */
+  add(text: string): number {
+    if (this.exact) {
+      if (!this.exact.has(text)) this.exact.set(text, this.texts.length);
+    } else if (this.lsh) {
+      const count = this.fingerprint(text);
+      this.computeSignature(count);
+      this.insert(count);
+    }
+    this.texts.push(text);
+    return this.texts.length - 1;
+  }
+
+  private lookup(text: string, insert: boolean): DuplicateMatch | undefined {
+    if (this.exact) {
+      const found = this.exact.get(text);
+      if (found !== undefined) return { index: found, similarity: 1 };
+      if (insert) {
+        this.exact.set(text, this.texts.length);
+        this.texts.push(text);
+      }
+      return undefined;
+    }
+    if (!this.lsh) {
+      // Threshold 0: every pair qualifies, so only the first text is ever kept.
+      if (this.texts.length > 0) {
+        return { index: 0, similarity: exactShingleJaccard(this.texts[0] as string, text, this.shingleSize) };
+      }
+      if (insert) this.texts.push(text);
+      return undefined;
+    }
+    const count = this.fingerprint(text);
+    this.computeSignature(count);
+    const match = this.verifyCandidates(text, count);
+    if (match === undefined && insert) {
+      this.insert(count);
+      this.texts.push(text);
+    }
+    return match;
+  }
+
+  /** Writes the sorted distinct fingerprints of `text` into `scratch`; returns their number. */
+  private fingerprint(text: string): number {
+    if (this.scratch.length < text.length + 1) {
+      this.scratch = new Uint32Array(Math.max(text.length + 1, this.scratch.length * 2));
+    }
+    return shingleFingerprints(text, this.shingleSize, this.scratch);
+  }
+
+  private computeSignature(count: number): void {
+    const { multipliers, addends, signature, scratch, bandKeys } = this;
+    const hashes = signature.length;
+    for (let h = 0; h < hashes; h++) {
+      const a = multipliers[h] as number;
+      const c = addends[h] as number;
+      let min = 0xffffffff;
+      for (let j = 0; j < count; j++) {
+        const value = (Math.imul(scratch[j] as number, a) + c) >>> 0;
+        if (value < min) min = value;
+      }
+      signature[h] = min;
+    }
+    const { bands, rows } = this.lsh as LshParameters;
+    for (let band = 0; band < bands; band++) {
+      let key = Math.imul(band + 1, 0x9e3779b9);
+      const offset = band * rows;
+      for (let r = 0; r < rows; r++) {
+        key = Math.imul(key ^ (signature[offset + r] as number), 0x01000193);
+        key ^= key >>> 15;
+      }
+      bandKeys[band] = mix32(key) | 0;
+    }
+  }
+
+  private verifyCandidates(text: string, count: number): DuplicateMatch | undefined {
+    const { bandKeys, slotKeys, slotHeads, entryDocs, entryNext, starts, ends, pool, scratch, threshold } =
+      this;
+    const mask = slotKeys.length - 1;
+    const stampValue = ++this.stamp;
+    const stamps = this.stamps;
+    for (let band = 0; band < bandKeys.length; band++) {
+      const key = bandKeys[band] as number;
+      let slot = key & mask;
+      while (slotHeads[slot] !== EMPTY && slotKeys[slot] !== key) slot = (slot + 1) & mask;
+      for (let entry = slotHeads[slot] as number; entry !== EMPTY; entry = entryNext[entry] as number) {
+        const doc = entryDocs[entry] as number;
+        if (stamps[doc] === stampValue) continue;
+        stamps[doc] = stampValue;
+        const start = starts[doc] as number;
+        const end = ends[doc] as number;
+        const size = end - start;
+        // |A ∩ B| / |A ∪ B| ≤ min / max: skip pairs whose sizes alone rule them out.
+        if (Math.min(size, count) < threshold * Math.max(size, count)) continue;
+        if (fingerprintJaccard(pool, start, end, scratch, 0, count) < threshold) continue;
+        // Fingerprints can collide: confirm on the characters before calling it a duplicate.
+        const similarity = exactShingleJaccard(this.texts[doc] as string, text, this.shingleSize);
+        if (similarity >= threshold) return { index: doc, similarity };
+      }
+    }
+    return undefined;
+  }
+
+  private insert(count: number): void {
+    const doc = this.texts.length;
+    if (doc >= this.starts.length) {
+      const capacity = this.starts.length * 2;
+      this.starts = grow(this.starts, capacity);
+      this.ends = grow(this.ends, capacity);
+      this.stamps = grow(this.stamps, capacity);
+    }
+    if (this.poolLength + count > this.pool.length) {
+      const next = new Uint32Array(Math.max(this.pool.length * 2, this.poolLength + count));
+      next.set(this.pool.subarray(0, this.poolLength));
+      this.pool = next;
+    }
+    this.pool.set(this.scratch.subarray(0, count), this.poolLength);
+    this.starts[doc] = this.poolLength;
+    this.poolLength += count;
+    this.ends[doc] = this.poolLength;
+    const bands = this.bandKeys.length;
+    if ((this.slotCount + bands) * 2 > this.slotKeys.length) this.rehash();
+    if (this.entryCount + bands > this.entryDocs.length) {
+      const capacity = this.entryDocs.length * 2;
+      this.entryDocs = grow(this.entryDocs, capacity);
+      this.entryNext = grow(this.entryNext, capacity);
+    }
+    const mask = this.slotKeys.length - 1;
+    for (let band = 0; band < bands; band++) {
+      const key = this.bandKeys[band] as number;
+      let slot = key & mask;
+      while (this.slotHeads[slot] !== EMPTY && this.slotKeys[slot] !== key) slot = (slot + 1) & mask;
+      const entry = this.entryCount++;
+      this.entryDocs[entry] = doc;
+      if (this.slotHeads[slot] === EMPTY) {
+        this.slotKeys[slot] = key;
+        this.slotCount++;
+        this.entryNext[entry] = EMPTY;
+      } else {
+        this.entryNext[entry] = this.slotHeads[slot] as number;
+      }
+      this.slotHeads[slot] = entry;
+    }
+  }
+
+  private rehash(): void {
+    const oldKeys = this.slotKeys;
+    const oldHeads = this.slotHeads;
+    const capacity = oldKeys.length * 2;
+    this.slotKeys = new Int32Array(capacity);
+    this.slotHeads = new Int32Array(capacity).fill(EMPTY);
+    const mask = capacity - 1;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const head = oldHeads[i] as number;
+      if (head === EMPTY) continue;
+      const key = oldKeys[i] as number;
+      let slot = key & mask;
+      while (this.slotHeads[slot] !== EMPTY) slot = (slot + 1) & mask;
+      this.slotKeys[slot] = key;
+      this.slotHeads[slot] = head;
+    }
+  }
+}
+
+function grow(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(capacity);
+  next.set(array);
+  return next;
+}

@@ -1,0 +1,105 @@
+import { mix32 } from "../internal/hash.js";
+
+/** Multiplier of the rolling polynomial hash over UTF-16 code units (odd, so it is invertible mod 2^32). */
+const BASE = 0x2f0b3c1d;
+
+/**
+ * Writes the 32-bit fingerprints of the character `size`-shingles of `text` into `out` (which must hold at
+ * least `max(1, text.length - size + 1)` values), sorts them and removes repeats. Returns how many distinct
+ * fingerprints were written.
+ *
+ * A shingle is a run of `size` consecutive UTF-16 code units. A non-empty text shorter than `size` has one
+ * shingle, the whole text; the empty text has none. Fingerprints are a rolling polynomial hash finished by
+ * {@link mix32}; two different shingles may share a fingerprint (probability about 2^-32 per pair), which is
+ * why {@link exactShingleJaccard} re-checks on the characters before anything is removed.
+ */
+export function shingleFingerprints(text: string, size: number, out: Uint32Array): number {
+  const length = text.length;
+  if (length === 0) return 0;
+  if (length <= size) {
+    let hash = 0;
+    for (let i = 0; i < length; i++) hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) | 0;
+    out[0] = mix32(hash ^ length);
+    return 1;
+  }
+  // BASE^size, the weight of the code unit that leaves the window.
+  let outgoing = 1;
+  for (let i = 0; i < size; i++) outgoing = Math.imul(outgoing, BASE);
+  let hash = 0;
+  for (let i = 0; i < size; i++) hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) | 0;
+  const count = length - size + 1;
+  out[0] = mix32(hash ^ size);
+  for (let i = size; i < length; i++) {
+    hash = (Math.imul(hash, BASE) + text.charCodeAt(i) - Math.imul(text.charCodeAt(i - size), outgoing)) | 0;
+    out[i - size + 1] = mix32(hash ^ size);
+  }
+  const view = out.subarray(0, count);
+  view.sort();
+  let unique = 1;
+  for (let i = 1; i < count; i++) {
+    const value = view[i] as number;
+    if (value !== view[unique - 1]) view[unique++] = value;
+  }
+  return unique;
+}
+
+/**
+ * Jaccard similarity of two sorted, repeat-free fingerprint sets stored in `a[aStart, aEnd)` and
+ * `b[bStart, bEnd)`. Two empty sets have similarity 1.
+ */
+export function fingerprintJaccard(
+  a: Uint32Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint32Array,
+  bStart: number,
+  bEnd: number,
+): number {
+  const sizeA = aEnd - aStart;
+  const sizeB = bEnd - bStart;
+  if (sizeA === 0 && sizeB === 0) return 1;
+  let i = aStart;
+  let j = bStart;
+  let common = 0;
+  while (i < aEnd && j < bEnd) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x === y) {
+      common++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return common / (sizeA + sizeB - common);
+}
+
+/** The set of character `size`-shingles of `text`, as strings (see {@link shingleFingerprints}). */
+export function shingleSet(text: string, size: number): Set<string> {
+  const set = new Set<string>();
+  if (text.length === 0) return set;
+  if (text.length <= size) {
+    set.add(text);
+    return set;
+  }
+  for (let i = 0; i + size <= text.length; i++) set.add(text.slice(i, i + size));
+  return set;
+}
+
+/**
+ * Exact Jaccard similarity of the character `size`-shingle sets of two texts, computed on the characters
+ * themselves (no hashing). Two empty texts have similarity 1.
+ *
+ * @example
+ * ```ts
+ * exactShingleJaccard("abcdef", "abcdeg", 3); // 3 shared of 5 distinct shingles → 0.6
+ * ```
+ */
+export function exactShingleJaccard(a: string, b: string, size: number): number {
+  const setA = shingleSet(a, size);
+  const setB = shingleSet(b, size);
+  if (setA.size === 0 && setB.size === 0) return 1;
+  let common = 0;
+  for (const shingle of setB) if (setA.has(shingle)) common++;
+  return common / (setA.size + setB.size - common);
+}
