@@ -1,4 +1,4 @@
-import type { TrajectoryItem } from "@orbiter/types";
+import type { TrajectoryItem, TrajectoryItemInput } from "@orbiter/types";
 import { TrajectoryStrategy } from "./trajectory-strategy.js";
 
 /**
@@ -15,8 +15,8 @@ export class DefaultStrategy extends TrajectoryStrategy {
     return true;
   }
 
-  /** Returns the item unchanged. */
-  process(item: TrajectoryItem): TrajectoryItem {
+  /** Returns the item unchanged (declared with the base return type, so subclasses may return an input). */
+  process(item: TrajectoryItem): TrajectoryItem | TrajectoryItemInput {
     return item;
   }
 }
