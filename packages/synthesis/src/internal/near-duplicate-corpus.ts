@@ -72,15 +72,16 @@ export function editText(random: SeededRandom, text: string, edits: number): str
 
 /**
  * Generates `count` texts of about `length` characters where a `duplicateFraction` share are copies of
- * earlier texts with 1–5% of their characters edited.
+ * earlier texts with a share of their characters edited drawn from `editRate` (default 1–5%).
  */
 export function nearDuplicateCorpus(
   count: number,
-  options: { seed: number; length?: number; duplicateFraction?: number },
+  options: { seed: number; length?: number; duplicateFraction?: number; editRate?: [number, number] },
 ): NearDuplicateCorpus {
   const random = new SeededRandom(options.seed);
   const length = options.length ?? 200;
   const duplicateFraction = options.duplicateFraction ?? 0.3;
+  const [minEdit, maxEdit] = options.editRate ?? [0.01, 0.05];
   const texts: string[] = [];
   const copyOf: number[] = [];
   const originals: number[] = [];
@@ -88,7 +89,7 @@ export function nearDuplicateCorpus(
     if (originals.length > 0 && random.bernoulli(duplicateFraction)) {
       const source = originals[random.integer(0, originals.length - 1)] as number;
       const text = texts[source] as string;
-      const edits = Math.max(1, Math.round(text.length * random.uniform(0.01, 0.05)));
+      const edits = Math.max(1, Math.round(text.length * random.uniform(minEdit, maxEdit)));
       texts.push(editText(random, text, edits));
       copyOf.push(source);
     } else {

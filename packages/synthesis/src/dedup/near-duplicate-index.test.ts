@@ -1,0 +1,90 @@
+import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import { describe, expect, it } from "vitest";
+import { exactSimilarPairs } from "../internal/exact-pairs.js";
+import { nearDuplicateCorpus } from "../internal/near-duplicate-corpus.js";
+import { NearDuplicateIndex } from "./near-duplicate-index.js";
+import { exactShingleJaccard } from "./shingles.js";
+
+const fox = "the quick brown fox jumps over the lazy dog near the river bank";
+
+describe("NearDuplicateIndex", () => {
+  it("finds a near-duplicate and reports its exact similarity", () => {
+    const index = new NearDuplicateIndex({ threshold: 0.8 });
+    expect(index.addIfNew(fox)).toBeUndefined();
+    expect(index.addIfNew("completely different words about compilers and types")).toBeUndefined();
+    const variant = `${fox}!`;
+    const match = index.addIfNew(variant);
+    expect(match).toEqual({ index: 0, similarity: exactShingleJaccard(fox, variant, 5) });
+    expect(index.size).toBe(2);
+  });
+
+  it("leaves texts below the threshold alone", () => {
+    const index = new NearDuplicateIndex({ threshold: 0.95 });
+    index.add(fox);
+    const edited = fox.replace("quick", "quack").replace("lazy", "lousy");
+    expect(exactShingleJaccard(fox, edited, 5)).toBeLessThan(0.95);
+    expect(index.find(edited)).toBeUndefined();
+  });
+
+  it("threshold 1 matches equal strings only", () => {
+    const index = new NearDuplicateIndex({ threshold: 1 });
+    index.add("aaaaa");
+    expect(index.find("aaaaaa")).toBeUndefined(); // same shingle set {aaaaa}, but not equal
+    expect(index.find("aaaaa")).toEqual({ index: 0, similarity: 1 });
+    expect(index.lsh).toBeUndefined();
+  });
+
+  it("threshold 0 keeps only the first text", () => {
+    const index = new NearDuplicateIndex({ threshold: 0 });
+    expect(index.addIfNew("abc")).toBeUndefined();
+    expect(index.addIfNew("xyz")).toEqual({ index: 0, similarity: 0 });
+  });
+
+  it("treats empty texts as duplicates of each other only", () => {
+    const index = new NearDuplicateIndex({ threshold: 0.9 });
+    expect(index.addIfNew("")).toBeUndefined();
+    expect(index.addIfNew("")).toEqual({ index: 0, similarity: 1 });
+    expect(index.addIfNew("abcdefgh")).toBeUndefined();
+  });
+
+  it("finds what exact all-pairs comparison finds (LSH recall ≥ 0.95) and nothing else", () => {
+    const { texts } = nearDuplicateCorpus(1200, { seed: 7, editRate: [0.002, 0.03] });
+    for (const threshold of [0.8, 0.9]) {
+      const truth = exactSimilarPairs(texts, threshold, 5);
+      expect(truth.length).toBeGreaterThan(100);
+      // Candidacy is a function of the two texts alone, so a two-text index measures each pair exactly.
+      let found = 0;
+      for (const [i, j] of truth) {
+        const index = new NearDuplicateIndex({ threshold, seed: 3 });
+        index.add(texts[i] as string);
+        if (index.find(texts[j] as string)) found++;
+      }
+      expect(found / truth.length).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+
+  it("rejects bad options naming the field", () => {
+    expect(() => new NearDuplicateIndex({ threshold: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => new NearDuplicateIndex({ threshold: -0.1 })).toThrow(
+      expect.objectContaining({ field: "threshold" }),
+    );
+    expect(() => new NearDuplicateIndex({ threshold: 0.5, shingleSize: 0 })).toThrow(
+      expect.objectContaining({ field: "shingleSize" }),
+    );
+    expect(() => new NearDuplicateIndex({ threshold: 0.5, lsh: { bands: 0, rows: 2 } })).toThrow(
+      expect.objectContaining({ field: "lsh.bands" }),
+    );
+  });
+
+  it("is deterministic for a seed", () => {
+    const random = new SeededRandom(1);
+    const texts = Array.from({ length: 300 }, () =>
+      Array.from({ length: 30 }, () => String.fromCharCode(97 + random.integer(0, 3))).join(""),
+    );
+    const run = () => {
+      const index = new NearDuplicateIndex({ threshold: 0.6, shingleSize: 3, seed: 9 });
+      return texts.map((text) => index.addIfNew(text)?.index ?? -1);
+    };
+    expect(run()).toEqual(run());
+  });
+});
