@@ -243,12 +243,12 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
    * (memory does not grow with the dataset) and atomic (a temporary file in the same folder, fsynced, then
    * renamed: the target is never left partial).
    */
-  exportJson(path: string): Promise<ExportSummary> {
+  async exportJson(path: string): Promise<ExportSummary> {
     return writeJsonFile(checkPath(path), this.#items, this.#items.length);
   }
 
   /** Writes the items to `path` as JSON Lines (one item per line). Streamed and atomic, like {@link exportJson}. */
-  exportJsonl(path: string): Promise<ExportSummary> {
+  async exportJsonl(path: string): Promise<ExportSummary> {
     return writeJsonlFile(checkPath(path), this.#items, this.#items.length);
   }
 
