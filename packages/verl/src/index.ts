@@ -47,6 +47,7 @@ export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./t
 export { tokenizerFromJSON } from "./tokenizer/tokenizer-from-json.js";
 
 // --- part 2: config, rewards, advantages, losses, KL, VeRLTrainer ---
+
 export {
   AdaptiveKlController,
   type AdaptiveKlControllerOptions,
@@ -113,3 +114,26 @@ export {
   type ScoreRewardsOptions,
   scoreRewards,
 } from "./rewards/score-rewards.js";
+export { resolveSamples, type SampleSource, type VeRLDatasetInput } from "./trainer/dataset-input.js";
+export {
+  type EvaluateOptions,
+  type EvaluatePolicyInput,
+  evaluatePolicy,
+  isCorrect,
+  type PolicyEvaluation,
+} from "./trainer/evaluate-policy.js";
+export { PolicyOptimizer, type PolicyOptimizerOptions } from "./trainer/policy-optimizer.js";
+export {
+  type GradientApplier,
+  type PolicyUpdateInput,
+  type PolicyUpdateResult,
+  runPolicyUpdate,
+} from "./trainer/policy-update.js";
+export { encodePromptsForRollout } from "./trainer/prompt-encoding.js";
+export {
+  type BuildRolloutBatchInput,
+  buildRolloutBatch,
+  type RolloutBatch,
+  type RolloutBatchStats,
+} from "./trainer/rollout-batch.js";
+export { type VeRLStepEvent, VeRLTrainer, type VeRLTrainerOptions } from "./trainer/verl-trainer.js";

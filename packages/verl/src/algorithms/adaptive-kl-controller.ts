@@ -2,8 +2,8 @@ import { InvalidArgumentError } from "@orbiter/types";
 
 /** A KL coefficient β that may adapt to the observed KL (verl `kl_ctrl`). */
 export interface KlController {
-  /** The current coefficient β. */
-  readonly value: number;
+  /** The current coefficient β (assignable, e.g. when resuming from a checkpoint). */
+  value: number;
   /** Updates β from the KL measured on the last batch of `steps` responses. */
   update(currentKl: number, steps: number): void;
 }

@@ -1,6 +1,8 @@
+import { trainConfigShape } from "@orbiter/trainer-core";
 import { z } from "zod";
 import { KlEstimator } from "../algorithms/kl-estimators.js";
 import { LossAggregation } from "../algorithms/loss-aggregation.js";
+import { TransformerConfig, type TransformerConfigInput } from "../model/transformer-config.js";
 import { OnRewardError, RewardCombination } from "../rewards/reward-combination.js";
 import { AdvantageEstimator, KlPlacement, VeRLAlgorithm } from "./verl-algorithm.js";
 
@@ -54,20 +56,13 @@ export const AdaptiveKlConfig = z.strictObject({
 const verlConfigShape = {
   /** PPO (critic + GAE) or GRPO (groups, no critic). @default "ppo" */
   algorithm: z.enum(values(VeRLAlgorithm)).default("ppo"),
-  /** Passes over the dataset. @default 1 */
-  epochs: positiveInt.default(1),
+  ...trainConfigShape,
   /** Prompts per training step (each sampled `groupSize` times). @default 8 */
   batchSize: positiveInt.default(8),
   /** Peak Adam learning rate. @default 1e-4 (both algorithms) */
   learningRate: z.number().positive().optional(),
-  /** Shape of the learning rate over steps (see `@orbiter/trainer-core` `learningRateAt`). @default "constant" */
-  lrSchedule: z.enum(["constant", "linear-warmup", "cosine"]).default("constant"),
-  /** Steps of linear warm-up for `linear-warmup` and `cosine`. @default 0 */
-  warmupSteps: nonNegativeInt.default(0),
-  /** Learning rate at the end of a cosine schedule. @default 0 */
-  minLearningRate: z.number().nonnegative().default(0),
-  /** Stop after this many training steps whatever `epochs` says. @default undefined (no cap) */
-  maxSteps: positiveInt.optional(),
+  /** Clip the global gradient norm to this value. @default 1 */
+  gradClip: z.number().positive().default(1),
   /** KL coefficient β (initial β with `adaptiveKl`). @default 0.05 for PPO, 0.04 for GRPO */
   klCoef: z.number().nonnegative().optional(),
   /** KL estimator. @default "k1" for PPO (KL in the reward), "k3" for GRPO (KL in the loss) */
@@ -114,8 +109,6 @@ const verlConfigShape = {
   onRewardError: z.enum(values(OnRewardError)).default("zero"),
   /** Total reward at or above which an evaluated response counts as correct (when the sample has no expected output). @default 1 */
   accuracyThreshold: z.number().default(1),
-  /** Clip the global gradient norm to this value. @default 1 */
-  gradClip: z.number().positive().optional().default(1),
   /** New tokens sampled per response. @default 32 */
   maxNewTokens: positiveInt.default(32),
   /** Sampling temperature; log-probabilities are taken at the same temperature. @default 1 */
@@ -124,14 +117,24 @@ const verlConfigShape = {
   topK: nonNegativeInt.default(0),
   /** Nucleus sampling mass; 1 disables. @default 1 */
   topP: z.number().gt(0).max(1).default(1),
-  /** Evaluate on the `evalSet` every this many steps; 0 never during training. @default 0 */
-  evalEvery: nonNegativeInt.default(0),
   /** Write a checkpoint every this many steps; 0 never. Needs `checkpointDir`. @default 0 */
   saveEvery: nonNegativeInt.default(0),
   /** Folder of the checkpoints. @default undefined */
   checkpointDir: z.string().min(1).optional(),
-  /** Seed of every random choice (shuffling, sampling, initial weights). @default 0 */
-  seed: z.number().int().default(0),
+  /**
+   * Sizes of the default transformer policy built when no policy is given (see `TransformerConfig`). The vocabulary
+   * comes from the tokenizer, the value head follows the algorithm, and the context length defaults to 64 or to the
+   * longest prompt plus `maxNewTokens` when that is longer.
+   * @default {} (the reference workload's sizes)
+   */
+  model: z
+    .custom<TransformerConfigInput>(
+      (value) => value !== null && typeof value === "object" && !Array.isArray(value),
+      {
+        message: "Expected an object of model sizes",
+      },
+    )
+    .optional(),
   /** Tensor backend. @default "auto" (tensorflow, then wasm, then cpu) */
   backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
 };
@@ -151,6 +154,16 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
     clipRangeHigh: input.clipRangeHigh ?? input.clipRange,
     miniBatchSize: input.miniBatchSize,
   };
+  if (input.model !== undefined) {
+    const model = TransformerConfig.safeParse(input.model);
+    if (!model.success) {
+      for (const issue of model.error.issues) {
+        const path = [...issue.path];
+        if (issue.code === "unrecognized_keys" && issue.keys.length > 0) path.push(issue.keys[0] as string);
+        context.addIssue({ code: "custom", path: ["model", ...path], message: issue.message });
+      }
+    }
+  }
   const responses = resolved.batchSize * resolved.groupSize;
   const miniBatchSize = resolved.miniBatchSize ?? responses;
   if (resolved.advantageEstimator === "gae" && resolved.algorithm !== "ppo") {
@@ -173,9 +186,6 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
       path: ["checkpointDir"],
       message: "saveEvery > 0 needs a checkpointDir",
     });
-  }
-  if (resolved.lrSchedule === "cosine" && resolved.maxSteps === undefined) {
-    // The trainer knows the total number of steps from the dataset; nothing to check here.
   }
   return { ...resolved, miniBatchSize };
 }

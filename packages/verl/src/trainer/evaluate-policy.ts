@@ -1,0 +1,112 @@
+import { deriveSeed, type Sample } from "@orbiter/types";
+import type { Policy } from "../model/policy.js";
+import type { OnRewardError } from "../rewards/reward-combination.js";
+import { rewardMetrics } from "../rewards/reward-metrics.js";
+import type { RewardSpec } from "../rewards/reward-spec.js";
+import { scoreRewards } from "../rewards/score-rewards.js";
+import { encodePromptsForRollout } from "./prompt-encoding.js";
+
+/** Options of {@link VeRLTrainer.evaluate}. */
+export interface EvaluateOptions {
+  /** Take the most likely token instead of sampling. @default true */
+  greedy?: boolean;
+  /** Responses per sample (sampled when more than one). @default 1 */
+  samplesPerPrompt?: number;
+  /** Prompts generated together in one batch. @default 64 */
+  batchSize?: number;
+  /** Seed of the sampler when not greedy. @default derived from the trainer's seed */
+  seed?: number;
+}
+
+/** What {@link evaluatePolicy} needs. */
+export interface EvaluatePolicyInput {
+  policy: Policy;
+  rewards: ReadonlyArray<RewardSpec>;
+  samples: ReadonlyArray<Sample>;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  accuracyThreshold: number;
+  onRewardError: OnRewardError;
+  seed: number;
+  options: EvaluateOptions;
+}
+
+/** Result of {@link evaluatePolicy}. */
+export interface PolicyEvaluation {
+  /** Mean total reward. */
+  reward: number;
+  /** Fraction of correct responses (see {@link VeRLTrainer.evaluate}). */
+  accuracy: number;
+  /** `eval/reward/mean`, `eval/rewards/<name>/mean`, `eval/accuracy`, `eval/response_length/mean`, ... */
+  metrics: Record<string, number>;
+  /** Every response, in sample order (sample i's responses are consecutive). */
+  outputs: string[];
+}
+
+/**
+ * Whether a response counts as correct: it equals the sample's reference `output` (both trimmed) when the sample
+ * has one, otherwise its total reward is at least `threshold`.
+ */
+export function isCorrect(output: string, sample: Sample, total: number | null, threshold: number): boolean {
+  const reference = sample.output.trim();
+  if (reference !== "") return output.trim() === reference;
+  return total !== null && total >= threshold;
+}
+
+/** Generates responses for every sample, scores them with every reward and measures accuracy. */
+export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<PolicyEvaluation> {
+  const { policy, rewards, samples, options } = input;
+  const greedy = options.greedy ?? true;
+  const perPrompt = options.samplesPerPrompt ?? 1;
+  const chunk = options.batchSize ?? 64;
+  const outputs: string[] = [];
+  const totals: Array<number | null> = [];
+  const values: Array<Array<number | null>> = rewards.map(() => []);
+  const errors: Record<string, number> = {};
+  let correct = 0;
+  let lengthSum = 0;
+  for (let start = 0; start < samples.length; start += chunk) {
+    const part = samples.slice(start, start + chunk);
+    const generation = await policy.generate(encodePromptsForRollout(policy, part, input.maxNewTokens), {
+      maxNewTokens: input.maxNewTokens,
+      n: perPrompt,
+      greedy,
+      temperature: input.temperature,
+      topK: input.topK,
+      topP: input.topP,
+      seed: options.seed ?? deriveSeed(input.seed, "evaluate", start),
+    });
+    const responses = generation.texts.map((output, row) => ({
+      output,
+      sample: part[generation.promptIndex[row] as number] as Sample,
+    }));
+    const scores = await scoreRewards(rewards, responses, { onRewardError: input.onRewardError });
+    scores.totals.forEach((total, row) => {
+      const response = responses[row] as { output: string; sample: Sample };
+      if (isCorrect(response.output, response.sample, total, input.accuracyThreshold)) correct++;
+      lengthSum += (generation.responses[row] as number[]).length;
+    });
+    outputs.push(...generation.texts);
+    totals.push(...scores.totals);
+    scores.values.forEach((row, k) => {
+      values[k]?.push(...row);
+    });
+    for (const [name, count] of Object.entries(scores.errors)) errors[name] = (errors[name] ?? 0) + count;
+  }
+  const summary = rewardMetrics({
+    names: rewards.map((reward) => reward.name),
+    weights: rewards.map((reward) => reward.weight),
+    values,
+    totals,
+    errors,
+  });
+  const metrics: Record<string, number> = {};
+  for (const [name, value] of Object.entries(summary)) metrics[`eval/${name}`] = value;
+  const accuracy = outputs.length === 0 ? 0 : correct / outputs.length;
+  metrics["eval/accuracy"] = accuracy;
+  metrics["eval/response_length/mean"] = outputs.length === 0 ? 0 : lengthSum / outputs.length;
+  metrics["eval/samples"] = outputs.length;
+  return { reward: summary["reward/mean"] ?? 0, accuracy, metrics, outputs };
+}

@@ -1,0 +1,203 @@
+import { deriveSeed, SeededRandom } from "@orbiter/types";
+import * as tf from "@tensorflow/tfjs";
+import { explainedVariance } from "../algorithms/explained-variance.js";
+import { estimateKl } from "../algorithms/kl-estimators.js";
+import { aggregateLoss } from "../algorithms/loss-aggregation.js";
+import { computePolicyLoss } from "../algorithms/policy-loss.js";
+import { computeValueLoss } from "../algorithms/value-loss.js";
+import type { VeRLConfig } from "../config/verl-config.js";
+import type { Policy } from "../model/policy.js";
+import type { RolloutBatch } from "./rollout-batch.js";
+
+/** Applies clipped gradients to the policy's variables (an Adam optimiser in practice). */
+export interface GradientApplier {
+  /** Updates every variable named in `gradients` (tfjs variable names) with the given learning rate. */
+  applyGradients(gradients: tf.NamedTensorMap, learningRate: number): void;
+}
+
+/** Inputs of {@link runPolicyUpdate}. */
+export interface PolicyUpdateInput {
+  /** The parsed trainer config. */
+  config: VeRLConfig;
+  /** The policy being trained. */
+  policy: Policy;
+  /** The rollout to learn from. */
+  batch: RolloutBatch;
+  /** Current KL coefficient β. */
+  klCoef: number;
+  /** Learning rate of this step. */
+  learningRate: number;
+  /** The optimiser. */
+  optimizer: GradientApplier;
+  /** Seed of the mini-batch shuffling of this step. */
+  seed: number;
+}
+
+/** Result of {@link runPolicyUpdate}: metrics averaged over the applied mini-batch updates. */
+export interface PolicyUpdateResult {
+  /** verl-named metrics (`actor/pg_loss`, `actor/grad_norm`, `critic/vf_loss`, ...). */
+  metrics: Record<string, number>;
+  /** Mean total loss of the applied updates (NaN when every update was skipped). */
+  loss: number;
+  /** Mini-batch updates applied. */
+  applied: number;
+  /** Mini-batch updates skipped because the loss or the gradient was not finite. */
+  skipped: number;
+}
+
+const METRIC_NAMES = [
+  "loss",
+  "actor/pg_loss",
+  "actor/pg_clipfrac",
+  "actor/pg_clipfrac_lower",
+  "actor/ppo_kl",
+  "actor/entropy",
+  "actor/kl_loss",
+  "critic/vf_loss",
+  "critic/vf_clipfrac",
+  "critic/vf_explained_var",
+  "actor/grad_norm",
+] as const;
+
+function gatherRows<T extends tf.Tensor | null>(tensor: T, rows: tf.Tensor1D | null): T {
+  if (tensor === null || rows === null) return tensor;
+  return tf.gather(tensor, rows) as T;
+}
+
+/**
+ * The policy (and critic) update of one training step: `ppoEpochs` passes over the rollout, each split into
+ * shuffled mini-batches of `miniBatchSize` responses, one optimiser step per mini-batch. The loss is the clipped
+ * surrogate, plus β·KL to the reference when `klPlacement` is `loss`, minus the entropy bonus, plus `vfCoef` times
+ * the clipped value loss for PPO, all aggregated with `lossAggregation`. Gradients are clipped to `gradClip` by
+ * global norm; a mini-batch whose loss or gradient is not finite is skipped (and counted), so the weights never
+ * become NaN. One device→host read per mini-batch.
+ */
+export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
+  const { config, policy, batch, klCoef, learningRate, optimizer } = input;
+  const variables = policy.trainableVariables();
+  const useCritic = batch.returns !== null && batch.oldValues !== null;
+  const klInLoss = config.klPlacement === "loss" && klCoef > 0 && batch.refLogProbs !== null;
+  const miniBatches = batch.size / config.miniBatchSize;
+  const rng = new SeededRandom(deriveSeed(input.seed, "mini-batches"));
+  const sums = new Float64Array(METRIC_NAMES.length);
+  let applied = 0;
+  let skipped = 0;
+  for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
+    const order = miniBatches > 1 ? rng.shuffle(Array.from({ length: batch.size }, (_, i) => i)) : null;
+    for (let m = 0; m < miniBatches; m++) {
+      const rows = order
+        ? tf.tensor1d(order.slice(m * config.miniBatchSize, (m + 1) * config.miniBatchSize), "int32")
+        : null;
+      let metricsVector: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const mask = gatherRows(batch.responseMask, rows);
+        const oldLogProbs = gatherRows(batch.oldLogProbs, rows);
+        const advantages = gatherRows(batch.advantages, rows);
+        const out = policy.logProbs({
+          tokens: gatherRows(batch.tokens, rows),
+          attentionMask: gatherRows(batch.attentionMask, rows),
+          responseStart: batch.responseStart,
+          temperature: config.temperature,
+          withEntropy: true,
+          withValues: useCritic,
+        });
+        const pg = computePolicyLoss(
+          {
+            logProbs: out.logProbs,
+            oldLogProbs,
+            advantages,
+            mask,
+            clipLow: config.clipRangeLow,
+            clipHigh: config.clipRangeHigh,
+            dualClip: config.dualClip,
+          },
+          config.lossAggregation,
+        );
+        let total: tf.Scalar = pg.loss;
+        const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
+        if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
+        let klLoss: tf.Scalar = tf.scalar(0);
+        if (batch.refLogProbs !== null) {
+          const refLogProbs = gatherRows(batch.refLogProbs, rows);
+          const kl = estimateKl(out.logProbs, refLogProbs, config.klEstimator, { clamp: true });
+          klLoss = aggregateLoss(kl, mask, config.lossAggregation);
+          if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
+        }
+        let vfLoss: tf.Scalar = tf.scalar(0);
+        let vfClipFraction: tf.Scalar = tf.scalar(0);
+        let explained: tf.Scalar = tf.scalar(0);
+        if (useCritic) {
+          const returns = gatherRows(batch.returns as tf.Tensor2D, rows);
+          const values = out.values as tf.Tensor2D;
+          const valueLoss = computeValueLoss(
+            {
+              values,
+              oldValues: gatherRows(batch.oldValues as tf.Tensor2D, rows),
+              returns,
+              mask,
+              clipRange: config.valueClip,
+            },
+            config.lossAggregation,
+          );
+          vfLoss = valueLoss.loss;
+          vfClipFraction = valueLoss.clipFraction;
+          explained = explainedVariance(returns, values, mask);
+          total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
+        }
+        metricsVector = tf.keep(
+          tf.stack([
+            total,
+            pg.loss,
+            pg.clipFraction,
+            pg.clipFractionLower,
+            pg.approxKl,
+            entropy,
+            klLoss,
+            vfLoss,
+            vfClipFraction,
+            explained,
+          ]) as tf.Tensor1D,
+        );
+        return total;
+      }, variables);
+      rows?.dispose();
+      const gradientList = Object.values(grads);
+      const norm = tf.tidy(() =>
+        tf.sqrt(tf.addN(gradientList.map((gradient) => tf.sum(tf.square(gradient))))),
+      );
+      const kept = metricsVector as unknown as tf.Tensor1D;
+      const readback = tf.tidy(() => tf.concat([kept, tf.reshape(norm, [1])]));
+      const host = readback.dataSync();
+      tf.dispose([readback, kept, value]);
+      const gradientNorm = host[host.length - 1] as number;
+      const finite = Number.isFinite(gradientNorm) && Array.from(host).every((x) => Number.isFinite(x));
+      if (finite) {
+        const scale =
+          config.gradClip === undefined ? 1 : Math.min(1, config.gradClip / (gradientNorm + 1e-6));
+        const clipped: tf.NamedTensorMap = {};
+        for (const [name, gradient] of Object.entries(grads))
+          clipped[name] = scale < 1 ? tf.mul(gradient, scale) : gradient;
+        optimizer.applyGradients(clipped, learningRate);
+        if (scale < 1) tf.dispose(Object.values(clipped));
+        host.forEach((x, i) => {
+          sums[i] = (sums[i] as number) + x;
+        });
+        applied++;
+      } else {
+        skipped++;
+      }
+      tf.dispose([norm, ...gradientList]);
+    }
+  }
+  const metrics: Record<string, number> = {};
+  METRIC_NAMES.forEach((name, i) => {
+    if (name !== "loss") metrics[name] = applied > 0 ? (sums[i] as number) / applied : Number.NaN;
+  });
+  if (!useCritic) {
+    delete metrics["critic/vf_loss"];
+    delete metrics["critic/vf_clipfrac"];
+    delete metrics["critic/vf_explained_var"];
+  }
+  if (batch.refLogProbs === null) delete metrics["actor/kl_loss"];
+  return { metrics, loss: applied > 0 ? (sums[0] as number) / applied : Number.NaN, applied, skipped };
+}

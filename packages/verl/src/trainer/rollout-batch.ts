@@ -1,0 +1,229 @@
+import * as tf from "@tensorflow/tfjs";
+import { computeGaeAdvantage } from "../algorithms/gae-advantage.js";
+import {
+  broadcastToTokens,
+  computeGroupAdvantage,
+  computeRlooAdvantage,
+} from "../algorithms/group-advantage.js";
+import { estimateKl } from "../algorithms/kl-estimators.js";
+import { maskedMean } from "../algorithms/masked-statistics.js";
+import {
+  computeReinforcePlusPlusAdvantage,
+  computeReinforcePlusPlusBaselineAdvantage,
+} from "../algorithms/reinforce-plus-plus-advantage.js";
+import { computeTokenLevelRewards } from "../algorithms/token-level-rewards.js";
+import type { VeRLConfig } from "../config/verl-config.js";
+import type { Policy } from "../model/policy.js";
+import type { GenerationResult } from "../rollout/generate-options.js";
+
+/**
+ * Everything the policy update needs about one rollout, as tensors with B = prompts × groupSize rows and
+ * R response positions. Built by {@link buildRolloutBatch}; the owner calls {@link RolloutBatch.dispose}.
+ */
+export interface RolloutBatch {
+  /** Number of rows B. */
+  size: number;
+  /** `[B, L]` int32 prompt (left-padded) + response ids. */
+  tokens: tf.Tensor2D;
+  /** `[B, L]` 1 on real tokens. */
+  attentionMask: tf.Tensor2D;
+  /** First response column of `tokens` (the prompt width). */
+  responseStart: number;
+  /** `[B, R]` 1 on sampled response tokens. */
+  responseMask: tf.Tensor2D;
+  /** `[B, R]` log π_old of the sampled tokens. */
+  oldLogProbs: tf.Tensor2D;
+  /** `[B, R]` log π_ref of the sampled tokens, when a reference model is used. */
+  refLogProbs: tf.Tensor2D | null;
+  /** `[B, R]` advantages. */
+  advantages: tf.Tensor2D;
+  /** `[B, R]` value targets (PPO with a critic). */
+  returns: tf.Tensor2D | null;
+  /** `[B, R]` values at rollout time (PPO with a critic). */
+  oldValues: tf.Tensor2D | null;
+  /** Frees every tensor. */
+  dispose(): void;
+}
+
+/** Inputs of {@link buildRolloutBatch}. */
+export interface BuildRolloutBatchInput {
+  /** The parsed trainer config. */
+  config: VeRLConfig;
+  /** The policy being trained. */
+  policy: Policy;
+  /** The frozen reference model, or null when no KL is used. */
+  reference: Policy | null;
+  /** The sampled responses. */
+  generation: GenerationResult;
+  /**
+   * One score per row, or null where every reward abstained. With `normalize-then-sum` pass the combined
+   * (already normalised) values here.
+   */
+  scores: ReadonlyArray<number | null>;
+  /** True when `scores` are already advantages (normalize-then-sum with the GRPO estimator). */
+  scoresAreAdvantages: boolean;
+  /** Current KL coefficient β (from the KL controller). */
+  klCoef: number;
+}
+
+/** Host numbers measured while building the batch. */
+export interface RolloutBatchStats {
+  /** Batch mean over responses of the per-response mean KL to the reference (0 without a reference). */
+  meanKl: number;
+  /** Extra metrics (`critic/values/mean`, `critic/returns/mean`, `actor/reward_kl_penalty`, `critic/advantages/*`). */
+  metrics: Record<string, number>;
+}
+
+/**
+ * Turns a rollout and its scores into the tensors of a policy update: recomputes the old log-probabilities
+ * (and values) with the policy when a critic is needed, scores the sampled tokens with the reference model, puts
+ * the KL penalty into the rewards when `klPlacement` is `reward`, and computes the advantages with the configured
+ * estimator. Runs without gradient.
+ */
+export function buildRolloutBatch(input: BuildRolloutBatchInput): {
+  batch: RolloutBatch;
+  stats: RolloutBatchStats;
+} {
+  const { config, policy, reference, generation, scores, klCoef } = input;
+  const size = generation.batchSize;
+  const responseStart = generation.promptLength;
+  const useCritic = config.advantageEstimator === "gae";
+  const owned: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor | null>(tensor: T): T => {
+    if (tensor !== null) owned.push(tf.keep(tensor));
+    return tensor;
+  };
+  const statsTensors: Record<string, tf.Scalar> = {};
+  let built: RolloutBatch | undefined;
+  tf.tidy(() => {
+    const tokens = keep(tf.tensor2d(generation.sequences, undefined, "int32"));
+    const attentionMask = keep(tf.tensor2d(generation.attentionMask, undefined, "float32"));
+    const responseMask = keep(tf.tensor2d(generation.responseMask, undefined, "float32"));
+    const forward = { tokens, attentionMask, responseStart, temperature: config.temperature };
+    let oldLogProbs: tf.Tensor2D;
+    let oldValues: tf.Tensor2D | null = null;
+    if (useCritic) {
+      const out = policy.logProbs({ ...forward, withValues: true });
+      oldLogProbs = out.logProbs;
+      oldValues = tf.mul(out.values as tf.Tensor2D, responseMask) as tf.Tensor2D;
+    } else {
+      oldLogProbs = tf.tensor2d(generation.logProbs, undefined, "float32");
+    }
+    keep(oldLogProbs);
+    keep(oldValues);
+    const refLogProbs = reference ? keep(reference.logProbs(forward).logProbs) : null;
+    let kl: tf.Tensor | null = null;
+    if (refLogProbs) {
+      kl = tf.mul(estimateKl(oldLogProbs, refLogProbs, config.klEstimator, { clamp: true }), responseMask);
+      statsTensors.meanKl = tf.mean(maskedMean(kl, responseMask, 1)) as tf.Scalar;
+    }
+    const klInReward = kl !== null && config.klPlacement === "reward" && klCoef > 0;
+    const valid = tf.tensor1d(scores.map((score) => (score === null ? 0 : 1)));
+    const scoreTensor = tf.tensor1d(scores.map((score) => score ?? 0));
+    const tokenRewards = computeTokenLevelRewards({
+      scores: scoreTensor,
+      mask: responseMask,
+      ...(klInReward && kl ? { kl, klCoef } : {}),
+    });
+    // Outcome estimators see the sequence total of the token rewards (score minus the KL penalty, as verl).
+    const outcome = klInReward ? tf.sum(tokenRewards, 1) : scoreTensor;
+    let advantages: tf.Tensor2D;
+    let returns: tf.Tensor2D | null = null;
+    switch (config.advantageEstimator) {
+      case "gae": {
+        const gae = computeGaeAdvantage({
+          tokenRewards,
+          values: oldValues as tf.Tensor2D,
+          mask: responseMask,
+          gamma: config.gamma,
+          lambda: config.lambda,
+        });
+        advantages = gae.advantages as tf.Tensor2D;
+        returns = gae.returns as tf.Tensor2D;
+        break;
+      }
+      case "grpo": {
+        const perResponse = input.scoresAreAdvantages
+          ? tf.mul(scoreTensor, valid)
+          : computeGroupAdvantage({
+              scores: outcome,
+              groupSize: config.groupSize,
+              epsilon: config.advantageEpsilon,
+              scaling: config.normalizeAdvantageStd ? "group" : "none",
+              valid,
+            });
+        advantages = broadcastToTokens(perResponse, responseMask);
+        break;
+      }
+      case "rloo":
+        advantages = broadcastToTokens(
+          computeRlooAdvantage({ scores: outcome, groupSize: config.groupSize, valid }),
+          responseMask,
+        );
+        break;
+      case "reinforce++":
+        advantages = computeReinforcePlusPlusAdvantage({
+          tokenRewards,
+          mask: tf.mul(responseMask, tf.expandDims(valid, 1)),
+          gamma: config.gamma,
+        }).advantages as tf.Tensor2D;
+        break;
+      case "reinforce++-baseline":
+        advantages = computeReinforcePlusPlusBaselineAdvantage({
+          scores: outcome,
+          mask: tf.mul(responseMask, tf.expandDims(valid, 1)),
+          groupSize: config.groupSize,
+        });
+        break;
+    }
+    keep(advantages);
+    keep(returns);
+    statsTensors.advantageMean = maskedMean(advantages, responseMask) as tf.Scalar;
+    statsTensors.advantageMax = tf.max(advantages) as tf.Scalar;
+    statsTensors.advantageMin = tf.min(advantages) as tf.Scalar;
+    if (kl) statsTensors.klPenalty = tf.mul(maskedMean(kl, responseMask), klCoef) as tf.Scalar;
+    if (oldValues && returns) {
+      statsTensors.valueMean = maskedMean(oldValues, responseMask) as tf.Scalar;
+      statsTensors.returnMean = maskedMean(returns, responseMask) as tf.Scalar;
+    }
+    for (const tensor of Object.values(statsTensors)) tf.keep(tensor);
+    built = {
+      size,
+      tokens,
+      attentionMask,
+      responseStart,
+      responseMask,
+      oldLogProbs,
+      refLogProbs,
+      advantages,
+      returns,
+      oldValues,
+      dispose: () => tf.dispose(owned),
+    };
+  });
+  const batch = built as unknown as RolloutBatch;
+  const names = Object.keys(statsTensors);
+  let values: Float32Array = new Float32Array();
+  if (names.length > 0) {
+    const stacked = tf.stack(names.map((name) => statsTensors[name] as tf.Scalar));
+    values = stacked.dataSync() as Float32Array;
+    stacked.dispose();
+  }
+  tf.dispose(Object.values(statsTensors));
+  const read = (name: string): number | undefined => {
+    const index = names.indexOf(name);
+    return index < 0 ? undefined : (values[index] as number);
+  };
+  const metrics: Record<string, number> = {
+    "critic/advantages/mean": read("advantageMean") ?? 0,
+    "critic/advantages/max": read("advantageMax") ?? 0,
+    "critic/advantages/min": read("advantageMin") ?? 0,
+  };
+  const penalty = read("klPenalty");
+  if (penalty !== undefined) metrics["actor/reward_kl_penalty"] = penalty;
+  const valueMean = read("valueMean");
+  if (valueMean !== undefined) metrics["critic/values/mean"] = valueMean;
+  const returnMean = read("returnMean");
+  if (returnMean !== undefined) metrics["critic/returns/mean"] = returnMean;
+  return { batch, stats: { meanKl: read("meanKl") ?? 0, metrics } };
+}

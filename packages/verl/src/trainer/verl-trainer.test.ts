@@ -1,0 +1,277 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InvalidArgumentError, PhaseError, Sample, ValidationFailedError } from "@orbiter/types";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init-backend.js";
+import { VeRLAlgorithm } from "../config/verl-algorithm.js";
+import type { LogProbsInput, LogProbsOutput, Policy } from "../model/policy.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import { isCorrect } from "./evaluate-policy.js";
+import { VeRLTrainer } from "./verl-trainer.js";
+
+const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 24 };
+const prompts = ["ab", "ba", "aab", "bba"];
+const countA = {
+  name: "count-a",
+  weight: 1,
+  fn: (output: string) => [...output].filter((c) => c === "a").length / 4,
+};
+
+let dir: string;
+beforeAll(async () => {
+  await initBackend();
+  dir = await mkdtemp(join(tmpdir(), "verl-trainer-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function weightsOf(policy: Policy): Float32Array[] {
+  return [...policy.getWeights().values()].map((tensor) => tensor.data);
+}
+
+describe("VeRLTrainer", () => {
+  it("trains the seed's PPO snippet end to end with a default policy and reports verl metrics", async () => {
+    const steps: number[] = [];
+    const trainer = new VeRLTrainer({
+      config: {
+        algorithm: VeRLAlgorithm.PPO,
+        epochs: 2,
+        batchSize: 2,
+        learningRate: 1e-3,
+        klCoef: 0.1,
+        clipRange: 0.2,
+        maxNewTokens: 4,
+        model: tiny,
+      },
+      rewards: [countA],
+      onStep: (event) => {
+        steps.push(event.step);
+        expect(event.backend).toBe(trainer.backend);
+      },
+      metricsLogPath: join(dir, "ppo-metrics.jsonl"),
+    });
+    const metrics = await trainer.train(prompts);
+    expect(trainer.state).toBe("trained");
+    expect(steps).toEqual([1, 2, 3, 4]);
+    expect(Number.isFinite(metrics.loss)).toBe(true);
+    expect(metrics.reward).toBeGreaterThanOrEqual(0);
+    expect(trainer.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
+    for (const name of [
+      "actor/pg_loss",
+      "actor/pg_clipfrac",
+      "actor/ppo_kl",
+      "actor/entropy",
+      "actor/kl_loss",
+      "actor/grad_norm",
+      "critic/vf_loss",
+      "critic/vf_explained_var",
+      "reward/mean",
+      "reward/std",
+      "rewards/count-a/mean",
+      "frac_reward_zero_std",
+      "response_length/mean",
+      "timing/rollout_ms",
+      "timing/update_ms",
+    ]) {
+      expect(metrics.extra[name], name).toBeTypeOf("number");
+      expect(Number.isFinite(metrics.extra[name]), name).toBe(true);
+    }
+    const log = (await readFile(join(dir, "ppo-metrics.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(log.filter((record) => record.kind === "step")).toHaveLength(4);
+    const evaluation = await trainer.evaluate();
+    expect(evaluation.extra["eval/samples"]).toBe(4);
+    trainer.dispose();
+  });
+
+  it("accepts samples, prompt strings and toSamples() sources, and runs every advantage estimator", async () => {
+    const samples = prompts.map((input) => Sample.parse({ input, output: "" }));
+    const source = { toSamples: () => samples };
+    const cases = [
+      { advantageEstimator: "grpo" as const, data: samples },
+      { advantageEstimator: "rloo" as const, data: prompts },
+      { advantageEstimator: "reinforce++" as const, data: source },
+      { advantageEstimator: "reinforce++-baseline" as const, data: samples, klPlacement: "reward" as const },
+      {
+        advantageEstimator: "grpo" as const,
+        data: samples,
+        normalizeAdvantageStd: false,
+        lossAggregation: "seq-mean-token-mean" as const,
+      },
+    ];
+    for (const { data, ...overrides } of cases) {
+      const trainer = new VeRLTrainer({
+        config: {
+          algorithm: "grpo",
+          batchSize: 2,
+          groupSize: 3,
+          maxNewTokens: 3,
+          maxSteps: 1,
+          model: tiny,
+          ...overrides,
+        },
+        rewards: [countA],
+      });
+      const metrics = await trainer.train(data);
+      expect(Number.isFinite(metrics.loss), JSON.stringify(overrides)).toBe(true);
+      expect(trainer.progress.step).toBe(1);
+      trainer.dispose();
+    }
+  });
+
+  it("reports per-reward means that add up to the weighted total, and normalize-then-sum trains", async () => {
+    const length = { name: "length", weight: 0.5, fn: (output: string) => output.length };
+    const hasB = { name: "has-b", weight: -2, fn: async (output: string) => (output.includes("b") ? 1 : 0) };
+    for (const rewardCombination of ["weighted-sum", "normalize-then-sum"] as const) {
+      const trainer = new VeRLTrainer({
+        config: {
+          algorithm: "grpo",
+          batchSize: 2,
+          groupSize: 4,
+          maxNewTokens: 4,
+          maxSteps: 2,
+          model: tiny,
+          rewardCombination,
+        },
+        rewards: [countA, length, hasB],
+      });
+      const { extra } = await trainer.train(prompts);
+      const weighted =
+        (extra["rewards/count-a/mean"] as number) * 1 +
+        (extra["rewards/length/mean"] as number) * 0.5 +
+        (extra["rewards/has-b/mean"] as number) * -2;
+      expect(weighted).toBeCloseTo(extra["reward/mean"] as number, 10);
+      trainer.dispose();
+    }
+  });
+
+  it("counts a failing reward and scores it 0 by default, or fails the phase with onRewardError: throw", async () => {
+    const flaky = { name: "flaky", weight: 5, fn: (output: string) => (output.length >= 0 ? Number.NaN : 1) };
+    const trainer = new VeRLTrainer({
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 4, maxNewTokens: 3, maxSteps: 1, model: tiny },
+      rewards: [flaky, countA],
+    });
+    const metrics = await trainer.train(prompts);
+    expect(Number.isFinite(metrics.loss)).toBe(true);
+    expect(metrics.extra["rewards/flaky/errors"]).toBe(8);
+    expect(metrics.extra["rewards/flaky/mean"]).toBe(0);
+    expect(metrics.extra["reward/mean"]).toBeCloseTo(metrics.extra["rewards/count-a/mean"] as number, 12);
+    trainer.dispose();
+    const strict = new VeRLTrainer({
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 3,
+        maxSteps: 1,
+        model: tiny,
+        onRewardError: "throw",
+      },
+      rewards: [
+        {
+          name: "broken",
+          fn: () => {
+            throw new Error("no");
+          },
+        },
+      ],
+    });
+    await expect(strict.train(prompts)).rejects.toSatisfy(
+      (error) => PhaseError.isInstance(error) && /broken/.test(String((error as PhaseError).message)),
+    );
+    strict.dispose();
+  });
+
+  it("skips an update whose loss is not finite and never writes NaN into the weights", async () => {
+    const tokenizer = CharTokenizer.fromCorpus(prompts);
+    const inner = new TransformerPolicy({ tokenizer, config: tiny, seed: 3 });
+    let poison = false;
+    const policy: Policy = Object.assign(Object.create(inner) as Policy, {
+      logProbs(input: LogProbsInput): LogProbsOutput {
+        const out = inner.logProbs(input);
+        return poison ? { ...out, logProbs: tf.mul(out.logProbs, Number.NaN) as tf.Tensor2D } : out;
+      },
+    });
+    const trainer = new VeRLTrainer({
+      policy,
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 4, maxNewTokens: 3, maxSteps: 3, model: tiny },
+      rewards: [countA],
+      onStep: (event) => {
+        poison = event.step === 1; // the update of step 2 sees NaN log-probabilities
+      },
+    });
+    const before = weightsOf(inner);
+    poison = false;
+    await trainer.train(prompts);
+    expect(trainer.skippedUpdateCount).toBe(1);
+    const after = weightsOf(inner);
+    expect(after.every((data) => data.every(Number.isFinite))).toBe(true);
+    expect(after.some((data, i) => data.some((x, j) => x !== before[i]?.[j]))).toBe(true);
+    trainer.dispose();
+    inner.dispose();
+  });
+
+  it("adapts the KL coefficient step by step with the controller's rule when adaptiveKl is set", async () => {
+    const seen: Array<{ beta: number; kl: number }> = [];
+    const trainer = new VeRLTrainer({
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 4,
+        maxSteps: 4,
+        learningRate: 1e-2,
+        model: tiny,
+        klCoef: 0.1,
+        adaptiveKl: { target: 1e-4, horizon: 16 },
+      },
+      rewards: [countA],
+      onStep: ({ metrics }) => {
+        seen.push({
+          beta: metrics.extra?.["actor/kl_coef"] as number,
+          kl: metrics.extra?.["actor/reference_kl"] as number,
+        });
+      },
+    });
+    await trainer.train(prompts);
+    expect(seen[0]).toEqual({ beta: 0.1, kl: 0 });
+    const expected = [...seen.map(({ beta }) => beta).slice(1), trainer.klCoef];
+    seen.forEach(({ beta, kl }, i) => {
+      const error = Math.min(0.2, Math.max(-0.2, kl / 1e-4 - 1));
+      expect(expected[i]).toBeCloseTo(beta * (1 + (error * 8) / 16), 12);
+    });
+    expect(seen.some(({ kl }) => kl > 1e-4)).toBe(true);
+    expect(trainer.klCoef).not.toBe(0.1);
+    trainer.dispose();
+  });
+
+  it("rejects bad options with the field named", async () => {
+    expect(() => new VeRLTrainer({ config: { epochs: -1 }, rewards: [countA] })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new VeRLTrainer({ rewards: [] })).toThrow(/rewards/);
+    const noCritic = new TransformerPolicy({ tokenizer: CharTokenizer.fromCorpus(prompts), config: tiny });
+    const trainer = new VeRLTrainer({ policy: noCritic, config: { algorithm: "ppo" }, rewards: [countA] });
+    await expect(trainer.train(prompts)).rejects.toSatisfy(
+      (error) =>
+        ValidationFailedError.isInstance(error) && /value head/.test(String((error as Error).message)),
+    );
+    noCritic.dispose();
+  });
+
+  it("defines accuracy by the reference output, else by the reward threshold", () => {
+    const withReference = Sample.parse({ input: "2+2=", output: "4" });
+    const open = Sample.parse({ input: "say a", output: "" });
+    expect(isCorrect(" 4 ", withReference, 0, 1)).toBe(true);
+    expect(isCorrect("5", withReference, 10, 1)).toBe(false);
+    expect(isCorrect("a", open, 1, 1)).toBe(true);
+    expect(isCorrect("a", open, 0.5, 1)).toBe(false);
+    expect(isCorrect("a", open, null, 0)).toBe(false);
+  });
+});

@@ -1,0 +1,554 @@
+import { join } from "node:path";
+import { type StepEvent, Trainer, type TrainerCallbacks, type TrainMetrics } from "@orbiter/trainer-core";
+import {
+  CheckpointError,
+  deriveSeed,
+  InvalidArgumentError,
+  type JsonValue,
+  type Sample,
+  SeededRandom,
+} from "@orbiter/types";
+import {
+  AdaptiveKlController,
+  FixedKlController,
+  type KlController,
+} from "../algorithms/adaptive-kl-controller.js";
+import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
+import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
+import type { Policy } from "../model/policy.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import { normalizeThenSum } from "../rewards/normalize-then-sum.js";
+import { rewardMetrics } from "../rewards/reward-metrics.js";
+import { parseRewardSpecs, type RewardSpec, type RewardSpecInput } from "../rewards/reward-spec.js";
+import { scoreRewards } from "../rewards/score-rewards.js";
+import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { resolveSamples, type VeRLDatasetInput } from "./dataset-input.js";
+import { type EvaluateOptions, evaluatePolicy, type PolicyEvaluation } from "./evaluate-policy.js";
+import { PolicyOptimizer } from "./policy-optimizer.js";
+import { runPolicyUpdate } from "./policy-update.js";
+import { encodePromptsForRollout } from "./prompt-encoding.js";
+import { buildRolloutBatch } from "./rollout-batch.js";
+
+/** Payload of the `onStep` callback: trainer-core's step event plus the backend that ran it. */
+export interface VeRLStepEvent extends StepEvent {
+  /** The tensor backend in use. */
+  backend: BackendName | undefined;
+}
+
+/** Options of {@link VeRLTrainer}. */
+export interface VeRLTrainerOptions {
+  /** Hyper-parameters; see {@link VeRLConfig}. @default {} (PPO with every default) */
+  config?: VeRLConfigInput;
+  /** The reward functions (at least one). */
+  rewards: ReadonlyArray<RewardSpecInput>;
+  /**
+   * The policy to train. @default a new `TransformerPolicy` sized by `config.model`, with a character tokenizer
+   * built from the training data (or `tokenizer`)
+   */
+  policy?: Policy;
+  /** The frozen reference model of the KL term. @default a frozen copy of the policy as training starts */
+  reference?: Policy;
+  /** Tokenizer of the default policy. @default `CharTokenizer.fromCorpus` of every prompt and reference output */
+  tokenizer?: Tokenizer;
+  /** Training data, when it is not passed to `train(dataset)`. */
+  dataset?: VeRLDatasetInput;
+  /** Data for evaluations during training (`evalEvery`) and the default of `evaluate()`. @default the training data */
+  evalSet?: VeRLDatasetInput;
+  /** trainer-core callbacks (`MetricsLogger`, `ProgressReporter`, ...). @default [] */
+  callbacks?: ReadonlyArray<TrainerCallbacks>;
+  /** Write one JSON line of metrics per step to this file. @default undefined */
+  metricsLogPath?: string;
+  /** Cancels training at the next step. @default undefined */
+  signal?: AbortSignal;
+  /** Called after every training step with its metrics (to draw curves). @default undefined */
+  onStep?: (event: VeRLStepEvent) => void | Promise<void>;
+}
+
+interface StepResult {
+  loss: number;
+  reward: number;
+  metrics: Record<string, number>;
+}
+
+const POLICY_DIR = "policy";
+const REFERENCE_DIR = "reference";
+const OPTIMIZER_DIR = "optimizer";
+
+/**
+ * Reinforcement learning from verifiable rewards on a TensorFlow.js policy (the seed's `VeRLTrainer`): each step
+ * samples `groupSize` responses for `batchSize` prompts, scores them with the reward functions, computes
+ * advantages (GAE with a critic for PPO, group-normalised for GRPO, or RLOO / REINFORCE++), then runs
+ * `ppoEpochs` passes of mini-batch Adam updates of the clipped surrogate, with a KL penalty to a frozen reference
+ * model in the loss or in the reward. Metrics use verl's names and go through trainer-core's events, metrics log
+ * and progress reporter; checkpoints (`saveEvery`) resume exactly.
+ *
+ * With no `policy`, it builds the default `TransformerPolicy` and a character tokenizer from the data, so the
+ * seed's three lines train a real model.
+ *
+ * @example
+ * ```ts
+ * const trainer = new VeRLTrainer({
+ *   config: { algorithm: VeRLAlgorithm.GRPO, epochs: 3, batchSize: 8, learningRate: 3e-4, klCoef: 0.04 },
+ *   rewards: [{ name: "exact", weight: 1, fn: (output, sample) => (output === sample.output ? 1 : 0) }],
+ * });
+ * const metrics = await trainer.train(samples); // metrics.loss, metrics.reward, metrics.extra["reward/std"], ...
+ * const evaluation = await trainer.evaluate(testSamples, { greedy: true }); // evaluation.accuracy
+ * ```
+ */
+export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, RewardSpec[]> {
+  /** The validated reward functions. */
+  readonly rewards: ReadonlyArray<RewardSpec>;
+  private readonly tokenizerOption: Tokenizer | undefined;
+  private readonly evalSetOption: VeRLDatasetInput | undefined;
+  private reference: Policy | null | undefined;
+  private ownsPolicy = false;
+  private ownsReference = false;
+  private samples: Sample[] | undefined;
+  private samplesSource: unknown;
+  private optimizer: PolicyOptimizer | undefined;
+  private pendingOptimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
+  private klController: KlController;
+  private backendName: BackendName | undefined;
+  private skippedUpdates = 0;
+
+  /**
+   * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid
+   */
+  constructor(options: VeRLTrainerOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new InvalidArgumentError("VeRLTrainer needs an options object with `rewards`", {
+        field: "options",
+      });
+    }
+    super(
+      {
+        agent: options.policy,
+        dataset: options.dataset,
+        rewardFn: parseRewardSpecs(options.rewards),
+        config: options.config ?? {},
+        callbacks: options.callbacks,
+        metricsLogPath: options.metricsLogPath,
+        signal: options.signal,
+      },
+      VeRLConfig,
+    );
+    this.rewards = this.rewardFn as RewardSpec[];
+    this.tokenizerOption = options.tokenizer;
+    this.evalSetOption = options.evalSet;
+    this.reference = options.reference;
+    this.klController = this.config.adaptiveKl
+      ? new AdaptiveKlController({
+          initial: this.config.klCoef,
+          target: this.config.adaptiveKl.target,
+          horizon: this.config.adaptiveKl.horizon,
+        })
+      : new FixedKlController(this.config.klCoef);
+    const onStep = options.onStep;
+    if (onStep) this.on("step", (event) => onStep({ ...event, backend: this.backendName }));
+  }
+
+  /** The policy being trained (undefined until it is built by `validate()`/`train()` when none was given). */
+  get policy(): Policy | undefined {
+    return this.agent;
+  }
+
+  /** The tensor backend in use, once training or evaluation has started. */
+  get backend(): BackendName | undefined {
+    return this.backendName;
+  }
+
+  /** The current KL coefficient β (changes over training with `adaptiveKl`). */
+  get klCoef(): number {
+    return this.klController.value;
+  }
+
+  /** Mini-batch updates skipped so far because the loss or a gradient was not finite. */
+  get skippedUpdateCount(): number {
+    return this.skippedUpdates;
+  }
+
+  /** The policy exists or can be built (a tokenizer is given, or the data provides the characters). */
+  override async checkAgent(): Promise<boolean> {
+    await this.ensurePolicy();
+    return this.agent !== undefined;
+  }
+
+  /** The dataset resolves to at least one sample. */
+  override async checkDataset(): Promise<boolean> {
+    const samples = await this.loadSamples();
+    return samples.length > 0;
+  }
+
+  /** At least one reward function (guaranteed by the constructor). */
+  override checkReward(): boolean {
+    return this.rewards.length > 0;
+  }
+
+  /** The config is consistent with the policy: a critic when GAE is used, room for `maxNewTokens`. */
+  override async checkConfig(): Promise<boolean> {
+    if (!(await super.checkConfig())) return false;
+    const policy = this.agent;
+    if (policy === undefined) return true;
+    if (this.config.advantageEstimator === "gae" && !policy.hasValueHead) {
+      throw new InvalidArgumentError(
+        'advantageEstimator "gae" (PPO) needs a policy with a value head; build it with config.valueHead = true',
+        { field: "config.advantageEstimator" },
+      );
+    }
+    if (this.config.maxNewTokens + 2 > policy.contextLength) {
+      throw new InvalidArgumentError(
+        `maxNewTokens (${this.config.maxNewTokens}) leaves no room for a prompt in the context of ${policy.contextLength}`,
+        { field: "config.maxNewTokens", value: this.config.maxNewTokens },
+      );
+    }
+    return true;
+  }
+
+  /** Stores the dataset passed to `train(dataset)` and validates a new trainer. */
+  protected override async prepareTrain(dataset?: unknown): Promise<void> {
+    if (dataset !== undefined) this.dataset = dataset as VeRLDatasetInput;
+    if (this.state === "created") await this.validate();
+  }
+
+  /**
+   * Trains for `config.epochs` passes over the data (or up to `config.maxSteps`), continuing from the step counter
+   * after `resume()`. Each step: rollout → rewards → advantages → `ppoEpochs` × mini-batch updates.
+   *
+   * @param dataset samples, prompt strings, or an object with `toSamples()`; @default the constructor's `dataset`
+   * @returns `loss` and `reward` averaged over the last epoch's steps, and the last step's metrics in `extra`
+   */
+  override async train(dataset?: VeRLDatasetInput): Promise<TrainMetrics> {
+    void dataset;
+    const samples = await this.loadSamples();
+    const policy = await this.ensureTraining();
+    const { config } = this;
+    const stepsPerEpoch = Math.ceil(samples.length / config.batchSize);
+    const planned = config.epochs * stepsPerEpoch;
+    const total = config.maxSteps === undefined ? planned : Math.min(planned, config.maxSteps);
+    this.setTotalSteps(total);
+    const evalSamples = config.evalEvery > 0 ? await this.evaluationSamples(undefined) : undefined;
+    let lastEpochLoss: number[] = [];
+    let lastEpochReward: number[] = [];
+    let last: StepResult | undefined;
+    let order: number[] = [];
+    let orderEpoch = -1;
+    while (this.progress.step < total) {
+      const step = this.progress.step;
+      const epoch = Math.floor(step / stepsPerEpoch);
+      const indexInEpoch = step % stepsPerEpoch;
+      if (epoch !== orderEpoch) {
+        order = new SeededRandom(deriveSeed(config.seed, "epoch", epoch)).shuffle(
+          Array.from({ length: samples.length }, (_, i) => i),
+        );
+        orderEpoch = epoch;
+        lastEpochLoss = [];
+        lastEpochReward = [];
+      }
+      // A batch always holds batchSize prompts: the last one of an epoch wraps around to its start.
+      const prompts = Array.from(
+        { length: config.batchSize },
+        (_, i) => samples[order[(indexInEpoch * config.batchSize + i) % samples.length] as number] as Sample,
+      );
+      last = await this.trainStep(policy, prompts, step);
+      lastEpochLoss.push(last.loss);
+      lastEpochReward.push(last.reward);
+      await this.reportStep({
+        loss: last.loss,
+        reward: last.reward,
+        learningRate: last.metrics["actor/lr"],
+        extra: last.metrics,
+      });
+      const finished = this.progress.step;
+      if (indexInEpoch === stepsPerEpoch - 1) {
+        await this.reportEpoch({ loss: mean(lastEpochLoss), reward: mean(lastEpochReward) });
+      }
+      if (evalSamples && this.shouldEvaluate()) {
+        const evaluation = await this.evaluateSamples(evalSamples, {});
+        await this.reportEvaluation({
+          loss: -evaluation.reward,
+          reward: evaluation.reward,
+          accuracy: evaluation.accuracy,
+          extra: evaluation.metrics,
+        });
+      }
+      if (config.saveEvery > 0 && finished % config.saveEvery === 0 && config.checkpointDir !== undefined) {
+        await this.saveCheckpoint(join(config.checkpointDir, `step-${finished}`));
+      }
+    }
+    const extra: Record<string, number> = { ...(last?.metrics ?? {}) };
+    extra["train/skipped_updates"] = this.skippedUpdates;
+    return {
+      loss: lastEpochLoss.length > 0 ? mean(lastEpochLoss) : Number.NaN,
+      reward: lastEpochReward.length > 0 ? mean(lastEpochReward) : Number.NaN,
+      steps: this.progress.step,
+      extra,
+    };
+  }
+
+  /**
+   * Generates one response per sample (greedy by default) and reports the mean reward per reward function and the
+   * accuracy. A response is **correct** when the sample has a reference `output` and the response equals it (both
+   * trimmed); for samples without one (`output: ""`), when its total reward is at least `config.accuracyThreshold`.
+   * `loss` is the negative mean reward.
+   *
+   * @param testSet samples to evaluate on @default the `evalSet` option, else the training data
+   */
+  override async evaluate(testSet?: VeRLDatasetInput, options: EvaluateOptions = {}): Promise<TrainMetrics> {
+    const samples = await this.evaluationSamples(testSet);
+    const evaluation = await this.evaluateSamples(samples, options);
+    return {
+      loss: -evaluation.reward,
+      reward: evaluation.reward,
+      accuracy: evaluation.accuracy,
+      steps: this.progress.step,
+      extra: evaluation.metrics,
+    };
+  }
+
+  /** Frees the policy and reference when the trainer built them, and the optimiser state. */
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+    if (this.ownsPolicy && this.agent && !this.agent.disposed) this.agent.dispose();
+    if (this.ownsReference && this.reference && !this.reference.disposed) this.reference.dispose();
+  }
+
+  protected override async onSaveCheckpoint(dir: string): Promise<JsonValue> {
+    const policy = this.agent;
+    if (policy === undefined)
+      throw new CheckpointError("Nothing to save: the policy was never built", { path: dir });
+    await policy.save(join(dir, POLICY_DIR));
+    if (this.reference) await this.reference.save(join(dir, REFERENCE_DIR));
+    if (this.optimizer) await this.optimizer.save(join(dir, OPTIMIZER_DIR));
+    return {
+      klCoef: this.klController.value,
+      skippedUpdates: this.skippedUpdates,
+      hasReference: this.reference != null,
+      hasOptimizer: this.optimizer !== undefined,
+    };
+  }
+
+  protected override async onResume(dir: string, custom: JsonValue | null): Promise<void> {
+    const state = (custom ?? {}) as {
+      klCoef?: number;
+      skippedUpdates?: number;
+      hasReference?: boolean;
+      hasOptimizer?: boolean;
+    };
+    await this.ensureBackend();
+    const saved = await TransformerPolicy.load(join(dir, POLICY_DIR));
+    if (this.agent === undefined) {
+      this.agent = saved;
+      this.ownsPolicy = true;
+    } else {
+      this.agent.setWeights(saved.getWeights());
+      saved.dispose();
+    }
+    if (state.hasReference) {
+      const reference = await TransformerPolicy.load(join(dir, REFERENCE_DIR), { frozen: true });
+      if (this.reference && this.ownsReference) this.reference.dispose();
+      if (this.reference && !this.ownsReference) {
+        this.reference.setWeights(reference.getWeights());
+        reference.dispose();
+      } else {
+        this.reference = reference;
+        this.ownsReference = true;
+      }
+    }
+    if (state.hasOptimizer)
+      this.pendingOptimizerState = await PolicyOptimizer.readState(join(dir, OPTIMIZER_DIR));
+    if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
+    this.skippedUpdates = state.skippedUpdates ?? 0;
+  }
+
+  private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<StepResult> {
+    const { config } = this;
+    const optimizer = this.optimizer as PolicyOptimizer;
+    const klCoef = this.klController.value;
+    const started = performance.now();
+    const generation = await policy.generate(encodePromptsForRollout(policy, prompts, config.maxNewTokens), {
+      maxNewTokens: config.maxNewTokens,
+      n: config.groupSize,
+      temperature: config.temperature,
+      topK: config.topK,
+      topP: config.topP,
+      seed: deriveSeed(config.seed, "rollout", step),
+    });
+    const rolledOut = performance.now();
+    const responses = generation.texts.map((output, row) => ({
+      output,
+      sample: prompts[generation.promptIndex[row] as number] as Sample,
+    }));
+    const scores = await scoreRewards(this.rewards, responses, { onRewardError: config.onRewardError });
+    const scored = performance.now();
+    let advantageScores: Array<number | null> = scores.totals;
+    let scoresAreAdvantages = false;
+    if (config.rewardCombination === "normalize-then-sum") {
+      const combined = normalizeThenSum(scores.values, scores.weights, config.groupSize);
+      advantageScores = combined.map((value, row) => (scores.totals[row] === null ? null : value));
+      scoresAreAdvantages = config.advantageEstimator === "grpo";
+    }
+    const { batch, stats } = buildRolloutBatch({
+      config,
+      policy,
+      reference: this.reference ?? null,
+      generation,
+      scores: advantageScores,
+      scoresAreAdvantages,
+      klCoef,
+    });
+    const learningRate = this.learningRate(step);
+    let update: ReturnType<typeof runPolicyUpdate>;
+    try {
+      update = runPolicyUpdate({
+        config,
+        policy,
+        batch,
+        klCoef,
+        learningRate,
+        optimizer,
+        seed: deriveSeed(config.seed, "update", step),
+      });
+    } finally {
+      batch.dispose();
+    }
+    this.klController.update(stats.meanKl, generation.batchSize);
+    this.skippedUpdates += update.skipped;
+    const finished = performance.now();
+    const lengths = generation.responses.map((response) => response.length);
+    const metrics: Record<string, number> = {
+      ...rewardMetrics(scores),
+      ...stats.metrics,
+      ...update.metrics,
+      "actor/lr": learningRate,
+      "actor/kl_coef": klCoef,
+      "actor/reference_kl": stats.meanKl,
+      "actor/skipped_updates": update.skipped,
+      frac_reward_zero_std: zeroStdFraction(scores.totals, config.groupSize),
+      "response_length/mean": mean(lengths),
+      "response_length/max": Math.max(...lengths),
+      "response_length/clip_ratio": generation.finished.filter((done) => !done).length / generation.batchSize,
+      "timing/rollout_ms": rolledOut - started,
+      "timing/reward_ms": scored - rolledOut,
+      "timing/update_ms": finished - rolledOut,
+      "timing/step_ms": finished - started,
+    };
+    return { loss: update.loss, reward: metrics["reward/mean"] as number, metrics };
+  }
+
+  private async evaluateSamples(samples: Sample[], options: EvaluateOptions): Promise<PolicyEvaluation> {
+    const policy = await this.ensurePolicy();
+    if (policy === undefined) {
+      throw new InvalidArgumentError("No policy to evaluate: pass one, or train first", { field: "policy" });
+    }
+    const { config } = this;
+    return evaluatePolicy({
+      policy,
+      rewards: this.rewards,
+      samples,
+      maxNewTokens: config.maxNewTokens,
+      temperature: config.temperature,
+      topK: config.topK,
+      topP: config.topP,
+      accuracyThreshold: config.accuracyThreshold,
+      onRewardError: config.onRewardError,
+      seed: config.seed,
+      options,
+    });
+  }
+
+  private async evaluationSamples(testSet: VeRLDatasetInput | undefined): Promise<Sample[]> {
+    if (testSet !== undefined) return resolveSamples(testSet, "testSet");
+    if (this.evalSetOption !== undefined) return resolveSamples(this.evalSetOption, "evalSet");
+    return this.loadSamples();
+  }
+
+  private async loadSamples(): Promise<Sample[]> {
+    if (this.dataset === undefined) {
+      throw new InvalidArgumentError("No training data: pass it to train(dataset) or to the constructor", {
+        field: "dataset",
+      });
+    }
+    if (this.samples === undefined || this.samplesSource !== this.dataset) {
+      this.samples = await resolveSamples(this.dataset);
+      this.samplesSource = this.dataset;
+    }
+    return this.samples;
+  }
+
+  private async ensureBackend(): Promise<void> {
+    if (this.backendName !== undefined) return;
+    // A policy given by the caller already lives on a backend: keep it unless one is named explicitly.
+    if (this.agent !== undefined && this.config.backend === "auto") this.backendName = currentBackend();
+    else this.backendName = await initBackend({ backend: this.config.backend });
+  }
+
+  private async ensurePolicy(): Promise<Policy | undefined> {
+    if (this.agent !== undefined) {
+      await this.ensureBackend();
+      return this.agent;
+    }
+    if (this.tokenizerOption === undefined && this.dataset === undefined) return undefined;
+    await this.ensureBackend();
+    const samples = this.dataset === undefined ? [] : await this.loadSamples();
+    const extra = this.evalSetOption === undefined ? [] : await resolveSamples(this.evalSetOption, "evalSet");
+    const tokenizer =
+      this.tokenizerOption ??
+      CharTokenizer.fromCorpus([...samples, ...extra].flatMap((sample) => [sample.input, sample.output]));
+    const model = this.config.model ?? {};
+    const longestPrompt = Math.max(0, ...samples.map((sample) => tokenizer.encode(sample.input).length));
+    const contextLength = model.contextLength ?? Math.max(64, longestPrompt + 1 + this.config.maxNewTokens);
+    this.agent = new TransformerPolicy({
+      tokenizer,
+      config: {
+        ...model,
+        contextLength,
+        valueHead: model.valueHead ?? this.config.advantageEstimator === "gae",
+      },
+      seed: deriveSeed(this.config.seed, "policy"),
+    });
+    this.ownsPolicy = true;
+    return this.agent;
+  }
+
+  private async ensureTraining(): Promise<Policy> {
+    const policy = await this.ensurePolicy();
+    if (policy === undefined) {
+      throw new InvalidArgumentError("No policy: pass one, a tokenizer, or training data", {
+        field: "policy",
+      });
+    }
+    const needsReference = this.config.klCoef > 0 || this.config.adaptiveKl !== null;
+    if (this.reference === undefined || (this.reference === null && needsReference)) {
+      this.reference = needsReference ? policy.clone({ frozen: true }) : null;
+      this.ownsReference = this.reference !== null;
+    }
+    if (this.optimizer === undefined) {
+      this.optimizer = new PolicyOptimizer(policy);
+      if (this.pendingOptimizerState) {
+        this.optimizer.setState(this.pendingOptimizerState);
+        this.pendingOptimizerState = undefined;
+      }
+    }
+    return policy;
+  }
+}
+
+function mean(values: ReadonlyArray<number>): number {
+  if (values.length === 0) return 0;
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Fraction of prompt groups whose scores are all equal (they carry no GRPO signal). */
+function zeroStdFraction(totals: ReadonlyArray<number | null>, groupSize: number): number {
+  if (groupSize < 2) return 0;
+  let flat = 0;
+  let groups = 0;
+  for (let start = 0; start < totals.length; start += groupSize) {
+    const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
+    groups++;
+    if (group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12)) flat++;
+  }
+  return groups === 0 ? 0 : flat / groups;
+}
