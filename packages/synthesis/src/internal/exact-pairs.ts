@@ -34,8 +34,8 @@ export function exactSimilarPairs(
 export function exactGreedyRemovals(count: number, pairs: ReadonlyArray<[number, number]>): Set<number> {
   const earlier = new Map<number, number[]>();
   for (const [i, j] of pairs) {
-    let list = earlier.get(j);
-    if (!list) earlier.set(j, (list = []));
+    const list = earlier.get(j) ?? [];
+    if (list.length === 0) earlier.set(j, list);
     list.push(i);
   }
   const removed = new Set<number>();

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CheckpointError } from "@orbiter/types";
+import { describe, expect, it } from "vitest";
+import { fixturePipeline, fixtureSeed } from "../internal/testing/checkpoint-fixture.js";
+import { SynthesisPipeline } from "./synthesis-pipeline.js";
+
+const directory = mkdtempSync(join(tmpdir(), "orbiter-synthesis-checkpoint-"));
+let counter = 0;
+const freshPath = () => join(directory, `run-${counter++}.jsonl`);
+
+describe("checkpoint and resume", () => {
+  it("appends accepted samples and markers as JSON lines", async () => {
+    const path = freshPath();
+    const result = await fixturePipeline(path).run(fixtureSeed);
+    const lines = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ kind: "header", version: 1 });
+    const samples = lines.filter((l) => l.kind === "sample").map((l) => l.sample);
+    expect(samples).toEqual(result.items);
+    expect(lines.at(-1)).toMatchObject({ kind: "marker" });
+    expect(result.resumed).toBe(false);
+  });
+
+  it("a finished run started again returns the same items without calling the steps", async () => {
+    const path = freshPath();
+    const first = await fixturePipeline(path).run(fixtureSeed);
+    let calls = 0;
+    const again = fixturePipeline(path);
+    for (const step of again.steps) {
+      const original = step.synthesise.bind(step);
+      (step as { synthesise: typeof step.synthesise }).synthesise = (source, context) => {
+        calls++;
+        return original(source, context);
+      };
+    }
+    const second = await again.run(fixtureSeed);
+    expect(calls).toBe(0);
+    expect(second.resumed).toBe(true);
+    expect(second.items).toEqual(first.items);
+    expect(second.generatedCount).toBe(first.generatedCount);
+    expect(second.filtered).toEqual(first.filtered);
+  });
+
+  it("a log cut anywhere (mid-line, mid-step) resumes to the uninterrupted result", async () => {
+    const reference = await fixturePipeline(undefined).run(fixtureSeed);
+    const full = freshPath();
+    await fixturePipeline(full).run(fixtureSeed);
+    const bytes = readFileSync(full);
+    for (const fraction of [0.05, 0.2, 0.37, 0.5, 0.71, 0.93, 0.999]) {
+      const cut = freshPath();
+      writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * fraction)));
+      const resumed = await fixturePipeline(cut).run(fixtureSeed);
+      expect(resumed.items).toEqual(reference.items);
+      expect(resumed.generatedCount).toBe(reference.generatedCount);
+      expect(resumed.filtered).toEqual(reference.filtered);
+      expect(resumed.steps.map((s) => [s.calls, s.generated, s.accepted])).toEqual(
+        reference.steps.map((s) => [s.calls, s.generated, s.accepted]),
+      );
+      // The log itself ends up identical to one written without interruption.
+      expect(readFileSync(cut).equals(bytes)).toBe(true);
+    }
+  });
+
+  it("refuses a checkpoint written by a different run, or a file that is not one", async () => {
+    const path = freshPath();
+    await fixturePipeline(path).run(fixtureSeed);
+    await expect(
+      fixturePipeline(path).run([...fixtureSeed, { input: "new", output: "seed" }]),
+    ).rejects.toThrow(CheckpointError);
+    const other = freshPath();
+    writeFileSync(other, "hello\n");
+    await expect(new SynthesisPipeline({ checkpoint: other }).run([])).rejects.toThrow(CheckpointError);
+    const corrupt = freshPath();
+    const lines = readFileSync(path, "utf8").split("\n");
+    lines[2] = "{not json";
+    writeFileSync(corrupt, lines.join("\n"));
+    await expect(fixturePipeline(corrupt).run(fixtureSeed)).rejects.toMatchObject({
+      name: "CheckpointError",
+    });
+  });
+});
