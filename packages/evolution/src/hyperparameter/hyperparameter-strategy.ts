@@ -35,8 +35,9 @@ function fromSearch(spec: ParameterSpec & { type: "float" | "int" }, value: numb
 /**
  * Evolves hyper-parameter settings: numeric parameters (float or int, linear or log scale, bounded) and
  * categorical ones. `create` samples uniformly (on each parameter's scale), `mutate` changes each parameter with
- * probability `mutationRate` — numeric ones by a Gaussian step clipped to the bounds, categorical ones to another
- * value — and always changes at least one; `crossover` takes each parameter from either parent with equal odds.
+ * probability `mutationRate` — numeric ones by a Gaussian step clipped to the bounds (integers rounded),
+ * categorical ones to another value — and returns a point that differs from its parent; `crossover` takes each
+ * parameter from either parent with equal odds.
  *
  * @example
  * ```ts
@@ -116,19 +117,31 @@ export class HyperparameterStrategy<const S extends SearchSpace> extends Evoluti
     return this.sample(context.rng);
   }
 
-  /** @see EvolutionStrategy.mutate */
+  /**
+   * Changes each parameter with probability `mutationRate` (at least one when the rate is above 0). A change that
+   * rounding or the bounds undo is drawn again (up to 16 times), so a mutant differs from its parent unless the
+   * space leaves no room.
+   */
   override mutate(params: Params<S>, context: MutationContext): Params<S> {
-    const { rng, mutationRate } = context;
     const current = this.check(params) as Record<string, unknown>;
+    if (context.mutationRate <= 0) return { ...current } as Params<S>;
+    const parentKey = this.key(params);
+    let child = this.mutateOnce(current, context);
+    for (let attempt = 1; attempt < 16 && this.key(child) === parentKey; attempt++) {
+      child = this.mutateOnce(current, context);
+    }
+    return child;
+  }
+
+  private mutateOnce(current: Record<string, unknown>, { rng, mutationRate }: MutationContext): Params<S> {
     const chosen = this.names.filter(() => rng.bernoulli(mutationRate));
-    if (chosen.length === 0 && mutationRate > 0) chosen.push(rng.choice(this.names));
+    if (chosen.length === 0) chosen.push(rng.choice(this.names));
     const out: Record<string, unknown> = { ...current };
     for (const name of chosen) {
       const spec = this.space[name];
       if (spec.type === "categorical") {
-        if (spec.values.length < 2) continue;
         const others = spec.values.filter((value) => value !== current[name]);
-        out[name] = rng.choice(others.length > 0 ? others : spec.values);
+        if (others.length > 0) out[name] = rng.choice(others);
       } else {
         const low = toSearch(spec, spec.min);
         const high = toSearch(spec, spec.max);

@@ -50,8 +50,15 @@ export const ParameterSpec = z
 
 /** A parsed parameter spec. */
 export type ParameterSpec = z.output<typeof ParameterSpec>;
-/** A parameter spec as written: `scale` may be omitted. */
-export type ParameterSpecInput = z.input<typeof ParameterSpec>;
+/** A parameter spec as written: `scale` may be omitted, and literal (readonly) arrays are accepted. */
+export type ParameterSpecInput =
+  | {
+      readonly type: "float" | "int";
+      readonly min: number;
+      readonly max: number;
+      readonly scale?: "linear" | "log" | undefined;
+    }
+  | { readonly type: "categorical"; readonly values: ReadonlyArray<string | number | boolean> };
 
 /** Named parameters to search: `{ learningRate: { type: "float", min: 1e-5, max: 1e-2, scale: "log" }, ... }`. */
 export type SearchSpace = Readonly<Record<string, ParameterSpecInput>>;
