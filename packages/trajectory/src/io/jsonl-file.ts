@@ -42,6 +42,8 @@ export interface JsonlReadSummary {
   bytes: number;
   /** Size of the file without the torn last line. */
   validBytes: number;
+  /** True when the kept content ends with a line break (or is empty): appending can go on right away. */
+  endsWithNewline: boolean;
 }
 
 function isBlank(text: string): boolean {
@@ -119,5 +121,6 @@ export async function readJsonlFile(
       : undefined,
     bytes: summary.bytes,
     validBytes: dropped ? summary.terminatedBytes : summary.bytes,
+    endsWithNewline: dropped || summary.bytes === summary.terminatedBytes,
   };
 }

@@ -62,7 +62,10 @@ export interface JsonlRecoveryReport {
   records: number;
   /** The torn last line that was dropped, if any. */
   tornLine: { line: number; bytes: number } | undefined;
-  /** True when the torn line was cut off the file. */
+  /**
+   * True when the file was changed so that appends can resume: the torn line cut off, or the line break
+   * added after a complete last line that lacked it.
+   */
   repaired: boolean;
   /** Every record dropped or skipped, torn line included (each was also given to `onWarning`). */
   warnings: ImportWarning[];
@@ -329,10 +332,12 @@ export class JsonlSink implements TrajectorySink {
       report.records = summary.records;
       report.tornLine = summary.tornLine;
       report.warnings = warnings;
-      if (summary.tornLine && (repair || resume !== false)) {
+      if ((summary.tornLine || !summary.endsWithNewline) && (repair || resume !== false)) {
         const handle = await open(path, "r+");
         try {
-          await handle.truncate(summary.validBytes);
+          // Cut the torn line off, or end a complete last line that lacks only its line break.
+          if (summary.tornLine) await handle.truncate(summary.validBytes);
+          else await handle.write("\n", summary.bytes);
           await handle.sync();
         } finally {
           await handle.close();
