@@ -1,7 +1,9 @@
 // Public API of @orbiter/verl. Two sections: tensors & policy (part 1) and algorithms & trainer (part 2).
-// Keep each export in its own section; edit with small, targeted changes.
+// Keep each export in its own section; edit with small, targeted changes. The blank line after each section
+// marker keeps Biome's import sorting inside the section.
 
 // --- part 1: backends, tokenizers, policy, rollout, checkpoints, supervised fine-tuning ---
+
 export {
   availableBackends,
   type BackendName,
@@ -11,7 +13,18 @@ export {
   initBackend,
 } from "./backend/init-backend.js";
 export { writeFileAtomic } from "./checkpoint/atomic-write.js";
+export {
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type SaveCheckpointOptions,
+  saveCheckpoint,
+} from "./checkpoint/checkpoint.js";
 export { MODEL_FILE, readModelCheckpoint, writeModelCheckpoint } from "./checkpoint/model-checkpoint.js";
+export {
+  OPTIMIZER_FILE,
+  readOptimizerState,
+  writeOptimizerState,
+} from "./checkpoint/optimizer-checkpoint.js";
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -38,9 +51,21 @@ export {
   type TransformerPolicyOptions,
   transformerParameterSpecs,
 } from "./model/transformer-policy.js";
-export { GenerateOptions, type GenerateOptionsInput, type GenerationResult } from "./rollout/generate-options.js";
+export {
+  GenerateOptions,
+  type GenerateOptionsInput,
+  type GenerationResult,
+} from "./rollout/generate-options.js";
 export { type IncrementalDecoder, KvCache, type LayerCache } from "./rollout/kv-cache.js";
-export { sampleToken, type SamplingFilter } from "./rollout/sample-token.js";
+export { type SamplingFilter, sampleToken } from "./rollout/sample-token.js";
+export {
+  type SftEpochMetrics,
+  SftOptions,
+  type SftOptionsInput,
+  type SftResult,
+  type SftStepMetrics,
+  supervisedFineTune,
+} from "./sft/supervised-fine-tune.js";
 export { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 export { CHAR_TOKENIZER_SPECIALS, CharTokenizer } from "./tokenizer/char-tokenizer.js";
 export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./tokenizer/tokenizer.js";

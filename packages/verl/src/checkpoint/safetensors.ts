@@ -160,7 +160,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     spans.push({ name, begin, end });
     parsed.push({ name, dtype, shape: shape as number[], begin, end });
   }
-  spans.sort((a, b) => a.begin - b.begin);
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const span of spans) {
     if (span.begin !== cursor) fail(`tensor "${span.name}" starts at byte ${span.begin}, expected ${cursor}`);

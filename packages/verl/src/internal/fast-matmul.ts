@@ -1,13 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
+import { columnSum, transposeLastTwo } from "./fast-transpose.js";
 
-/** Swaps the last two axes with an explicit transpose (copy), which is much faster on wasm than transposeA/B. */
-export function transposeLastTwo(x: tf.Tensor): tf.Tensor {
-  const rank = x.rank;
-  const perm = Array.from({ length: rank }, (_, i) => i);
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
-  return tf.transpose(x, perm);
-}
+type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
 /**
  * `a @ b` (2-D, or batched with equal leading axes) whose gradient uses explicit transposes:
@@ -24,10 +18,20 @@ export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradS
       return [tf.matMul(g, transposeLastTwo(sb)), tf.matMul(transposeLastTwo(sa), g)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+}) as unknown as CustomGradFunction) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-/** `x @ w + bias` for `x [N, k]`, `w [k, m]`, `bias [m]`, with the fast gradient of {@link matMul}. */
-export function dense(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-  const product = matMul(x, w);
-  return bias === undefined ? product : tf.add(product, bias);
-}
+/**
+ * A dense layer `x @ w + bias` for `x [N, k]`, `w [k, m]`, `bias [m]`: one fused matmul-with-bias forward,
+ * and a gradient with explicit transposes whose bias part is a `ones @ dy` product instead of a column sum.
+ */
+export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias }),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      return [tf.matMul(g, transposeLastTwo(sw)), tf.matMul(transposeLastTwo(sx), g), columnSum(g)];
+    },
+  };
+}) as unknown as CustomGradFunction) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor;

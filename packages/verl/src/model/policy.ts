@@ -74,6 +74,8 @@ export interface Policy {
   readonly frozen: boolean;
   /** Whether {@link Policy.dispose} has been called. */
   readonly disposed: boolean;
+  /** The token ids a text prompt becomes in {@link Policy.generate} (e.g. with a BOS token first). */
+  encodePrompt(prompt: string): number[];
   /** Logits (and values) for every position. */
   forward(input: ForwardInput): ForwardOutput;
   /** Per-token log-probabilities of the given tokens (and entropy and values when asked), under gradient. */

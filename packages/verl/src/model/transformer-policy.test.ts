@@ -1,8 +1,17 @@
-import { CheckpointError, InvalidArgumentError } from "@orbiter/types";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CheckpointError, InvalidArgumentError, InvalidStateError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import { MODEL_FILE } from "../checkpoint/model-checkpoint.js";
+import { OPTIMIZER_FILE } from "../checkpoint/optimizer-checkpoint.js";
+import { checkSafetensorsLayout } from "../internal/check-safetensors-layout.js";
 import { backendsForTests } from "../internal/test-backends.js";
+import { AdamOptimizer } from "../optim/adam-optimizer.js";
+import { supervisedFineTune } from "../sft/supervised-fine-tune.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { TransformerPolicy } from "./transformer-policy.js";
 
@@ -12,21 +21,22 @@ const small = { contextLength: 24, dModel: 32, nHeads: 4, nLayers: 2, dMlp: 64 }
 
 describe.each(backends)("TransformerPolicy on %s", (backend) => {
   let policy: TransformerPolicy;
+  let directory: string;
   beforeAll(async () => {
     await initBackend({ backend });
     policy = new TransformerPolicy({ tokenizer, config: { ...small, valueHead: true }, seed: 3 });
+    directory = await mkdtemp(join(tmpdir(), "orbiter-verl-policy-"));
   });
-  afterAll(() => policy.dispose());
+  afterAll(async () => {
+    policy.dispose();
+    await rm(directory, { recursive: true, force: true });
+  });
 
   it("has the reference workload's parameter count at the default sizes", () => {
-    const reference = new TransformerPolicy({
-      tokenizer: new CharTokenizer(
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split(""),
-      ),
-    });
+    const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split("");
+    const reference = new TransformerPolicy({ tokenizer: new CharTokenizer(alphabet) });
     expect(reference.config.vocabSize).toBe(66);
-    const perBlock =
-      2 * 128 + 128 * 384 + 384 + 128 * 128 + 128 + 2 * 128 + 128 * 512 + 512 + 512 * 128 + 128;
+    const perBlock = 4 * 128 + 4 * (128 * 128 + 128) + 128 * 512 + 512 + 512 * 128 + 128;
     expect(reference.parameterCount).toBe(66 * 128 + 64 * 128 + 2 * perBlock + 2 * 128 + 128 * 66 + 66);
     reference.dispose();
   });
@@ -47,15 +57,17 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
       maxNewTokens: 8,
       seed: 5,
       stopAtEos: false,
+      temperature: 0.7,
     });
     const full = tf.tidy(() => {
       const tokens = tf.tensor2d(rollout.sequences, undefined, "int32");
       const attentionMask = tf.tensor2d(rollout.attentionMask);
       return policy
-        .logProbs({ tokens, attentionMask, responseStart: rollout.promptLength })
+        .logProbs({ tokens, attentionMask, responseStart: rollout.promptLength, temperature: 0.7 })
         .logProbs.arraySync();
     });
     expect(rollout.responseLength).toBe(8);
+    expect(rollout.promptIndex).toEqual([0, 0, 1, 1, 2, 2]);
     for (let row = 0; row < rollout.batchSize; row++) {
       for (let j = 0; j < rollout.responseLength; j++) {
         expect(Math.abs(full[row]![j]! - rollout.logProbs[row]![j]!)).toBeLessThan(1e-4);
@@ -63,8 +75,107 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     }
   });
 
-  it("rejects prompts that do not fit the context", async () => {
+  it("gives a left-padded row the logits of the same row unpadded", () => {
+    const ids = policy.encodePrompt("hello");
+    const [padded, alone] = tf.tidy(() => {
+      const pad = [0, 0, 0];
+      const both = tf.tensor2d([[...pad, ...ids]], undefined, "int32");
+      const mask = tf.tensor2d([[0, 0, 0, ...ids.map(() => 1)]]);
+      const a = policy.forward({ tokens: both, attentionMask: mask }).logits.slice([0, 3, 0]).arraySync();
+      const b = policy.forward({ tokens: tf.tensor2d([ids], undefined, "int32") }).logits.arraySync();
+      return [a, b];
+    }) as unknown as [number[][][], number[][][]];
+    padded[0]!.forEach((row, t) => {
+      row.forEach((value, v) => {
+        expect(Math.abs(value - alone[0]![t]![v]!)).toBeLessThan(1e-4);
+      });
+    });
+  });
+
+  it("returns entropy and values aligned with the log-probabilities", () => {
+    const out = tf.tidy(() => {
+      const tokens = tf.tensor2d([policy.encodePrompt("abc d")], undefined, "int32");
+      const { logProbs, entropy, values } = policy.logProbs({
+        tokens,
+        responseStart: 2,
+        withEntropy: true,
+        withValues: true,
+      });
+      const { logits, values: allValues } = policy.forward({ tokens });
+      const expectedEntropy = tf.neg(tf.sum(tf.mul(tf.softmax(logits), tf.logSoftmax(logits)), 2));
+      return [
+        logProbs.shape,
+        entropy!.arraySync(),
+        expectedEntropy.slice([0, 1], [1, 4]).arraySync(),
+        values!.arraySync(),
+        allValues!.slice([0, 1], [1, 4]).arraySync(),
+      ];
+    }) as unknown as [number[], number[][], number[][], number[][], number[][]];
+    expect(out[0]).toEqual([1, 4]);
+    out[1][0]!.forEach((value, i) => {
+      expect(value).toBeCloseTo(out[2][0]![i]!, 4);
+    });
+    out[3][0]!.forEach((value, i) => {
+      expect(value).toBeCloseTo(out[4][0]![i]!, 5);
+    });
+  });
+
+  it("samples reproducibly for a seed, greedily with topK 1, and stops at EOS", async () => {
+    const options = { n: 3, maxNewTokens: 10, seed: 9, topK: 5, topP: 0.9 };
+    const a = await policy.generate(["abc", "x"], options);
+    const b = await policy.generate(["abc", "x"], options);
+    expect(a).toEqual(b);
+    const c = await policy.generate(["abc", "x"], { ...options, seed: 10 });
+    expect(c.responses).not.toEqual(a.responses);
+    const topOne = await policy.generate(["abc"], { n: 2, maxNewTokens: 6, topK: 1, seed: 1 });
+    const greedy = await policy.generate(["abc"], { n: 1, maxNewTokens: 6, greedy: true });
+    expect(topOne.responses[0]).toEqual(greedy.responses[0]);
+    expect(topOne.responses[1]).toEqual(greedy.responses[0]);
+    for (let row = 0; row < a.batchSize; row++) {
+      const response = a.responses[row]!;
+      const stop = response.indexOf(tokenizer.eosId);
+      expect(a.finished[row]).toBe(stop >= 0);
+      if (stop >= 0) expect(stop).toBe(response.length - 1);
+      expect(a.responseMask[row]!.reduce((s, m) => s + m, 0)).toBe(response.length);
+    }
+  });
+
+  it("only samples tokens inside the top-k set of the model's distribution", async () => {
+    const rollout = await policy.generate(["hello", "abc"], {
+      n: 4,
+      maxNewTokens: 6,
+      topK: 3,
+      seed: 2,
+      stopAtEos: false,
+    });
+    const logits = tf.tidy(() =>
+      policy
+        .forward({
+          tokens: tf.tensor2d(rollout.sequences, undefined, "int32"),
+          attentionMask: tf.tensor2d(rollout.attentionMask),
+        })
+        .logits.arraySync(),
+    );
+    for (let row = 0; row < rollout.batchSize; row++) {
+      rollout.responses[row]!.forEach((token, j) => {
+        const scores = logits[row]![rollout.promptLength + j - 1]!;
+        const higher = scores.filter((score) => score > scores[token]!).length;
+        expect(higher).toBeLessThan(3);
+      });
+    }
+  });
+
+  it("rejects bad input with InvalidArgumentError", async () => {
     await expect(policy.generate(["abc"], { maxNewTokens: 30 })).rejects.toThrow(InvalidArgumentError);
+    await expect(policy.generate([], {})).rejects.toThrow(/prompts/);
+    await expect(policy.generate([[999]], {})).rejects.toThrow(/prompts\[0\]/);
+    await expect(policy.generate(["a"], { topP: 0 })).rejects.toThrow(/topP/);
+    expect(() =>
+      tf.tidy(() => policy.logProbs({ tokens: tf.zeros([1, 4], "int32"), responseStart: 4 }).logProbs),
+    ).toThrow(/responseStart/);
+    expect(() => new TransformerPolicy({ tokenizer, config: { dModel: 30, nHeads: 4 } })).toThrow(
+      /config.nHeads/,
+    );
   });
 
   it("refuses weights of the wrong shape, naming them", () => {
@@ -73,7 +184,77 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     weights.delete("final_ln.gain");
     expect(() => policy.setWeights(weights)).toThrow(CheckpointError);
     expect(() => policy.setWeights(weights)).toThrow(
-      /lm_head\.bias.*\[3\].*final_ln\.gain|final_ln\.gain.*lm_head\.bias/,
+      /final_ln\.gain.*lm_head\.bias|lm_head\.bias.*final_ln\.gain/,
     );
+  });
+
+  it("clones into an independent (optionally frozen) copy", () => {
+    const reference = policy.clone({ frozen: true });
+    expect(reference.frozen).toBe(true);
+    expect(reference.trainableVariables()).toEqual([]);
+    expect(reference.getWeights()).toEqual(policy.getWeights());
+    const copy = policy.clone();
+    tf.tidy(() => copy.parameters()[0]!.variable.assign(tf.zerosLike(copy.parameters()[0]!.variable)));
+    expect(reference.getWeights().get("token_embedding")).toEqual(policy.getWeights().get("token_embedding"));
+    reference.dispose();
+    copy.dispose();
+    expect(() => copy.parameters()).toThrow(InvalidStateError);
+  });
+
+  it("saves and loads exactly, with optimiser state, in a valid safetensors file", async () => {
+    const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 0.01 });
+    await supervisedFineTune(policy, [{ input: "ab", output: "cd" }], { epochs: 2, optimizer });
+    const target = join(directory, "step-2");
+    await saveCheckpoint(target, { policy, optimizer });
+    const bytes = await readFile(join(target, MODEL_FILE));
+    expect(checkSafetensorsLayout(bytes)).toEqual([]);
+    expect(checkSafetensorsLayout(await readFile(join(target, OPTIMIZER_FILE)))).toEqual([]);
+    const { policy: loaded, optimizerState } = await loadCheckpoint(target);
+    expect(loaded.config).toEqual(policy.config);
+    expect(loaded.tokenizer.toJSON()).toEqual(tokenizer.toJSON());
+    expect(loaded.getWeights()).toEqual(policy.getWeights());
+    expect(optimizerState!.step).toBe(2);
+    expect(optimizerState).toEqual(optimizer.getState());
+    const restored = new AdamOptimizer(loaded.parameters(), { learningRate: 0.01 });
+    restored.setState(optimizerState!);
+    // One more identical step on each side gives identical weights.
+    await supervisedFineTune(policy, [{ input: "ab", output: "cd" }], { optimizer, shuffle: false });
+    await supervisedFineTune(loaded, [{ input: "ab", output: "cd" }], {
+      optimizer: restored,
+      shuffle: false,
+    });
+    expect(loaded.getWeights()).toEqual(policy.getWeights());
+    optimizer.dispose();
+    restored.dispose();
+    loaded.dispose();
+  });
+
+  it("names what does not match when a checkpoint is loaded into other sizes", async () => {
+    const target = join(directory, "mismatch");
+    await policy.save(target);
+    const other = new TransformerPolicy({ tokenizer, config: { ...small, dMlp: 48 } });
+    const { weights } = await import("../checkpoint/model-checkpoint.js").then((m) =>
+      m.readModelCheckpoint(target),
+    );
+    expect(() => other.setWeights(weights)).toThrow(
+      /blocks\.0\.mlp\.in\.weight" has shape \[32,64\], expected \[32,48\]/,
+    );
+    other.dispose();
+    await expect(loadCheckpoint(join(directory, "missing"))).rejects.toThrow(CheckpointError);
+  });
+
+  it("keeps tf.memory().numTensors flat across 50 generate and fine-tune steps", async () => {
+    const samples = [
+      { input: "ab", output: "ba" },
+      { input: "cd", output: "dc" },
+    ];
+    await policy.generate(["ab"], { n: 2, maxNewTokens: 4 });
+    await supervisedFineTune(policy, samples, { batchSize: 2 });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) {
+      await policy.generate(["ab", "abc"], { n: 2, maxNewTokens: 4, seed: i, stopAtEos: i % 2 === 0 });
+      await supervisedFineTune(policy, samples, { batchSize: 2, seed: i });
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -8,9 +8,9 @@ import {
 import * as tf from "@tensorflow/tfjs";
 import { readModelCheckpoint, writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
-import { matMul } from "../internal/fast-matmul.js";
+import { dense, matMul } from "../internal/fast-matmul.js";
 import { gelu } from "../internal/gelu.js";
-import { layerNorm } from "../internal/layer-norm.js";
+import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
   GenerateOptions,
@@ -56,8 +56,12 @@ const NEG_INF = -1e9;
 interface Block {
   ln1Gain: tf.Variable;
   ln1Bias: tf.Variable;
-  qkvWeight: tf.Variable;
-  qkvBias: tf.Variable;
+  queryWeight: tf.Variable;
+  queryBias: tf.Variable;
+  keyWeight: tf.Variable;
+  keyBias: tf.Variable;
+  valueWeight: tf.Variable;
+  valueBias: tf.Variable;
   outWeight: tf.Variable;
   outBias: tf.Variable;
   ln2Gain: tf.Variable;
@@ -90,8 +94,12 @@ export function transformerParameterSpecs(config: ResolvedTransformerConfig): Pa
     specs.push(
       { name: `${p}.ln1.gain`, shape: [d], init: "ones" },
       { name: `${p}.ln1.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.attention.qkv.weight`, shape: [d, 3 * d], init: "normal", std: initStd },
-      { name: `${p}.attention.qkv.bias`, shape: [3 * d], init: "zeros" },
+      { name: `${p}.attention.query.weight`, shape: [d, d], init: "normal", std: initStd },
+      { name: `${p}.attention.query.bias`, shape: [d], init: "zeros" },
+      { name: `${p}.attention.key.weight`, shape: [d, d], init: "normal", std: initStd },
+      { name: `${p}.attention.key.bias`, shape: [d], init: "zeros" },
+      { name: `${p}.attention.value.weight`, shape: [d, d], init: "normal", std: initStd },
+      { name: `${p}.attention.value.bias`, shape: [d], init: "zeros" },
       { name: `${p}.attention.out.weight`, shape: [d, d], init: "normal", std: residualStd },
       { name: `${p}.attention.out.bias`, shape: [d], init: "zeros" },
       { name: `${p}.ln2.gain`, shape: [d], init: "ones" },
@@ -201,8 +209,12 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       return {
         ln1Gain: this.parameter(`${p}.ln1.gain`),
         ln1Bias: this.parameter(`${p}.ln1.bias`),
-        qkvWeight: this.parameter(`${p}.attention.qkv.weight`),
-        qkvBias: this.parameter(`${p}.attention.qkv.bias`),
+        queryWeight: this.parameter(`${p}.attention.query.weight`),
+        queryBias: this.parameter(`${p}.attention.query.bias`),
+        keyWeight: this.parameter(`${p}.attention.key.weight`),
+        keyBias: this.parameter(`${p}.attention.key.bias`),
+        valueWeight: this.parameter(`${p}.attention.value.weight`),
+        valueBias: this.parameter(`${p}.attention.value.bias`),
         outWeight: this.parameter(`${p}.attention.out.weight`),
         outBias: this.parameter(`${p}.attention.out.bias`),
         ln2Gain: this.parameter(`${p}.ln2.gain`),
@@ -342,6 +354,10 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     this.isDisposed = true;
   }
 
+  encodePrompt(prompt: string): number[] {
+    return this.tokenizer.encode(prompt, { addBos: this.addBos });
+  }
+
   forward(input: ForwardInput): ForwardOutput {
     this.assertUsable();
     const { tokens, attentionMask } = this.checkInput(input);
@@ -353,7 +369,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       this.config.layerNormEpsilon,
     );
     const logits = tf.reshape(
-      tf.add(matMul(hidden, this.parameter("lm_head.weight")), this.parameter("lm_head.bias")),
+      dense(hidden, this.parameter("lm_head.weight"), this.parameter("lm_head.bias")),
       [batch, length, this.config.vocabSize],
     ) as tf.Tensor3D;
     if (!this.config.valueHead) return { logits };
@@ -397,7 +413,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       this.parameter("final_ln.bias"),
       this.config.layerNormEpsilon,
     );
-    let logits = tf.add(matMul(hidden, this.parameter("lm_head.weight")), this.parameter("lm_head.bias"));
+    let logits = dense(hidden, this.parameter("lm_head.weight"), this.parameter("lm_head.bias"));
     if (temperature !== 1) logits = tf.div(logits, temperature);
     const logSoftmax = tf.logSoftmax(logits);
     const targets = tf.reshape(tf.slice(tokens, [0, start], [batch, count]), [batch * count]);
@@ -470,9 +486,12 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     const headSize = d / h;
     const batch = tokens.shape[0];
     const scale = 1 / Math.sqrt(headSize);
+    const { vocabSize, contextLength } = this.config;
+    const tokenOneHot = tf.cast(tf.oneHot(tokens, vocabSize), "float32");
+    const positionOneHot = tf.cast(tf.oneHot(positions, contextLength), "float32");
     let x = tf.add(
-      tf.gather(this.parameter("token_embedding"), tokens),
-      tf.gather(this.parameter("position_embedding"), positions),
+      tf.matMul(tokenOneHot, this.parameter("token_embedding")),
+      tf.matMul(positionOneHot, this.parameter("position_embedding")),
     );
     const keyBias =
       cache.keyBias === null
@@ -481,47 +500,64 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     const layers: LayerCache[] = [];
     this.blocks.forEach((block, i) => {
       const previous = cache.layers[i]!;
-      const normed = layerNorm(x, block.ln1Gain, block.ln1Bias, eps);
-      const qkv = tf.reshape(tf.add(tf.matMul(normed, block.qkvWeight), block.qkvBias), [
-        batch,
-        3 * h,
-        headSize,
-      ]);
-      const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const normed = layerNormInference(x, block.ln1Gain, block.ln1Bias, eps);
+      const project = (weight: tf.Variable, bias: tf.Variable) =>
+        tf.fused.matMul({ a: normed as tf.Tensor2D, b: weight as tf.Tensor2D, bias });
+      const q = project(block.queryWeight, block.queryBias);
+      const k = project(block.keyWeight, block.keyBias);
+      const v = project(block.valueWeight, block.valueBias);
       const keysT = tf.concat([previous.keysT, tf.reshape(k, [batch, h, headSize, 1])], 3) as tf.Tensor4D;
       const values = tf.concat([previous.values, tf.reshape(v, [batch, h, 1, headSize])], 2) as tf.Tensor4D;
       layers.push({ keysT, values });
       let scores = tf.matMul(tf.mul(tf.reshape(q, [batch, h, 1, headSize]), scale), keysT);
       if (keyBias !== null) scores = tf.add(scores, keyBias);
       const attention = tf.reshape(tf.matMul(tf.softmax(scores), values), [batch, d]);
-      x = tf.add(x, tf.add(tf.matMul(attention, block.outWeight), block.outBias));
-      const normed2 = layerNorm(x, block.ln2Gain, block.ln2Bias, eps);
-      const inner = gelu(tf.add(tf.matMul(normed2, block.mlpInWeight), block.mlpInBias));
-      x = tf.add(x, tf.add(tf.matMul(inner, block.mlpOutWeight), block.mlpOutBias));
+      x = tf.add(
+        x,
+        tf.fused.matMul({
+          a: attention as tf.Tensor2D,
+          b: block.outWeight as tf.Tensor2D,
+          bias: block.outBias,
+        }),
+      );
+      const normed2 = layerNormInference(x, block.ln2Gain, block.ln2Bias, eps);
+      const inner = gelu(
+        tf.fused.matMul({
+          a: normed2 as tf.Tensor2D,
+          b: block.mlpInWeight as tf.Tensor2D,
+          bias: block.mlpInBias,
+        }),
+      );
+      x = tf.add(
+        x,
+        tf.fused.matMul({
+          a: inner as tf.Tensor2D,
+          b: block.mlpOutWeight as tf.Tensor2D,
+          bias: block.mlpOutBias,
+        }),
+      );
     });
     return { logits: this.head(x), cache: new KvCache(layers, keyBias, cache.length + 1) };
   }
 
   /** Final LayerNorm and output projection of hidden states `[N, d]` → logits `[N, V]`. */
   private head(x: tf.Tensor): tf.Tensor2D {
-    const normed = layerNorm(
+    const normed = layerNormInference(
       x,
       this.parameter("final_ln.gain"),
       this.parameter("final_ln.bias"),
       this.config.layerNormEpsilon,
     );
-    return tf.add(
-      tf.matMul(normed, this.parameter("lm_head.weight")),
-      this.parameter("lm_head.bias"),
-    ) as tf.Tensor2D;
+    return tf.fused.matMul({
+      a: normed as tf.Tensor2D,
+      b: this.parameter("lm_head.weight") as tf.Tensor2D,
+      bias: this.parameter("lm_head.bias"),
+    }) as tf.Tensor2D;
   }
 
   /** Value head on final hidden states `[B·L, d]` → `[B, L]`. */
   private valueHead(hidden: tf.Tensor, batch: number, length: number): tf.Tensor2D {
-    const values = tf.add(
-      matMul(hidden, this.parameter("value_head.weight")),
-      this.parameter("value_head.bias"),
-    );
+    const values = dense(hidden, this.parameter("value_head.weight"), this.parameter("value_head.bias"));
     return tf.reshape(values, [batch, length]) as tf.Tensor2D;
   }
 
@@ -553,13 +589,10 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
     for (const block of this.blocks) {
       const normed = layerNorm(x, block.ln1Gain, block.ln1Bias, eps);
-      const qkv = tf.reshape(tf.add(matMul(normed, block.qkvWeight), block.qkvBias), [
-        batch,
-        length,
-        3 * h,
-        headSize,
-      ]);
-      const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const heads = [batch, length, h, headSize];
+      const q = tf.reshape(dense(normed, block.queryWeight, block.queryBias), heads);
+      const k = tf.reshape(dense(normed, block.keyWeight, block.keyBias), heads);
+      const v = tf.reshape(dense(normed, block.valueWeight, block.valueBias), heads);
       const queries = tf.mul(tf.transpose(q, [0, 2, 1, 3]), scale);
       const keysT = tf.transpose(k, [0, 2, 3, 1]) as tf.Tensor4D;
       const values = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
@@ -569,10 +602,10 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         batch * length,
         d,
       ]);
-      x = tf.add(x, tf.add(matMul(attention, block.outWeight), block.outBias));
+      x = tf.add(x, dense(attention, block.outWeight, block.outBias));
       const normed2 = layerNorm(x, block.ln2Gain, block.ln2Bias, eps);
-      const inner = gelu(tf.add(matMul(normed2, block.mlpInWeight), block.mlpInBias));
-      x = tf.add(x, tf.add(matMul(inner, block.mlpOutWeight), block.mlpOutBias));
+      const inner = gelu(dense(normed2, block.mlpInWeight, block.mlpInBias));
+      x = tf.add(x, dense(inner, block.mlpOutWeight, block.mlpOutBias));
     }
     return x;
   }

@@ -37,7 +37,7 @@ export function encodePrompts(
       for (const id of ids) {
         if (!Number.isInteger(id) || id < 0 || id >= tokenizer.vocabSize) {
           throw new InvalidArgumentError(
-            `Token id ${id} is outside the vocabulary (${tokenizer.vocabSize})`,
+            `prompts[${index}]: token id ${id} is outside the vocabulary (${tokenizer.vocabSize})`,
             {
               field: `prompts[${index}]`,
               value: id,

@@ -1,0 +1,146 @@
+import { SeededRandom } from "@orbiter/types";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init-backend.js";
+import { embeddingLookup } from "./embedding-lookup.js";
+import { dense, matMul } from "./fast-matmul.js";
+import { columnSum, transpose2d } from "./fast-transpose.js";
+import { gelu } from "./gelu.js";
+import { layerNorm } from "./layer-norm.js";
+import { backendsForTests } from "./test-backends.js";
+
+const backends = await backendsForTests();
+
+interface HostArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+function random(shape: number[], seed: number): HostArray {
+  const rng = new SeededRandom(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, data: Float32Array.from({ length: size }, () => rng.normal(0, 1)) };
+}
+
+/** Runs `f` on fresh tensors of `inputs` and returns the value and the gradient of sum(value · w). */
+function valueAndGrads(
+  inputs: HostArray[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+): { value: Float32Array; grads: Float32Array[] } {
+  return tf.tidy(() => {
+    const xs = inputs.map(({ shape, data }) => tf.tensor(data, shape));
+    const probe = (...args: tf.Tensor[]) => {
+      const out = f(...args);
+      const weights = tf.tensor(random(out.shape, 99).data, out.shape);
+      return tf.sum(tf.mul(out, weights)) as tf.Scalar;
+    };
+    const grads = tf.grads(probe)(xs);
+    const value = f(...xs);
+    return {
+      value: new Float32Array(value.dataSync() as Float32Array),
+      grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
+    };
+  }) as unknown as { value: Float32Array; grads: Float32Array[] };
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance: number): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const scale = Math.max(1, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / scale);
+  }
+  expect(worst).toBeLessThan(tolerance);
+}
+
+const sqrtTwoOverPi = Math.sqrt(2 / Math.PI);
+const ids = Int32Array.from([3, 0, 5, 3, 1, 4, 4, 2]);
+
+/** Each custom kernel and the plain tfjs formula it replaces (the reference, run on the cpu backend). */
+const cases: Array<{
+  name: string;
+  inputs: HostArray[];
+  custom: (...xs: tf.Tensor[]) => tf.Tensor;
+  reference: (...xs: tf.Tensor[]) => tf.Tensor;
+}> = [
+  {
+    name: "matMul 2-D",
+    inputs: [random([7, 5], 1), random([5, 6], 2)],
+    custom: (a, b) => matMul(a!, b!),
+    reference: (a, b) => tf.matMul(a!, b!),
+  },
+  {
+    name: "matMul batched 4-D",
+    inputs: [random([2, 3, 4, 5], 3), random([2, 3, 5, 4], 4)],
+    custom: (a, b) => matMul(a!, b!),
+    reference: (a, b) => tf.matMul(a!, b!),
+  },
+  {
+    name: "dense",
+    inputs: [random([300, 64], 5), random([64, 48], 6), random([48], 7)],
+    custom: (x, w, b) => dense(x!, w!, b!),
+    reference: (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
+  },
+  {
+    name: "embeddingLookup",
+    inputs: [random([6, 4], 8)],
+    custom: (table) => embeddingLookup(table!, tf.tensor1d(ids, "int32")),
+    reference: (table) => tf.gather(table!, tf.tensor1d(ids, "int32")),
+  },
+  {
+    name: "layerNorm",
+    inputs: [random([9, 16], 9), random([16], 10), random([16], 11)],
+    custom: (x, g, b) => layerNorm(x!, g!, b!, 1e-5),
+    reference: (x, g, b) => {
+      const { mean, variance } = tf.moments(x!, 1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, 1e-5))), g!), b!);
+    },
+  },
+  {
+    name: "gelu",
+    inputs: [random([5, 40], 12)],
+    custom: (x) => gelu(x!),
+    reference: (x) =>
+      tf.mul(
+        tf.mul(x!, 0.5),
+        tf.add(1, tf.tanh(tf.mul(tf.add(x!, tf.mul(tf.pow(x!, 3), 0.044715)), sqrtTwoOverPi))),
+      ),
+  },
+  {
+    name: "transpose2d",
+    inputs: [random([512, 64], 13)],
+    custom: (x) => transpose2d(x!),
+    reference: (x) => tf.transpose(x!),
+  },
+  {
+    name: "columnSum",
+    inputs: [random([33, 7], 14)],
+    custom: (x) => columnSum(x!),
+    reference: (x) => tf.sum(x!, 0),
+  },
+];
+
+const references = new Map<string, { value: Float32Array; grads: Float32Array[] }>();
+
+describe.each(backends)("custom kernels on %s match the cpu backend's plain ops", (backend) => {
+  afterAll(async () => {
+    await initBackend({ backend });
+  });
+
+  it.each(cases)("$name: value and gradients", async ({ name, inputs, custom, reference }) => {
+    if (!references.has(name)) {
+      await initBackend({ backend: "cpu" });
+      references.set(name, valueAndGrads(inputs, reference));
+    }
+    await initBackend({ backend });
+    const before = tf.memory().numTensors;
+    const actual = valueAndGrads(inputs, custom);
+    expect(tf.memory().numTensors).toBe(before);
+    const expected = references.get(name)!;
+    expectClose(actual.value, expected.value, 1e-4);
+    expect(actual.grads.length).toBe(expected.grads.length);
+    actual.grads.forEach((grad, i) => {
+      expectClose(grad, expected.grads[i]!, 1e-4);
+    });
+  });
+});
