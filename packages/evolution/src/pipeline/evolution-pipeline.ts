@@ -442,7 +442,7 @@ export class EvolutionPipeline<C> {
           } catch (error) {
             if (signal.aborted) throw abortError(signal);
             if (failOnError) {
-              fatal = error;
+              if (fatal === undefined) fatal = error;
               failFast.abort();
               throw error;
             }

@@ -314,6 +314,36 @@ describe("Trainer phase errors", () => {
     expect(trainer.state).toBe("error");
   });
 
+  it("runs evaluate() called from inside train() as an evaluation during training, without a state change", async () => {
+    class InlineEvaluator extends SeedTrainer {
+      evaluations = 0;
+      override async train() {
+        await this.reportStep({ loss: 1 });
+        const during = await this.evaluate();
+        expect(this.state).toBe("training");
+        return { loss: during.loss };
+      }
+      override async evaluate() {
+        this.evaluations++;
+        return { loss: this.evaluations };
+      }
+    }
+    const trainer = new InlineEvaluator(seedOptions);
+    const events: Array<[number, number, boolean]> = [];
+    trainer.on("evaluation", (event) => {
+      events.push([event.step, event.metrics.loss, event.final]);
+    });
+    const states = recordStates(trainer);
+    const result = await trainer.run();
+    expect(result.train.loss).toBe(1);
+    expect(result.evaluation.loss).toBe(2);
+    expect(events).toEqual([
+      [1, 1, false],
+      [1, 2, true],
+    ]);
+    expect(states).toHaveLength(6);
+  });
+
   it("refuses reportStep() outside of training", async () => {
     class EarlyReporter extends SeedTrainer {
       override async evaluate() {

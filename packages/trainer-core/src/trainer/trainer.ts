@@ -223,7 +223,11 @@ export abstract class Trainer<
   /** Trains; return the phase's metrics. Runs inside the `training` state (see the class comment). */
   abstract train(...args: unknown[]): Promise<TrainMetricsInput>;
 
-  /** Evaluates the trained model; return its metrics. Runs inside the `evaluating` state. */
+  /**
+   * Evaluates the trained model; return its metrics. Runs inside the `evaluating` state. Called from inside
+   * `train()` (every `evalEvery` steps, say), it runs without a state change and is reported as an evaluation
+   * during training.
+   */
   abstract evaluate(...args: unknown[]): Promise<TrainMetricsInput>;
 
   /** Is the agent usable? @default true when `agent` is set */
@@ -537,6 +541,15 @@ export abstract class Trainer<
 
   private async runEvaluation(args: unknown[]): Promise<TrainMetrics> {
     await this.prepareEvaluate(...args);
+    if (this.currentState === TrainerState.TRAINING) {
+      // Called from inside train(): an evaluation during training, with no state change.
+      const metrics = this.completeMetrics(
+        await this.currentRaw("evaluate").apply(this, args),
+        "evaluation metrics",
+      );
+      await this.events.emit("evaluation", { step: this.counters.step, metrics, final: false });
+      return metrics;
+    }
     this.assertCan("evaluate()", TrainerState.EVALUATING);
     return this.runPhase("evaluation", TrainerState.EVALUATING, TrainerState.COMPLETE, async () => {
       const metrics = this.completeMetrics(
