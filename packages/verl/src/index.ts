@@ -52,6 +52,13 @@ export {
   transformerParameterSpecs,
 } from "./model/transformer-policy.js";
 export {
+  AdamOptimizer,
+  AdamOptions,
+  type AdamOptionsInput,
+  type AdamState,
+} from "./optim/adam-optimizer.js";
+export { clipByGlobalNorm } from "./optim/clip-by-global-norm.js";
+export {
   GenerateOptions,
   type GenerateOptionsInput,
   type GenerationResult,

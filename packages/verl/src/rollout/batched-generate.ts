@@ -1,5 +1,6 @@
-import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import { seededStream } from "../internal/seeded-stream.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GenerateOptions, GenerationResult } from "./generate-options.js";
 import type { IncrementalDecoder, KvCache } from "./kv-cache.js";
@@ -94,7 +95,7 @@ export async function batchedGenerate(
     }
   });
 
-  const rng = new SeededRandom(options.seed);
+  const rng = seededStream(options.seed, "orbiter.verl.generate");
   const vocab = tokenizer.vocabSize;
   const scratch = { order: new Int32Array(vocab), probs: new Float64Array(vocab) };
   const filter = { topK: options.topK, topP: options.topP, greedy: options.greedy };

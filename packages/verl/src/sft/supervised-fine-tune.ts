@@ -1,6 +1,7 @@
-import { AbortedError, InvalidArgumentError, parseWith, SeededRandom } from "@orbiter/types";
+import { AbortedError, InvalidArgumentError, parseWith } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import { seededStream } from "../internal/seeded-stream.js";
 import type { Policy } from "../model/policy.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
 import { clipByGlobalNorm } from "../optim/clip-by-global-norm.js";
@@ -136,7 +137,7 @@ export async function supervisedFineTune(
   const encoded = encodeSamples(policy, samples);
   const optimizer =
     parsed.optimizer ?? new AdamOptimizer(policy.parameters(), { learningRate: parsed.learningRate });
-  const rng = new SeededRandom(parsed.seed);
+  const rng = seededStream(parsed.seed, "orbiter.verl.sft.shuffle");
   const order = encoded.map((_, i) => i);
   const history: SftStepMetrics[] = [];
   const epochs: SftEpochMetrics[] = [];

@@ -1,0 +1,45 @@
+// Benchmarks of @orbiter/verl on the reference workload (/work/shared/REFERENCE-WORKLOAD.md), one JSON line per
+// measurement and backend present, also written to bench-results/verl.jsonl at the repository root. Other lines
+// never start with "{". Usage: pnpm --filter @orbiter/verl bench [workload ...] [--backend=wasm,cpu]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { availableBackends, type BackendName, initBackend } from "./imports.js";
+import { rolloutWorkload } from "./rollout-workload.js";
+import { trainStepWorkload } from "./train-step-workload.js";
+import type { Measurement, Workload } from "./workload.js";
+
+/** Every workload, in order. Append new workloads here. */
+const workloads: Workload[] = [rolloutWorkload, trainStepWorkload];
+
+const args = process.argv.slice(2);
+const onlyWorkloads = args.filter((arg) => !arg.startsWith("--"));
+const backendArg = args.find((arg) => arg.startsWith("--backend="))?.slice("--backend=".length);
+const present = await availableBackends();
+const backends = backendArg ? present.filter((name) => backendArg.split(",").includes(name)) : present;
+
+const lines: string[] = [];
+let failed = false;
+for (const backend of backends) {
+  await initBackend({ backend: backend as BackendName });
+  for (const workload of workloads) {
+    if (onlyWorkloads.length > 0 && !onlyWorkloads.includes(workload.name)) continue;
+    process.stderr.write(`# ${workload.name} on ${backend}\n`);
+    let measurements: Measurement[];
+    try {
+      measurements = await workload.run(backend);
+    } catch (error) {
+      failed = true;
+      measurements = [{ workload: workload.name, backend, error: String(error), pass: false }];
+    }
+    for (const measurement of measurements) {
+      const line = JSON.stringify(measurement);
+      lines.push(line);
+      process.stdout.write(`${line}\n`);
+    }
+  }
+}
+
+const root = new URL("../../../", import.meta.url).pathname;
+mkdirSync(join(root, "bench-results"), { recursive: true });
+writeFileSync(join(root, "bench-results", "verl.jsonl"), lines.length > 0 ? `${lines.join("\n")}\n` : "");
+if (failed) process.exitCode = 1;
