@@ -1,0 +1,33 @@
+import type { BackendName } from "../src/index.js";
+
+/** One line of benchmark output (the reference workload's format): `workload`, `backend`, figures, `pass`. */
+export interface Measurement {
+  workload: string;
+  backend: BackendName;
+  pass: boolean;
+  [figure: string]: string | number | boolean;
+}
+
+/** A benchmark workload: measured once per backend present. Append new ones to the list in `index.ts`. */
+export interface Workload {
+  /** Name, as in the `workload` field of its lines. */
+  name: string;
+  /** Runs the workload on the (already initialised) backend and returns its measurement lines. */
+  run(backend: BackendName): Promise<Measurement[]>;
+}
+
+/** Median of a non-empty list. */
+export function median(values: ReadonlyArray<number>): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Rounds to 0.1 for display. */
+export function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Warm-up and timed repetitions of every workload (REFERENCE-WORKLOAD.md: ≥ 5 timed after 2 warm-ups). */
+export const WARMUP = 2;
+export const TIMED = 7;
