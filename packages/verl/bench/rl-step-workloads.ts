@@ -3,11 +3,11 @@
 // advantages), mini-batch update (clipped surrogate + KL + value loss, backward, clipping, Adam).
 import * as tf from "@tensorflow/tfjs";
 import {
+  AdamOptimizer,
   type BackendName,
   buildRolloutBatch,
   CharTokenizer,
   initBackend,
-  PolicyOptimizer,
   runPolicyUpdate,
   scoreRewards,
   TransformerPolicy,
@@ -37,14 +37,20 @@ const TARGET_STEP_MS = 750;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** 60 printable characters + 4 specials = the workload's vocabulary of 64. */
 const alphabet = Array.from({ length: 60 }, (_, i) => String.fromCharCode(33 + i));
 const rewards = [
   // Any cheap function of the text: the share of vowels-like characters in the first half of the alphabet.
-  { name: "low-half", weight: 1, fn: (output: string) => [...output].filter((c) => c < "P").length / NEW_TOKENS },
+  {
+    name: "low-half",
+    weight: 1,
+    fn: (output: string) => [...output].filter((c) => c < "P").length / NEW_TOKENS,
+  },
 ];
 
 /**
@@ -63,14 +69,30 @@ export async function measureRlStep(
   const tokenizer = new CharTokenizer(alphabet);
   const policy = new TransformerPolicy({
     tokenizer,
-    config: { vocabSize: 64, contextLength: 64, dModel: 128, nHeads: 4, nLayers: 2, dMlp: 512, valueHead: workload === "ppo" },
+    config: {
+      vocabSize: 64,
+      contextLength: 64,
+      dModel: 128,
+      nHeads: 4,
+      nLayers: 2,
+      dMlp: 512,
+      valueHead: workload === "ppo",
+    },
     seed: 1,
     addBos: false,
   });
   const reference = policy.clone({ frozen: true });
   const input: VeRLConfigInput =
     workload === "grpo"
-      ? { algorithm: "grpo", batchSize: 8, groupSize: 8, ppoEpochs: 1, miniBatchSize: 64, klCoef: 0.04, klEstimator: "k3" }
+      ? {
+          algorithm: "grpo",
+          batchSize: 8,
+          groupSize: 8,
+          ppoEpochs: 1,
+          miniBatchSize: 64,
+          klCoef: 0.04,
+          klEstimator: "k3",
+        }
       : {
           algorithm: "ppo",
           batchSize: 64,
@@ -98,7 +120,7 @@ export async function measureRlStep(
   const prompts = Array.from({ length: config.batchSize }, (_, p) =>
     Array.from({ length: PROMPT_TOKENS }, (_, t) => 4 + ((p * 7 + t * 3) % 60)),
   );
-  const optimizer = new PolicyOptimizer(policy);
+  const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: config.learningRate });
   const rollout: number[] = [];
   const update: number[] = [];
   let before = 0;
@@ -115,7 +137,10 @@ export async function measureRlStep(
     const sampled = performance.now();
     const scores = await scoreRewards(
       rewards,
-      generation.texts.map((output) => ({ output, sample: { id: "b", input: "", output: "", metadata: {} } })),
+      generation.texts.map((output) => ({
+        output,
+        sample: { id: "b", input: "", output: "", metadata: {} },
+      })),
     );
     const { batch } = buildRolloutBatch({
       config,
@@ -127,7 +152,15 @@ export async function measureRlStep(
       klCoef: config.klCoef,
     });
     try {
-      runPolicyUpdate({ config, policy, batch, klCoef: config.klCoef, learningRate: config.learningRate, optimizer, seed: step });
+      runPolicyUpdate({
+        config,
+        policy,
+        batch,
+        klCoef: config.klCoef,
+        learningRate: config.learningRate,
+        optimizer,
+        seed: step,
+      });
     } finally {
       batch.dispose();
     }

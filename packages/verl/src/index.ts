@@ -154,7 +154,6 @@ export {
   isCorrect,
   type PolicyEvaluation,
 } from "./trainer/evaluate-policy.js";
-export { PolicyOptimizer, type PolicyOptimizerOptions } from "./trainer/policy-optimizer.js";
 export {
   type GradientApplier,
   type PolicyUpdateInput,

@@ -9,10 +9,12 @@ import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import type { RolloutBatch } from "./rollout-batch.js";
 
-/** Applies clipped gradients to the policy's variables (an Adam optimiser in practice). */
+/** Applies clipped gradients to the policy's variables: an `AdamOptimizer` in practice. */
 export interface GradientApplier {
-  /** Updates every variable named in `gradients` (tfjs variable names) with the given learning rate. */
-  applyGradients(gradients: tf.NamedTensorMap, learningRate: number): void;
+  /** Learning rate of the next update (set before each step, for schedules). */
+  learningRate: number;
+  /** Updates every variable named in `gradients` (tfjs variable names); the gradients are not disposed. */
+  applyGradients(gradients: Readonly<Record<string, tf.Tensor>>): void;
 }
 
 /** Inputs of {@link runPolicyUpdate}. */
@@ -177,7 +179,8 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
         const clipped: tf.NamedTensorMap = {};
         for (const [name, gradient] of Object.entries(grads))
           clipped[name] = scale < 1 ? tf.mul(gradient, scale) : gradient;
-        optimizer.applyGradients(clipped, learningRate);
+        optimizer.learningRate = learningRate;
+        optimizer.applyGradients(clipped);
         if (scale < 1) tf.dispose(Object.values(clipped));
         host.forEach((x, i) => {
           sums[i] = (sums[i] as number) + x;

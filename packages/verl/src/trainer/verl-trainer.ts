@@ -14,9 +14,11 @@ import {
   type KlController,
 } from "../algorithms/adaptive-kl-controller.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
+import { AdamOptimizer, type AdamState } from "../optim/adam-optimizer.js";
 import { normalizeThenSum } from "../rewards/normalize-then-sum.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import { parseRewardSpecs, type RewardSpec, type RewardSpecInput } from "../rewards/reward-spec.js";
@@ -25,7 +27,6 @@ import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { resolveSamples, type VeRLDatasetInput } from "./dataset-input.js";
 import { type EvaluateOptions, evaluatePolicy, type PolicyEvaluation } from "./evaluate-policy.js";
-import { PolicyOptimizer } from "./policy-optimizer.js";
 import { runPolicyUpdate } from "./policy-update.js";
 import { encodePromptsForRollout } from "./prompt-encoding.js";
 import { buildRolloutBatch } from "./rollout-batch.js";
@@ -73,7 +74,6 @@ interface StepResult {
 
 const POLICY_DIR = "policy";
 const REFERENCE_DIR = "reference";
-const OPTIMIZER_DIR = "optimizer";
 
 /**
  * Reinforcement learning from verifiable rewards on a TensorFlow.js policy (the seed's `VeRLTrainer`): each step
@@ -106,8 +106,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
   private ownsReference = false;
   private samples: Sample[] | undefined;
   private samplesSource: unknown;
-  private optimizer: PolicyOptimizer | undefined;
-  private pendingOptimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
+  private optimizer: AdamOptimizer | undefined;
+  private pendingOptimizerState: AdamState | undefined;
   private klController: KlController;
   private backendName: BackendName | undefined;
   private skippedUpdates = 0;
@@ -318,9 +318,11 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const policy = this.agent;
     if (policy === undefined)
       throw new CheckpointError("Nothing to save: the policy was never built", { path: dir });
-    await policy.save(join(dir, POLICY_DIR));
+    await saveCheckpoint(join(dir, POLICY_DIR), {
+      policy,
+      ...(this.optimizer ? { optimizer: this.optimizer } : {}),
+    });
     if (this.reference) await this.reference.save(join(dir, REFERENCE_DIR));
-    if (this.optimizer) await this.optimizer.save(join(dir, OPTIMIZER_DIR));
     return {
       klCoef: this.klController.value,
       skippedUpdates: this.skippedUpdates,
@@ -337,7 +339,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       hasOptimizer?: boolean;
     };
     await this.ensureBackend();
-    const saved = await TransformerPolicy.load(join(dir, POLICY_DIR));
+    const { policy: saved, optimizerState } = await loadCheckpoint(join(dir, POLICY_DIR));
     if (this.agent === undefined) {
       this.agent = saved;
       this.ownsPolicy = true;
@@ -356,15 +358,17 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
         this.ownsReference = true;
       }
     }
-    if (state.hasOptimizer)
-      this.pendingOptimizerState = await PolicyOptimizer.readState(join(dir, OPTIMIZER_DIR));
+    if (state.hasOptimizer && optimizerState === undefined) {
+      throw new CheckpointError(`${dir} lacks the optimiser state it should have`, { path: dir });
+    }
+    this.pendingOptimizerState = optimizerState;
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
     this.skippedUpdates = state.skippedUpdates ?? 0;
   }
 
   private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<StepResult> {
     const { config } = this;
-    const optimizer = this.optimizer as PolicyOptimizer;
+    const optimizer = this.optimizer as AdamOptimizer;
     const klCoef = this.klController.value;
     const started = performance.now();
     const generation = await policy.generate(encodePromptsForRollout(policy, prompts, config.maxNewTokens), {
@@ -525,7 +529,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       this.ownsReference = this.reference !== null;
     }
     if (this.optimizer === undefined) {
-      this.optimizer = new PolicyOptimizer(policy);
+      this.optimizer = new AdamOptimizer(policy.parameters(), { learningRate: this.config.learningRate });
       if (this.pendingOptimizerState) {
         this.optimizer.setState(this.pendingOptimizerState);
         this.pendingOptimizerState = undefined;
