@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, PhaseError } from "@orbiter/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
 import { MetricsLogger, readMetricsLog } from "./metrics-logger.js";
@@ -27,6 +27,7 @@ describe("MetricsLogger", () => {
     await logger.logStep(2, { loss: Number.NaN });
     await logger.logEvaluation(2, { loss: 0.4, accuracy: 0.9, steps: 2, extra: {} }, { final: true });
     await logger.logEpoch(0, 2);
+    await logger.close();
     const text = await readFile(path, "utf8");
     expect(text.split("\n")).toEqual([
       '{"kind":"step","step":1,"epoch":0,"time":"2026-01-01T00:00:00.000Z","loss":0.5,"reward":0.25,"learningRate":0.0001,"extra":{"kl":0.01}}',
@@ -52,9 +53,13 @@ describe("MetricsLogger", () => {
     await Promise.all(Array.from({ length: 100 }, (_, index) => logger.logStep(index + 1, { loss: index })));
     const steps = (await readMetricsLog(path)).map((record) => record.step);
     expect(steps).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    await logger.close();
+    await logger.logStep(101, { loss: 1 }); // re-opens in append mode
+    await logger.close();
     const appending = new MetricsLogger({ path, now, append: true });
-    await appending.logStep(101, { loss: 1 });
-    expect((await readMetricsLog(path)).length).toBe(101);
+    await appending.logStep(102, { loss: 1 });
+    await appending.close();
+    expect((await readMetricsLog(path)).map((record) => record.step).slice(-3)).toEqual([100, 101, 102]);
   });
 
   it("rejects a missing path and reports a bad line by number", async () => {
@@ -75,9 +80,28 @@ describe("MetricsLogger", () => {
     await writeFile(blocker, "");
     const logger = new MetricsLogger({ path: join(blocker, "metrics.jsonl") });
     await expect(logger.logStep(1, { loss: 1 })).rejects.toThrow();
+    await expect(logger.logStep(2, { loss: 1 })).rejects.toThrow();
+    await expect(logger.flush()).resolves.toBeUndefined();
+    await logger.close();
     const good = new MetricsLogger({ path: join(dir, "ok.jsonl") });
     await good.logStep(1, { loss: 1 });
+    await good.close();
     expect(good.count).toBe(1);
+  });
+
+  it("fails the training phase when the trainer's metrics log cannot be written", async () => {
+    const blocker = join(dir, "not-a-folder");
+    await writeFile(blocker, "");
+    const trainer = new LinearRegressionTrainer({
+      dataset: linePoints(6),
+      config: { batchSize: 2 },
+      metricsLogPath: join(blocker, "metrics.jsonl"),
+    });
+    const error = await trainer.run().catch((caught: unknown) => caught);
+    expect(PhaseError.isInstance(error) && error.phase).toBe("training");
+    // mkdir reports EEXIST (a file is in the way) or ENOTDIR, depending on the platform.
+    expect(((error as PhaseError).cause as NodeJS.ErrnoException).code).toMatch(/^(EEXIST|ENOTDIR)$/);
+    expect(trainer.state).toBe("error");
   });
 
   it("logs one line per step of a trainer given metricsLogPath, plus epochs and evaluations", async () => {

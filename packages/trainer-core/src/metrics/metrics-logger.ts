@@ -1,7 +1,13 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InvalidArgumentError } from "@orbiter/types";
-import type { EpochEvent, EvaluationEvent, StepEvent, TrainerCallbacks } from "../trainer/trainer-events.js";
+import type {
+  EpochEvent,
+  EvaluationEvent,
+  StateChangeEvent,
+  StepEvent,
+  TrainerCallbacks,
+} from "../trainer/trainer-events.js";
 import type { StepMetrics, TrainMetrics } from "./train-metrics.js";
 
 /** Kind of a metrics log line. */
@@ -48,10 +54,15 @@ export interface MetricsLoggerOptions {
 }
 
 /**
- * Writes training metrics as JSON lines, one line per optimiser step (plus epoch and evaluation lines). Lines
- * logged while a write is in flight are batched into the next write, and each `log*` call resolves once its
- * line is on disk. It is also a {@link TrainerCallbacks}: pass it in a trainer's `callbacks`, or give the trainer
- * a `metricsLogPath`.
+ * Writes training metrics as JSON lines, one line per optimiser step (plus epoch and evaluation lines). The file
+ * stays open between lines; lines logged while a write is in flight are batched into the next write, and each
+ * `log*` call resolves once its line is written. Used on its own, call {@link MetricsLogger.close} when done (a
+ * later line opens the file again, appending).
+ *
+ * It is also a {@link TrainerCallbacks}: pass it in a trainer's `callbacks`, or give the trainer a
+ * `metricsLogPath`. As a callback it does not hold the training loop up while the disk writes: the line is queued
+ * and the step goes on; a write that failed is thrown at the next event, and the file is flushed and closed at the
+ * end of each phase (a failure then fails the phase).
  *
  * @example
  * ```ts
@@ -68,6 +79,8 @@ export class MetricsLogger implements TrainerCallbacks {
   private buffer: string[] = [];
   private tail: Promise<void> = Promise.resolve();
   private linesWritten = 0;
+  private handle: FileHandle | undefined;
+  private backgroundFailure: unknown;
 
   constructor(options: MetricsLoggerOptions) {
     if (typeof options?.path !== "string" || options.path === "") {
@@ -115,22 +128,57 @@ export class MetricsLogger implements TrainerCallbacks {
 
   /** Resolves when every line logged so far is written. */
   flush(): Promise<void> {
+    return this.tail.catch(() => undefined);
+  }
+
+  /** Writes what is pending and closes the file. Logging again re-opens it in append mode. */
+  close(): Promise<void> {
+    this.tail = this.tail
+      .catch(() => undefined)
+      .then(async () => {
+        const handle = this.handle;
+        this.handle = undefined;
+        await handle?.close();
+      });
     return this.tail;
   }
 
+  /** @see TrainerCallbacks.onStateChange: flushes and closes the file when a phase ends. */
+  async onStateChange(event: StateChangeEvent): Promise<void> {
+    if (event.to === "trained" || event.to === "complete" || event.to === "error") {
+      await this.close();
+      this.throwBackgroundFailure();
+    }
+  }
+
   /** @see TrainerCallbacks.onStep */
-  onStep(event: StepEvent): Promise<void> {
-    return this.logStep(event.step, event.metrics, { epoch: event.epoch });
+  onStep(event: StepEvent): void {
+    this.inBackground(this.logStep(event.step, event.metrics, { epoch: event.epoch }));
   }
 
   /** @see TrainerCallbacks.onEpoch */
-  onEpoch(event: EpochEvent): Promise<void> {
-    return this.logEpoch(event.epoch, event.step, event.metrics);
+  onEpoch(event: EpochEvent): void {
+    this.inBackground(this.logEpoch(event.epoch, event.step, event.metrics));
   }
 
   /** @see TrainerCallbacks.onEvaluation */
-  onEvaluation(event: EvaluationEvent): Promise<void> {
-    return this.logEvaluation(event.step, event.metrics, { final: event.final });
+  onEvaluation(event: EvaluationEvent): void {
+    this.inBackground(this.logEvaluation(event.step, event.metrics, { final: event.final }));
+  }
+
+  /** Lets a write go on without waiting for it; its failure is thrown by the next callback. */
+  private inBackground(write: Promise<void>): void {
+    this.throwBackgroundFailure();
+    write.catch((error: unknown) => {
+      this.backgroundFailure ??= error;
+    });
+  }
+
+  private throwBackgroundFailure(): void {
+    const failure = this.backgroundFailure;
+    if (failure === undefined) return;
+    this.backgroundFailure = undefined;
+    throw failure;
   }
 
   private enqueue(record: MetricsLogRecord): Promise<void> {
@@ -144,9 +192,12 @@ export class MetricsLogger implements TrainerCallbacks {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
     this.buffer = [];
-    if (!this.started) await mkdir(dirname(this.path), { recursive: true });
-    await writeFile(this.path, lines.join(""), { flag: this.started ? "a" : "w" });
-    this.started = true;
+    if (this.handle === undefined) {
+      if (!this.started) await mkdir(dirname(this.path), { recursive: true });
+      this.handle = await open(this.path, this.started ? "a" : "w");
+      this.started = true;
+    }
+    await this.handle.write(lines.join(""));
     this.linesWritten += lines.length;
   }
 }
