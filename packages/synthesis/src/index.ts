@@ -14,6 +14,7 @@ export {
 } from "./dedup/lsh-parameters.js";
 export {
   type DuplicateMatch,
+  type MinHashMethod,
   NearDuplicateIndex,
   type NearDuplicateIndexOptions,
 } from "./dedup/near-duplicate-index.js";

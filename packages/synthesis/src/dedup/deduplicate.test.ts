@@ -45,7 +45,7 @@ describe("deduplicate", () => {
   });
 
   it("matches exact greedy de-duplication on generated data, with no false removals", () => {
-    const { texts } = nearDuplicateCorpus(1000, { seed: 11, editRate: [0.002, 0.03] });
+    const { texts } = nearDuplicateCorpus(700, { seed: 11, editRate: [0.002, 0.03] });
     const data = texts.map((text, i) => sample(String(i), text));
     const truth = exactGreedyRemovals(texts.length, exactSimilarPairs(texts, 0.9, 5));
     const report = findNearDuplicates(data, { threshold: 0.9, key: "input" });
@@ -55,19 +55,22 @@ describe("deduplicate", () => {
       ).toBeGreaterThanOrEqual(0.9);
     }
     const agreed = report.removed.filter((r) => truth.has(r.index)).length;
-    expect(truth.size).toBeGreaterThan(50);
+    expect(truth.size).toBeGreaterThan(40);
     expect(agreed / truth.size).toBeGreaterThanOrEqual(0.95);
   });
 
   const texts = fc.array(fc.stringMatching(/^[ab ]{0,24}$/), { maxLength: 40 });
   const threshold = fc.constantFrom(0.3, 0.5, 0.7, 0.9);
 
+  const hashing = fc.constantFrom("one-permutation" as const, "independent" as const);
+
   it("property: idempotent", () => {
     fc.assert(
-      fc.property(texts, threshold, (list, t) => {
+      fc.property(texts, threshold, hashing, (list, t, method) => {
         const data = list.map((text, i) => sample(String(i), text));
-        const once = deduplicate(data, { threshold: t, shingleSize: 3 });
-        expect(deduplicate(once, { threshold: t, shingleSize: 3 })).toEqual(once);
+        const options = { threshold: t, shingleSize: 3, hashing: method };
+        const once = deduplicate(data, options);
+        expect(deduplicate(once, options)).toEqual(once);
       }),
       { seed: 42, numRuns: 200 },
     );
@@ -75,9 +78,14 @@ describe("deduplicate", () => {
 
   it("property: every removal is justified by a kept sample at or above the threshold", () => {
     fc.assert(
-      fc.property(texts, threshold, (list, t) => {
+      fc.property(texts, threshold, hashing, (list, t, method) => {
         const data = list.map((text, i) => sample(String(i), text));
-        const report = findNearDuplicates(data, { threshold: t, shingleSize: 3, key: "input" });
+        const report = findNearDuplicates(data, {
+          threshold: t,
+          shingleSize: 3,
+          key: "input",
+          hashing: method,
+        });
         const kept = new Set(report.kept);
         expect(report.kept.length + report.removed.length).toBe(list.length);
         for (const { index, duplicateOf } of report.removed) {

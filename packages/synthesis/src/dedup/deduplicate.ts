@@ -2,7 +2,7 @@ import { InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
 import { z } from "zod";
 import { checkSamples } from "../internal/check-samples.js";
 import type { SampleLike } from "../internal/sample-like.js";
-import { type DuplicateMatch, NearDuplicateIndex } from "./near-duplicate-index.js";
+import { type DuplicateMatch, type MinHashMethod, NearDuplicateIndex } from "./near-duplicate-index.js";
 
 const isFunction = (value: unknown): boolean => typeof value === "function";
 
@@ -23,6 +23,8 @@ export const DeduplicateOptions = z.strictObject({
   maxHashes: z.number().int().positive().default(64),
   /** Wanted LSH recall for a pair at exactly the threshold. @default 0.99 */
   recall: z.number().gt(0).lt(1).default(0.99),
+  /** How MinHash signatures are computed (see {@link MinHashMethod}). @default "one-permutation" */
+  hashing: z.enum(["one-permutation", "independent"]).default("one-permutation"),
   /** Seed of the MinHash functions. @default 0 */
   seed: z.number().int().default(0),
 });
@@ -69,6 +71,7 @@ export function findNearDuplicates<T extends SampleLike>(
     shingleSize: parsed.shingleSize,
     maxHashes: parsed.maxHashes,
     recall: parsed.recall,
+    hashing: parsed.hashing satisfies MinHashMethod,
     seed: parsed.seed,
   });
   const kept: number[] = [];

@@ -1,7 +1,16 @@
 import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
 import { mix32 } from "../internal/hash.js";
 import { chooseLshParameters, type LshParameters } from "./lsh-parameters.js";
-import { exactShingleJaccard, fingerprintJaccard, shingleFingerprints } from "./shingles.js";
+import { exactShingleJaccard, fingerprintJaccard, rawShingleFingerprints, sortUnique } from "./shingles.js";
+
+/**
+ * How MinHash signatures are computed. `"one-permutation"`: each shingle is hashed once into one of the
+ * signature's bins and the bin keeps its minimum; empty bins borrow from another bin chosen by a fixed hash
+ * sequence (one permutation hashing with optimal densification, Shrivastava 2017) — every bin still
+ * collides with probability equal to the Jaccard similarity, at a cost independent of the signature length.
+ * `"independent"`: the classic scheme, one universal hash per signature value (cost shingles × values).
+ */
+export type MinHashMethod = "one-permutation" | "independent";
 
 /** Options of {@link NearDuplicateIndex}. */
 export interface NearDuplicateIndexOptions {
@@ -18,6 +27,8 @@ export interface NearDuplicateIndexOptions {
   recall?: number;
   /** Explicit LSH shape, instead of choosing one from `threshold`, `maxHashes` and `recall`. */
   lsh?: { bands: number; rows: number };
+  /** How signatures are computed. @default "one-permutation" */
+  hashing?: MinHashMethod;
   /** Seed of the MinHash functions. @default 0 */
   seed?: number;
 }
@@ -31,6 +42,8 @@ export interface DuplicateMatch {
 }
 
 const EMPTY = -1;
+/** Donor bins listed per empty bin; after them the bins are scanned in order (a rare case). */
+const DONORS = 16;
 
 /**
  * An incremental near-duplicate detector over texts: MinHash signatures bucketed by LSH bands propose
@@ -52,21 +65,32 @@ export class NearDuplicateIndex {
   readonly shingleSize: number;
   /** The LSH shape in use, or `undefined` in the exact (threshold 1) and trivial (threshold 0) modes. */
   readonly lsh: LshParameters | undefined;
+  /** How signatures are computed. */
+  readonly hashing: MinHashMethod;
 
   private readonly texts: string[] = [];
   private readonly exact: Map<string, number> | undefined;
   // MinHash functions h(x) = a·x + c mod 2^32 with odd a, applied to mixed shingle fingerprints.
   private readonly multipliers: Int32Array = new Int32Array(0);
   private readonly addends: Int32Array = new Int32Array(0);
+  private readonly valueSeed: number = 0;
   private readonly signature: Uint32Array = new Uint32Array(0);
+  private readonly filled: Uint8Array = new Uint8Array(0);
+  /** For one permutation hashing: donor bins to try, in order, for each bin left empty (`bins × DONORS`). */
+  private readonly donors: Int32Array = new Int32Array(0);
   private readonly bandKeys: Int32Array = new Int32Array(0);
   private scratch = new Uint32Array(256);
+  /** Number of fingerprints in `scratch`, and whether they are sorted and repeat-free yet. */
+  private scratchCount = 0;
+  private scratchSorted = false;
   // Fingerprints of every kept text, back to back.
   private pool = new Uint32Array(1 << 16);
   private poolLength = 0;
   private starts = new Int32Array(1024);
   private ends = new Int32Array(1024);
   private stamps = new Int32Array(1024);
+  /** 1 once a kept text's fingerprints have been sorted (they are sorted only when first needed). */
+  private sorted = new Uint8Array(1024);
   private stamp = 0;
   // Open-addressing table from band key to the head of a chain of entries (one entry per kept text and band).
   private slotKeys = new Int32Array(1 << 12);
@@ -98,6 +122,17 @@ export class NearDuplicateIndex {
         value: seed,
       });
     }
+    const hashing = options.hashing ?? "one-permutation";
+    if (hashing !== "one-permutation" && hashing !== "independent") {
+      throw new InvalidArgumentError(
+        `hashing must be "one-permutation" or "independent", got ${String(hashing)}`,
+        {
+          field: "hashing",
+          value: hashing,
+        },
+      );
+    }
+    this.hashing = hashing;
     this.threshold = threshold;
     this.shingleSize = shingleSize;
     if (threshold === 1) {
@@ -139,6 +174,14 @@ export class NearDuplicateIndex {
       this.multipliers[i] = random.int32() | 1;
       this.addends[i] = random.int32();
     }
+    this.valueSeed = random.int32();
+    this.filled = new Uint8Array(hashes);
+    this.donors = new Int32Array(hashes * DONORS);
+    for (let bin = 0; bin < hashes; bin++) {
+      for (let attempt = 0; attempt < DONORS; attempt++) {
+        this.donors[bin * DONORS + attempt] = random.integer(0, hashes - 1);
+      }
+    }
     this.signature = new Uint32Array(hashes);
     this.bandKeys = new Int32Array(this.lsh.bands);
   }
@@ -168,9 +211,9 @@ export class NearDuplicateIndex {
     if (this.exact) {
       if (!this.exact.has(text)) this.exact.set(text, this.texts.length);
     } else if (this.lsh) {
-      const count = this.fingerprint(text);
-      this.computeSignature(count);
-      this.insert(count);
+      this.fingerprint(text);
+      this.computeSignature();
+      this.insert();
     }
     this.texts.push(text);
     return this.texts.length - 1;
@@ -194,37 +237,29 @@ export class NearDuplicateIndex {
       if (insert) this.texts.push(text);
       return undefined;
     }
-    const count = this.fingerprint(text);
-    this.computeSignature(count);
-    const match = this.verifyCandidates(text, count);
+    this.fingerprint(text);
+    this.computeSignature();
+    const match = this.verifyCandidates(text);
     if (match === undefined && insert) {
-      this.insert(count);
+      this.insert();
       this.texts.push(text);
     }
     return match;
   }
 
-  /** Writes the sorted distinct fingerprints of `text` into `scratch`; returns their number. */
-  private fingerprint(text: string): number {
+  /** Writes the fingerprints of `text` into `scratch` (unsorted; sorted later only if needed). */
+  private fingerprint(text: string): void {
     if (this.scratch.length < text.length + 1) {
       this.scratch = new Uint32Array(Math.max(text.length + 1, this.scratch.length * 2));
     }
-    return shingleFingerprints(text, this.shingleSize, this.scratch);
+    this.scratchCount = rawShingleFingerprints(text, this.shingleSize, this.scratch);
+    this.scratchSorted = false;
   }
 
-  private computeSignature(count: number): void {
-    const { multipliers, addends, signature, scratch, bandKeys } = this;
-    const hashes = signature.length;
-    for (let h = 0; h < hashes; h++) {
-      const a = multipliers[h] as number;
-      const c = addends[h] as number;
-      let min = 0xffffffff;
-      for (let j = 0; j < count; j++) {
-        const value = (Math.imul(scratch[j] as number, a) + c) >>> 0;
-        if (value < min) min = value;
-      }
-      signature[h] = min;
-    }
+  private computeSignature(): void {
+    if (this.hashing === "independent") this.independentSignature();
+    else this.onePermutationSignature();
+    const { signature, bandKeys } = this;
     const { bands, rows } = this.lsh as LshParameters;
     for (let band = 0; band < bands; band++) {
       let key = Math.imul(band + 1, 0x9e3779b9);
@@ -237,9 +272,79 @@ export class NearDuplicateIndex {
     }
   }
 
-  private verifyCandidates(text: string, count: number): DuplicateMatch | undefined {
-    const { bandKeys, slotKeys, slotHeads, entryDocs, entryNext, starts, ends, pool, scratch, threshold } =
-      this;
+  /** Classic MinHash: value `h` is the minimum of `a_h · x + c_h mod 2^32` over the fingerprints `x`. */
+  private independentSignature(): void {
+    const { multipliers, addends, signature, scratch, scratchCount: count } = this;
+    const hashes = signature.length;
+    for (let h = 0; h < hashes; h++) {
+      const a = multipliers[h] as number;
+      const c = addends[h] as number;
+      let min = 0xffffffff;
+      for (let j = 0; j < count; j++) {
+        const value = (Math.imul(scratch[j] as number, a) + c) >>> 0;
+        if (value < min) min = value;
+      }
+      signature[h] = min;
+    }
+  }
+
+  /**
+   * One permutation hashing: a fingerprint `x` goes to bin `⌊x · bins / 2^32⌋` with value
+   * `mix32(x ⊕ seed)`, each bin keeps its minimum, and an empty bin takes the value of the first non-empty
+   * bin of its fixed donor list (optimal densification). Values are a bijection of fingerprints, so equal
+   * values in a bin always come from the same shingle.
+   */
+  private onePermutationSignature(): void {
+    const { signature, filled, scratch, scratchCount: count, valueSeed, donors } = this;
+    const bins = signature.length;
+    const scale = bins / 4294967296;
+    signature.fill(0xffffffff);
+    filled.fill(0);
+    for (let j = 0; j < count; j++) {
+      const x = scratch[j] as number;
+      const bin = Math.floor(x * scale);
+      const value = mix32(x ^ valueSeed);
+      if (value < (signature[bin] as number)) signature[bin] = value;
+      filled[bin] = 1;
+    }
+    if (count === 0) return;
+    for (let bin = 0; bin < bins; bin++) {
+      if (filled[bin] === 1) continue;
+      let donor = -1;
+      for (let attempt = 0; attempt < DONORS && donor < 0; attempt++) {
+        const candidate = donors[bin * DONORS + attempt] as number;
+        if (filled[candidate] === 1) donor = candidate;
+      }
+      for (let offset = 1; donor < 0; offset++) {
+        const candidate = (bin + offset) % bins;
+        if (filled[candidate] === 1) donor = candidate;
+      }
+      // A borrowed value cannot equal another bin's own value: values are a bijection of fingerprints,
+      // and each fingerprint has one bin. So bins collide only through the same donor and shingle.
+      signature[bin] = signature[donor] as number;
+    }
+  }
+
+  /** Sorts the current text's fingerprints (once) and returns how many distinct ones there are. */
+  private sortedScratch(): number {
+    if (!this.scratchSorted) {
+      this.scratchCount = sortUnique(this.scratch, 0, this.scratchCount);
+      this.scratchSorted = true;
+    }
+    return this.scratchCount;
+  }
+
+  /** End of kept text `doc`'s fingerprints, sorting them (once) first. */
+  private sortedEnd(doc: number): number {
+    if (this.sorted[doc] === 0) {
+      this.ends[doc] = sortUnique(this.pool, this.starts[doc] as number, this.ends[doc] as number);
+      this.sorted[doc] = 1;
+    }
+    return this.ends[doc] as number;
+  }
+
+  private verifyCandidates(text: string): DuplicateMatch | undefined {
+    const { bandKeys, slotKeys, slotHeads, entryDocs, entryNext, starts, threshold } = this;
     const mask = slotKeys.length - 1;
     const stampValue = ++this.stamp;
     const stamps = this.stamps;
@@ -251,12 +356,13 @@ export class NearDuplicateIndex {
         const doc = entryDocs[entry] as number;
         if (stamps[doc] === stampValue) continue;
         stamps[doc] = stampValue;
+        const count = this.sortedScratch();
         const start = starts[doc] as number;
-        const end = ends[doc] as number;
+        const end = this.sortedEnd(doc);
         const size = end - start;
         // |A ∩ B| / |A ∪ B| ≤ min / max: skip pairs whose sizes alone rule them out.
         if (Math.min(size, count) < threshold * Math.max(size, count)) continue;
-        if (fingerprintJaccard(pool, start, end, scratch, 0, count) < threshold) continue;
+        if (fingerprintJaccard(this.pool, start, end, this.scratch, 0, count) < threshold) continue;
         // Fingerprints can collide: confirm on the characters before calling it a duplicate.
         const similarity = exactShingleJaccard(this.texts[doc] as string, text, this.shingleSize);
         if (similarity >= threshold) return { index: doc, similarity };
@@ -265,13 +371,17 @@ export class NearDuplicateIndex {
     return undefined;
   }
 
-  private insert(count: number): void {
+  private insert(): void {
+    const count = this.scratchCount;
     const doc = this.texts.length;
     if (doc >= this.starts.length) {
       const capacity = this.starts.length * 2;
       this.starts = grow(this.starts, capacity);
       this.ends = grow(this.ends, capacity);
       this.stamps = grow(this.stamps, capacity);
+      const sorted = new Uint8Array(capacity);
+      sorted.set(this.sorted);
+      this.sorted = sorted;
     }
     if (this.poolLength + count > this.pool.length) {
       const next = new Uint32Array(Math.max(this.pool.length * 2, this.poolLength + count));
@@ -282,6 +392,7 @@ export class NearDuplicateIndex {
     this.starts[doc] = this.poolLength;
     this.poolLength += count;
     this.ends[doc] = this.poolLength;
+    this.sorted[doc] = this.scratchSorted ? 1 : 0;
     const bands = this.bandKeys.length;
     if ((this.slotCount + bands) * 2 > this.slotKeys.length) this.rehash();
     if (this.entryCount + bands > this.entryDocs.length) {

@@ -5,15 +5,15 @@ const BASE = 0x2f0b3c1d;
 
 /**
  * Writes the 32-bit fingerprints of the character `size`-shingles of `text` into `out` (which must hold at
- * least `max(1, text.length - size + 1)` values), sorts them and removes repeats. Returns how many distinct
- * fingerprints were written.
+ * least `max(1, text.length - size + 1)` values), in text order and with repeats. Returns how many were
+ * written.
  *
  * A shingle is a run of `size` consecutive UTF-16 code units. A non-empty text shorter than `size` has one
  * shingle, the whole text; the empty text has none. Fingerprints are a rolling polynomial hash finished by
  * {@link mix32}; two different shingles may share a fingerprint (probability about 2^-32 per pair), which is
  * why {@link exactShingleJaccard} re-checks on the characters before anything is removed.
  */
-export function shingleFingerprints(text: string, size: number, out: Uint32Array): number {
+export function rawShingleFingerprints(text: string, size: number, out: Uint32Array): number {
   const length = text.length;
   if (length === 0) return 0;
   if (length <= size) {
@@ -27,20 +27,32 @@ export function shingleFingerprints(text: string, size: number, out: Uint32Array
   for (let i = 0; i < size; i++) outgoing = Math.imul(outgoing, BASE);
   let hash = 0;
   for (let i = 0; i < size; i++) hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) | 0;
-  const count = length - size + 1;
   out[0] = mix32(hash ^ size);
   for (let i = size; i < length; i++) {
     hash = (Math.imul(hash, BASE) + text.charCodeAt(i) - Math.imul(text.charCodeAt(i - size), outgoing)) | 0;
     out[i - size + 1] = mix32(hash ^ size);
   }
-  const view = out.subarray(0, count);
-  view.sort();
-  let unique = 1;
-  for (let i = 1; i < count; i++) {
-    const value = view[i] as number;
-    if (value !== view[unique - 1]) view[unique++] = value;
+  return length - size + 1;
+}
+
+/** Sorts `values[start, end)` in place and removes repeats; returns the new end. */
+export function sortUnique(values: Uint32Array, start: number, end: number): number {
+  if (end - start < 2) return end;
+  values.subarray(start, end).sort();
+  let unique = start + 1;
+  for (let i = start + 1; i < end; i++) {
+    const value = values[i] as number;
+    if (value !== values[unique - 1]) values[unique++] = value;
   }
   return unique;
+}
+
+/**
+ * Like {@link rawShingleFingerprints}, but sorted and without repeats: the text's shingle set as
+ * fingerprints. Returns its size.
+ */
+export function shingleFingerprints(text: string, size: number, out: Uint32Array): number {
+  return sortUnique(out, 0, rawShingleFingerprints(text, size, out));
 }
 
 /**

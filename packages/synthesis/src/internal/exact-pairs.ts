@@ -1,7 +1,7 @@
 import { exactShingleJaccard, fingerprintJaccard, shingleFingerprints } from "../dedup/shingles.js";
 
 /**
- * Every pair `[i, j]` (i < j) of texts whose character shingle sets have Jaccard similarity ≥ `threshold`,
+ * Every pair `[i, j, similarity]` (i < j) of texts whose character shingle sets have Jaccard similarity ≥ `threshold`,
  * found by comparing all pairs — the ground truth that LSH results are measured against. Fingerprints make
  * the comparison fast; any pair within 0.05 of the threshold is settled on the characters themselves.
  */
@@ -9,12 +9,12 @@ export function exactSimilarPairs(
   texts: ReadonlyArray<string>,
   threshold: number,
   shingleSize: number,
-): Array<[number, number]> {
+): Array<[number, number, number]> {
   const sets = texts.map((text) => {
     const out = new Uint32Array(text.length + 1);
     return out.slice(0, shingleFingerprints(text, shingleSize, out));
   });
-  const pairs: Array<[number, number]> = [];
+  const pairs: Array<[number, number, number]> = [];
   const margin = 0.05;
   for (let j = 0; j < texts.length; j++) {
     const b = sets[j] as Uint32Array;
@@ -23,15 +23,18 @@ export function exactSimilarPairs(
       if (Math.min(a.length, b.length) < (threshold - margin) * Math.max(a.length, b.length)) continue;
       const estimate = fingerprintJaccard(a, 0, a.length, b, 0, b.length);
       if (estimate < threshold - margin) continue;
-      if (exactShingleJaccard(texts[i] as string, texts[j] as string, shingleSize) >= threshold)
-        pairs.push([i, j]);
+      const similarity = exactShingleJaccard(texts[i] as string, texts[j] as string, shingleSize);
+      if (similarity >= threshold) pairs.push([i, j, similarity]);
     }
   }
   return pairs;
 }
 
 /** Positions removed by exact greedy de-duplication (first occurrence kept), given the similar pairs. */
-export function exactGreedyRemovals(count: number, pairs: ReadonlyArray<[number, number]>): Set<number> {
+export function exactGreedyRemovals(
+  count: number,
+  pairs: ReadonlyArray<readonly [number, number, ...number[]]>,
+): Set<number> {
   const earlier = new Map<number, number[]>();
   for (const [i, j] of pairs) {
     const list = earlier.get(j) ?? [];

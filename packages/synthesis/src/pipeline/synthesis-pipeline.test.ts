@@ -116,7 +116,13 @@ describe("SynthesisPipeline", () => {
   it("stops when a whole round brings nothing", async () => {
     let calls = 0;
     const result = await new SynthesisPipeline({ config: { targetSize: 10 } })
-      .addStep({ name: "empty", synthesise: () => (calls++, []) })
+      .addStep({
+        name: "empty",
+        synthesise: () => {
+          calls++;
+          return [];
+        },
+      })
       .run([]);
     expect(calls).toBe(1);
     expect(result.stopReason).toBe("exhausted");

@@ -1,11 +1,4 @@
-import {
-  deriveSeed,
-  InvalidArgumentError,
-  JsonObject,
-  type JsonValue,
-  parseWith,
-  type Sample,
-} from "@orbiter/types";
+import { deriveSeed, InvalidArgumentError, JsonObject, parseWith, type Sample } from "@orbiter/types";
 import { z } from "zod";
 import { hashString } from "../internal/hash.js";
 import { IndexPermutation, MAX_PERMUTATION_SIZE } from "../internal/index-permutation.js";
@@ -201,11 +194,12 @@ export class TemplateSynthesiser extends DataSynthesiser {
     }
     const template = this.templates[low] as CompiledTemplate;
     let combination = point - (this.cumulative[low] as number);
-    const texts: string[] = [];
-    const variables: Record<string, JsonValue> = {};
-    const chosen: Record<string, TemplateValue> = {};
-    for (let v = 0; v < template.base.length; v++) {
-      const radix = template.radices[v] as number;
+    const { base, radices, derived } = template;
+    const texts: string[] = new Array(base.length + derived.length);
+    // The chosen values, in the metadata and as the argument of derivations.
+    const variables: Record<string, TemplateValue> = {};
+    for (let v = 0; v < base.length; v++) {
+      const radix = radices[v] as number;
       let digit: number;
       if (hashed) {
         digit = Math.min(radix - 1, Math.floor(this.hashedUnit(ordinal, v) * radix));
@@ -213,14 +207,13 @@ export class TemplateSynthesiser extends DataSynthesiser {
         digit = combination % radix;
         combination = (combination - digit) / radix;
       }
-      const name = template.base[v] as string;
-      const value = (this.values[name] as TemplateValue[])[digit] as TemplateValue;
-      chosen[name] = value;
-      variables[name] = value;
-      texts.push((this.valueTexts[name] as string[])[digit] as string);
+      const name = base[v] as string;
+      variables[name] = (this.values[name] as TemplateValue[])[digit] as TemplateValue;
+      texts[v] = (this.valueTexts[name] as string[])[digit] as string;
     }
-    for (const name of template.derived) {
-      const value = (this.derivations[name] as TemplateDerivation)(chosen);
+    for (let d = 0; d < derived.length; d++) {
+      const name = derived[d] as string;
+      const value = (this.derivations[name] as TemplateDerivation)(variables);
       if (typeof value !== "string" && typeof value !== "boolean" && !Number.isFinite(value)) {
         throw new InvalidArgumentError(
           `derive.${name} returned ${String(value)}; expected a string, boolean or finite number`,
@@ -228,7 +221,7 @@ export class TemplateSynthesiser extends DataSynthesiser {
         );
       }
       variables[name] = value;
-      texts.push(String(value));
+      texts[base.length + d] = String(value);
     }
     const metadata: JsonObject = { source: "template", template: low, variables };
     if (template.metadata) Object.assign(metadata, template.metadata);
