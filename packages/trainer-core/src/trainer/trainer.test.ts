@@ -369,6 +369,16 @@ describe("Trainer subclassing", () => {
     expect(states).toHaveLength(6);
   });
 
+  it("refuses (in plain JavaScript) a subclass without train() or evaluate()", () => {
+    const Incomplete = class extends (Trainer as unknown as new (options?: object) => object) {
+      async train() {
+        return { loss: 0 };
+      }
+    };
+    const error = thrownBy(() => new Incomplete({}));
+    expect(InvalidArgumentError.isInstance(error) && error.field).toBe("evaluate");
+  });
+
   it("lets a subclass take its dataset in train(dataset) and validate by itself via prepareTrain", async () => {
     class DatasetTrainer extends Trainer<number[]> {
       protected override async prepareTrain(dataset?: number[]) {

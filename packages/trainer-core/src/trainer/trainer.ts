@@ -4,6 +4,7 @@ import {
   AbortedError,
   CheckpointError,
   deriveSeed,
+  InvalidArgumentError,
   InvalidStateError,
   JsonValue,
   PhaseError,
@@ -200,6 +201,11 @@ export abstract class Trainer<
       this.metricsLogger = undefined;
     }
     // Wrap the most-derived train/evaluate so that direct calls go through the state machine.
+    for (const method of ["train", "evaluate"] as const) {
+      if (typeof this[method] !== "function") {
+        throw new InvalidArgumentError(`${new.target.name} must implement ${method}()`, { field: method });
+      }
+    }
     this.rawTrain = this.train as PhaseMethod;
     this.rawEvaluate = this.evaluate as PhaseMethod;
     const train = (...args: unknown[]) => this.runTraining(args);
