@@ -4,12 +4,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { availableBackends, type BackendName, initBackend } from "./imports.js";
+import { grpoWorkload, ppoWorkload } from "./rl-step-workloads.js";
 import { rolloutWorkload } from "./rollout-workload.js";
 import { trainStepWorkload } from "./train-step-workload.js";
 import type { Measurement, Workload } from "./workload.js";
 
 /** Every workload, in order. Append new workloads here. */
-const workloads: Workload[] = [rolloutWorkload, trainStepWorkload];
+const workloads: Workload[] = [rolloutWorkload, trainStepWorkload, grpoWorkload, ppoWorkload];
 
 const args = process.argv.slice(2);
 const onlyWorkloads = args.filter((arg) => !arg.startsWith("--"));

@@ -471,28 +471,41 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       );
       logits = tf.gather(logits, index);
       for (const layer of layers) {
-        layer.keysT = tf.gather(layer.keysT, index);
+        layer.keys = tf.gather(layer.keys, index);
         layer.values = tf.gather(layer.values, index);
       }
       if (keyBias !== null) keyBias = tf.gather(keyBias, index);
     }
-    return { logits: logits as tf.Tensor2D, cache: new KvCache(layers, keyBias, length) };
+    const embeddings = {
+      token: new Float32Array(this.parameter("token_embedding").dataSync() as Float32Array),
+      position: new Float32Array(this.parameter("position_embedding").dataSync() as Float32Array),
+      width: this.config.dModel,
+    };
+    return { logits: logits as tf.Tensor2D, cache: new KvCache(layers, keyBias, length, embeddings) };
   }
 
   /** @internal One decoding step of the batched sampler; see {@link IncrementalDecoder.step}. */
-  step(cache: KvCache, tokens: tf.Tensor1D, positions: tf.Tensor1D): { logits: tf.Tensor2D; cache: KvCache } {
+  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): { logits: tf.Tensor2D; cache: KvCache } {
     this.assertUsable();
-    const { dModel: d, nHeads: h, layerNormEpsilon: eps } = this.config;
+    const { dModel: d, nHeads: h, layerNormEpsilon: eps, vocabSize, contextLength } = this.config;
     const headSize = d / h;
-    const batch = tokens.shape[0];
+    const batch = tokens.length;
     const scale = 1 / Math.sqrt(headSize);
-    const { vocabSize, contextLength } = this.config;
-    const tokenOneHot = tf.cast(tf.oneHot(tokens, vocabSize), "float32");
-    const positionOneHot = tf.cast(tf.oneHot(positions, contextLength), "float32");
-    let x = tf.add(
-      tf.matMul(tokenOneHot, this.parameter("token_embedding")),
-      tf.matMul(positionOneHot, this.parameter("position_embedding")),
-    );
+    // Input rows are summed on the host from the embeddings copied at prefill: one upload instead of
+    // one-hot products (the ids are on the host already).
+    const { token, position } = cache.embeddings;
+    const input = new Float32Array(batch * d);
+    for (let row = 0; row < batch; row++) {
+      const id = tokens[row]!;
+      const at = positions[row]!;
+      if (id < 0 || id >= vocabSize || at < 0 || at >= contextLength) {
+        throw new InvalidArgumentError(`Row ${row}: token ${id} or position ${at} is out of range`, {
+          field: "tokens",
+        });
+      }
+      for (let j = 0; j < d; j++) input[row * d + j] = token[id * d + j]! + position[at * d + j]!;
+    }
+    let x: tf.Tensor = tf.tensor2d(input, [batch, d]);
     const keyBias =
       cache.keyBias === null
         ? null
@@ -506,10 +519,11 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       const q = project(block.queryWeight, block.queryBias);
       const k = project(block.keyWeight, block.keyBias);
       const v = project(block.valueWeight, block.valueBias);
-      const keysT = tf.concat([previous.keysT, tf.reshape(k, [batch, h, headSize, 1])], 3) as tf.Tensor4D;
+      const keys = tf.concat([previous.keys, tf.reshape(k, [batch, h, 1, headSize])], 2) as tf.Tensor4D;
       const values = tf.concat([previous.values, tf.reshape(v, [batch, h, 1, headSize])], 2) as tf.Tensor4D;
-      layers.push({ keysT, values });
-      let scores = tf.matMul(tf.mul(tf.reshape(q, [batch, h, 1, headSize]), scale), keysT);
+      layers.push({ keys, values });
+      // Batched products take wasm's generic path, where transposeB costs nothing extra.
+      let scores = tf.matMul(tf.mul(tf.reshape(q, [batch, h, 1, headSize]), scale), keys, false, true);
       if (keyBias !== null) scores = tf.add(scores, keyBias);
       const attention = tf.reshape(tf.matMul(tf.softmax(scores), values), [batch, d]);
       x = tf.add(
@@ -537,7 +551,10 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         }),
       );
     });
-    return { logits: this.head(x), cache: new KvCache(layers, keyBias, cache.length + 1) };
+    return {
+      logits: this.head(x),
+      cache: new KvCache(layers, keyBias, cache.length + 1, cache.embeddings),
+    };
   }
 
   /** Final LayerNorm and output projection of hidden states `[N, d]` → logits `[N, V]`. */
@@ -596,7 +613,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       const queries = tf.mul(tf.transpose(q, [0, 2, 1, 3]), scale);
       const keysT = tf.transpose(k, [0, 2, 3, 1]) as tf.Tensor4D;
       const values = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
-      collect?.push({ keysT, values });
+      if (collect !== null) collect.push({ keys: tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D, values });
       const probabilities = tf.softmax(tf.add(matMul(queries, keysT), bias));
       const attention = tf.reshape(tf.transpose(matMul(probabilities, values), [0, 2, 1, 3]), [
         batch * length,

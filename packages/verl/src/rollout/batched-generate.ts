@@ -20,6 +20,28 @@ function keepOutside(run: () => { logits: tf.Tensor2D; cache: KvCache }): {
   return out!;
 }
 
+/**
+ * Writes `log softmax(logits / temperature)` of each row of `logits [rows, width]` into `out`, computed in
+ * float64 on the host (the logits are read once per step anyway; this saves the device kernels).
+ */
+export function logSoftmaxRows(
+  logits: Float32Array,
+  rows: number,
+  width: number,
+  temperature: number,
+  out: Float32Array,
+): void {
+  for (let row = 0; row < rows; row++) {
+    const offset = row * width;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < width; i++) max = Math.max(max, logits[offset + i]! / temperature);
+    let total = 0;
+    for (let i = 0; i < width; i++) total += Math.exp(logits[offset + i]! / temperature - max);
+    const shift = max + Math.log(total);
+    for (let i = 0; i < width; i++) out[offset + i] = logits[offset + i]! / temperature - shift;
+  }
+}
+
 /** Turns text or id prompts into id arrays, checking ids against the vocabulary. */
 export function encodePrompts(
   prompts: ReadonlyArray<string | ReadonlyArray<number>>,
@@ -65,7 +87,7 @@ export function encodePrompts(
 /**
  * Samples `options.n` continuations of every prompt with a key/value cache, all rows decoded as one batch:
  * one prefill of the left-padded prompts, then one decoder step per new token, with a single device→host read
- * per step (the batch's log-probabilities) and the sampling done on the host with a seeded generator.
+ * per step (the batch's logits) and the softmax and sampling done on the host with a seeded generator.
  */
 export async function batchedGenerate(
   decoder: IncrementalDecoder,
@@ -107,6 +129,7 @@ export async function batchedGenerate(
   const nextTokens = new Int32Array(batchSize);
   const positions = new Int32Array(batchSize);
   const temperature = options.temperature;
+  const host = new Float32Array(batchSize * vocab);
 
   const first = keepOutside(() => {
     const tokens = tf.tensor2d(padded, [promptCount, promptLength], "int32");
@@ -119,11 +142,10 @@ export async function batchedGenerate(
   try {
     for (let step = 0; step < options.maxNewTokens; step++) {
       const current: tf.Tensor2D = logits!;
-      const scaled = tf.tidy(() => tf.logSoftmax(temperature === 1 ? current : tf.div(current, temperature)));
+      const raw = (await current.data()) as Float32Array;
       current.dispose();
       logits = null;
-      const host = (await scaled.data()) as Float32Array;
-      scaled.dispose();
+      logSoftmaxRows(raw, batchSize, vocab, temperature, host);
       steps = step + 1;
       let active = 0;
       for (let row = 0; row < batchSize; row++) {
@@ -141,16 +163,7 @@ export async function batchedGenerate(
       }
       if (active === 0 || step === options.maxNewTokens - 1) break;
       const previous: KvCache = cache;
-      const next = keepOutside(() =>
-        decoder.step(
-          previous,
-          tf.tensor1d(nextTokens, "int32"),
-          tf.tensor1d(
-            positions.map((position) => Math.min(position, decoder.contextLength - 1)),
-            "int32",
-          ),
-        ),
-      );
+      const next = keepOutside(() => decoder.step(previous, nextTokens, positions));
       previous.dispose();
       logits = next.logits;
       cache = next.cache;

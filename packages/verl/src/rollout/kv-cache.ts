@@ -1,17 +1,27 @@
 import * as tf from "@tensorflow/tfjs";
 
-/** Cached keys and values of one attention layer. */
+/** Cached keys and values of one attention layer, both `[B, H, t, headSize]`. */
 export interface LayerCache {
-  /** Keys, already transposed for `q @ kᵀ`: `[B, H, headSize, t]`. */
-  keysT: tf.Tensor4D;
+  /** Keys `[B, H, t, headSize]` (appended along axis 2, a contiguous copy per head). */
+  keys: tf.Tensor4D;
   /** Values `[B, H, t, headSize]`. */
   values: tf.Tensor4D;
 }
 
+/** Host copies of the input embeddings, so a decoding step builds its input rows without device ops. */
+export interface HostEmbeddings {
+  /** Token embedding `[V, d]`, row-major. */
+  token: Float32Array;
+  /** Position embedding `[T, d]`, row-major. */
+  position: Float32Array;
+  /** Width `d`. */
+  width: number;
+}
+
 /**
- * The key/value cache of a batch being decoded: one {@link LayerCache} per block, plus the additive key bias
- * `[B, 1, 1, t]` (−1e9 on padded prompt positions) or null when no row is padded. Each decoding step returns a
- * new cache; the old one is disposed by the decoder's caller.
+ * The key/value cache of a batch being decoded: one {@link LayerCache} per block, the additive key bias
+ * `[B, 1, 1, t]` (−1e9 on padded prompt positions) or null when no row is padded, and host copies of the input
+ * embeddings taken at prefill. Each decoding step returns a new cache; the caller disposes the old one.
  */
 export class KvCache {
   constructor(
@@ -19,12 +29,14 @@ export class KvCache {
     readonly keyBias: tf.Tensor4D | null,
     /** Number of cached positions. */
     readonly length: number,
+    /** Input embeddings as they were at prefill. */
+    readonly embeddings: HostEmbeddings,
   ) {}
 
   /** Marks every tensor of the cache with `tf.keep`, so it survives the enclosing `tf.tidy`. */
   keep(): this {
     for (const layer of this.layers) {
-      tf.keep(layer.keysT);
+      tf.keep(layer.keys);
       tf.keep(layer.values);
     }
     if (this.keyBias !== null) tf.keep(this.keyBias);
@@ -34,7 +46,7 @@ export class KvCache {
   /** Frees every tensor of the cache. */
   dispose(): void {
     for (const layer of this.layers) {
-      layer.keysT.dispose();
+      layer.keys.dispose();
       layer.values.dispose();
     }
     this.keyBias?.dispose();
@@ -54,6 +66,6 @@ export interface IncrementalDecoder {
     mask: tf.Tensor2D | null,
     repeat: number,
   ): { logits: tf.Tensor2D; cache: KvCache };
-  /** Feeds one token per row at the given positions (`[B]` int32) and returns the next logits `[B, V]`. */
-  step(cache: KvCache, tokens: tf.Tensor1D, positions: tf.Tensor1D): { logits: tf.Tensor2D; cache: KvCache };
+  /** Feeds one token per row at the given positions (host arrays of length B) and returns the next logits `[B, V]`. */
+  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): { logits: tf.Tensor2D; cache: KvCache };
 }
