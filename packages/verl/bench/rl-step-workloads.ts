@@ -1,193 +1,159 @@
-// The "grpo" and "ppo" workloads of /work/shared/REFERENCE-WORKLOAD.md (one RL training step each), built from
-// the same pieces as VeRLTrainer's step: batched KV-cache rollout, rewards, rollout batch (reference forward,
-// advantages), mini-batch update (clipped surrogate + KL + value loss, backward, clipping, Adam).
+// `grpo` and `ppo`: one RL training step each of the reference workload (/work/shared/REFERENCE-WORKLOAD.md),
+// built from the same pieces as VeRLTrainer's step: batched KV-cache rollout (no early stop), rewards, the rollout
+// batch (reference forward without gradient, advantages), and the mini-batch update (one forward for log-probs,
+// entropy and values; clipped surrogate + KL + value loss; backward; global-norm clipping; Adam).
 import * as tf from "@tensorflow/tfjs";
 import {
   AdamOptimizer,
   type BackendName,
   buildRolloutBatch,
-  CharTokenizer,
-  initBackend,
   runPolicyUpdate,
   scoreRewards,
-  TransformerPolicy,
   VeRLConfig,
   type VeRLConfigInput,
-} from "../src/index.js";
-
-/** One measurement line of the reference workload's output format. */
-export interface RlStepMeasurement {
-  workload: "grpo" | "ppo";
-  backend: BackendName;
-  rollout_ms: number;
-  update_ms: number;
-  step_ms: number;
-  rollout_tokens_per_s: number;
-  tensors_leaked: number;
-  timed_steps: number;
-  target_step_ms: number;
-  pass: boolean;
-}
+} from "./imports.js";
+import { randomTokenRows, referencePolicy } from "./reference-policy.js";
+import { type Measurement, median, round, TIMED, WARMUP, type Workload } from "./workload.js";
 
 const PROMPT_TOKENS = 16;
 const NEW_TOKENS = 32;
-/** Target of this machine's wasm backend for one step of either workload. */
+/** Target of one step of either workload on this machine's wasm backend. */
 const TARGET_STEP_MS = 750;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
+const shared: VeRLConfigInput = {
+  clipRange: 0.2,
+  dualClip: null,
+  klCoef: 0.04,
+  klEstimator: "k3",
+  lossAggregation: "token-mean",
+  gradClip: 1,
+  learningRate: 1e-4,
+  maxNewTokens: NEW_TOKENS,
+  temperature: 1,
+  ppoEpochs: 1,
+};
 
-/** 60 printable characters + 4 specials = the workload's vocabulary of 64. */
-const alphabet = Array.from({ length: 60 }, (_, i) => String.fromCharCode(33 + i));
+/** GRPO: 8 prompts × 8 samples, group-normalised reward, k3 KL in the loss, one mini-batch of 64. */
+const grpoConfig = VeRLConfig.parse({
+  ...shared,
+  algorithm: "grpo",
+  batchSize: 8,
+  groupSize: 8,
+  miniBatchSize: 64,
+});
+/** PPO: 64 prompts × 1 sample, value head, GAE(1, 0.95) with the KL penalty in the reward, 2 mini-batches of 32. */
+const ppoConfig = VeRLConfig.parse({
+  ...shared,
+  algorithm: "ppo",
+  batchSize: 64,
+  groupSize: 1,
+  miniBatchSize: 32,
+  klPlacement: "reward",
+  gamma: 1,
+  lambda: 0.95,
+  valueClip: 0.2,
+  vfCoef: 0.5,
+});
+
+/** Any cheap function of the sampled text: the share of characters from the first half of the alphabet. */
 const rewards = [
-  // Any cheap function of the text: the share of vowels-like characters in the first half of the alphabet.
   {
     name: "low-half",
     weight: 1,
     fn: (output: string) => [...output].filter((c) => c < "P").length / NEW_TOKENS,
   },
 ];
+const noSample = { id: "bench", input: "", output: "", metadata: {} };
 
-/**
- * Runs `warmup + timed` steps of the workload on `backend` and returns the medians over the timed steps.
- *
- * @param workload `grpo` (8 prompts × 8 samples) or `ppo` (64 prompts × 1, value head, GAE, 2 mini-batches)
- */
-export async function measureRlStep(
-  workload: "grpo" | "ppo",
+async function measure(
+  name: "grpo" | "ppo",
+  config: VeRLConfig,
   backend: BackendName,
-  options: { warmup?: number; timed?: number } = {},
-): Promise<RlStepMeasurement> {
-  const warmup = options.warmup ?? 2;
-  const timed = options.timed ?? 5;
-  await initBackend({ backend });
-  const tokenizer = new CharTokenizer(alphabet);
-  const policy = new TransformerPolicy({
-    tokenizer,
-    config: {
-      vocabSize: 64,
-      contextLength: 64,
-      dModel: 128,
-      nHeads: 4,
-      nLayers: 2,
-      dMlp: 512,
-      valueHead: workload === "ppo",
-    },
-    seed: 1,
-    addBos: false,
-  });
+): Promise<Measurement[]> {
+  const policy = referencePolicy({ valueHead: name === "ppo" });
   const reference = policy.clone({ frozen: true });
-  const input: VeRLConfigInput =
-    workload === "grpo"
-      ? {
-          algorithm: "grpo",
-          batchSize: 8,
-          groupSize: 8,
-          ppoEpochs: 1,
-          miniBatchSize: 64,
-          klCoef: 0.04,
-          klEstimator: "k3",
-        }
-      : {
-          algorithm: "ppo",
-          batchSize: 64,
-          groupSize: 1,
-          ppoEpochs: 1,
-          miniBatchSize: 32,
-          klCoef: 0.04,
-          klEstimator: "k3",
-          klPlacement: "reward",
-          gamma: 1,
-          lambda: 0.95,
-          valueClip: 0.2,
-          vfCoef: 0.5,
-        };
-  const config = VeRLConfig.parse({
-    ...input,
-    clipRange: 0.2,
-    dualClip: null,
-    lossAggregation: "token-mean",
-    gradClip: 1,
-    learningRate: 1e-4,
-    maxNewTokens: NEW_TOKENS,
-    temperature: 1,
-  });
-  const prompts = Array.from({ length: config.batchSize }, (_, p) =>
-    Array.from({ length: PROMPT_TOKENS }, (_, t) => 4 + ((p * 7 + t * 3) % 60)),
-  );
   const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: config.learningRate });
+  const prompts = randomTokenRows(config.batchSize, PROMPT_TOKENS, 5);
   const rollout: number[] = [];
   const update: number[] = [];
   let before = 0;
-  for (let step = 0; step < warmup + timed; step++) {
-    if (step === warmup) before = tf.memory().numTensors;
-    const started = performance.now();
-    const generation = await policy.generate(prompts, {
-      maxNewTokens: NEW_TOKENS,
-      n: config.groupSize,
-      temperature: 1,
-      seed: step,
-      stopAtEos: false,
-    });
-    const sampled = performance.now();
-    const scores = await scoreRewards(
-      rewards,
-      generation.texts.map((output) => ({
-        output,
-        sample: { id: "b", input: "", output: "", metadata: {} },
-      })),
-    );
-    const { batch } = buildRolloutBatch({
-      config,
-      policy,
-      reference,
-      generation,
-      scores: scores.totals,
-      scoresAreAdvantages: false,
-      klCoef: config.klCoef,
-    });
-    try {
-      runPolicyUpdate({
+  let after = 0;
+  try {
+    for (let step = 0; step < WARMUP + TIMED; step++) {
+      if (step === WARMUP) before = tf.memory().numTensors;
+      const started = performance.now();
+      const generation = await policy.generate(prompts, {
+        maxNewTokens: NEW_TOKENS,
+        n: config.groupSize,
+        temperature: 1,
+        seed: step,
+        stopAtEos: false,
+      });
+      const sampled = performance.now();
+      const scores = await scoreRewards(
+        rewards,
+        generation.texts.map((output) => ({ output, sample: noSample })),
+      );
+      const { batch } = buildRolloutBatch({
         config,
         policy,
-        batch,
+        reference,
+        generation,
+        scores: scores.totals,
+        scoresAreAdvantages: false,
         klCoef: config.klCoef,
-        learningRate: config.learningRate,
-        optimizer,
-        seed: step,
       });
-    } finally {
-      batch.dispose();
+      try {
+        const result = runPolicyUpdate({
+          config,
+          policy,
+          batch,
+          klCoef: config.klCoef,
+          learningRate: config.learningRate,
+          optimizer,
+          seed: step,
+        });
+        if (result.skipped > 0) throw new Error(`${name}: an update had a non-finite loss or gradient`);
+      } finally {
+        batch.dispose();
+      }
+      const finished = performance.now();
+      if (step >= WARMUP) {
+        rollout.push(sampled - started);
+        update.push(finished - sampled);
+      }
     }
-    const finished = performance.now();
-    if (step >= warmup) {
-      rollout.push(sampled - started);
-      update.push(finished - sampled);
-    }
+    after = tf.memory().numTensors;
+  } finally {
+    optimizer.dispose();
+    reference.dispose();
+    policy.dispose();
   }
-  const leaked = tf.memory().numTensors - before;
-  optimizer.dispose();
-  reference.dispose();
-  policy.dispose();
-  const steps = rollout.map((r, i) => r + (update[i] as number));
+  const leaked = after - before;
   const rolloutMs = median(rollout);
-  const stepMs = median(steps);
+  const stepMs = median(rollout.map((ms, i) => ms + (update[i] as number)));
   const tokens = config.batchSize * config.groupSize * NEW_TOKENS;
-  return {
-    workload,
-    backend,
-    rollout_ms: Math.round(rolloutMs * 10) / 10,
-    update_ms: Math.round(median(update) * 10) / 10,
-    step_ms: Math.round(stepMs * 10) / 10,
-    rollout_tokens_per_s: Math.round(tokens / (rolloutMs / 1000)),
-    tensors_leaked: leaked,
-    timed_steps: timed,
-    target_step_ms: TARGET_STEP_MS,
-    pass: leaked === 0 && (backend !== "wasm" || stepMs <= TARGET_STEP_MS),
-  };
+  return [
+    {
+      workload: name,
+      backend,
+      rollout_ms: round(rolloutMs),
+      update_ms: round(median(update)),
+      step_ms: round(stepMs),
+      rollout_tokens_per_s: Math.round(tokens / (rolloutMs / 1000)),
+      tensors_leaked: leaked,
+      timed_steps: TIMED,
+      target_step_ms: TARGET_STEP_MS,
+      pass: leaked === 0 && (backend !== "wasm" || stepMs <= TARGET_STEP_MS),
+    },
+  ];
 }
+
+/** `grpo`: one GRPO step of the reference workload. */
+export const grpoWorkload: Workload = {
+  name: "grpo",
+  run: (backend) => measure("grpo", grpoConfig, backend),
+};
+
+/** `ppo`: one PPO step of the reference workload. */
+export const ppoWorkload: Workload = { name: "ppo", run: (backend) => measure("ppo", ppoConfig, backend) };
