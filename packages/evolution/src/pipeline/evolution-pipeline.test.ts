@@ -341,6 +341,27 @@ describe("EvolutionPipeline evaluation", () => {
     expect((error as PhaseError).cause).toBe(original);
   });
 
+  it("starts no evaluation after the failure with failOnError, even with concurrency", async () => {
+    const started: number[] = [];
+    const error = await captureError(
+      new EvolutionPipeline<number>({
+        config: { epochs: 1, populationSize: 20, concurrency: 2, failOnError: true, cache: false },
+        strategy: {
+          evaluate: async (_x, { index }) => {
+            started.push(index);
+            await sleep(1);
+            if (index === 3) throw new Error(`candidate ${index} failed`);
+            return index;
+          },
+          mutate: (x) => x,
+        },
+      }).run([0]),
+    );
+    expect(((error as PhaseError).cause as Error).message).toBe("candidate 3 failed");
+    await sleep(10);
+    expect(Math.max(...started)).toBeLessThanOrEqual(4);
+  });
+
   it("wraps errors of select and mutate in a PhaseError naming the phase", async () => {
     const select = await captureError(
       new EvolutionPipeline<number>({

@@ -415,9 +415,6 @@ export class EvolutionPipeline<C> {
 
     let evaluations = 0;
     const failures: EvaluationFailure[] = [];
-    const failFast = new AbortController();
-    const poolSignal = AbortSignal.any([signal, failFast.signal]);
-    let fatal: unknown;
     try {
       await runPool(
         pending.length,
@@ -441,11 +438,8 @@ export class EvolutionPipeline<C> {
             score = value;
           } catch (error) {
             if (signal.aborted) throw abortError(signal);
-            if (failOnError) {
-              if (fatal === undefined) fatal = error;
-              failFast.abort();
-              throw error;
-            }
+            // The pool rejects with the first error and starts no other evaluation.
+            if (failOnError) throw error;
             score = Number.NEGATIVE_INFINITY;
             failure = messageOf(error);
             failures.push({ epoch, index, message: failure, error });
@@ -466,11 +460,11 @@ export class EvolutionPipeline<C> {
             total,
           });
         },
-        poolSignal,
+        signal,
       );
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
-      throw this.phaseError(EvolutionPhase.EVALUATING, fatal ?? error);
+      throw this.phaseError(EvolutionPhase.EVALUATING, error);
     }
     for (const [index, first] of duplicates) {
       scores[index] = scores[first] as number;
