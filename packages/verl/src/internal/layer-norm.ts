@@ -48,6 +48,11 @@ export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilo
 }
 
 /** Layer normalisation of the rows of `x [N, d]` for inference (no custom gradient). */
-export function layerNormInference(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
+export function layerNormInference(
+  x: tf.Tensor,
+  gain: tf.Tensor,
+  bias: tf.Tensor,
+  epsilon: number,
+): tf.Tensor {
   return tf.add(tf.mul(normaliseRows(x, epsilon).normalised, gain), bias);
 }
