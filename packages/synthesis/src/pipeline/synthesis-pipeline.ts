@@ -15,7 +15,8 @@ import { mapConcurrent } from "../internal/map-concurrent.js";
 import { type SampleSource, toSampleInputs } from "../sample-source.js";
 import { CheckpointLog, type RunCounters } from "./checkpoint-log.js";
 import type { StepProgress, SynthesisContext, SynthesisFailure, SynthesisStep } from "./data-synthesiser.js";
-import { type DedupKey, SynthesisConfig, type SynthesisConfigInput } from "./synthesis-config.js";
+import { dedupText } from "./dedup-text.js";
+import { SynthesisConfig, type SynthesisConfigInput } from "./synthesis-config.js";
 
 /** Options of the {@link SynthesisPipeline} constructor. */
 export interface SynthesisPipelineOptions {
@@ -208,21 +209,6 @@ export class SynthesisPipeline {
 function stepName(step: SynthesisStep, index: number): string {
   const name = step.name;
   return typeof name === "string" && name !== "" ? name : `step-${index}`;
-}
-
-/** The text a sample is compared on for near-duplicates. */
-export function dedupText(sample: Sample, key: DedupKey): string {
-  if (key === "input") return sample.input;
-  if (key === "output") return sample.output;
-  if (key === "both") return `${sample.input}\u0000${sample.output}`;
-  const text = key(sample);
-  if (typeof text !== "string") {
-    throw new InvalidArgumentError(`The dedup key function returned ${typeof text}, expected a string`, {
-      field: "dedupKey",
-      value: text,
-    });
-  }
-  return text;
 }
 
 /** One execution of a pipeline: its state lives here so that `run` can be called again. */
