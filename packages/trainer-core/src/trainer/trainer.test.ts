@@ -198,6 +198,17 @@ describe("Trainer validation", () => {
     expect((after as Error).message).toContain("failed earlier");
   });
 
+  it("fails validation with a PhaseError when a state listener throws", async () => {
+    const trainer = new SeedTrainer(seedOptions);
+    trainer.on("stateChange", (event) => {
+      if (event.to === "validated") throw new Error("dashboard offline");
+    });
+    const error = await captureError(trainer.run());
+    expect(PhaseError.isInstance(error) && error.phase).toBe("validation");
+    expect(((error as PhaseError).cause as Error).message).toBe("dashboard offline");
+    expect(trainer.state).toBe("error");
+  });
+
   it("treats a check that returns a non-boolean as failed", async () => {
     class SloppyTrainer extends SeedTrainer {
       override async checkAgent() {
