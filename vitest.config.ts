@@ -34,7 +34,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "packaging", root: "tests", include: ["*.test.ts"], testTimeout: 900_000 },
+        test: { name: "repo", root: "tests", include: ["*.test.ts"], testTimeout: 900_000 },
       },
     ],
   },

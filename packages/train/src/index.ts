@@ -1,1 +1,16 @@
-export {};
+/**
+ * orbiter-train in one import: every public symbol of `@orbiter/types`, `@orbiter/trajectory`,
+ * `@orbiter/synthesis`, `@orbiter/trainer-core`, `@orbiter/evolution` and `@orbiter/verl`, as
+ * `orbiter.train` is in the Python guide. A name exported by two packages would be a type error here.
+ *
+ * @example
+ * ```ts
+ * import { TrajectoryDataset, SynthesisPipeline, EvolutionPipeline, VeRLTrainer } from "@orbiter/train";
+ * ```
+ */
+export * from "@orbiter/evolution";
+export * from "@orbiter/synthesis";
+export * from "@orbiter/trainer-core";
+export * from "@orbiter/trajectory";
+export * from "@orbiter/types";
+export * from "@orbiter/verl";
