@@ -23,8 +23,8 @@ export { FilterByScoreOptions, filterByScore } from "./filter/filter-by-score.js
 export {
   type GenerateCallInfo,
   type GeneratedText,
-  type GenerateOptions,
   type GenerationBatch,
+  type GeneratorCallOptions,
   GeneratorSynthesiser,
   GeneratorSynthesiserOptions,
   type PromptInfo,

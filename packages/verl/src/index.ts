@@ -12,7 +12,6 @@ export {
   type InitBackendOptions,
   initBackend,
 } from "./backend/init-backend.js";
-export { writeFileAtomic } from "./checkpoint/atomic-write.js";
 export {
   type LoadedCheckpoint,
   loadCheckpoint,
@@ -146,7 +145,7 @@ export {
   type ScoreRewardsOptions,
   scoreRewards,
 } from "./rewards/score-rewards.js";
-export { resolveSamples, type SampleSource, type VeRLDatasetInput } from "./trainer/dataset-input.js";
+export { resolveSamples, type SampleProvider, type VeRLDatasetInput } from "./trainer/dataset-input.js";
 export {
   type EvaluateOptions,
   type EvaluatePolicyInput,

@@ -120,7 +120,7 @@ export interface GenerationBatch {
 }
 
 /** Options of {@link GeneratorSynthesiser.generate}. */
-export interface GenerateOptions {
+export interface GeneratorCallOptions {
   /** Samples shown to a prompt function. @default [] */
   source?: ReadonlyArray<Sample>;
   /** Cancels the batch (it then rejects with an `AbortedError`). */
@@ -160,7 +160,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
   }
 
   /** Makes `count` calls (standalone use); sample ids are `generated-<n>`, counting across calls. */
-  async generate(count: number, options: GenerateOptions = {}): Promise<GenerationBatch> {
+  async generate(count: number, options: GeneratorCallOptions = {}): Promise<GenerationBatch> {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new InvalidArgumentError(`count must be a non-negative integer, got ${count}`, {
         field: "count",

@@ -2,7 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError } from "@orbiter/types";
 import type { HostTensor } from "../model/named-parameter.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "@orbiter/trainer-core";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of a policy's weights inside a checkpoint directory. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CheckpointError } from "@orbiter/types";
 import type { HostTensor } from "../model/named-parameter.js";
 import type { AdamState } from "../optim/adam-optimizer.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "@orbiter/trainer-core";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of the optimiser state inside a checkpoint directory. */

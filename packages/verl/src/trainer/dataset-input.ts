@@ -4,18 +4,18 @@ import { InvalidArgumentError, parseWith, Sample, type SampleInput } from "@orbi
  * Anything that can list its samples, such as a `TrajectoryDataset` (state → input, action → output,
  * reward → score). Typed structurally so that `@orbiter/verl` does not depend on `@orbiter/trajectory`.
  */
-export interface SampleSource {
+export interface SampleProvider {
   /** The samples to train on. */
   toSamples(): ReadonlyArray<SampleInput> | Promise<ReadonlyArray<SampleInput>>;
 }
 
 /**
  * What {@link VeRLTrainer.train} and `evaluate` accept: samples (`input` is the prompt, `output` the reference
- * answer, or `""` when there is none), bare prompt strings, or a {@link SampleSource}.
+ * answer, or `""` when there is none), bare prompt strings, or a {@link SampleProvider}.
  */
-export type VeRLDatasetInput = ReadonlyArray<SampleInput> | ReadonlyArray<string> | SampleSource;
+export type VeRLDatasetInput = ReadonlyArray<SampleInput> | ReadonlyArray<string> | SampleProvider;
 
-function isSampleSource(value: unknown): value is SampleSource {
+function isSampleProvider(value: unknown): value is SampleProvider {
   return (
     value !== null &&
     typeof value === "object" &&
@@ -33,7 +33,7 @@ function isSampleSource(value: unknown): value is SampleSource {
 export async function resolveSamples(input: unknown, field = "dataset"): Promise<Sample[]> {
   let items: ReadonlyArray<unknown>;
   if (Array.isArray(input)) items = input;
-  else if (isSampleSource(input)) {
+  else if (isSampleProvider(input)) {
     const listed = await input.toSamples();
     if (!Array.isArray(listed)) {
       throw new InvalidArgumentError(`${field}.toSamples() must return an array of samples`, { field });
