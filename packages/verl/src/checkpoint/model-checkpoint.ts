@@ -1,8 +1,8 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "@orbiter/trainer-core";
 import { CheckpointError } from "@orbiter/types";
 import type { HostTensor } from "../model/named-parameter.js";
-import { writeFileAtomic } from "@orbiter/trainer-core";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of a policy's weights inside a checkpoint directory. */

@@ -1,9 +1,9 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "@orbiter/trainer-core";
 import { CheckpointError } from "@orbiter/types";
 import type { HostTensor } from "../model/named-parameter.js";
 import type { AdamState } from "../optim/adam-optimizer.js";
-import { writeFileAtomic } from "@orbiter/trainer-core";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of the optimiser state inside a checkpoint directory. */

@@ -2,6 +2,7 @@ import { SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
 import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
@@ -73,6 +74,12 @@ const cases: Array<{
     name: "matMul batched 4-D",
     inputs: [random([2, 3, 4, 5], 3), random([2, 3, 5, 4], 4)],
     custom: (a, b) => matMul(a!, b!),
+    reference: (a, b) => tf.matMul(a!, b!),
+  },
+  {
+    name: "batchMatMul (depthwise-convolution form on wasm)",
+    inputs: [random([6, 5, 4], 15), random([6, 4, 3], 16)],
+    custom: (a, b) => batchMatMul(a!, b!),
     reference: (a, b) => tf.matMul(a!, b!),
   },
   {

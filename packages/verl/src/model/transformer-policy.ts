@@ -7,8 +7,9 @@ import {
 } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { readModelCheckpoint, writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
+import { batchMatMul } from "../internal/batch-matmul.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
-import { dense, matMul } from "../internal/fast-matmul.js";
+import { dense } from "../internal/fast-matmul.js";
 import { gelu } from "../internal/gelu.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
@@ -606,19 +607,30 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
     for (const block of this.blocks) {
       const normed = layerNorm(x, block.ln1Gain, block.ln1Bias, eps);
-      const heads = [batch, length, h, headSize];
-      const q = tf.reshape(dense(normed, block.queryWeight, block.queryBias), heads);
-      const k = tf.reshape(dense(normed, block.keyWeight, block.keyBias), heads);
-      const v = tf.reshape(dense(normed, block.valueWeight, block.valueBias), heads);
+      const split = [batch, length, h, headSize];
+      const q = tf.reshape(dense(normed, block.queryWeight, block.queryBias), split);
+      const k = tf.reshape(dense(normed, block.keyWeight, block.keyBias), split);
+      const v = tf.reshape(dense(normed, block.valueWeight, block.valueBias), split);
       const queries = tf.mul(tf.transpose(q, [0, 2, 1, 3]), scale);
-      const keysT = tf.transpose(k, [0, 2, 3, 1]) as tf.Tensor4D;
+      const keysT = tf.transpose(k, [0, 2, 3, 1]);
       const values = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
       if (collect !== null) collect.push({ keys: tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D, values });
-      const probabilities = tf.softmax(tf.add(matMul(queries, keysT), bias));
-      const attention = tf.reshape(tf.transpose(matMul(probabilities, values), [0, 2, 1, 3]), [
-        batch * length,
-        d,
+      const heads = batch * h;
+      const scores = tf.reshape(
+        batchMatMul(
+          tf.reshape(queries, [heads, length, headSize]),
+          tf.reshape(keysT, [heads, headSize, length]),
+        ),
+        [batch, h, length, length],
+      );
+      const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias)), [heads, length, length]);
+      const context = tf.reshape(batchMatMul(probabilities, tf.reshape(values, [heads, length, headSize])), [
+        batch,
+        h,
+        length,
+        headSize,
       ]);
+      const attention = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, d]);
       x = tf.add(x, dense(attention, block.outWeight, block.outBias));
       const normed2 = layerNorm(x, block.ln2Gain, block.ln2Bias, eps);
       const inner = gelu(dense(normed2, block.mlpInWeight, block.mlpInBias));
