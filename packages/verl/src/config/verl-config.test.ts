@@ -41,6 +41,7 @@ describe("VeRLConfig", () => {
     expect(grpo.klEstimator).toBe("k3");
     expect(grpo.klCoef).toBe(0.04);
     expect(grpo.miniBatchSize).toBe(4 * ALGORITHM_DEFAULTS.grpo.groupSize);
+    expect(parse({ model: { dModel: 32, nHeads: 2 } }).model).toEqual({ dModel: 32, nHeads: 2 });
     const custom = parse({
       algorithm: "grpo",
       groupSize: 4,
@@ -77,5 +78,8 @@ describe("VeRLConfig", () => {
     check({ dualClip: 1 }, "config.dualClip");
     check({ topP: 0 }, "config.topP");
     check({ adaptiveKl: { horizon: 10 } }, "config.adaptiveKl.target");
+    check({ model: { dModel: 30, nHeads: 4 } }, "config.model.nHeads");
+    check({ model: { layers: 2 } }, "config.model.layers");
+    check({ model: "big" }, "config.model");
   });
 });

@@ -101,7 +101,7 @@ describe("VeRLTrainer learns", () => {
       learningRate: 3e-4,
       maxNewTokens: 3,
       epochs: 10,
-      maxSteps: 50,
+      maxSteps: 35,
       seed: 1,
     });
     expect(after).toBeGreaterThan(before + 0.1);
@@ -119,7 +119,7 @@ describe("VeRLTrainer learns", () => {
       learningRate: 3e-4,
       maxNewTokens: 3,
       epochs: 40,
-      maxSteps: 50,
+      maxSteps: 35,
       seed: 1,
     });
     expect(after).toBeGreaterThan(before + 0.1);

@@ -90,6 +90,24 @@ describe("VeRLTrainer", () => {
     trainer.dispose();
   });
 
+  it("run() validates, trains and evaluates the constructor's dataset, with progress lines", async () => {
+    const lines: string[] = [];
+    const trainer = new VeRLTrainer({
+      dataset: prompts,
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 2, maxNewTokens: 3, epochs: 1, model: tiny },
+      rewards: [countA],
+      progress: { stream: { write: (chunk: string) => lines.push(chunk) }, tty: false, plainPercentStep: 50 },
+    });
+    const { train, evaluation } = await trainer.run();
+    expect(trainer.state).toBe("complete");
+    expect(train.steps).toBe(2);
+    expect(evaluation.extra["eval/samples"]).toBe(prompts.length);
+    expect(evaluation.accuracy).toBeGreaterThanOrEqual(0);
+    expect(evaluation.loss).toBeCloseTo(-(evaluation.reward as number), 12);
+    expect(lines.join("")).toMatch(/verl/);
+    trainer.dispose();
+  });
+
   it("accepts samples, prompt strings and toSamples() sources, and runs every advantage estimator", async () => {
     const samples = prompts.map((input) => Sample.parse({ input, output: "" }));
     const source = { toSamples: () => samples };

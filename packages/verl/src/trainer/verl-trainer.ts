@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { type StepEvent, Trainer, type TrainerCallbacks, type TrainMetrics } from "@orbiter/trainer-core";
+import {
+  ProgressReporter,
+  type ProgressReporterOptions,
+  type StepEvent,
+  Trainer,
+  type TrainerCallbacks,
+  type TrainMetrics,
+} from "@orbiter/trainer-core";
 import {
   CheckpointError,
   deriveSeed,
@@ -62,6 +69,12 @@ export interface VeRLTrainerOptions {
   metricsLogPath?: string;
   /** Cancels training at the next step. @default undefined */
   signal?: AbortSignal;
+  /**
+   * Show progress on stderr with trainer-core's `ProgressReporter` (a bar on a terminal, plain lines otherwise);
+   * an object configures it.
+   * @default false
+   */
+  progress?: boolean | ProgressReporterOptions;
   /** Called after every training step with its metrics (to draw curves). @default undefined */
   onStep?: (event: VeRLStepEvent) => void | Promise<void>;
 }
@@ -127,7 +140,17 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
         dataset: options.dataset,
         rewardFn: parseRewardSpecs(options.rewards),
         config: options.config ?? {},
-        callbacks: options.callbacks,
+        callbacks: [
+          ...(options.callbacks ?? []),
+          ...(options.progress
+            ? [
+                new ProgressReporter({
+                  label: "verl",
+                  ...(options.progress === true ? {} : options.progress),
+                }),
+              ]
+            : []),
+        ],
         metricsLogPath: options.metricsLogPath,
         signal: options.signal,
       },
