@@ -2,11 +2,13 @@ import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  mkdirSync,
   openSync,
   readFileSync,
   truncateSync,
   writeSync,
 } from "node:fs";
+import { dirname } from "node:path";
 import { CheckpointError, type JsonObject, parseWith, Sample } from "@orbiter/types";
 
 /** Counters of a run, saved with every marker so a resumed run continues them. */
@@ -60,10 +62,15 @@ export class CheckpointLog {
   private constructor(
     readonly path: string,
     private fd: number,
+    private readonly durable: boolean,
   ) {}
 
   /** Opens (or creates) the log at `path`; returns it with what it already holds. */
-  static open(path: string, fingerprint: string): { log: CheckpointLog; state: CheckpointState } {
+  static open(
+    path: string,
+    fingerprint: string,
+    durable = false,
+  ): { log: CheckpointLog; state: CheckpointState } {
     const state: CheckpointState = { samples: [], counters: undefined, last: undefined };
     let keep = 0;
     if (existsSync(path)) {
@@ -78,11 +85,12 @@ export class CheckpointLog {
     let fd: number;
     try {
       if (existsSync(path)) truncateSync(path, keep);
+      else mkdirSync(dirname(path), { recursive: true });
       fd = openSync(path, "a");
     } catch (error) {
       throw new CheckpointError(`Cannot open checkpoint ${path} for writing`, { path, cause: error });
     }
-    const log = new CheckpointLog(path, fd);
+    const log = new CheckpointLog(path, fd, durable);
     if (keep === 0) log.append({ kind: "header", version: 1, fingerprint } satisfies HeaderLine);
     return { log, state };
   }
@@ -145,9 +153,14 @@ export class CheckpointLog {
     this.append({ kind: "sample", sample });
   }
 
-  /** Commits everything written so far: the seed phase (`round` -1) or step call `step` of `round` finished. */
+  /**
+   * Commits everything written so far: the seed phase (`round` -1) or step call `step` of `round` finished.
+   * Written lines survive the process being killed (the kernel holds them); a durable log also flushes them to
+   * the disk, to survive a machine crash, at the cost of a sync per marker.
+   */
   appendMarker(round: number, step: number, counters: RunCounters): void {
     this.append({ kind: "marker", round, step, counters });
+    if (!this.durable) return;
     try {
       fdatasyncSync(this.fd);
     } catch {

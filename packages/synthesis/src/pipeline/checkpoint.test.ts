@@ -65,6 +65,21 @@ describe("checkpoint and resume", () => {
     }
   });
 
+  it("creates missing parent folders; a durable checkpoint holds the same lines", async () => {
+    const path = join(directory, "nested", "deeper", "run.jsonl");
+    const result = await fixturePipeline(path).run(fixtureSeed);
+    const durable = freshPath();
+    await new SynthesisPipeline({ checkpoint: durable, durableCheckpoint: true, config: { targetSize: 2 } })
+      .addStep({ name: "one", synthesise: () => [{ input: "a", output: "b" }] })
+      .run([{ input: "x", output: "y" }]);
+    expect(readFileSync(durable, "utf8").trimEnd().split("\n")).toHaveLength(1 + 2 + 2);
+    expect(
+      readFileSync(path, "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"kind":"sample"')),
+    ).toHaveLength(result.items.length);
+  });
+
   it("refuses a checkpoint written by a different run, or a file that is not one", async () => {
     const path = freshPath();
     await fixturePipeline(path).run(fixtureSeed);

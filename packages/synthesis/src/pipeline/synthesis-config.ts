@@ -1,8 +1,11 @@
 import type { Sample } from "@orbiter/types";
 import { z } from "zod";
 
-/** Gives a quality score to a sample; may be async (an LLM judge, a verifier). Must return a finite number. */
-export type SampleScorer = (sample: Sample) => number | Promise<number>;
+/**
+ * Gives a quality score to a sample; may be async (an LLM judge, a verifier). Must return a finite number.
+ * `signal` fires when the run is aborted — pass it on to a remote judge.
+ */
+export type SampleScorer = (sample: Sample, context: { signal: AbortSignal }) => number | Promise<number>;
 
 /** Which text of a sample near-duplicate detection compares: a field, both, or a function of the sample. */
 export type DedupKey = "input" | "output" | "both" | ((sample: Sample) => string);

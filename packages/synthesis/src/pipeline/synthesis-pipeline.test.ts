@@ -199,6 +199,24 @@ describe("SynthesisPipeline", () => {
         },
       });
     await expect(aborted).rejects.toThrow(AbortedError);
+
+    // A slow judge receives the run's signal, so it can stop when the run is aborted.
+    const judging = new AbortController();
+    const seen: AbortSignal[] = [];
+    const run = new SynthesisPipeline({
+      config: {
+        targetSize: 100,
+        scorer: (_sample, { signal }) => {
+          seen.push(signal);
+          judging.abort();
+          return 1;
+        },
+      },
+    })
+      .addStep(new DrawStep(5, 1000))
+      .run([], { signal: judging.signal });
+    await expect(run).rejects.toThrow(AbortedError);
+    expect(seen[0]).toBe(judging.signal);
   });
 
   it("accepts anything with toSamples(), and numbers ids deterministically", async () => {
@@ -284,6 +302,21 @@ describe("SynthesisPipeline", () => {
       field: "seedData[0].output",
     });
     await expect(new SynthesisPipeline().run(42 as never)).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it("wraps an error thrown by a step in a PhaseError naming the step", async () => {
+    const failing = new SynthesisPipeline({ config: { targetSize: 2 } }).addStep({
+      name: "flaky",
+      synthesise: () => {
+        throw new TypeError("boom");
+      },
+    });
+    await expect(failing.run([])).rejects.toMatchObject({
+      name: "PhaseError",
+      phase: "step:flaky",
+      message: expect.stringContaining("boom"),
+      cause: expect.any(TypeError),
+    });
   });
 
   it("refuses to run twice at once", async () => {

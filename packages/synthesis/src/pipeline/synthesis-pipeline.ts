@@ -2,6 +2,8 @@ import {
   deriveSeed,
   InvalidArgumentError,
   InvalidStateError,
+  OrbiterError,
+  PhaseError,
   parseWith,
   RewardError,
   Sample,
@@ -29,6 +31,11 @@ export interface SynthesisPipelineOptions {
    * the same path resumes where the last one stopped. @default undefined (no checkpoint)
    */
   checkpoint?: string;
+  /**
+   * Flush the checkpoint to the disk after every step call (survives a machine crash, not only a killed
+   * process; costs a disk sync per step call). @default false
+   */
+  durableCheckpoint?: boolean;
 }
 
 /** What the progress callback receives. */
@@ -137,6 +144,7 @@ export interface SynthesisResult {
 }
 
 const MAX_FAILURE_RECORDS = 1000;
+const NEVER_ABORTED = new AbortController().signal;
 const PROGRESS_EVERY = 1024;
 
 /**
@@ -160,6 +168,7 @@ export class SynthesisPipeline {
   readonly config: SynthesisConfig;
   private readonly stepList: SynthesisStep[] = [];
   private readonly checkpoint: string | undefined;
+  private readonly durableCheckpoint: boolean;
   private running = false;
 
   constructor(options: SynthesisPipelineOptions = {}) {
@@ -171,6 +180,7 @@ export class SynthesisPipeline {
       throw new InvalidArgumentError("checkpoint must be a non-empty path", { field: "checkpoint" });
     }
     this.checkpoint = options.checkpoint;
+    this.durableCheckpoint = options.durableCheckpoint === true;
     for (const step of options.steps ?? []) this.addStep(step);
   }
 
@@ -198,7 +208,14 @@ export class SynthesisPipeline {
     if (this.running) throw new InvalidStateError("This pipeline is already running", { state: "running" });
     this.running = true;
     try {
-      return await new PipelineRun(this.config, this.stepList, seedData, options, this.checkpoint).execute();
+      return await new PipelineRun(
+        this.config,
+        this.stepList,
+        seedData,
+        options,
+        this.checkpoint,
+        this.durableCheckpoint,
+      ).execute();
     } finally {
       this.running = false;
     }
@@ -231,6 +248,7 @@ class PipelineRun {
     private readonly seedData: SampleSource,
     options: SynthesisRunOptions,
     checkpoint: string | undefined,
+    private readonly durableCheckpoint: boolean,
   ) {
     this.signal = options.signal;
     this.onProgress = options.onProgress;
@@ -273,7 +291,11 @@ class PipelineRun {
     let resumedAfterEmptyRound = false;
     try {
       if (this.checkpointPath !== undefined) {
-        const { log, state } = CheckpointLog.open(this.checkpointPath, this.fingerprint(seed));
+        const { log, state } = CheckpointLog.open(
+          this.checkpointPath,
+          this.fingerprint(seed),
+          this.durableCheckpoint,
+        );
         this.log = log;
         if (state.counters) {
           this.resumed = true;
@@ -408,7 +430,7 @@ class PipelineRun {
     const context: SynthesisContext = {
       config: this.config,
       rng: new SeededRandom(deriveSeed(this.config.seed, "round", round, "step", s)),
-      signal: this.signal ?? new AbortController().signal,
+      signal: this.signal ?? NEVER_ABORTED,
       round,
       stepIndex: s,
       needed: Math.max(0, this.config.targetSize - this.items.length),
@@ -418,7 +440,16 @@ class PipelineRun {
     };
     this.emit("step", round, { name, index: s });
     const started = performance.now();
-    const output = await step.synthesise(this.items.slice(), context);
+    let output: ReadonlyArray<SampleInput>;
+    try {
+      output = await step.synthesise(this.items.slice(), context);
+    } catch (error) {
+      if (OrbiterError.isInstance(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new PhaseError(`step:${name}`, `Step "${name}" failed in round ${round}: ${message}`, {
+        cause: error,
+      });
+    }
     const elapsed = performance.now() - started;
     this.durations[s] = (this.durations[s] ?? 0) + elapsed;
     this.timings.stepsMs += elapsed;
@@ -547,7 +578,7 @@ class PipelineRun {
     if (!scorer) throw new InvalidStateError("No scorer configured");
     let value: number;
     try {
-      value = await scorer(sample);
+      value = await scorer(sample, { signal: this.signal ?? NEVER_ABORTED });
     } catch (error) {
       throw new RewardError("scorer", `The scorer threw on sample ${sample.id}`, { cause: error });
     }

@@ -112,6 +112,14 @@ describe("TemplateSynthesiser", () => {
     expect(new Set(big.generateAt(5e11, 1000).map((s) => s.input)).size).toBe(1000);
   });
 
+  it("accepts dotted and hyphenated placeholder names", async () => {
+    const synthesiser = new TemplateSynthesiser({
+      templates: ["Compare {concept-a} with {concept.b}"],
+      variables: { "concept-a": ["REST"], "concept.b": ["gRPC"] },
+    });
+    expect((await synthesiser.generate(1))[0]?.input).toBe("Compare REST with gRPC");
+  });
+
   it("writes literal braces for {{ and }}", async () => {
     const synthesiser = new TemplateSynthesiser({
       templates: ['Return {{"lang": "{lang}"}}'],

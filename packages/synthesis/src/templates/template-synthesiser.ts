@@ -71,7 +71,8 @@ interface CompiledTemplate {
   size: number;
 }
 
-const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `{{`, `}}`, or `{name}` where a name starts with a letter or `_` and goes on with letters, digits, `_ . -`. */
+const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 
 /**
  * Generates samples by filling `{placeholders}` in templates with the values of variables.
