@@ -12,6 +12,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from "./backend/init-backend.js";
+export { registerFastGradients } from "./backend/register-fast-gradients.js";
 export {
   type LoadedCheckpoint,
   loadCheckpoint,

@@ -1,5 +1,6 @@
 import { BackendError, InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import { registerFastGradients } from "./register-fast-gradients.js";
 
 /** A TensorFlow.js backend orbiter-train can run on: native TensorFlow, WebAssembly or plain JavaScript. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -48,7 +49,8 @@ async function activate(name: BackendName): Promise<{ ok: boolean; error?: unkno
  * Chooses and initialises the TensorFlow.js backend, and resolves to the one in use. Nothing is chosen at
  * import time: call this once before building a policy. `"auto"` tries `@tensorflow/tfjs-node` (an optional
  * dependency; a missing or broken native addon falls through), then `@tensorflow/tfjs-backend-wasm`, then `cpu`.
- * Asking for one backend by name fails with a {@link BackendError} when it is not available.
+ * Asking for one backend by name fails with a {@link BackendError} when it is not available. The faster and
+ * missing gradients of {@link registerFastGradients} are registered on the way.
  *
  * @example
  * ```ts
@@ -67,7 +69,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const failures: string[] = [];
   for (const name of candidates) {
     const result = await activate(name);
-    if (result.ok) return name;
+    if (result.ok) {
+      registerFastGradients();
+      return name;
+    }
     failures.push(`${name}: ${result.error instanceof Error ? result.error.message : "not available"}`);
   }
   throw new BackendError(`No TensorFlow.js backend could be initialised (${failures.join("; ")})`, {
