@@ -114,17 +114,19 @@ const NAMES = ["Ada", "Linus", "Grace", "Alan", "Barbara"];
 export const wordProblems: SynthesisStep = {
   name: "word-problems",
   synthesise(source, context) {
-    const additions = source.filter((sample) => sample.metadata.op === "+");
+    const additions = source.flatMap((sample) => {
+      const problem = problemOf(sample);
+      return problem?.op === "+" ? [{ id: sample.id, a: problem.a, b: problem.b }] : [];
+    });
     if (additions.length === 0) return [];
     const count = Math.min(context.needed, 16);
     return Array.from({ length: count }, () => {
-      const sample = context.rng.choice(additions);
-      const { a, b } = sample.metadata as { a: number; b: number };
+      const { id, a, b } = context.rng.choice(additions);
       const name = context.rng.choice(NAMES);
       return {
         input: `${name} has ${a} apples and buys ${b} more. How many apples does ${name} have now?`,
         output: String(a + b),
-        metadata: { a, op: "+", b, source: "word-problem", from: sample.id },
+        metadata: { a, op: "+", b, source: "word-problem", from: id },
       };
     });
   },

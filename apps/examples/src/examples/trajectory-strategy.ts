@@ -44,12 +44,12 @@ interface Turn {
 /** A weather-assistant run: each episode asks a question, calls a tool, then answers. */
 function simulatedTurns(): Turn[] {
   const cities = [
-    { city: "Paris", temperature: 18, reward: [0.6, 1.3] },
-    { city: "Oslo", temperature: -2, reward: [0.9, 0.4] },
-    { city: "Lima", temperature: 24, reward: [0.2, 0.8] },
+    { city: "Paris", temperature: 18, rewards: { toolCall: 0.6, answer: 1.3 } },
+    { city: "Oslo", temperature: -2, rewards: { toolCall: 0.9, answer: 0.4 } },
+    { city: "Lima", temperature: 24, rewards: { toolCall: 0.2, answer: 0.8 } },
   ];
   const turns: Turn[] = [];
-  cities.forEach(({ city, temperature, reward }, episode) => {
+  cities.forEach(({ city, temperature, rewards }, episode) => {
     const episodeId = `episode-${episode + 1}`;
     const callId = `call_${city.toLowerCase()}`;
     const question: ChatMessage = { role: "user", content: `What's the weather in ${city}?` };
@@ -74,12 +74,12 @@ function simulatedTurns(): Turn[] {
       content: `It is ${temperature}°C in ${city} right now.`,
     };
     const system: ChatMessage = { role: "system", content: "You are a helpful weather assistant." };
-    turns.push({ episodeId, step: 0, messages: [system, question, toolCall], reward: reward[0] as number });
+    turns.push({ episodeId, step: 0, messages: [system, question, toolCall], reward: rewards.toolCall });
     turns.push({
       episodeId,
       step: 1,
       messages: [system, question, toolCall, toolResult, answer],
-      reward: reward[1] as number,
+      reward: rewards.answer,
     });
   });
   return turns;
