@@ -1,5 +1,5 @@
 import type { JsonValue, TrajectoryItem } from "@orbiter/types";
-import { hasNegativeZeroMetadata, isNegativeZero } from "./negative-zero.js";
+import { hasNegativeZero, isNegativeZero } from "./negative-zero.js";
 
 /**
  * JSON text of numbers and items, exact for every value a trajectory item can hold.
@@ -37,14 +37,23 @@ export function jsonValueToText(value: JsonValue): string {
 
 /** JSON text of the metadata of a validated item. */
 export function metadataToJson(item: TrajectoryItem): string {
-  return hasNegativeZeroMetadata(item) ? jsonValueToText(item.metadata) : JSON.stringify(item.metadata);
+  return hasNegativeZero(item) ? jsonValueToText(item.metadata) : JSON.stringify(item.metadata);
 }
 
 /**
  * One validated item as a single line of JSON (no newline), keys in schema order. `JSON.parse` of the result
  * followed by validation gives back an item deep-equal to this one, `-0` and lone surrogates included.
+ *
+ * Stored items are built by the validator with their keys in schema order and no `undefined` values, so a
+ * native `JSON.stringify` writes exactly this text, except for `-0`: items holding one take the field-by-field
+ * path.
  */
 export function itemToJson(item: TrajectoryItem): string {
+  return hasNegativeZero(item) ? itemToJsonPreservingSign(item) : JSON.stringify(item);
+}
+
+/** {@link itemToJson}, field by field, keeping the sign of `-0` everywhere. */
+export function itemToJsonPreservingSign(item: TrajectoryItem): string {
   let out =
     '{"id":' +
     JSON.stringify(item.id) +

@@ -7,7 +7,7 @@ import {
   parseWith,
   TrajectoryItem,
 } from "@orbiter/types";
-import { containsNegativeZero, isNegativeZero, markNegativeZeroMetadata } from "./negative-zero.js";
+import { containsNegativeZero, isNegativeZero, markNegativeZero } from "./negative-zero.js";
 
 /**
  * Validation of trajectory items, exactly as strict as the `TrajectoryItem` zod schema but several times faster.
@@ -202,39 +202,63 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
   }
   const negativeZero = sawNegativeZero;
 
-  const item: Mutable<TrajectoryItem> = { id, timestamp, state, action, reward, metadata };
   const { taskId, agentId, episodeId, step, status, messages } = input;
-  if (taskId !== undefined) {
-    if (typeof taskId !== "string") return BAIL;
-    item.taskId = taskId;
-  }
-  if (agentId !== undefined) {
-    if (typeof agentId !== "string") return BAIL;
-    item.agentId = agentId;
-  }
-  if (episodeId !== undefined) {
-    if (typeof episodeId !== "string") return BAIL;
-    item.episodeId = episodeId;
-  }
-  if (step !== undefined) {
-    if (!isSafeNonNegativeInteger(step)) return BAIL;
-    item.step = step;
-  }
-  if (status !== undefined) {
-    if (typeof status !== "string") return BAIL;
-    item.status = status;
-  }
+  if (taskId !== undefined && typeof taskId !== "string") return BAIL;
+  if (agentId !== undefined && typeof agentId !== "string") return BAIL;
+  if (episodeId !== undefined && typeof episodeId !== "string") return BAIL;
+  if (step !== undefined && !isSafeNonNegativeInteger(step)) return BAIL;
+  if (status !== undefined && typeof status !== "string") return BAIL;
+  let copiedMessages: ChatMessage[] | undefined;
   if (messages !== undefined) {
     if (!Array.isArray(messages)) return BAIL;
-    const copied: ChatMessage[] = new Array(messages.length);
+    copiedMessages = new Array(messages.length);
     for (let index = 0; index < messages.length; index++) {
       const message = copyMessage(messages[index]);
       if (message === BAIL) return BAIL;
-      copied[index] = message;
+      copiedMessages[index] = message;
     }
-    item.messages = copied;
   }
-  if (negativeZero) markNegativeZeroMetadata(item);
+
+  // Whole object literals for the two common shapes keep every property in-object (one allocation, no
+  // growing property store), which matters at a million items: retained objects dominate the cost of capture.
+  let item: Mutable<TrajectoryItem>;
+  const optionalCount =
+    (taskId === undefined ? 0 : 1) +
+    (agentId === undefined ? 0 : 1) +
+    (episodeId === undefined ? 0 : 1) +
+    (step === undefined ? 0 : 1) +
+    (status === undefined ? 0 : 1);
+  if (copiedMessages === undefined && optionalCount === 5) {
+    item = {
+      id,
+      timestamp,
+      state,
+      action,
+      reward,
+      metadata,
+      taskId: taskId as string,
+      agentId: agentId as string,
+      episodeId: episodeId as string,
+      step: step as number,
+      status: status as string,
+    };
+  } else {
+    item = { id, timestamp, state, action, reward, metadata };
+    if (taskId !== undefined) item.taskId = taskId as string;
+    if (agentId !== undefined) item.agentId = agentId as string;
+    if (episodeId !== undefined) item.episodeId = episodeId as string;
+    if (step !== undefined) item.step = step as number;
+    if (status !== undefined) item.status = status as string;
+    if (copiedMessages !== undefined) item.messages = copiedMessages;
+  }
+  if (
+    negativeZero ||
+    (reward === 0 && isNegativeZero(reward)) ||
+    (timestamp === 0 && isNegativeZero(timestamp)) ||
+    (step === 0 && isNegativeZero(step as number))
+  ) {
+    markNegativeZero(item);
+  }
   return item;
 }
 
@@ -250,6 +274,6 @@ export function validateItem(input: unknown, context: ParseContext): TrajectoryI
   // hold `undefined`, records `-0` in metadata). The fallback below only guards against a future schema change.
   const canonical = fastValidateItem(parsed);
   if (canonical !== BAIL) return canonical;
-  if (containsNegativeZero(parsed.metadata)) markNegativeZeroMetadata(parsed);
+  if (containsNegativeZero(parsed)) markNegativeZero(parsed);
   return parsed;
 }

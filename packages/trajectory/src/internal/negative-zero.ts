@@ -1,25 +1,26 @@
 /**
- * Bookkeeping for `-0` inside `metadata`.
+ * Bookkeeping for `-0` in items.
  *
  * `JSON.stringify(-0)` prints `0`, yet `-0` is valid JSON text and `JSON.parse("-0")` gives `-0` back. To make
- * export → import bit-exact, the serialiser writes metadata through a slower sign-preserving path, but only for
- * the items whose metadata really holds a negative zero; the validator records those here while it walks them.
+ * export → import bit-exact, the serialiser writes an item through a slower sign-preserving path, but only when
+ * it really holds a negative zero (in `reward`, `timestamp`, `step` or anywhere in `metadata`); the validator
+ * records those items here while it walks them, so the common case stays a single native `JSON.stringify`.
  */
-const itemsWithNegativeZeroMetadata = new WeakSet<object>();
+const itemsWithNegativeZero = new WeakSet<object>();
 
 /** True when `value` is `-0`. */
 export function isNegativeZero(value: number): boolean {
   return value === 0 && 1 / value < 0;
 }
 
-/** Records that the metadata of `item` contains a `-0` somewhere. */
-export function markNegativeZeroMetadata(item: object): void {
-  itemsWithNegativeZeroMetadata.add(item);
+/** Records that `item` holds a `-0` somewhere. */
+export function markNegativeZero(item: object): void {
+  itemsWithNegativeZero.add(item);
 }
 
-/** Whether the metadata of `item` was recorded as containing a `-0`. */
-export function hasNegativeZeroMetadata(item: object): boolean {
-  return itemsWithNegativeZeroMetadata.has(item);
+/** Whether `item` was recorded as holding a `-0`. */
+export function hasNegativeZero(item: object): boolean {
+  return itemsWithNegativeZero.has(item);
 }
 
 /** Walks a JSON value and reports whether any number in it is `-0`. */

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
-import { type CastingContext, CsvError, type Info, parse } from "csv-parse";
+import { CsvError, type Info, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
@@ -11,9 +11,9 @@ import { guardCsvCell, unguardCsvCell } from "./formula-guard.js";
 import { ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
 
 /**
- * The columns of an exported CSV file, in order. Text columns hold the text (formula-guarded), number columns
- * the shortest exact decimal form (`-0` included), `metadata` and `messages` their JSON text. An absent
- * optional field is an empty cell; an empty string is a quoted empty cell (`""`).
+ * The columns of an exported CSV file, in order. Text columns hold the text (formula-guarded, see
+ * {@link guardCsvCell}), number columns the shortest exact decimal form (`-0` included), `metadata` and
+ * `messages` their JSON text. An empty cell is an absent optional field; an empty text is written `'`.
  */
 export const CSV_COLUMNS = [
   "id",
@@ -50,10 +50,13 @@ const COLUMN_KIND: Readonly<Record<CsvColumn, ColumnKind>> = {
 const TEXT_FIELDS = ["id", "state", "action", "taskId", "agentId", "episodeId", "status"] as const;
 const REQUIRED_COLUMNS: ReadonlyArray<CsvColumn> = ["state", "action", "reward"];
 
-/** Records per call of csv-stringify: large enough to amortise the call, small enough to bound memory. */
-const BATCH = 1024;
-/** Quote the empty string, so that it reads back as `""` and not as an absent field. */
-const STRINGIFY_OPTIONS: StringifyOptions = { quoted_match: [/^$/], eof: true };
+/**
+ * Records per call of csv-stringify: enough to amortise the call, few enough that the text it returns
+ * (~50 kB) stays a young-generation object. Strings above V8's regular-object limit (128 kB) go to the
+ * large-object space, which only a full collection frees, and would make memory grow during a long export.
+ */
+const BATCH = 64;
+const STRINGIFY_OPTIONS: StringifyOptions = { eof: true };
 
 /** How {@link writeCsvFile} handles text that UTF-8 cannot hold (a lone surrogate). */
 export type LoneSurrogatePolicy = "error" | "replace";
@@ -131,28 +134,6 @@ export async function writeCsvFile(
 /** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** The 1-based line where a parsed record starts (csv-parse counts `\r\n`, `\n` and `\r` as line breaks). */
-function startLine(info: Info & { raw?: string }): number {
-  const raw = info.raw ?? "";
-  let breaks = 0;
-  for (let index = 0; index < raw.length; index++) {
-    const code = raw.charCodeAt(index);
-    if (code === 0x0a) breaks++;
-    else if (code === 0x0d) {
-      breaks++;
-      if (raw.charCodeAt(index + 1) === 0x0a) index++;
-    }
-  }
-  const last = raw.charCodeAt(raw.length - 1);
-  if (last === 0x0a || last === 0x0d) breaks--;
-  return info.lines - breaks;
-}
-
-/** A quoted cell stays a string (`""` is the empty string); an unquoted empty cell is an absent field. */
-function castCell(value: string, context: CastingContext): string | null {
-  return context.quoting || value !== "" ? value : null;
-}
-
 function cellValue(column: CsvColumn, cell: string, path: string, line: number): unknown {
   const kind = COLUMN_KIND[column];
   if (kind === "number") {
@@ -210,17 +191,17 @@ export async function readCsvFile(
   const policy = new ProblemPolicy(path, options);
   const what = `trajectory item in ${path}`;
   const skip = options.onError === "skip";
-  const parser = parse({
-    bom: true,
-    cast: castCell,
-    info: true,
-    raw: true,
-    skip_empty_lines: true,
-    skip_records_with_error: skip,
-  });
+  // No `cast` function and no `raw`: with either, csv-parse builds a context object (copying the raw record)
+  // for every field, which makes parsing a hundred times slower.
+  const parser = parse({ bom: true, info: true, skip_empty_lines: true, skip_records_with_error: skip });
+  // csv-parse reports the line where a record ends; it starts after the previous record and the blank lines.
+  let previousEnd = 0;
+  let previousEmpty = 0;
   if (skip) {
-    parser.on("skip", (error: CsvError) => {
+    parser.on("skip", (error: CsvError & { empty_lines?: number }) => {
       const line = typeof error.lines === "number" ? error.lines : 0;
+      previousEnd = line;
+      if (typeof error.empty_lines === "number") previousEmpty = error.empty_lines;
       policy.invalid(recordError(path, line, error.message, { cause: error }), line);
     });
   }
@@ -231,8 +212,11 @@ export async function readCsvFile(
   let columns: CsvColumn[] | undefined;
   let records = 0;
   try {
-    for await (const entry of parser as AsyncIterable<{ record: Array<string | null>; info: Info }>) {
-      const line = startLine(entry.info);
+    for await (const entry of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+      const { lines, empty_lines: emptyLines } = entry.info;
+      const line = previousEnd + (emptyLines - previousEmpty) + 1;
+      previousEnd = lines;
+      previousEmpty = emptyLines;
       if (columns === undefined) {
         columns = readHeader(entry.record, path);
         continue;
@@ -242,7 +226,8 @@ export async function readCsvFile(
         const input: Record<string, unknown> = {};
         for (let index = 0; index < columns.length; index++) {
           const cell = entry.record[index];
-          if (cell === null || cell === undefined) continue;
+          // An empty cell is an absent field (an empty text is written `'`).
+          if (cell === undefined || cell === "") continue;
           const column = columns[index] as CsvColumn;
           input[column] = cellValue(column, cell, path, line);
         }

@@ -16,7 +16,7 @@ describe("formula guard", () => {
     ["\rreturn", "'\rreturn"],
     ["'already", "''already"],
     ["plain", "plain"],
-    ["", ""],
+    ["", "'"],
     [" =spaced", " =spaced"],
   ])("guards %j as %j", (text, guarded) => {
     expect(guardCsvCell(text)).toBe(guarded);

@@ -4,8 +4,9 @@
  * Spreadsheet programs run a cell that starts with `=`, `+`, `-` or `@` (and, in some, tab or carriage return)
  * as a formula, so a trajectory that quotes an attacker's text could execute it when the CSV is opened. The
  * guard prefixes such a text cell with a single quote, which spreadsheets show as text. To make the escape
- * reversible, a cell that already starts with a single quote gets one more. {@link unguardCsvCell} undoes it.
- * Only text cells are guarded: numbers are written as they are.
+ * reversible, a cell that already starts with a single quote gets one more, and the empty text is written as
+ * a lone `'` (so that an empty cell can mean "absent"). {@link unguardCsvCell} undoes it. Only text cells are
+ * guarded: numbers are written as they are.
  */
 
 /** Characters that make a spreadsheet read a cell as a formula when they come first. */
@@ -28,7 +29,7 @@ function needsGuard(text: string): boolean {
 }
 
 /**
- * Escapes a text cell for CSV: prefixes `'` when it starts with `= + - @`, tab, CR or `'`.
+ * Escapes a text cell for CSV: prefixes `'` when it starts with `= + - @`, tab, CR or `'`, or is empty.
  *
  * @example
  * ```ts
@@ -37,7 +38,7 @@ function needsGuard(text: string): boolean {
  * ```
  */
 export function guardCsvCell(text: string): string {
-  return needsGuard(text) ? "'" + text : text;
+  return text.length === 0 || needsGuard(text) ? "'" + text : text;
 }
 
 /** Reverses {@link guardCsvCell}: drops one leading `'`. */
