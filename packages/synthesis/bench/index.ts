@@ -12,6 +12,7 @@ import {
   exactShingleJaccard,
   findNearDuplicates,
   NearDuplicateIndex,
+  SynthesisPipeline,
   TemplateSynthesiser,
 } from "../src/index.js";
 import { exactGreedyRemovals, exactSimilarPairs } from "../src/internal/exact-pairs.js";
@@ -205,6 +206,38 @@ report({
   runs: templateRates.map(Math.round),
   space: synthesiser.size,
 });
+
+// --- A whole pipeline run (informational) -----------------------------------------------------------------
+{
+  const run = async () => {
+    const step = new TemplateSynthesiser({
+      templates: [{ input: "What is {a} + {b}?", output: "{sum}" }],
+      variables: { a: numbers, b: numbers },
+      derive: { sum: (v) => Number(v.a) + Number(v.b) },
+      seed: 2,
+      batchSize: 10_000,
+    });
+    const pipeline = new SynthesisPipeline({
+      config: { targetSize: 100_000, maxRounds: 100, dedupThreshold: 0.9 },
+    });
+    const started = performance.now();
+    const result = await pipeline.addStep(step).run([]);
+    return {
+      rate: result.generatedCount / ((performance.now() - started) / 1000),
+      kept: result.items.length,
+    };
+  };
+  await run();
+  const { rate, kept } = await run();
+  log(`pipeline: ${rate.toFixed(0)} samples/s`);
+  report({
+    name: "pipeline-template-dedup",
+    value: Math.round(rate),
+    unit: "samples/s",
+    kept,
+    threshold: 0.9,
+  });
+}
 
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(join(root, "bench-results", "synthesis.jsonl"), `${lines.join("\n")}\n`);

@@ -5,13 +5,14 @@ import {
   InvalidArgumentError,
   type JsonObject,
   parseWith,
-  Sample,
+  type Sample,
   type SampleInput,
   SeededRandom,
 } from "@orbiter/types";
 import { z } from "zod";
 import { sleep, throwIfAborted } from "../internal/abort.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
+import { toSample } from "../internal/to-sample.js";
 import {
   DataSynthesiser,
   type StepProgress,
@@ -338,7 +339,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
       throw new Error(`The generator returned ${describe(text)}, expected a string or { output }`);
     }
     // A sample without an id gets a placeholder; callers renumber it.
-    return parseWith(Sample, { ...input, id: input.id ?? "pending" }, { what: "generated sample" });
+    return toSample(input, () => "pending", { what: "generated sample" });
   }
 }
 

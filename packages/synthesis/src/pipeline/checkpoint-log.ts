@@ -9,7 +9,11 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { CheckpointError, type JsonObject, parseWith, Sample } from "@orbiter/types";
+import { CheckpointError, type JsonObject, type Sample } from "@orbiter/types";
+import { toSample } from "../internal/to-sample.js";
+
+/** Checkpointed samples always carry their id; a missing one is left for the schema to report. */
+const missingId = (): string => "";
 
 /** Counters of a run, saved with every marker so a resumed run continues them. */
 export interface RunCounters extends JsonObject {
@@ -131,7 +135,7 @@ export class CheckpointLog {
         continue;
       }
       if (record.kind === "sample") {
-        pending.push(parseWith(Sample, record.sample, { what: "checkpointed sample", line }));
+        pending.push(toSample(record.sample, missingId, { what: "checkpointed sample", line }));
       } else if (record.kind === "marker") {
         state.samples.push(...pending);
         pending = [];

@@ -6,7 +6,7 @@ import {
   PhaseError,
   parseWith,
   RewardError,
-  Sample,
+  type Sample,
   type SampleInput,
   SeededRandom,
 } from "@orbiter/types";
@@ -14,6 +14,7 @@ import { NearDuplicateIndex } from "../dedup/near-duplicate-index.js";
 import { throwIfAborted } from "../internal/abort.js";
 import { hashString } from "../internal/hash.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
+import { toSample } from "../internal/to-sample.js";
 import { type SampleSource, toSampleInputs } from "../sample-source.js";
 import { CheckpointLog, type RunCounters } from "./checkpoint-log.js";
 import type { StepProgress, SynthesisContext, SynthesisFailure, SynthesisStep } from "./data-synthesiser.js";
@@ -353,13 +354,7 @@ class PipelineRun {
   private parseSeed(): Sample[] {
     const inputs = toSampleInputs(this.seedData, "seedData");
     return inputs.map((input, i) =>
-      parseWith(
-        Sample,
-        input !== null && typeof input === "object" && input.id === undefined
-          ? { ...input, id: `seed-${i}` }
-          : input,
-        { what: "seed sample", path: `seedData[${i}]` },
-      ),
+      toSample(input, () => `seed-${i}`, { what: "seed sample", path: `seedData[${i}]` }),
     );
   }
 
@@ -463,13 +458,10 @@ class PipelineRun {
       );
     }
     const samples = output.map((input: SampleInput, i) =>
-      parseWith(
-        Sample,
-        input !== null && typeof input === "object" && input.id === undefined
-          ? { ...input, id: `${name}-r${round}-${stats.produced + i}` }
-          : input,
-        { what: `sample from step "${name}"`, path: `steps[${s}].output[${i}]` },
-      ),
+      toSample(input, () => `${name}-r${round}-${stats.produced + i}`, {
+        what: `sample from step "${name}"`,
+        path: `steps[${s}].output[${i}]`,
+      }),
     );
     stats.calls++;
     stats.produced += samples.length;
