@@ -167,6 +167,11 @@ describe("VeRLTrainer checkpoints and memory", () => {
     }
     expect(resumed.klCoef).toBe(beta);
     resumed.dispose();
+
+    const otherData = new VeRLTrainer({ config: config(join(dir, "other")), rewards: [countA] });
+    await otherData.resume(join(dir, "straight", "step-5"));
+    await expect(otherData.train(prompts.slice(1))).rejects.toThrow(/resume with the same data/);
+    otherData.dispose();
   });
 
   it("leaks no tensors over 100 training steps", async () => {

@@ -124,6 +124,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
   private klController: KlController;
   private backendName: BackendName | undefined;
   private skippedUpdates = 0;
+  private resumedDataSize: number | undefined;
 
   /**
    * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid
@@ -246,6 +247,11 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const samples = await this.loadSamples();
     const policy = await this.ensureTraining();
     const { config } = this;
+    if (this.resumedDataSize !== undefined && this.resumedDataSize !== samples.length) {
+      throw new CheckpointError(
+        `The checkpoint was trained on ${this.resumedDataSize} samples but train() got ${samples.length}: resume with the same data`,
+      );
+    }
     const stepsPerEpoch = Math.ceil(samples.length / config.batchSize);
     const planned = config.epochs * stepsPerEpoch;
     const total = config.maxSteps === undefined ? planned : Math.min(planned, config.maxSteps);
@@ -351,6 +357,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       skippedUpdates: this.skippedUpdates,
       hasReference: this.reference != null,
       hasOptimizer: this.optimizer !== undefined,
+      // The data cursor: the order of epoch e is a seeded shuffle of `samples` indices (seed, "epoch", e) and
+      // step s takes batch s mod stepsPerEpoch of it, so the step counter and the dataset size locate it exactly.
+      // Sampling and mini-batch seeds derive from (seed, step) the same way.
+      dataSize: this.samples?.length ?? null,
     };
   }
 
@@ -360,6 +370,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       skippedUpdates?: number;
       hasReference?: boolean;
       hasOptimizer?: boolean;
+      dataSize?: number | null;
     };
     await this.ensureBackend();
     const { policy: saved, optimizerState } = await loadCheckpoint(join(dir, POLICY_DIR));
@@ -387,6 +398,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     this.pendingOptimizerState = optimizerState;
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
     this.skippedUpdates = state.skippedUpdates ?? 0;
+    this.resumedDataSize = typeof state.dataSize === "number" ? state.dataSize : undefined;
   }
 
   private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<StepResult> {
