@@ -20,9 +20,11 @@ export const rolloutWorkload: Workload = {
     const policy = referencePolicy();
     const prompts = randomTokenRows(PROMPTS, PROMPT_TOKENS, 7);
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let before = 0;
     for (let i = 0; i < WARMUP + TIMED; i++) {
       if (i === WARMUP) before = tf.memory().numTensors;
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       const rollout = await policy.generate(prompts, {
         n: SAMPLES,
@@ -32,10 +34,14 @@ export const rolloutWorkload: Workload = {
         stopAtEos: false,
       });
       const elapsed = performance.now() - start;
+      const cpu = process.cpuUsage(cpuStart);
       if (rollout.responseLength !== NEW_TOKENS || rollout.batchSize !== PROMPTS * SAMPLES) {
         throw new Error("The rollout did not sample 64 × 32 tokens");
       }
-      if (i >= WARMUP) times.push(elapsed);
+      if (i >= WARMUP) {
+        times.push(elapsed);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+      }
     }
     const leaked = tf.memory().numTensors - before;
     policy.dispose();
@@ -48,6 +54,7 @@ export const rolloutWorkload: Workload = {
         backend,
         rollout_ms: round(ms),
         rollout_tokens_per_s: Math.round(tokensPerSecond),
+        rollout_cpu_ms: round(median(cpuTimes)),
         tensors_leaked: leaked,
         timed_runs: TIMED,
         ...(target === undefined ? {} : { target_tokens_per_s: target }),

@@ -20,9 +20,11 @@ export const trainStepWorkload: Workload = {
     const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 1e-4 });
     const tokens = tf.tensor2d(randomTokenRows(ROWS, LENGTH, 11), undefined, "int32");
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let before = 0;
     for (let i = 0; i < WARMUP + TIMED; i++) {
       if (i === WARMUP) before = tf.memory().numTensors;
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
@@ -36,8 +38,12 @@ export const trainStepWorkload: Workload = {
       const lossValue = loss.dataSync()[0]!;
       loss.dispose();
       const elapsed = performance.now() - start;
+      const cpu = process.cpuUsage(cpuStart);
       if (!Number.isFinite(lossValue)) throw new Error("The training step produced a non-finite loss");
-      if (i >= WARMUP) times.push(elapsed);
+      if (i >= WARMUP) {
+        times.push(elapsed);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+      }
     }
     const leaked = tf.memory().numTensors - before;
     tokens.dispose();
@@ -50,6 +56,7 @@ export const trainStepWorkload: Workload = {
         workload: "train_step",
         backend,
         step_ms: round(ms),
+        step_cpu_ms: round(median(cpuTimes)),
         tensors_leaked: leaked,
         timed_runs: TIMED,
         ...(target === undefined ? {} : { target_step_ms: target }),

@@ -28,6 +28,12 @@ export function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
+/*
+ * Every timed figure is wall-clock (what the targets are about); the `*_cpu_ms` companions are the process's
+ * CPU time over the same runs, which shows how much of the wall time was spent waiting for a core on a busy
+ * machine (the backends here run one thread).
+ */
+
 /** Warm-up and timed repetitions of every workload (REFERENCE-WORKLOAD.md: ≥ 5 timed after 2 warm-ups). */
 export const WARMUP = 2;
 export const TIMED = 7;
