@@ -27,7 +27,10 @@ export interface LineChartOptions {
  * Draws a line chart as a standalone SVG string with Vega-Lite, entirely in Node (no browser, no canvas):
  * the spec is compiled to Vega and rendered by a headless view.
  */
-export async function renderLineChart(points: ReadonlyArray<CurvePoint>, options: LineChartOptions): Promise<string> {
+export async function renderLineChart(
+  points: ReadonlyArray<CurvePoint>,
+  options: LineChartOptions,
+): Promise<string> {
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: options.title,

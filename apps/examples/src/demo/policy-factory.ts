@@ -1,0 +1,24 @@
+import { deriveSeed } from "@orbiter/types";
+import { CharTokenizer, TransformerPolicy } from "@orbiter/verl";
+import type { DemoOptions } from "./cli.js";
+import { TASK_ALPHABET } from "./task.js";
+
+/** Longest sequence the policy reads: the longest request, its answer and the special tokens fit easily. */
+export const CONTEXT_LENGTH = 64;
+
+/**
+ * The default transformer policy of the demo: a character tokenizer over the task's alphabet and the sizes of
+ * the options. It has a value head so that PPO's critic can start from the same warm start as GRPO.
+ */
+export function createPolicy(options: Pick<DemoOptions, "model" | "seed">): TransformerPolicy {
+  return new TransformerPolicy({
+    tokenizer: CharTokenizer.fromCorpus([TASK_ALPHABET]),
+    config: { ...options.model, contextLength: CONTEXT_LENGTH, valueHead: true },
+    seed: deriveSeed(options.seed, "policy"),
+  });
+}
+
+/** Loads a policy checkpoint written by `policy.save(dir)`. */
+export function loadPolicy(directory: string): Promise<TransformerPolicy> {
+  return TransformerPolicy.load(directory);
+}

@@ -1,0 +1,91 @@
+import type { TrainerCallbacks } from "@orbiter/trainer-core";
+import type { Sample } from "@orbiter/types";
+import { type Policy, type VeRLConfigInput, VeRLTrainer } from "@orbiter/verl";
+import type { RlSettings } from "./demo-results.js";
+import { VERIFIER_REWARD } from "./evaluation.js";
+import { MAX_ANSWER_TOKENS } from "./task.js";
+
+/** Settings used when no evolution result is available (and the first candidate of the search). */
+export const DEFAULT_RL_SETTINGS: RlSettings = { learningRate: 1e-3, klCoef: 0.01, temperature: 1 };
+
+/** What {@link trainWithRl} needs. */
+export interface RlTrainingInput {
+  algorithm: "grpo" | "ppo";
+  /** The policy to train (updated in place). */
+  policy: Policy;
+  /** Training prompts (their reference outputs are not used: the verifier scores answers). */
+  samples: ReadonlyArray<Sample>;
+  settings: RlSettings;
+  steps: number;
+  /** Prompts per step. */
+  batchSize: number;
+  /** Responses per prompt (GRPO). */
+  groupSize: number;
+  seed: number;
+  /** Write one line of metrics per step here. */
+  metricsLogPath?: string;
+  /** trainer-core callbacks, e.g. a `ProgressReporter`. */
+  callbacks?: ReadonlyArray<TrainerCallbacks>;
+}
+
+/** What {@link trainWithRl} returns. */
+export interface RlTrainingOutput {
+  /** Mean wall time of a step. */
+  meanStepMs: number;
+  /** Steps taken. */
+  steps: number;
+}
+
+/** The VeRL configuration of a run: GRPO groups, or PPO with a critic (GAE) and a larger batch of single answers. */
+export function rlConfig(
+  input: Omit<RlTrainingInput, "policy" | "metricsLogPath" | "callbacks">,
+): VeRLConfigInput {
+  const { algorithm, settings, steps, batchSize, groupSize, seed, samples } = input;
+  const common = {
+    learningRate: settings.learningRate,
+    klCoef: settings.klCoef,
+    temperature: settings.temperature,
+    maxNewTokens: MAX_ANSWER_TOKENS,
+    maxSteps: steps,
+    seed,
+  };
+  if (algorithm === "grpo") {
+    const perEpoch = Math.ceil(samples.length / batchSize);
+    return { algorithm, ...common, batchSize, groupSize, epochs: Math.ceil(steps / perEpoch) };
+  }
+  // PPO samples one answer per prompt: it sees as many answers per step as GRPO with four times the prompts
+  // of half the group, and makes two passes of two mini-batches over them.
+  const ppoBatch = batchSize * Math.max(1, Math.floor(groupSize / 2));
+  const perEpoch = Math.ceil(samples.length / ppoBatch);
+  return {
+    algorithm,
+    ...common,
+    batchSize: ppoBatch,
+    groupSize: 1,
+    ppoEpochs: 2,
+    miniBatchSize: ppoBatch % 2 === 0 ? ppoBatch / 2 : ppoBatch,
+    epochs: Math.ceil(steps / perEpoch),
+  };
+}
+
+/** Trains `policy` in place with GRPO or PPO and the verifier reward. */
+export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOutput> {
+  let stepMs = 0;
+  const trainer = new VeRLTrainer({
+    policy: input.policy,
+    config: rlConfig(input),
+    rewards: [VERIFIER_REWARD],
+    callbacks: input.callbacks ?? [],
+    ...(input.metricsLogPath === undefined ? {} : { metricsLogPath: input.metricsLogPath }),
+    onStep: (event) => {
+      stepMs += event.metrics.extra?.["timing/step_ms"] ?? 0;
+    },
+  });
+  try {
+    const metrics = await trainer.train([...input.samples]);
+    const steps = metrics.steps ?? trainer.progress.step;
+    return { meanStepMs: steps > 0 ? stepMs / steps : 0, steps };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+import { formatDuration, formatPercent } from "./demo-context.js";
+import type { DemoResults, Evaluation } from "./demo-results.js";
+
+/** Held-out accuracy must rise by at least this much (absolute) for the demo to call the improvement clear. */
+export const CLEAR_IMPROVEMENT = 0.05;
+
+/** One row of the before → after table. */
+export interface ScoreRow {
+  policy: string;
+  accuracy: number;
+  reward: number;
+  /** Change of accuracy against the warm start (after SFT), for the RL rows. */
+  deltaAccuracy?: number;
+}
+
+/** One row of the timing table. */
+export interface TimingRow {
+  phase: string;
+  durationMs: number;
+  detail: string;
+}
+
+/** What the demo concludes about RL, in one plain sentence, and whether it clearly helped. */
+export interface Verdict {
+  improved: boolean;
+  text: string;
+}
+
+/** The before → after rows on the held-out test split. */
+export function scoreRows(results: DemoResults): ScoreRow[] {
+  const rows: ScoreRow[] = [];
+  const { sft, rl } = results;
+  const row = (policy: string, evaluation: Evaluation, base?: Evaluation): ScoreRow => ({
+    policy,
+    accuracy: evaluation.accuracy,
+    reward: evaluation.reward,
+    ...(base === undefined ? {} : { deltaAccuracy: evaluation.accuracy - base.accuracy }),
+  });
+  if (sft) rows.push(row("untrained policy", sft.untrained), row("after SFT (RL warm start)", sft.test));
+  if (rl) {
+    rows.push(row(`after GRPO (${rl.grpo.steps} steps)`, rl.grpo.test, rl.before));
+    if (rl.ppo) rows.push(row(`after PPO (${rl.ppo.steps} steps)`, rl.ppo.test, rl.before));
+  }
+  return rows;
+}
+
+/** Time and outcome of every phase that ran. */
+export function timingRows(results: DemoResults): TimingRow[] {
+  const rows: TimingRow[] = [];
+  const { capture, synthesis, sft, evolution, rl } = results;
+  if (capture) {
+    rows.push({
+      phase: "capture",
+      durationMs: capture.durationMs,
+      detail: `${capture.captured} trajectories, agent right ${formatPercent(capture.correct / Math.max(1, capture.captured))}`,
+    });
+  }
+  if (synthesis) {
+    const kept = synthesis.splits.train + synthesis.splits.validation + synthesis.splits.test;
+    rows.push({
+      phase: "synthesis",
+      durationMs: synthesis.durationMs,
+      detail: `${kept} samples -> ${synthesis.splits.train}/${synthesis.splits.validation}/${synthesis.splits.test} train/val/test`,
+    });
+  }
+  if (sft) {
+    rows.push({
+      phase: "sft",
+      durationMs: sft.durationMs,
+      detail: `${sft.steps} steps on ${sft.samples} verified samples, loss ${sft.loss.toFixed(3)}`,
+    });
+  }
+  if (evolution) {
+    const best = evolution.best;
+    rows.push({
+      phase: "evolution",
+      durationMs: evolution.durationMs,
+      detail: `${evolution.evaluations} short runs; lr ${best.learningRate.toExponential(1)}, kl ${best.klCoef.toFixed(3)}, T ${best.temperature.toFixed(2)}`,
+    });
+  }
+  if (rl) {
+    rows.push({
+      phase: "grpo",
+      durationMs: rl.grpo.durationMs,
+      detail: `${rl.grpo.steps} steps x ${rl.grpo.batchSize} prompts x ${rl.grpo.groupSize} answers, ${Math.round(rl.grpo.meanStepMs)} ms/step`,
+    });
+    if (rl.ppo) {
+      rows.push({
+        phase: "ppo",
+        durationMs: rl.ppo.durationMs,
+        detail: `${rl.ppo.steps} steps x ${rl.ppo.batchSize} prompts, critic + GAE, ${Math.round(rl.ppo.meanStepMs)} ms/step`,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Whether RL clearly raised held-out accuracy over the warm start, said plainly. */
+export function verdict(results: DemoResults): Verdict | undefined {
+  const { rl } = results;
+  if (!rl) return undefined;
+  const runs = [rl.grpo, ...(rl.ppo ? [rl.ppo] : [])];
+  const best = runs.reduce((a, b) => (b.test.accuracy > a.test.accuracy ? b : a));
+  const gain = best.test.accuracy - rl.before.accuracy;
+  const improved = gain >= CLEAR_IMPROVEMENT;
+  const name = best.algorithm.toUpperCase();
+  const text = improved
+    ? `RL helped: ${name} raised held-out test accuracy from ${formatPercent(rl.before.accuracy)} to ${formatPercent(best.test.accuracy)} (+${(100 * gain).toFixed(1)} points) on ${best.test.samples} requests never seen in training.`
+    : `RL did NOT clearly help in this run: the best held-out test accuracy is ${formatPercent(best.test.accuracy)} (${name}) against ${formatPercent(rl.before.accuracy)} after SFT (a gain below ${(100 * CLEAR_IMPROVEMENT).toFixed(0)} points). Try more --rl-steps.`;
+  return { improved, text };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
+}
+
+/** The summary printed at the end of a run: before → after on the test split, and the time of every phase. */
+export function formatSummary(
+  results: DemoResults,
+  info: { backend: string; totalMs: number; seed: number },
+): string {
+  const lines: string[] = [];
+  lines.push("");
+  lines.push(`Summary — backend ${info.backend}, seed ${info.seed}, total ${formatDuration(info.totalMs)}`);
+  const scores = scoreRows(results);
+  if (scores.length > 0) {
+    const test = results.sft?.test.samples ?? 0;
+    lines.push("");
+    lines.push(`  ${pad(`held-out test (${test} requests)`, 34)}${pad("accuracy", 20)}mean reward`);
+    for (const row of scores) {
+      const delta =
+        row.deltaAccuracy === undefined
+          ? ""
+          : ` (${row.deltaAccuracy >= 0 ? "+" : ""}${(100 * row.deltaAccuracy).toFixed(1)})`;
+      lines.push(
+        `  ${pad(row.policy, 34)}${pad(formatPercent(row.accuracy) + delta, 20)}${row.reward.toFixed(3)}`,
+      );
+    }
+  }
+  const timings = timingRows(results);
+  if (timings.length > 0) {
+    lines.push("");
+    lines.push(`  ${pad("phase", 12)}${pad("time", 12)}what happened`);
+    for (const row of timings) {
+      lines.push(`  ${pad(row.phase, 12)}${pad(formatDuration(row.durationMs), 12)}${row.detail}`);
+    }
+  }
+  const conclusion = verdict(results);
+  if (conclusion) {
+    lines.push("");
+    lines.push(`  ${conclusion.text}`);
+  }
+  return lines.join("\n");
+}
