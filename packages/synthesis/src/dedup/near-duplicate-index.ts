@@ -83,6 +83,8 @@ export class NearDuplicateIndex {
   /** Number of fingerprints in `scratch`, and whether they are sorted and repeat-free yet. */
   private scratchCount = 0;
   private scratchSorted = false;
+  /** The text whose fingerprints and signature `scratch` and `signature` hold (so `add` after `find` is cheap). */
+  private prepared: string | undefined;
   // Fingerprints of every kept text, back to back.
   private pool = new Uint32Array(1 << 16);
   private poolLength = 0;
@@ -206,13 +208,15 @@ export class NearDuplicateIndex {
     return this.lookup(text, true);
   }
 
-  /** Adds `text` without checking it, and returns its position. */
+  /**
+   * Adds `text` without checking it, and returns its position. Right after `find(text)` this reuses the
+   * signature `find` computed.
+   */
   add(text: string): number {
     if (this.exact) {
       if (!this.exact.has(text)) this.exact.set(text, this.texts.length);
     } else if (this.lsh) {
-      this.fingerprint(text);
-      this.computeSignature();
+      if (this.prepared !== text) this.prepare(text);
       this.insert();
     }
     this.texts.push(text);
@@ -237,14 +241,20 @@ export class NearDuplicateIndex {
       if (insert) this.texts.push(text);
       return undefined;
     }
-    this.fingerprint(text);
-    this.computeSignature();
+    this.prepare(text);
     const match = this.verifyCandidates(text);
     if (match === undefined && insert) {
       this.insert();
       this.texts.push(text);
     }
     return match;
+  }
+
+  /** Computes the fingerprints and the signature of `text`. */
+  private prepare(text: string): void {
+    this.fingerprint(text);
+    this.computeSignature();
+    this.prepared = text;
   }
 
   /** Writes the fingerprints of `text` into `scratch` (unsorted; sorted later only if needed). */

@@ -97,6 +97,23 @@ describe("SynthesisPipeline", () => {
     expect((await run(2)).items).not.toEqual(a.items);
   });
 
+  it("counts a low-scoring duplicate as a duplicate, with or without a scorer", async () => {
+    const outputs = [
+      { input: "same question", output: "x", score: 0.9 },
+      { input: "same question", output: "x", score: 0.1 },
+      { input: "other question", output: "y", score: 0.1 },
+    ];
+    for (const scorer of [undefined, (sample: Sample) => sample.score ?? 0]) {
+      const result = await new SynthesisPipeline({
+        config: { targetSize: 5, maxRounds: 1, minScore: 0.5, ...(scorer ? { scorer } : {}) },
+      })
+        .addStep({ name: "fixed", synthesise: () => outputs })
+        .run([]);
+      expect(result.filtered).toEqual({ belowScore: 1, duplicate: 1 });
+      expect(result.items.map((s) => s.input)).toEqual(["same question"]);
+    }
+  });
+
   it("stops after maxRounds when steps only bring duplicates", async () => {
     const step = new DrawStep(5, 1);
     const result = await new SynthesisPipeline({ config: { targetSize: 50, maxRounds: 4 } })

@@ -542,15 +542,18 @@ class PipelineRun {
   }
 
   /**
-   * Decides a sample's fate: the score filter first, then near-duplicates of anything kept. A kept sample is
-   * added to the duplicate index.
+   * Decides a sample's fate: a near-duplicate of anything kept is a duplicate (whatever its score); otherwise
+   * the score filter applies. A kept sample is added to the duplicate index.
    */
   private judge(sample: Sample): "kept" | "duplicate" | "below-score" {
     const { minScore, dropUnscored, dedupKey } = this.config;
+    const text = dedupText(sample, dedupKey);
+    if (this.index.find(text) !== undefined) return "duplicate";
     if (minScore !== undefined) {
       if (sample.score === undefined ? dropUnscored : sample.score < minScore) return "below-score";
     }
-    return this.index.addIfNew(dedupText(sample, dedupKey)) === undefined ? "kept" : "duplicate";
+    this.index.add(text);
+    return "kept";
   }
 
   private accept(sample: Sample): void {
