@@ -51,7 +51,12 @@ describe("augmentAddNoise", () => {
         if (b.length === a.length + 1) outcomes.add("duplicate");
         else if (b.length === a.length - 1) outcomes.add("drop");
         else if ([...a].sort().join("") === [...b].sort().join("")) outcomes.add("swap");
-        else outcomes.add("substitute");
+        else {
+          // One character replaced by a key next to it on the keyboard.
+          const at = [...a].findIndex((c, k) => c !== b[k]);
+          expect(keyboardNeighbours().get(a[at] as string)).toContain(b[at]);
+          outcomes.add("substitute");
+        }
       }
     }
     expect([...outcomes].sort()).toEqual(["drop", "dropout", "duplicate", "substitute", "swap"]);

@@ -65,6 +65,22 @@ describe("checkpoint and resume", () => {
     }
   });
 
+  it("an aborted run resumes to the uninterrupted result", async () => {
+    const reference = await fixturePipeline(undefined).run(fixtureSeed);
+    const path = freshPath();
+    const controller = new AbortController();
+    const aborted = fixturePipeline(path).run(fixtureSeed, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.kept >= 40) controller.abort();
+      },
+    });
+    await expect(aborted).rejects.toMatchObject({ name: "AbortedError" });
+    const resumed = await fixturePipeline(path).run(fixtureSeed);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.items).toEqual(reference.items);
+  });
+
   it("creates missing parent folders; a durable checkpoint holds the same lines", async () => {
     const path = join(directory, "nested", "deeper", "run.jsonl");
     const result = await fixturePipeline(path).run(fixtureSeed);

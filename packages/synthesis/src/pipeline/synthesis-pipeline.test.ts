@@ -319,6 +319,12 @@ describe("SynthesisPipeline", () => {
       field: "seedData[0].output",
     });
     await expect(new SynthesisPipeline().run(42 as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(
+      new SynthesisPipeline().run([
+        { input: "a", output: "b" },
+        { input: "x", output: "y", score: Number.NaN },
+      ]),
+    ).rejects.toMatchObject({ field: "seedData[1].score" });
   });
 
   it("wraps an error thrown by a step in a PhaseError naming the step", async () => {
