@@ -29,7 +29,7 @@ export interface RolloutBatch {
   attentionMask: tf.Tensor2D;
   /** First response column of `tokens` (the prompt width). */
   responseStart: number;
-  /** `[B, R]` 1 on sampled response tokens. */
+  /** `[B, R]` 1 on sampled response tokens of responses that have a score (0 where every reward abstained). */
   responseMask: tf.Tensor2D;
   /** `[B, R]` log π_old of the sampled tokens. */
   oldLogProbs: tf.Tensor2D;
@@ -98,7 +98,14 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
   tf.tidy(() => {
     const tokens = keep(tf.tensor2d(generation.sequences, undefined, "int32"));
     const attentionMask = keep(tf.tensor2d(generation.attentionMask, undefined, "float32"));
-    const responseMask = keep(tf.tensor2d(generation.responseMask, undefined, "float32"));
+    // A response on which every reward abstained (null score) is left out of the update entirely.
+    const valid = tf.tensor1d(scores.map((score) => (score === null ? 0 : 1)));
+    const responseMask = keep(
+      tf.mul(
+        tf.tensor2d(generation.responseMask, undefined, "float32"),
+        tf.expandDims(valid, 1),
+      ) as tf.Tensor2D,
+    );
     const forward = { tokens, attentionMask, responseStart, temperature: config.temperature };
     let oldLogProbs: tf.Tensor2D;
     let oldValues: tf.Tensor2D | null = null;
@@ -118,7 +125,6 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       statsTensors.meanKl = tf.mean(maskedMean(kl, responseMask, 1)) as tf.Scalar;
     }
     const klInReward = kl !== null && config.klPlacement === "reward" && klCoef > 0;
-    const valid = tf.tensor1d(scores.map((score) => (score === null ? 0 : 1)));
     const scoreTensor = tf.tensor1d(scores.map((score) => score ?? 0));
     const tokenRewards = computeTokenLevelRewards({
       scores: scoreTensor,
@@ -164,14 +170,14 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       case "reinforce++":
         advantages = computeReinforcePlusPlusAdvantage({
           tokenRewards,
-          mask: tf.mul(responseMask, tf.expandDims(valid, 1)),
+          mask: responseMask,
           gamma: config.gamma,
         }).advantages as tf.Tensor2D;
         break;
       case "reinforce++-baseline":
         advantages = computeReinforcePlusPlusBaselineAdvantage({
           scores: outcome,
-          mask: tf.mul(responseMask, tf.expandDims(valid, 1)),
+          mask: responseMask,
           groupSize: config.groupSize,
         });
         break;

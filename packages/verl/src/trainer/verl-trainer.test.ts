@@ -6,10 +6,12 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLAlgorithm } from "../config/verl-algorithm.js";
+import { VeRLConfig } from "../config/verl-config.js";
 import type { LogProbsInput, LogProbsOutput, Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { isCorrect } from "./evaluate-policy.js";
+import { buildRolloutBatch } from "./rollout-batch.js";
 import { VeRLTrainer } from "./verl-trainer.js";
 
 const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 24 };
@@ -233,6 +235,52 @@ describe("VeRLTrainer", () => {
     expect(after.some((data, i) => data.some((x, j) => x !== before[i]?.[j]))).toBe(true);
     trainer.dispose();
     inner.dispose();
+  });
+
+  it("leaves out responses on which every reward abstained, and skips a rollout where all did", async () => {
+    const tokenizer = CharTokenizer.fromCorpus(prompts);
+    const policy = new TransformerPolicy({ tokenizer, config: tiny, seed: 5 });
+    const before = weightsOf(policy);
+    const silent = new VeRLTrainer({
+      policy,
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 4, maxNewTokens: 3, maxSteps: 2, model: tiny },
+      rewards: [{ name: "silent", fn: () => null }],
+    });
+    const quiet = await silent.train(prompts);
+    expect(Number.isNaN(quiet.loss)).toBe(true);
+    expect(quiet.extra["rewards/silent/abstained"]).toBe(1);
+    expect(weightsOf(policy)).toEqual(before);
+    silent.dispose();
+    const generation = await policy.generate(["ab"], { n: 4, maxNewTokens: 3, stopAtEos: false, seed: 1 });
+    const { batch } = buildRolloutBatch({
+      config: VeRLConfig.parse({ algorithm: "grpo", groupSize: 4, batchSize: 1, klCoef: 0 }),
+      policy,
+      reference: null,
+      generation,
+      scores: [1, null, 0, 0.5],
+      scoresAreAdvantages: false,
+      klCoef: 0,
+    });
+    expect(batch.responseMask.arraySync()).toEqual([
+      [1, 1, 1],
+      [0, 0, 0],
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    // group statistics over the three scored responses: mean 0.5, sample std 0.5
+    const advantages = batch.advantages.arraySync();
+    [
+      [1, 1, 1],
+      [0, 0, 0],
+      [-1, -1, -1],
+      [0, 0, 0],
+    ].forEach((row, i) => {
+      row.forEach((value, j) => {
+        expect(advantages[i]?.[j]).toBeCloseTo(value, 4);
+      });
+    });
+    batch.dispose();
+    policy.dispose();
   });
 
   it("adapts the KL coefficient step by step with the controller's rule when adaptiveKl is set", async () => {

@@ -290,7 +290,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       });
       const finished = this.progress.step;
       if (indexInEpoch === stepsPerEpoch - 1) {
-        await this.reportEpoch({ loss: mean(lastEpochLoss), reward: mean(lastEpochReward) });
+        await this.reportEpoch({ loss: finiteMean(lastEpochLoss), reward: mean(lastEpochReward) });
       }
       if (evalSamples && this.shouldEvaluate()) {
         const evaluation = await this.evaluateSamples(evalSamples, {});
@@ -308,7 +308,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const extra: Record<string, number> = { ...(last?.metrics ?? {}) };
     extra["train/skipped_updates"] = this.skippedUpdates;
     return {
-      loss: lastEpochLoss.length > 0 ? mean(lastEpochLoss) : Number.NaN,
+      loss: finiteMean(lastEpochLoss),
       reward: lastEpochReward.length > 0 ? mean(lastEpochReward) : Number.NaN,
       steps: this.progress.step,
       extra,
@@ -440,15 +440,20 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const learningRate = this.learningRate(step);
     let update: ReturnType<typeof runPolicyUpdate>;
     try {
-      update = runPolicyUpdate({
-        config,
-        policy,
-        batch,
-        klCoef,
-        learningRate,
-        optimizer,
-        seed: deriveSeed(config.seed, "update", step),
-      });
+      if (scores.totals.every((total) => total === null)) {
+        // Every reward abstained on every response: nothing to learn from this rollout.
+        update = { metrics: {}, loss: Number.NaN, applied: 0, skipped: 0 };
+      } else {
+        update = runPolicyUpdate({
+          config,
+          policy,
+          batch,
+          klCoef,
+          learningRate,
+          optimizer,
+          seed: deriveSeed(config.seed, "update", step),
+        });
+      }
     } finally {
       batch.dispose();
     }
@@ -577,6 +582,12 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
 function mean(values: ReadonlyArray<number>): number {
   if (values.length === 0) return 0;
   return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Mean of the finite values (a step without an update has a NaN loss); NaN when there is none. */
+function finiteMean(values: ReadonlyArray<number>): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length === 0 ? Number.NaN : mean(finite);
 }
 
 /** Fraction of prompt groups whose scores are all equal (they carry no GRPO signal). */
