@@ -135,9 +135,11 @@ async function runAlgorithm(
       learningRate: 1e-2,
       klCoef: 0.01,
       clipRange: 0.2,
-      // Small enough to train in seconds: 8 answers per prompt for GRPO's groups, 4 for PPO.
-      groupSize: algorithm === VeRLAlgorithm.GRPO ? 8 : 4,
+      // Small enough to train in seconds: 8 sampled answers per prompt, a few passes over each batch.
+      groupSize: 8,
       ppoEpochs: algorithm === VeRLAlgorithm.GRPO ? 2 : 4,
+      // PPO's GAE with lambda = 1: the reward comes at the end of a six-token answer, so use the full return.
+      ...(algorithm === VeRLAlgorithm.PPO ? { lambda: 1 } : {}),
       maxNewTokens: MAX_NEW_TOKENS,
       model: { dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64 },
       seed: options.seed,
