@@ -140,7 +140,20 @@ describe("GeneratorSynthesiser", () => {
       concurrency: 1,
     });
     await expect(synthesiser.generate(5, { signal: controller.signal })).rejects.toThrow(AbortedError);
-    expect(seen).toBe(controller.signal);
+    // The generator gets a signal that follows the run's (and the attempt's time limit).
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it("stops on abort even when the generator ignores its signal", async () => {
+    const controller = new AbortController();
+    const synthesiser = new GeneratorSynthesiser({
+      // Never answers, and never looks at its signal.
+      generate: () => new Promise<string>(() => {}),
+      prompt: "x",
+    });
+    const pending = synthesiser.generate(2, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await expect(pending).rejects.toThrow(AbortedError);
   });
 
   it("rejects bad options naming the field", () => {

@@ -277,6 +277,10 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     };
   }
 
+  /**
+   * One attempt. It settles as soon as the generator answers, the time limit passes, or the run is aborted —
+   * even if the generator ignores its signal (its late answer is then discarded).
+   */
   private async attempt(
     prompt: string,
     index: number,
@@ -284,30 +288,34 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     outer: AbortSignal | undefined,
   ): Promise<GeneratedText> {
     const { timeoutMs, generate } = this.options;
-    if (timeoutMs === undefined) {
-      return await generate(prompt, { signal: outer ?? new AbortController().signal, attempt, index });
-    }
     const controller = new AbortController();
-    const onAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", onAbort, { once: true });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new GenerationError(`Generator call ${index} timed out after ${timeoutMs} ms`, {
-          attempts: attempt,
-        });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        controller.abort(outer?.reason);
+        reject(new AbortedError("The generation was aborted", { cause: outer?.reason }));
+      };
+      if (outer?.aborted) onAbort();
+      else outer?.addEventListener("abort", onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const error = new GenerationError(`Generator call ${index} timed out after ${timeoutMs} ms`, {
+            attempts: attempt,
+          });
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      }
     });
     try {
       return await Promise.race([
-        Promise.resolve(generate(prompt, { signal: controller.signal, attempt, index })),
-        timeout,
+        Promise.resolve().then(() => generate(prompt, { signal: controller.signal, attempt, index })),
+        stop,
       ]);
     } finally {
       clearTimeout(timer);
-      outer?.removeEventListener("abort", onAbort);
+      if (onAbort) outer?.removeEventListener("abort", onAbort);
     }
   }
 
