@@ -4,6 +4,17 @@ import { columnSum, transposeLastTwo } from "./fast-transpose.js";
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
 /**
+ * The weight gradient `xᵀ @ dy` of a 2-D product (`x [N, k]`, `dy [N, m]`), transposing whichever of the two
+ * tall matrices is narrower: `(dyᵀ @ x)ᵀ` when `m < k` (the last transpose is only `[m, k]`).
+ */
+function weightGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  if (x.rank === 2 && dy.rank === 2 && dy.shape[1]! < x.shape[1]!) {
+    return transposeLastTwo(tf.matMul(transposeLastTwo(dy), x));
+  }
+  return tf.matMul(transposeLastTwo(x), dy);
+}
+
+/**
  * `a @ b` (2-D, or batched with equal leading axes) whose gradient uses explicit transposes:
  * `da = dy @ bᵀ`, `db = aᵀ @ dy`. tfjs's own gradient calls matMul with transposeA/transposeB, which the wasm
  * backend runs 10–17× slower than a copy followed by a plain product.
@@ -15,7 +26,7 @@ export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradS
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
-      return [tf.matMul(g, transposeLastTwo(sb)), tf.matMul(transposeLastTwo(sa), g)];
+      return [tf.matMul(g, transposeLastTwo(sb)), weightGradient(sa, g)];
     },
   };
 }) as unknown as CustomGradFunction) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -31,7 +42,7 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
-      return [tf.matMul(g, transposeLastTwo(sw)), tf.matMul(transposeLastTwo(sx), g), columnSum(g)];
+      return [tf.matMul(g, transposeLastTwo(sw)), weightGradient(sx, g), columnSum(g)];
     },
   };
 }) as unknown as CustomGradFunction) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
