@@ -7,7 +7,7 @@ import { z } from "zod";
  */
 export const TransformerConfig = z
   .strictObject({
-    /** Vocabulary size. @default the tokenizer's `vocabSize` */
+    /** Vocabulary size; must equal the tokenizer's. @default the tokenizer's `vocabSize` */
     vocabSize: z.number().int().min(2).optional(),
     /** Longest sequence (positions of the position embedding). @default 64 */
     contextLength: z.number().int().min(2).default(64),

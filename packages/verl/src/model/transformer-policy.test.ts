@@ -216,6 +216,9 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     expect(() =>
       tf.tidy(() => policy.logProbs({ tokens: tf.zeros([1, 4], "int32"), responseStart: 4 }).logProbs),
     ).toThrow(/responseStart/);
+    expect(() => new TransformerPolicy({ tokenizer, config: { vocabSize: 99 } })).toThrow(
+      /config\.vocabSize/,
+    );
     expect(() => new TransformerPolicy({ tokenizer, config: { dModel: 30, nHeads: 4 } })).toThrow(
       /config.nHeads/,
     );

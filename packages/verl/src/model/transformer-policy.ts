@@ -173,9 +173,9 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       path: "config",
     });
     const vocabSize = parsed.vocabSize ?? options.tokenizer.vocabSize;
-    if (vocabSize < options.tokenizer.vocabSize) {
+    if (vocabSize !== options.tokenizer.vocabSize) {
       throw new InvalidArgumentError(
-        `config.vocabSize (${vocabSize}) is smaller than the tokenizer's vocabulary (${options.tokenizer.vocabSize})`,
+        `config.vocabSize (${vocabSize}) must equal the tokenizer's vocabulary size (${options.tokenizer.vocabSize})`,
         { field: "config.vocabSize", value: vocabSize },
       );
     }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, InvalidStateError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { seededStream } from "../internal/seeded-stream.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -144,6 +144,11 @@ export async function batchedGenerate(
       const current: tf.Tensor2D = logits!;
       const raw = (await current.data()) as Float32Array;
       current.dispose();
+      if (raw.length !== batchSize * vocab) {
+        throw new InvalidStateError(
+          `The decoder returned logits of shape [${current.shape}]; expected [${batchSize}, ${vocab}] (the tokenizer's vocabulary)`,
+        );
+      }
       logits = null;
       logSoftmaxRows(raw, batchSize, vocab, temperature, host);
       steps = step + 1;
