@@ -87,6 +87,9 @@ describe("VeRLTrainer", () => {
       .split("\n")
       .map((line) => JSON.parse(line));
     expect(log.filter((record) => record.kind === "step")).toHaveLength(4);
+    // Training again continues for `epochs` more passes.
+    await trainer.train(prompts);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const evaluation = await trainer.evaluate();
     expect(evaluation.extra["eval/samples"]).toBe(4);
     trainer.dispose();

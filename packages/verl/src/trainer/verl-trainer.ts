@@ -125,6 +125,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
   private backendName: BackendName | undefined;
   private skippedUpdates = 0;
   private resumedDataSize: number | undefined;
+  private resumed = false;
 
   /**
    * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid
@@ -216,7 +217,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     if (policy === undefined) return true;
     if (this.config.advantageEstimator === "gae" && !policy.hasValueHead) {
       throw new InvalidArgumentError(
-        'advantageEstimator "gae" (PPO) needs a policy with a value head; build it with config.valueHead = true',
+        'advantageEstimator "gae" (PPO) needs a policy with a value head (TransformerPolicy config.valueHead: true)',
         { field: "config.advantageEstimator" },
       );
     }
@@ -253,7 +254,12 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       );
     }
     const stepsPerEpoch = Math.ceil(samples.length / config.batchSize);
-    const planned = config.epochs * stepsPerEpoch;
+    // A fresh run or a second train() call trains `epochs` more passes; after resume() the run continues to the
+    // total it was planned with. `maxSteps` caps the step counter itself.
+    const startsAt = this.resumed ? 0 : this.progress.step;
+    this.resumed = false;
+    this.resumedDataSize = undefined;
+    const planned = startsAt + config.epochs * stepsPerEpoch;
     const total = config.maxSteps === undefined ? planned : Math.min(planned, config.maxSteps);
     this.setTotalSteps(total);
     const evalSamples = config.evalEvery > 0 ? await this.evaluationSamples(undefined) : undefined;
@@ -399,6 +405,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
     this.skippedUpdates = state.skippedUpdates ?? 0;
     this.resumedDataSize = typeof state.dataSize === "number" ? state.dataSize : undefined;
+    this.resumed = true;
   }
 
   private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<StepResult> {
