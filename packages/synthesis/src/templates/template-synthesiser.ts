@@ -112,6 +112,8 @@ export class TemplateSynthesiser extends DataSynthesiser {
   private readonly cumulative: number[];
   private readonly idPrefix: string;
   private readonly batchSize: number | undefined;
+  /** Scratch list of the texts of the current sample's values (base variables, then derived ones). */
+  private readonly texts: string[] = [];
   private permutationEpoch = -1;
   private permutation: IndexPermutation | undefined;
   private cursor = 0;
@@ -196,7 +198,8 @@ export class TemplateSynthesiser extends DataSynthesiser {
     const template = this.templates[low] as CompiledTemplate;
     let combination = point - (this.cumulative[low] as number);
     const { base, radices, derived } = template;
-    const texts: string[] = new Array(base.length + derived.length);
+    // Filled in and consumed right away, so one array serves every sample.
+    const texts = this.texts;
     // The chosen values, in the metadata and as the argument of derivations.
     const variables: Record<string, TemplateValue> = {};
     for (let v = 0; v < base.length; v++) {
