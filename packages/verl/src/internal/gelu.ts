@@ -25,3 +25,9 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     },
   };
 }) as unknown as CustomGradFunction) as (x: tf.Tensor) => tf.Tensor;
+
+/** GELU (same formula as {@link gelu}) without the custom-gradient wrapper, for inference paths. */
+export function geluInference(x: tf.Tensor): tf.Tensor {
+  const u2 = tf.mul(x, tf.add(tf.mul(tf.mul(x, x), 2 * c * a), 2 * c));
+  return tf.mul(x, tf.sigmoid(u2));
+}

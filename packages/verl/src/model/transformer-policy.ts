@@ -10,7 +10,7 @@ import { readModelCheckpoint, writeModelCheckpoint } from "../checkpoint/model-c
 import { batchMatMul } from "../internal/batch-matmul.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
 import { dense } from "../internal/fast-matmul.js";
-import { gelu } from "../internal/gelu.js";
+import { gelu, geluInference } from "../internal/gelu.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
@@ -536,7 +536,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         }),
       );
       const normed2 = layerNormInference(x, block.ln2Gain, block.ln2Bias, eps);
-      const inner = gelu(
+      const inner = geluInference(
         tf.fused.matMul({
           a: normed2 as tf.Tensor2D,
           b: block.mlpInWeight as tf.Tensor2D,
