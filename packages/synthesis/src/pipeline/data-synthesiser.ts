@@ -52,7 +52,10 @@ export interface SynthesisContext {
 export interface SynthesisStep {
   /** Name shown in statistics and progress. @default the class name, or `step-<index>` */
   readonly name?: string;
-  /** Returns new samples; ids may be omitted (the pipeline then assigns deterministic ones). */
+  /**
+   * Returns new samples; ids may be omitted (the pipeline then assigns deterministic ones). `source` is a
+   * read-only view of the kept samples that does not change during the call.
+   */
   synthesise(
     source: ReadonlyArray<Sample>,
     context: SynthesisContext,
@@ -79,7 +82,10 @@ export abstract class DataSynthesiser implements SynthesisStep {
     return this.constructor.name;
   }
 
-  /** Produces new samples from `source` (the samples kept so far). */
+  /**
+   * Produces new samples from `source`: the samples kept so far, a read-only view that does not change during
+   * the call (copy it to keep it for later).
+   */
   abstract synthesise(
     source: ReadonlyArray<Sample>,
     context: SynthesisContext,

@@ -437,7 +437,8 @@ class PipelineRun {
     const started = performance.now();
     let output: ReadonlyArray<SampleInput>;
     try {
-      output = await step.synthesise(this.items.slice(), context);
+      // The kept samples themselves, not a copy: they do not change while the step runs.
+      output = await step.synthesise(this.items, context);
     } catch (error) {
       if (OrbiterError.isInstance(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
