@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
-import { MODEL_FILE } from "../checkpoint/model-checkpoint.js";
+import { MODEL_FILE, writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { OPTIMIZER_FILE } from "../checkpoint/optimizer-checkpoint.js";
 import { checkSafetensorsLayout } from "../internal/check-safetensors-layout.js";
 import { backendsForTests } from "../internal/test-backends.js";
@@ -287,6 +287,13 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     );
     other.dispose();
     await expect(loadCheckpoint(join(directory, "missing"))).rejects.toThrow(CheckpointError);
+    const broken = join(directory, "broken");
+    await writeModelCheckpoint(broken, weights, {
+      "orbiter.policy": "transformer",
+      "orbiter.config": JSON.stringify({ ...small, dModel: 30 }),
+      "orbiter.tokenizer": JSON.stringify(tokenizer.toJSON()),
+    });
+    await expect(loadCheckpoint(broken)).rejects.toThrow(/invalid config or tokenizer metadata/);
   });
 
   it("keeps tf.memory().numTensors flat across 50 generate and fine-tune steps", async () => {

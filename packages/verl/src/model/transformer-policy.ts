@@ -164,6 +164,11 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
   private readonly blocks: Block[];
   private isDisposed = false;
 
+  /**
+   * @param options tokenizer, sizes, seed
+   * @param initial starting values by parameter name instead of the seeded init (used by `clone` and `load`;
+   *   shapes are those of {@link transformerParameterSpecs})
+   */
   constructor(options: TransformerPolicyOptions, initial?: ReadonlyMap<string, tf.Tensor | HostTensor>) {
     if (options === null || typeof options !== "object" || options.tokenizer == null) {
       throw new InvalidArgumentError("TransformerPolicy needs a tokenizer", { field: "tokenizer" });
@@ -242,14 +247,22 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     } catch (error) {
       throw new CheckpointError(`${path}: unreadable config or tokenizer metadata`, { path, cause: error });
     }
-    const tokenizer = tokenizerFromJSON(tokenizerJson);
     const addBos = metadata["orbiter.addBos"] !== "false";
-    const policy = new TransformerPolicy({
-      tokenizer,
-      config: config as TransformerConfigInput,
-      frozen: options.frozen ?? false,
-      addBos,
-    });
+    let policy: TransformerPolicy;
+    try {
+      policy = new TransformerPolicy({
+        tokenizer: tokenizerFromJSON(tokenizerJson),
+        config: config as TransformerConfigInput,
+        frozen: options.frozen ?? false,
+        addBos,
+      });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new CheckpointError(`${path}: invalid config or tokenizer metadata (${detail})`, {
+        path,
+        cause: error,
+      });
+    }
     try {
       policy.setWeights(weights);
     } catch (error) {
