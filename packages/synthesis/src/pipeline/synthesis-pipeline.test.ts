@@ -82,6 +82,23 @@ describe("SynthesisPipeline", () => {
     expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.stepsMs);
   });
 
+  it("accounts for every sample when the target is reached mid-batch or at a scoring chunk's end", async () => {
+    for (const targetSize of [6, 8, 9]) {
+      const result = await new SynthesisPipeline({
+        config: { targetSize, concurrency: 4, scorer: () => 1, maxRounds: 1 },
+      })
+        .addStep({
+          name: "twelve",
+          synthesise: () =>
+            Array.from({ length: 12 }, (_, i) => ({ input: `question number ${i * 7919}`, output: "" })),
+        })
+        .run([]);
+      const [stats] = result.steps;
+      expect(result.items).toHaveLength(targetSize);
+      expect(stats).toMatchObject({ generated: 12, accepted: targetSize, surplus: 12 - targetSize });
+    }
+  });
+
   it("gives the same result for the same seed, and a different one for another seed", async () => {
     const run = (s: number) =>
       new SynthesisPipeline({ config: { targetSize: 60, seed: s, dedupThreshold: 0.8 } })
@@ -178,6 +195,31 @@ describe("SynthesisPipeline", () => {
     expect(result.items.map((s) => s.score)).toEqual([1, 1, 1]);
     expect(scored.sort()).toEqual(["aa", "aaa", "cccc"]);
     expect(result.filtered).toEqual({ belowScore: 1, duplicate: 2 });
+  });
+
+  it("scores only unscored seed samples, and not their known duplicates", async () => {
+    const scored: string[] = [];
+    const result = await new SynthesisPipeline({
+      config: {
+        minScore: 0.5,
+        concurrency: 1,
+        scorer: (sample) => {
+          scored.push(sample.input);
+          return 0.8;
+        },
+      },
+    }).run([
+      { input: "first question", output: "a" },
+      { input: "first question", output: "a" },
+      { input: "second question", output: "b", score: 0.2 },
+      { input: "third question", output: "c" },
+    ]);
+    expect(scored).toEqual(["first question", "third question"]);
+    expect(result.items.map((s) => [s.input, s.score])).toEqual([
+      ["first question", 0.8],
+      ["third question", 0.8],
+    ]);
+    expect(result.filtered).toEqual({ belowScore: 1, duplicate: 1 });
   });
 
   it("fails with RewardError when the scorer returns a non-finite score or throws", async () => {

@@ -385,31 +385,7 @@ class PipelineRun {
     const started = performance.now();
     this.counters.seedInput = seed.length;
     this.emit("seed", -1);
-    const { scorer } = this.config;
-    const scoreIndexes = scorer ? seed.flatMap((sample, i) => (sample.score === undefined ? [i] : [])) : [];
-    if (scorer && scoreIndexes.length > 0) {
-      const scoringStarted = performance.now();
-      const scores = await mapConcurrent(scoreIndexes, this.config.concurrency, (i) =>
-        this.score(seed[i] as Sample),
-      );
-      scoreIndexes.forEach((i, k) => {
-        seed[i] = { ...(seed[i] as Sample), score: scores[k] as number };
-      });
-      this.timings.scoringMs += performance.now() - scoringStarted;
-    }
-    const filteringStarted = performance.now();
-    for (let i = 0; i < seed.length; i++) {
-      if (i % PROGRESS_EVERY === 0) throwIfAborted(this.signal);
-      const sample = seed[i] as Sample;
-      const verdict = this.judge(sample);
-      if (verdict === "below-score") this.counters.belowScore++;
-      else if (verdict === "duplicate") this.counters.duplicate++;
-      else {
-        this.accept(sample);
-        this.counters.seedKept++;
-      }
-    }
-    this.timings.filteringMs += performance.now() - filteringStarted;
+    await this.screen(seed, undefined);
     this.log?.appendMarker(-1, -1, this.counters);
     this.timings.seedMs = performance.now() - started;
     this.emit("seed", -1);
@@ -482,32 +458,37 @@ class PipelineRun {
         });
       }
     }
-    await this.filterNew(samples, stats, round, { name, index: s });
+    await this.screen(samples, { stats, round, name, index: s });
     this.log?.appendMarker(round, s, this.counters);
     this.emit("step", round, { name, index: s });
   }
 
-  /** Scores, filters and de-duplicates new samples in order, stopping at the target. */
-  private async filterNew(
+  /**
+   * Scores, filters and de-duplicates samples in order: the seed (`step` undefined; only unscored samples are
+   * scored, and all survivors are kept) or a step's output (every sample is scored; stops at the target, the
+   * rest counted as surplus). Scorer calls run `concurrency` at a time, skipping known duplicates; decisions
+   * are made in sample order, so the outcome does not depend on which call finishes first.
+   */
+  private async screen(
     samples: Sample[],
-    stats: RunCounters["steps"][number],
-    round: number,
-    step: { name: string; index: number },
+    step: { stats: RunCounters["steps"][number]; round: number; name: string; index: number } | undefined,
   ): Promise<void> {
-    const { scorer, concurrency, targetSize, dedupKey } = this.config;
+    const { scorer, concurrency, dedupKey } = this.config;
+    const limit = step ? this.config.targetSize : Number.POSITIVE_INFINITY;
+    const wantsScore = (sample: Sample) =>
+      scorer !== undefined && (step !== undefined || sample.score === undefined);
     const chunk = scorer ? concurrency : Math.max(1, samples.length);
     for (let start = 0; start < samples.length; start += chunk) {
       throwIfAborted(this.signal);
       let batch = samples.slice(start, start + chunk);
       let known: boolean[] | undefined;
-      if (scorer && this.items.length < targetSize) {
-        // Samples that already duplicate a kept one are not worth a scorer call.
+      if (this.items.length < limit && batch.some(wantsScore)) {
         const filteringStarted = performance.now();
         known = batch.map((sample) => this.index.find(dedupText(sample, dedupKey)) !== undefined);
         this.timings.filteringMs += performance.now() - filteringStarted;
         const scoringStarted = performance.now();
         const scores = await mapConcurrent(batch, concurrency, (sample, i) =>
-          known?.[i] ? undefined : this.score(sample),
+          known?.[i] || !wantsScore(sample) ? undefined : this.score(sample),
         );
         this.timings.scoringMs += performance.now() - scoringStarted;
         batch = batch.map((sample, i) => {
@@ -517,25 +498,30 @@ class PipelineRun {
       }
       const filteringStarted = performance.now();
       for (let i = 0; i < batch.length; i++) {
-        if (this.items.length >= targetSize) {
+        if (this.items.length >= limit && step) {
           const rest = samples.length - start - i;
-          stats.surplus += rest;
+          step.stats.surplus += rest;
           this.counters.surplus += rest;
           this.timings.filteringMs += performance.now() - filteringStarted;
           return;
         }
+        if (i % PROGRESS_EVERY === PROGRESS_EVERY - 1) throwIfAborted(this.signal);
         const sample = batch[i] as Sample;
         const verdict = known?.[i] ? "duplicate" : this.judge(sample);
         if (verdict === "below-score") {
-          stats.belowScore++;
           this.counters.belowScore++;
+          if (step) step.stats.belowScore++;
         } else if (verdict === "duplicate") {
-          stats.duplicate++;
           this.counters.duplicate++;
+          if (step) step.stats.duplicate++;
         } else {
-          stats.accepted++;
           this.accept(sample);
-          if (this.items.length % PROGRESS_EVERY === 0) this.emit("step", round, step);
+          if (step) {
+            step.stats.accepted++;
+            if (this.items.length % PROGRESS_EVERY === 0) {
+              this.emit("step", step.round, { name: step.name, index: step.index });
+            }
+          } else this.counters.seedKept++;
         }
       }
       this.timings.filteringMs += performance.now() - filteringStarted;
