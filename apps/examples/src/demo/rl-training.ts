@@ -34,6 +34,10 @@ export interface RlTrainingOutput {
   meanStepMs: number;
   /** Steps taken. */
   steps: number;
+  /** Prompts per step actually used. */
+  batchSize: number;
+  /** Responses per prompt actually used. */
+  groupSize: number;
 }
 
 /** The VeRL configuration of a run: GRPO groups, or PPO with a critic (GAE) and a larger batch of single answers. */
@@ -71,9 +75,10 @@ export function rlConfig(
 /** Trains `policy` in place with GRPO or PPO and the verifier reward. */
 export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOutput> {
   let stepMs = 0;
+  const config = rlConfig(input);
   const trainer = new VeRLTrainer({
     policy: input.policy,
-    config: rlConfig(input),
+    config,
     rewards: [VERIFIER_REWARD],
     callbacks: input.callbacks ?? [],
     ...(input.metricsLogPath === undefined ? {} : { metricsLogPath: input.metricsLogPath }),
@@ -84,7 +89,12 @@ export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOut
   try {
     const metrics = await trainer.train([...input.samples]);
     const steps = metrics.steps ?? trainer.progress.step;
-    return { meanStepMs: steps > 0 ? stepMs / steps : 0, steps };
+    return {
+      meanStepMs: steps > 0 ? stepMs / steps : 0,
+      steps,
+      batchSize: trainer.config.batchSize,
+      groupSize: trainer.config.groupSize,
+    };
   } finally {
     trainer.dispose();
   }

@@ -67,20 +67,22 @@ export async function runEvolution(context: DemoContext): Promise<EvolutionPhase
         }
       },
     });
+    // The elite is carried into the next generation with its score: it is not evaluated again.
+    const elitism = Math.min(1, options.population);
     const pipeline = new EvolutionPipeline({
       config: {
         epochs: options.generations,
         populationSize: options.population,
         selectionRatio: 0.5,
         mutationRate: 0.5,
-        elitism: 1,
+        elitism,
         seed: deriveSeed(options.seed, "evolution"),
         failOnError: true,
       },
       strategy,
     });
     let done = 0;
-    progress.start(options.population * options.generations);
+    progress.start(options.population + (options.generations - 1) * (options.population - elitism));
     const result = await pipeline.run([{ ...DEFAULT_RL_SETTINGS }], {
       onProgress: (event) => {
         if (event.type !== "evaluation") return;

@@ -47,13 +47,12 @@ async function runOne(context: DemoContext, input: RunInput): Promise<RlRun> {
     const checkpoint = paths.checkpoints[input.algorithm];
     await rm(checkpoint, { recursive: true, force: true });
     await policy.save(checkpoint);
-    const ppoBatch = options.rlBatchSize * Math.max(1, Math.floor(options.groupSize / 2));
     return {
       algorithm: input.algorithm,
       steps: output.steps,
       settings: input.settings,
-      batchSize: input.algorithm === "grpo" ? options.rlBatchSize : ppoBatch,
-      groupSize: input.algorithm === "grpo" ? options.groupSize : 1,
+      batchSize: output.batchSize,
+      groupSize: output.groupSize,
       durationMs: elapsedSince(started),
       meanStepMs: output.meanStepMs,
       test,

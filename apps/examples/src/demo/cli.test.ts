@@ -1,0 +1,113 @@
+import { join } from "node:path";
+import { InvalidArgumentError } from "@orbiter/types";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_OPTIONS,
+  DEFAULT_OUT_DIR,
+  DEMO_HELP,
+  type DemoOptions,
+  parseDemoArgs,
+  QUICK_OPTIONS,
+} from "./cli.js";
+
+function options(argv: string[], cwd?: string): DemoOptions {
+  const parsed = parseDemoArgs(argv, cwd);
+  if (parsed.help) throw new Error("unexpected help");
+  return parsed.options;
+}
+
+function fieldOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    return (error as InvalidArgumentError & { field?: string }).field;
+  }
+  throw new Error("expected an InvalidArgumentError");
+}
+
+describe("parseDemoArgs", () => {
+  it("defaults to every phase, the auto backend and apps/examples/out", () => {
+    const parsed = options([]);
+    expect(parsed).toEqual({ ...DEFAULT_OPTIONS, out: DEFAULT_OUT_DIR });
+    expect(DEFAULT_OUT_DIR.endsWith(join("apps", "examples", "out"))).toBe(true);
+  });
+
+  it("applies --quick sizes, which explicit options override", () => {
+    const parsed = options(["--quick", "--rl-steps", "5", "--phase", "rl", "--backend", "cpu"]);
+    expect(parsed.quick).toBe(true);
+    expect(parsed.episodes).toBe(QUICK_OPTIONS.episodes);
+    expect(parsed.model).toEqual(QUICK_OPTIONS.model);
+    expect(parsed.rlSteps).toBe(5);
+    expect(parsed.phase).toBe("rl");
+    expect(parsed.backend).toBe("cpu");
+  });
+
+  it("resolves a relative --out against the working directory and reads every size knob", () => {
+    const parsed = options(
+      [
+        "--out",
+        "results/run1",
+        "--seed",
+        "42",
+        "--episodes",
+        "100",
+        "--target-size",
+        "200",
+        "--sft-epochs",
+        "3",
+        "--population",
+        "6",
+        "--generations",
+        "3",
+        "--evolution-steps",
+        "4",
+        "--ppo-steps",
+        "0",
+      ],
+      "/tmp/work",
+    );
+    expect(parsed).toMatchObject({
+      out: "/tmp/work/results/run1",
+      seed: 42,
+      episodes: 100,
+      targetSize: 200,
+      sftEpochs: 3,
+      population: 6,
+      generations: 3,
+      evolutionSteps: 4,
+      ppoSteps: 0,
+    });
+  });
+
+  it("names the option of a bad value or an unknown option", () => {
+    expect(fieldOf(() => parseDemoArgs(["--phase", "train"]))).toBe("--phase");
+    expect(fieldOf(() => parseDemoArgs(["--backend", "gpu"]))).toBe("--backend");
+    expect(fieldOf(() => parseDemoArgs(["--rl-steps", "0"]))).toBe("--rl-steps");
+    expect(fieldOf(() => parseDemoArgs(["--sft-epochs", "2.5"]))).toBe("--sft-epochs");
+    expect(fieldOf(() => parseDemoArgs(["--seed", "abc"]))).toBe("--seed");
+    expect(fieldOf(() => parseDemoArgs(["--speed", "9"]))).toBe("argv");
+  });
+
+  it("answers --help with a text that documents every option", () => {
+    expect(parseDemoArgs(["--help"])).toEqual({ help: true });
+    expect(parseDemoArgs(["-h"])).toEqual({ help: true });
+    for (const flag of [
+      "--phase",
+      "--backend",
+      "--out",
+      "--seed",
+      "--episodes",
+      "--target-size",
+      "--sft-epochs",
+      "--population",
+      "--generations",
+      "--evolution-steps",
+      "--rl-steps",
+      "--ppo-steps",
+      "--quick",
+    ]) {
+      expect(DEMO_HELP).toContain(flag);
+    }
+  });
+});
