@@ -29,6 +29,8 @@ describe("GeneratorSynthesiser", () => {
     expect(samples[0]?.metadata).toEqual({ source: "generator", attempts: 1 });
     const next = await synthesiser.generate(1);
     expect(next.samples[0]?.id).toBe("generated-10");
+    // The list of prompts continues across batches.
+    expect(next.samples[0]?.input).toBe("p1");
   });
 
   it("retries with exponential back-off, then succeeds once", async () => {

@@ -39,6 +39,11 @@ export interface GenerateCallInfo {
 export interface PromptInfo {
   /** Position of the call in its batch. */
   index: number;
+  /**
+   * Position of the call across batches: samples produced before this batch (in a pipeline,
+   * `context.produced`) plus `index`. A list of prompts is used in turn by this number.
+   */
+  ordinal: number;
   /** The samples kept so far (in a pipeline) or given to {@link GeneratorSynthesiser.generate}. */
   source: ReadonlyArray<Sample>;
   /** A generator seeded for this call. */
@@ -169,7 +174,14 @@ export class GeneratorSynthesiser extends DataSynthesiser {
       });
     }
     const rng = new SeededRandom(deriveSeed(this.options.seed, "generate", this.cursor));
-    const batch = await this.run(count, options.source ?? [], rng, options.signal, options.onProgress);
+    const batch = await this.run(
+      count,
+      this.cursor,
+      options.source ?? [],
+      rng,
+      options.signal,
+      options.onProgress,
+    );
     for (const sample of batch.samples) sample.id = `generated-${this.cursor++}`;
     return batch;
   }
@@ -180,7 +192,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     context: SynthesisContext,
   ): Promise<SampleInput[]> {
     const count = Math.min(context.needed, this.options.batchSize ?? Number.POSITIVE_INFINITY);
-    const batch = await this.run(count, source, context.rng, context.signal, (progress) =>
+    const batch = await this.run(count, context.produced, source, context.rng, context.signal, (progress) =>
       context.onProgress(progress),
     );
     for (const failure of batch.failures) context.reportFailure(failure);
@@ -190,6 +202,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
 
   private async run(
     count: number,
+    offset: number,
     source: ReadonlyArray<Sample>,
     rng: SeededRandom,
     signal: AbortSignal | undefined,
@@ -205,7 +218,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
       async (index) => {
         throwIfAborted(signal);
         const callRandom = new SeededRandom(deriveSeed(base, "call", index));
-        const prompt = this.promptFor(index, source, callRandom);
+        const prompt = this.promptFor(index, offset + index, source, callRandom);
         const outcome = await this.call(prompt, index, callRandom, signal);
         attempts += outcome.attempts;
         completed++;
@@ -227,12 +240,17 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     return { samples, failures, attempts };
   }
 
-  private promptFor(index: number, source: ReadonlyArray<Sample>, rng: SeededRandom): PromptValue {
+  private promptFor(
+    index: number,
+    ordinal: number,
+    source: ReadonlyArray<Sample>,
+    rng: SeededRandom,
+  ): PromptValue {
     const { prompt } = this.options;
     if (typeof prompt === "string") return prompt;
-    if (Array.isArray(prompt)) return prompt[index % prompt.length] as string;
+    if (Array.isArray(prompt)) return prompt[ordinal % prompt.length] as string;
     const example = source.length > 0 ? source[rng.integer(0, source.length - 1)] : undefined;
-    const value = (prompt as (info: PromptInfo) => PromptValue)({ index, source, rng, example });
+    const value = (prompt as (info: PromptInfo) => PromptValue)({ index, ordinal, source, rng, example });
     if (typeof value !== "string" && (value == null || typeof value.input !== "string")) {
       throw new InvalidArgumentError("The prompt function must return a string or { input, metadata? }", {
         field: "prompt",
