@@ -26,6 +26,18 @@ describe("NearDuplicateIndex", () => {
     expect(index.size).toBe(2);
   });
 
+  it("findAll lists every held text at or above the threshold", () => {
+    for (const threshold of [0, 0.8, 1]) {
+      const index = new NearDuplicateIndex({ threshold });
+      const held = [fox, `${fox}!`, "unrelated text about compilers and type systems", fox];
+      for (const text of held) index.add(text);
+      const expected = held
+        .map((text, i) => ({ index: i, similarity: threshold === 1 ? 1 : exactShingleJaccard(text, fox, 5) }))
+        .filter((match) => (threshold === 1 ? held[match.index] === fox : match.similarity >= threshold));
+      expect(index.findAll(fox)).toEqual(expected);
+    }
+  });
+
   it("leaves texts below the threshold alone", () => {
     const index = new NearDuplicateIndex({ threshold: 0.95 });
     index.add(fox);

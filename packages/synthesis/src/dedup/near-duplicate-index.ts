@@ -69,7 +69,8 @@ export class NearDuplicateIndex {
   readonly hashing: MinHashMethod;
 
   private readonly texts: string[] = [];
-  private readonly exact: Map<string, number> | undefined;
+  /** Threshold 1: the positions of each distinct text. */
+  private readonly exact: Map<string, number[]> | undefined;
   // MinHash functions h(x) = a·x + c mod 2^32 with odd a, applied to mixed shingle fingerprints.
   private readonly multipliers: Int32Array = new Int32Array(0);
   private readonly addends: Int32Array = new Int32Array(0);
@@ -203,6 +204,23 @@ export class NearDuplicateIndex {
     return this.lookup(text, false);
   }
 
+  /** Every held text that `text` duplicates (verified, by position); the index is not changed. */
+  findAll(text: string): DuplicateMatch[] {
+    if (this.exact) {
+      return (this.exact.get(text) ?? []).map((index) => ({ index, similarity: 1 }));
+    }
+    if (!this.lsh) {
+      return this.texts.map((held, index) => ({
+        index,
+        similarity: exactShingleJaccard(held, text, this.shingleSize),
+      }));
+    }
+    const all: DuplicateMatch[] = [];
+    this.prepare(text);
+    this.verifyCandidates(text, all);
+    return all.sort((a, b) => a.index - b.index);
+  }
+
   /** Adds `text` unless it duplicates a text already held; returns the match when it does (nothing added). */
   addIfNew(text: string): DuplicateMatch | undefined {
     return this.lookup(text, true);
@@ -214,7 +232,9 @@ export class NearDuplicateIndex {
    */
   add(text: string): number {
     if (this.exact) {
-      if (!this.exact.has(text)) this.exact.set(text, this.texts.length);
+      const positions = this.exact.get(text);
+      if (positions) positions.push(this.texts.length);
+      else this.exact.set(text, [this.texts.length]);
     } else if (this.lsh) {
       if (this.prepared !== text) this.prepare(text);
       this.insert();
@@ -226,9 +246,9 @@ export class NearDuplicateIndex {
   private lookup(text: string, insert: boolean): DuplicateMatch | undefined {
     if (this.exact) {
       const found = this.exact.get(text);
-      if (found !== undefined) return { index: found, similarity: 1 };
+      if (found !== undefined) return { index: found[0] as number, similarity: 1 };
       if (insert) {
-        this.exact.set(text, this.texts.length);
+        this.exact.set(text, [this.texts.length]);
         this.texts.push(text);
       }
       return undefined;
@@ -353,7 +373,8 @@ export class NearDuplicateIndex {
     return this.ends[doc] as number;
   }
 
-  private verifyCandidates(text: string): DuplicateMatch | undefined {
+  /** The first verified match, or, with `all`, every verified match pushed into `all`. */
+  private verifyCandidates(text: string, all?: DuplicateMatch[]): DuplicateMatch | undefined {
     const { bandKeys, slotKeys, slotHeads, entryDocs, entryNext, starts, threshold } = this;
     const mask = slotKeys.length - 1;
     const stampValue = ++this.stamp;
@@ -375,7 +396,9 @@ export class NearDuplicateIndex {
         if (fingerprintJaccard(this.pool, start, end, this.scratch, 0, count) < threshold) continue;
         // Fingerprints can collide: confirm on the characters before calling it a duplicate.
         const similarity = exactShingleJaccard(this.texts[doc] as string, text, this.shingleSize);
-        if (similarity >= threshold) return { index: doc, similarity };
+        if (similarity < threshold) continue;
+        if (!all) return { index: doc, similarity };
+        all.push({ index: doc, similarity });
       }
     }
     return undefined;
