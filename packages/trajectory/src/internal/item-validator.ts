@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type ChatMessage,
   type JsonObject,
@@ -8,6 +7,7 @@ import {
   TrajectoryItem,
 } from "@orbiter/types";
 import { containsNegativeZero, isNegativeZero, markNegativeZero } from "./negative-zero.js";
+import { randomUuid } from "./random-uuid.js";
 
 /**
  * Validation of trajectory items, exactly as strict as the `TrajectoryItem` zod schema but several times faster.
@@ -172,7 +172,8 @@ function copyMessage(value: unknown): ChatMessage | undefined {
 
 /**
  * The fast path: the validated item in canonical form, or {@link BAIL} when zod must decide. Fills in `id`
- * (random UUID), `timestamp` (`Date.now()`) and `metadata` (`{}`) when they are absent, like the schema.
+ * (random UUID, as a flat string: see `random-uuid.ts`), `timestamp` (`Date.now()`) and `metadata` (`{}`) when
+ * they are absent, like the schema.
  */
 export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
   if (!isPlainObject(input) || !hasOnlyKeys(input, itemKeys)) return BAIL;
@@ -183,7 +184,7 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
   // Each property is read once, as zod does (a getter must not be able to answer differently twice).
   const givenId = input.id;
   let id: string;
-  if (givenId === undefined) id = randomUUID();
+  if (givenId === undefined) id = randomUuid();
   else if (typeof givenId === "string" && givenId.length > 0) id = givenId;
   else return BAIL;
   const givenTimestamp = input.timestamp;
