@@ -193,6 +193,8 @@ describe("pnpm demo --quick", () => {
       await access(join(dir, target));
     }
     expect(html).toContain(`Backend <strong>${run.backend}</strong>`);
+    expect(html).toContain(`${run.results.capture?.captured} trajectories kept`);
+    expect(html).toMatch(/<h2>Examples from the test split<\/h2>/);
     expect(html).toContain(run.verdict?.text.replace(/&/g, "&amp;") ?? "no verdict");
   });
 

@@ -176,6 +176,28 @@ export function reportHtml(
     sft && finalRun
       ? examplesTable(sft.test, finalRun.test, `after ${finalRun.algorithm.toUpperCase()}`)
       : "";
+  const data: string[] = [];
+  if (capture) {
+    const mistakes = Object.entries(capture.mistakes)
+      .map(([kind, count]) => `${count} ${kind}`)
+      .join(", ");
+    data.push(
+      `<li>Capture: ${capture.episodes} requests answered by the scripted agent, ${capture.captured} trajectories kept, ${capture.correct} of them right (mean reward ${capture.meanReward.toFixed(3)}); mistakes: ${escapeHtml(mistakes || "none")}. Exported to JSON (${capture.bytes.json} bytes), JSONL (${capture.bytes.jsonl}) and CSV (${capture.bytes.csv}), each read back: ${capture.reimported.json}/${capture.reimported.jsonl}/${capture.reimported.csv} items; the durable sink holds ${capture.reimported.sink}.</li>`,
+    );
+  }
+  if (synthesis) {
+    const origins = Object.entries(synthesis.byOrigin)
+      .map(([origin, count]) => `${count} ${origin}`)
+      .join(", ");
+    data.push(
+      `<li>Synthesis: ${synthesis.seedKept} of ${synthesis.seedGiven} trajectories kept as seed, ${synthesis.generated} new samples generated and ${synthesis.accepted} accepted; ${synthesis.belowScore} dropped by the verifier score, ${synthesis.duplicates} near-duplicates removed. Kept: ${escapeHtml(origins)}. Split ${synthesis.splits.train} train / ${synthesis.splits.validation} validation / ${synthesis.splits.test} test, grouped by call.</li>`,
+    );
+  }
+  if (sft) {
+    data.push(
+      `<li>SFT: a ${sft.parameters.toLocaleString("en-US")}-parameter transformer, ${sft.epochs} epochs (${sft.steps} steps) on ${sft.samples} verified samples, ${sft.fromAgent} of them the agent's good trajectories; last-epoch loss ${sft.loss.toFixed(3)}, token accuracy ${formatPercent(sft.tokenAccuracy)}.</li>`,
+    );
+  }
   const files: string[] = [];
   if (capture) {
     files.push(
@@ -233,6 +255,7 @@ ${conclusion ? `<p class="verdict ${conclusion.improved ? "ok" : "bad"}" id="ver
 ${settings}
 <h2>Phases</h2>
 <table id="timings"><thead><tr><th>phase</th><th>time</th><th>what happened</th></tr></thead><tbody>${timings}</tbody></table>
+${data.length > 0 ? `<h2>Data</h2>\n<ul id="data">${data.join("\n")}</ul>` : ""}
 <h2>Curves</h2>
 ${chartHtml}
 ${examples ? `<h2>Examples from the test split</h2>\n${examples}` : ""}

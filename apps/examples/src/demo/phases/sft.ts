@@ -53,7 +53,7 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
       });
     } finally {
       progress.stop();
-      await log.flush();
+      await log.close();
     }
     const testEvaluation = await evaluateGreedy(policy, test);
     const validationEvaluation = await evaluateGreedy(policy, validation);
