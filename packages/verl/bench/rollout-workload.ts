@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
-import { type Measurement, median, round, TIMED, WARMUP, type Workload } from "./workload.js";
+import { type Measurement, median, round, timedRuns, WARMUP, type Workload } from "./workload.js";
 
 const PROMPTS = 8;
 const SAMPLES = 8;
@@ -19,10 +19,11 @@ export const rolloutWorkload: Workload = {
   async run(backend: BackendName): Promise<Measurement[]> {
     const policy = referencePolicy();
     const prompts = randomTokenRows(PROMPTS, PROMPT_TOKENS, 7);
+    const timed = timedRuns(backend);
     const times: number[] = [];
     const cpuTimes: number[] = [];
     let before = 0;
-    for (let i = 0; i < WARMUP + TIMED; i++) {
+    for (let i = 0; i < WARMUP + timed; i++) {
       if (i === WARMUP) before = tf.memory().numTensors;
       const cpuStart = process.cpuUsage();
       const start = performance.now();
@@ -56,7 +57,7 @@ export const rolloutWorkload: Workload = {
         rollout_tokens_per_s: Math.round(tokensPerSecond),
         rollout_cpu_ms: round(median(cpuTimes)),
         tensors_leaked: leaked,
-        timed_runs: TIMED,
+        timed_runs: timed,
         ...(target === undefined ? {} : { target_tokens_per_s: target }),
         pass: leaked === 0 && (target === undefined || tokensPerSecond >= target),
       },

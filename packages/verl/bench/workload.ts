@@ -34,6 +34,13 @@ export function round(value: number): number {
  * machine (the backends here run one thread).
  */
 
-/** Warm-up and timed repetitions of every workload (REFERENCE-WORKLOAD.md: ≥ 5 timed after 2 warm-ups). */
+/** Warm-up repetitions of every workload (REFERENCE-WORKLOAD.md: ≥ 5 timed after 2 warm-ups). */
 export const WARMUP = 2;
+
+/** Timed repetitions on the fast backends. */
 export const TIMED = 7;
+
+/** Timed repetitions: {@link TIMED}, or the minimum of 5 on the plain-JavaScript cpu backend (seconds per run). */
+export function timedRuns(backend: BackendName): number {
+  return backend === "cpu" ? 5 : TIMED;
+}
