@@ -35,10 +35,14 @@ function stripCarriageReturn(raw: string): string {
  * buffer to fit it). Lines are split on the byte `\n`, which never occurs inside a multi-byte UTF-8 sequence,
  * so a chunk of whole lines is validated and decoded at once. A leading byte-order mark is skipped.
  */
-export async function readLines(path: string, handler: LineHandler): Promise<LineSummary> {
+export async function readLines(
+  path: string,
+  handler: LineHandler,
+  chunkBytes = CHUNK_BYTES,
+): Promise<LineSummary> {
   const handle = await open(path, "r");
   try {
-    let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let buffer = Buffer.allocUnsafe(Math.max(chunkBytes, 3));
     let lineNumber = 0;
 
     const head = await handle.read(buffer, 0, 3, 0);

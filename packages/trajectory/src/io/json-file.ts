@@ -55,12 +55,13 @@ export async function readJsonFile(
   path: string,
   options: ResolvedReadOptions,
   onItem: (item: TrajectoryItem) => void,
+  chunkBytes = CHUNK_BYTES,
 ): Promise<{ records: number }> {
   const policy = new ProblemPolicy(path, options);
   const what = `trajectory item in ${path}`;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const handle = await open(path, "r");
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const buffer = Buffer.allocUnsafe(chunkBytes);
 
   let state = BEFORE_ARRAY;
   let line = 1;
@@ -105,16 +106,44 @@ export async function readJsonFile(
   /** Scans `text` from `position`, then keeps only the unfinished element (if any). */
   const scan = (): void => {
     const length = text.length;
+    const next = (char: string, from: number): number => {
+      const found = text.indexOf(char, from);
+      return found === -1 ? length : found;
+    };
+    // Positions of the next quote, backslash and line break (or `length`), found with the native indexOf and
+    // kept while still ahead: string contents, the bulk of the text, are skipped without a per-character loop.
+    let nextQuote = -1;
+    let nextBackslash = -1;
+    let nextNewline = -1;
     let index = position;
     while (index < length) {
+      if (state === IN_ELEMENT && inString) {
+        if (escaped) {
+          escaped = false;
+          index++;
+          continue;
+        }
+        if (nextQuote < index) nextQuote = next('"', index);
+        if (nextBackslash < index) nextBackslash = next("\\", index);
+        const stop = Math.min(nextQuote, nextBackslash);
+        // A raw line break inside a string is invalid JSON, but it still moves the line count on.
+        if (nextNewline < index) nextNewline = next("\n", index);
+        while (nextNewline < stop) {
+          line++;
+          nextNewline = next("\n", nextNewline + 1);
+        }
+        if (stop === length) {
+          index = length;
+          break;
+        }
+        if (stop === nextBackslash) escaped = true;
+        else inString = false;
+        index = stop + 1;
+        continue;
+      }
       const code = text.charCodeAt(index);
       if (state === IN_ELEMENT) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (code === 0x5c) escaped = true;
-          else if (code === 0x22) inString = false;
-          else if (code === 0x0a) line++;
-        } else if (code === 0x22) inString = true;
+        if (code === 0x22) inString = true;
         else if (code === 0x7b || code === 0x5b) depth++;
         else if (code === 0x7d || code === 0x5d) {
           if (depth > 0) depth--;
@@ -167,7 +196,7 @@ export async function readJsonFile(
   try {
     let offset = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, offset);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, offset);
       if (bytesRead === 0) break;
       offset += bytesRead;
       try {

@@ -64,6 +64,7 @@ export async function readJsonlFile(
   options: ResolvedReadOptions,
   tornLine: TornLinePolicy,
   onItem: (item: TrajectoryItem) => void,
+  chunkBytes?: number,
 ): Promise<JsonlReadSummary> {
   const policy = new ProblemPolicy(path, options);
   const what = `trajectory item in ${path}`;
@@ -84,34 +85,38 @@ export async function readJsonlFile(
     else policy.warn(ImportWarningKind.INCOMPLETE_RECORD, error, lineNumber);
   };
 
-  const summary = await readLines(path, {
-    line(text, lineNumber, terminated) {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (cause) {
-        if (isBlank(text)) return;
-        if (!terminated) return incomplete(lineNumber, cause);
-        return policy.invalid(
-          recordError(path, lineNumber, `not valid JSON (${(cause as Error).message})`, { cause }),
-          lineNumber,
-        );
-      }
-      let item: TrajectoryItem;
-      try {
-        item = validateItem(value, { what, line: lineNumber });
-      } catch (error) {
-        if (!InvalidArgumentError.isInstance(error)) throw error;
-        return policy.invalid(error, lineNumber);
-      }
-      records++;
-      onItem(item);
+  const summary = await readLines(
+    path,
+    {
+      line(text, lineNumber, terminated) {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (cause) {
+          if (isBlank(text)) return;
+          if (!terminated) return incomplete(lineNumber, cause);
+          return policy.invalid(
+            recordError(path, lineNumber, `not valid JSON (${(cause as Error).message})`, { cause }),
+            lineNumber,
+          );
+        }
+        let item: TrajectoryItem;
+        try {
+          item = validateItem(value, { what, line: lineNumber });
+        } catch (error) {
+          if (!InvalidArgumentError.isInstance(error)) throw error;
+          return policy.invalid(error, lineNumber);
+        }
+        records++;
+        onItem(item);
+      },
+      invalidUtf8(lineNumber, terminated) {
+        if (!terminated) return incomplete(lineNumber);
+        policy.invalid(recordError(path, lineNumber, "not valid UTF-8"), lineNumber);
+      },
     },
-    invalidUtf8(lineNumber, terminated) {
-      if (!terminated) return incomplete(lineNumber);
-      policy.invalid(recordError(path, lineNumber, "not valid UTF-8"), lineNumber);
-    },
-  });
+    chunkBytes,
+  );
   const dropped = tornLineNumber !== undefined;
   return {
     records,
