@@ -1,10 +1,34 @@
+import { SeededRandom } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
-import { exactShingleJaccard, fingerprintJaccard, shingleFingerprints, shingleSet } from "./shingles.js";
+import {
+  exactShingleJaccard,
+  fingerprintJaccard,
+  shingleFingerprints,
+  shingleSet,
+  sortUnique,
+} from "./shingles.js";
 
 function fingerprints(text: string, size: number): Uint32Array {
   const out = new Uint32Array(text.length + 1);
   return out.slice(0, shingleFingerprints(text, size, out));
 }
+
+describe("sortUnique", () => {
+  it("sorts and removes repeats, for short and long runs, in place within the range", () => {
+    const random = new SeededRandom(4);
+    for (const length of [0, 1, 2, 5, 32, 33, 200, 1000]) {
+      const values = new Uint32Array(length + 4);
+      for (let i = 0; i < values.length; i++)
+        values[i] = random.integer(0, length < 50 ? 20 : 2 ** 32 - 1) >>> 0;
+      const before = values.slice();
+      const end = sortUnique(values, 2, 2 + length);
+      const expected = [...new Set(before.subarray(2, 2 + length))].sort((a, b) => a - b);
+      expect([...values.subarray(2, end)]).toEqual(expected);
+      expect(values[0]).toBe(before[0]);
+      expect(values[values.length - 1]).toBe(before[before.length - 1]);
+    }
+  });
+});
 
 describe("shingles", () => {
   it("lists the character shingles of a text", () => {

@@ -35,10 +35,55 @@ export function rawShingleFingerprints(text: string, size: number, out: Uint32Ar
   return length - size + 1;
 }
 
-/** Sorts `values[start, end)` in place and removes repeats; returns the new end. */
+let radixBuffer = new Uint32Array(1024);
+const radixCounts = new Int32Array(256);
+
+/**
+ * Sorts `values[start, end)` in place and removes repeats; returns the new end. Short runs use insertion
+ * sort, longer ones a least-significant-digit radix sort over four bytes (faster than the built-in sort for
+ * the few hundred fingerprints of a text).
+ */
 export function sortUnique(values: Uint32Array, start: number, end: number): number {
-  if (end - start < 2) return end;
-  values.subarray(start, end).sort();
+  const length = end - start;
+  if (length < 2) return end;
+  if (length <= 32) {
+    for (let i = start + 1; i < end; i++) {
+      const value = values[i] as number;
+      let j = i - 1;
+      while (j >= start && (values[j] as number) > value) {
+        values[j + 1] = values[j] as number;
+        j--;
+      }
+      values[j + 1] = value;
+    }
+  } else {
+    if (radixBuffer.length < length) radixBuffer = new Uint32Array(Math.max(length, radixBuffer.length * 2));
+    let from: Uint32Array = values.subarray(start, end);
+    let to: Uint32Array = radixBuffer.subarray(0, length);
+    for (let shift = 0; shift < 32; shift += 8) {
+      radixCounts.fill(0);
+      for (let i = 0; i < length; i++) {
+        const bucket = ((from[i] as number) >>> shift) & 0xff;
+        radixCounts[bucket] = (radixCounts[bucket] as number) + 1;
+      }
+      let total = 0;
+      for (let b = 0; b < 256; b++) {
+        const count = radixCounts[b] as number;
+        radixCounts[b] = total;
+        total += count;
+      }
+      for (let i = 0; i < length; i++) {
+        const value = from[i] as number;
+        const bucket = (value >>> shift) & 0xff;
+        to[radixCounts[bucket] as number] = value;
+        radixCounts[bucket] = (radixCounts[bucket] as number) + 1;
+      }
+      const swap = from;
+      from = to;
+      to = swap;
+    }
+    // After an even number of passes the sorted values are back in `values`.
+  }
   let unique = start + 1;
   for (let i = start + 1; i < end; i++) {
     const value = values[i] as number;
