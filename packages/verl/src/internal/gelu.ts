@@ -10,17 +10,17 @@ const a = 0.044715;
  * `x · sigmoid(2u)` (wasm's sigmoid is ~20× faster than its tanh), with a closed-form gradient.
  */
 export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const square = tf.mul(x, x);
-  const u2 = tf.mul(x, tf.add(tf.mul(square, 2 * c * a), 2 * c));
-  const s = tf.sigmoid(u2);
-  save([x, square, s]);
+  // Only x is saved (tfjs copies every saved tensor); the backward pass recomputes σ(2u) cheaply.
+  save([x]);
   return {
-    value: tf.mul(x, s),
+    value: geluInference(x),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, sq, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const sx = saved[0] as tf.Tensor;
+      const square = tf.mul(sx, sx);
+      const s = tf.sigmoid(tf.mul(sx, tf.add(tf.mul(square, 2 * c * a), 2 * c)));
       // d/dx [x σ(2u)] = σ + x · σ(1 − σ) · 2u', with 2u' = 2c (1 + 3a x²).
-      const du2 = tf.add(tf.mul(sq, 6 * c * a), 2 * c);
-      const local = tf.add(ss, tf.mul(tf.mul(sx, tf.mul(ss, tf.sub(1, ss))), du2));
+      const du2 = tf.add(tf.mul(square, 6 * c * a), 2 * c);
+      const local = tf.add(s, tf.mul(tf.mul(sx, tf.mul(s, tf.sub(1, s))), du2));
       return [tf.mul(dy as tf.Tensor, local)];
     },
   };
