@@ -25,6 +25,18 @@ describe("augmentAddNoise", () => {
     expect(original.metadata).toEqual({ task: "greet" });
   });
 
+  it("gives a fixed result for a fixed seed (known answer)", () => {
+    const data = [{ id: "g", input: "The quick brown fox jumps over the lazy dog", output: "ok" }];
+    expect(augmentAddNoise(data, { noiseLevel: 0.4, seed: 3 })).toEqual([
+      {
+        id: "g:noise",
+        input: "Thee quick brown fox jumps overr the lazy dogg",
+        output: "ok",
+        metadata: { noiseEdits: 3, augmentation: ["noise"], augmentedFrom: "g" },
+      },
+    ]);
+  });
+
   it("touches every word at noise level 1 and about noiseLevel of them otherwise", () => {
     const random = new SeededRandom(3);
     const text = Array.from({ length: 4000 }, () => "abcdefghij".slice(0, random.integer(2, 9))).join(" ");

@@ -19,6 +19,11 @@ describe("splitDataset", () => {
   it("splits reproducibly, keeping the original order inside each part (known answer)", () => {
     const [train, val, test] = splitDataset(numbers(10), { ratios: [0.5, 0.3, 0.2], seed: 1 });
     expectTypeOf(train).toEqualTypeOf<number[]>();
+    expect([train, val, test]).toEqual([
+      [2, 3, 4, 5, 7],
+      [1, 8, 9],
+      [0, 6],
+    ]);
     expect([train.length, val.length, test.length]).toEqual([5, 3, 2]);
     expect(splitDataset(numbers(10), { ratios: [0.5, 0.3, 0.2], seed: 1 })).toEqual([train, val, test]);
     for (const part of [train, val, test]) expect(part).toEqual([...part].sort((a, b) => a - b));
@@ -79,6 +84,15 @@ describe("splitDataset", () => {
       ),
       { seed: 13, numRuns: 200 },
     );
+  });
+
+  it("keeps groups whole (known answer)", () => {
+    const data = numbers(10).map((i) => ({ id: i, metadata: { task: `t${i % 4}` } }));
+    const parts = splitDataset(data, { ratios: [0.5, 0.5], seed: 1, groupBy: "task" });
+    expect(parts.map((part) => part.map((item) => item.id))).toEqual([
+      [1, 3, 5, 7, 9],
+      [0, 2, 4, 6, 8],
+    ]);
   });
 
   it("with singleton groups (a function), matches the target sizes exactly", () => {
