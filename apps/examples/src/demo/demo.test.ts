@@ -206,6 +206,19 @@ describe("pnpm demo --quick", () => {
     expect(again.results.capture).toEqual(run.results.capture);
   });
 
+  it("skips PPO with --ppo-steps 0 and keeps GRPO as the final checkpoint", async () => {
+    const grpoOnly = await runDemo(quickOptions(dir, ["--phase", "rl", "--ppo-steps", "0"]), {
+      stdout: sink(),
+      stderr: sink(),
+    });
+    expect(grpoOnly.results.rl?.ppo).toBeUndefined();
+    expect(grpoOnly.results.rl?.final).toBe("grpo");
+    expect(grpoOnly.summary).not.toContain("after PPO");
+    const html = await readFile(grpoOnly.paths.report, "utf8");
+    expect(html).not.toContain('href="metrics/ppo.jsonl"');
+    await expect(access(grpoOnly.paths.metrics.ppo)).rejects.toThrow();
+  });
+
   it("tells which phase to run first when a phase runs alone on an empty folder", async () => {
     const empty = await mkdtemp(join(tmpdir(), "orbiter-demo-empty-"));
     try {
