@@ -1,5 +1,6 @@
 export { AddNoiseOptions, augmentAddNoise } from "./augmentation/augment-add-noise.js";
 export { augmentSwapIo } from "./augmentation/augment-swap-io.js";
+export { type DecontaminationResult, decontaminate } from "./dedup/decontaminate.js";
 export {
   DeduplicateOptions,
   deduplicate,
