@@ -61,7 +61,9 @@ export function decontaminate<T extends SampleLike, R extends SampleLike = T>(
     }
     return text;
   };
-  reference.forEach((sample, i) => index.add(textOf(sample, `reference[${i}]`)));
+  reference.forEach((sample, i) => {
+    index.add(textOf(sample, `reference[${i}]`));
+  });
   const kept: T[] = [];
   const removed: DecontaminationResult<T>["removed"] = [];
   data.forEach((sample, i) => {
