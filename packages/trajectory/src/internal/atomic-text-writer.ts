@@ -93,13 +93,20 @@ export class AtomicTextWriter {
     return this.#bytes + this.#used + this.#overflow.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
-  /** Buffers `text` (UTF-8); returns true when the caller should `await drain()` before appending more. */
-  append(text: string): boolean {
+  /**
+   * Buffers `text` (UTF-8) followed by `asciiSuffix` (e.g. `"\n"`); returns true when the caller should
+   * `await drain()` before appending more. The suffix is copied byte by byte: concatenating it to a long text
+   * first would make V8 allocate and copy a flat string per record.
+   */
+  append(text: string, asciiSuffix = ""): boolean {
     // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
-    if (this.#overflow.length === 0 && text.length * 3 <= BUFFER_BYTES - this.#used) {
-      this.#used += this.#buffer.write(text, this.#used, "utf8");
+    if (this.#overflow.length === 0 && text.length * 3 + asciiSuffix.length <= BUFFER_BYTES - this.#used) {
+      const buffer = this.#buffer;
+      let used = this.#used + buffer.write(text, this.#used, "utf8");
+      for (let index = 0; index < asciiSuffix.length; index++) buffer[used++] = asciiSuffix.charCodeAt(index);
+      this.#used = used;
     } else {
-      this.#overflow.push(Buffer.from(text, "utf8"));
+      this.#overflow.push(Buffer.from(text + asciiSuffix, "utf8"));
     }
     return this.#used >= HIGH_WATER_BYTES || this.#overflow.length > 0;
   }

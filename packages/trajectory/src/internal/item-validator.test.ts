@@ -192,6 +192,14 @@ describe("fast validator, in lock-step with the TrajectoryItem schema", () => {
         const fast = fastValidateItem(input);
         const zod = TrajectoryItem.safeParse(input);
         expect(fast !== BAIL).toBe(zod.success);
+        let copy: unknown;
+        try {
+          copy = structuredClone(input);
+        } catch {
+          copy = undefined;
+        }
+        const adopted = copy === undefined ? undefined : fastValidateItem(copy, true);
+        if (copy !== undefined) expect(adopted !== BAIL).toBe(zod.success);
         if (fast === BAIL || !zod.success) return;
         accepted++;
         const expected = canonical(zod.data);
@@ -202,6 +210,14 @@ describe("fast validator, in lock-step with the TrajectoryItem schema", () => {
         expect(hasPlainPrototypes(fast)).toBe(true);
         expect(Object.keys(fast)).toEqual(ITEM_KEYS.filter((key) => key in fast));
         expect(hasNegativeZero(fast)).toBe(containsNegativeZero(fast));
+        // Adopting (for values fresh from JSON.parse) gives the same item, without copying what it can keep.
+        if (copy === undefined) return;
+        const withDefaults = { ...expected };
+        if (input.id === undefined) withDefaults.id = adopted?.id;
+        if (input.timestamp === undefined) withDefaults.timestamp = adopted?.timestamp;
+        expect(adopted).toStrictEqual(withDefaults);
+        expect(Object.keys(adopted as object)).toEqual(Object.keys(fast));
+        expect(hasNegativeZero(adopted as object)).toBe(containsNegativeZero(adopted));
       }),
       { numRuns: 3000, seed: 20_241_125 },
     );

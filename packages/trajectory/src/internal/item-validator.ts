@@ -43,7 +43,6 @@ export const ITEM_KEYS = [
 /** Keys of the `ChatMessage` schema, in schema order. */
 export const MESSAGE_KEYS = ["role", "content", "name", "tool_calls", "tool_call_id"] as const;
 
-const itemKeys: ReadonlySet<string> = new Set(ITEM_KEYS);
 const messageKeys: ReadonlySet<string> = new Set(MESSAGE_KEYS);
 const roles: ReadonlySet<unknown> = new Set(["system", "developer", "user", "assistant", "tool"]);
 
@@ -103,6 +102,58 @@ function copyJsonObject(value: unknown): JsonObject | undefined {
     out[key] = element;
   }
   return out;
+}
+
+/** Checks a JSON value like {@link copyJsonValue}, without copying: for objects fresh from `JSON.parse`. */
+function isJsonValue(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      if (!Number.isFinite(value)) return false;
+      if (value === 0 && isNegativeZero(value)) sawNegativeZero = true;
+      return true;
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) if (!isJsonValue(value[index])) return false;
+        return true;
+      }
+      return isJsonObject(value);
+    }
+    default:
+      return false;
+  }
+}
+
+/** Checks a JSON object like {@link copyJsonObject}, without copying. */
+function isJsonObject(value: unknown): value is JsonObject {
+  if (!isPlainObject(value)) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__" || !isJsonValue(value[key])) return false;
+  }
+  return true;
+}
+
+/** Position of each top-level key in schema order. */
+const itemKeyOrder: ReadonlyMap<string, number> = new Map(ITEM_KEYS.map((key, index) => [key, index]));
+
+/**
+ * True when every enumerable key of `input` is a schema key and they come in schema order (as our writers
+ * write them); false when they are out of order; undefined when a key is unknown.
+ */
+function keysInSchemaOrder(input: Record<string, unknown>): boolean | undefined {
+  let next = 0;
+  let ordered = true;
+  for (const key in input) {
+    const position = itemKeyOrder.get(key);
+    if (position === undefined) return undefined;
+    if (position < next) ordered = false;
+    next = position + 1;
+  }
+  return ordered;
 }
 
 /** True when every enumerable key of `value` (own or inherited, as zod's strict objects see them) is allowed. */
@@ -175,8 +226,10 @@ function copyMessage(value: unknown): ChatMessage | undefined {
  * (random UUID, as a flat string: see `random-uuid.ts`), `timestamp` (`Date.now()`) and `metadata` (`{}`) when
  * they are absent, like the schema.
  */
-export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
-  if (!isPlainObject(input) || !hasOnlyKeys(input, itemKeys)) return BAIL;
+export function fastValidateItem(input: unknown, adopt = false): TrajectoryItem | undefined {
+  if (!isPlainObject(input)) return BAIL;
+  const ordered = keysInSchemaOrder(input);
+  if (ordered === undefined) return BAIL;
   const { state, action, reward } = input;
   if (typeof state !== "string" || typeof action !== "string") return BAIL;
   if (typeof reward !== "number" || !Number.isFinite(reward)) return BAIL;
@@ -197,7 +250,10 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
   const givenMetadata = input.metadata;
   let metadata: JsonObject | undefined;
   if (givenMetadata === undefined) metadata = {};
-  else {
+  else if (adopt) {
+    if (!isJsonObject(givenMetadata)) return BAIL;
+    metadata = givenMetadata;
+  } else {
     metadata = copyJsonObject(givenMetadata);
     if (metadata === BAIL) return BAIL;
   }
@@ -220,8 +276,70 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
     }
   }
 
-  // Whole object literals for the two common shapes keep every property in-object (one allocation, no
-  // growing property store), which matters at a million items: retained objects dominate the cost of capture.
+  let item: Mutable<TrajectoryItem>;
+  if (
+    adopt &&
+    ordered &&
+    givenId !== undefined &&
+    givenTimestamp !== undefined &&
+    givenMetadata !== undefined &&
+    messages === undefined &&
+    !holdsUndefined(input)
+  ) {
+    // Already canonical (complete, keys in schema order, nothing holding undefined — JSON has no undefined):
+    // keep the parsed object itself rather than copy it.
+    item = input as Mutable<TrajectoryItem>;
+  } else {
+    item = buildItem(
+      id,
+      timestamp,
+      state,
+      action,
+      reward,
+      metadata,
+      taskId,
+      agentId,
+      episodeId,
+      step,
+      status,
+      copiedMessages,
+    );
+  }
+  if (
+    negativeZero ||
+    (reward === 0 && isNegativeZero(reward)) ||
+    (timestamp === 0 && isNegativeZero(timestamp)) ||
+    (step === 0 && isNegativeZero(step as number))
+  ) {
+    markNegativeZero(item);
+  }
+  return item;
+}
+
+function holdsUndefined(input: Record<string, unknown>): boolean {
+  for (const key in input) if (input[key] === undefined) return true;
+  return false;
+}
+
+/**
+ * A new item with keys in schema order and no key holding `undefined`. Whole object literals for the two
+ * common shapes keep every property in-object (one allocation, no growing property store), which matters at a
+ * million items: retained objects dominate the cost of capture.
+ */
+function buildItem(
+  id: string,
+  timestamp: number,
+  state: string,
+  action: string,
+  reward: number,
+  metadata: JsonObject,
+  taskId: unknown,
+  agentId: unknown,
+  episodeId: unknown,
+  step: unknown,
+  status: unknown,
+  messages: ChatMessage[] | undefined,
+): Mutable<TrajectoryItem> {
   let item: Mutable<TrajectoryItem>;
   const optionalCount =
     (taskId === undefined ? 0 : 1) +
@@ -229,7 +347,7 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
     (episodeId === undefined ? 0 : 1) +
     (step === undefined ? 0 : 1) +
     (status === undefined ? 0 : 1);
-  if (copiedMessages === undefined && optionalCount === 5) {
+  if (messages === undefined && optionalCount === 5) {
     item = {
       id,
       timestamp,
@@ -250,25 +368,19 @@ export function fastValidateItem(input: unknown): TrajectoryItem | undefined {
     if (episodeId !== undefined) item.episodeId = episodeId as string;
     if (step !== undefined) item.step = step as number;
     if (status !== undefined) item.status = status as string;
-    if (copiedMessages !== undefined) item.messages = copiedMessages;
-  }
-  if (
-    negativeZero ||
-    (reward === 0 && isNegativeZero(reward)) ||
-    (timestamp === 0 && isNegativeZero(timestamp)) ||
-    (step === 0 && isNegativeZero(step as number))
-  ) {
-    markNegativeZero(item);
+    if (messages !== undefined) item.messages = messages;
   }
   return item;
 }
 
 /**
- * Validates a trajectory item: the fast path when it can decide, zod otherwise. Returns a fresh item in
- * canonical form (the input is never kept or mutated); throws `InvalidArgumentError` naming the field.
+ * Validates a trajectory item: the fast path when it can decide, zod otherwise. Returns the item in canonical
+ * form; throws `InvalidArgumentError` naming the field. The input is never mutated and, unless `adopt` is set,
+ * never kept: `adopt` is for values fresh from `JSON.parse` that nothing else references, whose objects may then
+ * become (part of) the stored item instead of being copied.
  */
-export function validateItem(input: unknown, context: ParseContext): TrajectoryItem {
-  const fast = fastValidateItem(input);
+export function validateItem(input: unknown, context: ParseContext, adopt = false): TrajectoryItem {
+  const fast = fastValidateItem(input, adopt);
   if (fast !== BAIL) return fast;
   const parsed = parseWith(TrajectoryItem, input, context);
   // zod's output is made of plain objects and valid values, so the fast path canonicalises it (drops keys that

@@ -22,7 +22,7 @@ export async function writeJsonFile(
     writer.append(count === 0 ? "[" : "[\n");
     for (let index = 0; index < count; index++) {
       const separator = index + 1 < count ? ",\n" : "\n";
-      if (writer.append(itemToJson(items[index] as TrajectoryItem) + separator)) await writer.drain();
+      if (writer.append(itemToJson(items[index] as TrajectoryItem), separator)) await writer.drain();
     }
     writer.append("]\n");
     await writer.commit();
@@ -93,7 +93,7 @@ export async function readJsonFile(
     }
     let item: TrajectoryItem;
     try {
-      item = validateItem(value, { what, line: elementLine });
+      item = validateItem(value, { what, line: elementLine }, true);
     } catch (error) {
       if (!InvalidArgumentError.isInstance(error)) throw error;
       policy.invalid(error, elementLine);

@@ -17,7 +17,7 @@ export async function writeJsonlFile(
   const writer = await AtomicTextWriter.create(path);
   try {
     for (let index = 0; index < count; index++) {
-      if (writer.append(itemToJson(items[index] as TrajectoryItem) + "\n")) await writer.drain();
+      if (writer.append(itemToJson(items[index] as TrajectoryItem), "\n")) await writer.drain();
     }
     await writer.commit();
   } catch (error) {
@@ -102,7 +102,7 @@ export async function readJsonlFile(
         }
         let item: TrajectoryItem;
         try {
-          item = validateItem(value, { what, line: lineNumber });
+          item = validateItem(value, { what, line: lineNumber }, true);
         } catch (error) {
           if (!InvalidArgumentError.isInstance(error)) throw error;
           return policy.invalid(error, lineNumber);
