@@ -51,6 +51,20 @@ describe("ProgressReporter", () => {
     expect(progress.active).toBe(false);
   });
 
+  it("prints the completed line once, however often the total is reported", () => {
+    const stream = fakeStream(false);
+    const progress = new ProgressReporter({ stream, label: "demo" });
+    progress.start(4);
+    for (const value of [2, 4, 4, 5, 4]) progress.update(value);
+    progress.stop();
+    expect(stream.text.trimEnd().split("\n")).toEqual([
+      "demo: started (4)",
+      "demo: 2/4 (50%)",
+      "demo: 4/4 (100%)",
+      "demo: done (4/4)",
+    ]);
+  });
+
   it("prints every n-th update when the total is unknown, and formats tiny numbers in exponent form", () => {
     const stream = fakeStream(false);
     const progress = new ProgressReporter({ stream, plainEvery: 3 });

@@ -73,6 +73,7 @@ export class ProgressReporter implements TrainerCallbacks {
   private value = 0;
   private updates = 0;
   private lastPrintedBucket = -1;
+  private printedComplete = false;
   private running = false;
 
   constructor(options: ProgressReporterOptions = {}) {
@@ -101,6 +102,7 @@ export class ProgressReporter implements TrainerCallbacks {
     this.value = 0;
     this.updates = 0;
     this.lastPrintedBucket = -1;
+    this.printedComplete = false;
     this.running = true;
     if (this.tty) {
       const format =
@@ -141,13 +143,14 @@ export class ProgressReporter implements TrainerCallbacks {
     }
     const percent = (100 * value) / this.total;
     const bucket = Math.floor(percent / this.percentStep);
-    if (bucket > this.lastPrintedBucket || value >= this.total) {
-      if (bucket === this.lastPrintedBucket && value > this.total) return;
-      this.lastPrintedBucket = bucket;
-      this.stream.write(
-        `${this.label}: ${value}/${this.total} (${Math.min(100, percent).toFixed(0)}%)${shown ? ` ${shown}` : ""}\n`,
-      );
-    }
+    // One line per `percentStep` bucket, and the completed line exactly once.
+    const complete = value >= this.total;
+    if (complete ? this.printedComplete : bucket <= this.lastPrintedBucket) return;
+    this.printedComplete = complete;
+    this.lastPrintedBucket = bucket;
+    this.stream.write(
+      `${this.label}: ${value}/${this.total} (${Math.min(100, percent).toFixed(0)}%)${shown ? ` ${shown}` : ""}\n`,
+    );
   }
 
   /** Adds `delta` to the progress. */
