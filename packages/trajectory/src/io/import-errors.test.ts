@@ -163,6 +163,25 @@ describe("fromJson", () => {
     expect(warnings.map((w) => w.line)).toEqual([8]);
   });
 
+  it("reads a byte-order mark, CRLF line breaks and white space between elements", async () => {
+    const path = await file(
+      "json",
+      `\uFEFF[\r\n  ${line({ id: "one" })} ,\r\n\t${line({ id: "two" })}\r\n]\r\n`,
+    );
+    expect((await TrajectoryDataset.fromJson(path)).items.map((item) => item.id)).toEqual(["one", "two"]);
+    const empty = await file("json", " [ ] \n");
+    expect((await TrajectoryDataset.fromJson(empty)).length).toBe(0);
+  });
+
+  it("names the line of invalid UTF-8", async () => {
+    const path = await file(
+      "json",
+      Buffer.concat([Buffer.from(`[\n${line({ id: "one" })},\n"`), Buffer.from([0xff]), Buffer.from('"]')]),
+    );
+    const error = await rejection(TrajectoryDataset.fromJson(path));
+    expect(error.message).toContain("UTF-8");
+  });
+
   it("keeps brackets, commas and escapes inside strings out of the structure", async () => {
     const tricky = 'a "quoted" ] , } { [ \\ string';
     const path = await file("json", JSON.stringify([{ state: tricky, action: "\\", reward: 0 }]));
