@@ -46,15 +46,17 @@ export {
   type SynthesisConfigInput,
 } from "./pipeline/synthesis-config.js";
 export {
-  type StepStatistics,
-  type SynthesisFailureRecord,
   SynthesisPipeline,
   type SynthesisPipelineOptions,
-  type SynthesisProgress,
-  type SynthesisResult,
   type SynthesisRunOptions,
-  type SynthesisStopReason,
 } from "./pipeline/synthesis-pipeline.js";
+export type {
+  StepStatistics,
+  SynthesisFailureRecord,
+  SynthesisProgress,
+  SynthesisResult,
+  SynthesisStopReason,
+} from "./pipeline/synthesis-result.js";
 export type { SampleSource } from "./sample-source.js";
 export {
   type GroupBy,

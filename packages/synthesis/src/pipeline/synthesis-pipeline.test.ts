@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { GeneratorSynthesiser } from "../generator/generator-synthesiser.js";
 import { TemplateSynthesiser } from "../templates/template-synthesiser.js";
 import { DataSynthesiser, type SynthesisContext } from "./data-synthesiser.js";
-import { SynthesisPipeline, type SynthesisProgress } from "./synthesis-pipeline.js";
+import { SynthesisPipeline } from "./synthesis-pipeline.js";
+import type { SynthesisProgress } from "./synthesis-result.js";
 
 /** Draws `count` inputs "item-<k>" with k uniform in [0, vocabulary): repeats are exact duplicates. */
 class DrawStep extends DataSynthesiser {
