@@ -182,6 +182,26 @@ describe("fromJson", () => {
     expect(error.message).toContain("UTF-8");
   });
 
+  it("names the line of a bad element written one per line, and checks what follows it", async () => {
+    const content = `[\n${line({ id: "one" })},\n${line({ id: "two", reward: "x" })},\n${line({ id: "three" })}\n]\n`;
+    const path = await file("json", content);
+    const error = await rejection(TrajectoryDataset.fromJson(path));
+    expect([error.line, error.field]).toEqual([3, "reward"]);
+    const warnings: ImportWarning[] = [];
+    const dataset = await TrajectoryDataset.fromJson(path, {
+      onError: "skip",
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(dataset.items.map((item) => item.id)).toEqual(["one", "three"]);
+    expect(warnings.map((w) => w.line)).toEqual([3]);
+
+    const missingComma = await file("json", `[\n${line({ id: "one" })}\n${line({ id: "two" })}\n]`);
+    const structural = await rejection(TrajectoryDataset.fromJson(missingComma));
+    expect([structural.line, structural.message.includes("expected ',' or ']'")]).toEqual([3, true]);
+    const sameLine = await file("json", `[${line({ id: "one" })}, ${line({ id: "two" })}]`);
+    expect((await TrajectoryDataset.fromJson(sameLine)).items.map((item) => item.id)).toEqual(["one", "two"]);
+  });
+
   it("keeps brackets, commas and escapes inside strings out of the structure", async () => {
     const tricky = 'a "quoted" ] , } { [ \\ string';
     const path = await file("json", JSON.stringify([{ state: tricky, action: "\\", reward: 0 }]));

@@ -39,6 +39,7 @@ const FIRST_ELEMENT = 1; // after `[`: an element or `]`
 const NEXT_ELEMENT = 2; // after `,`: an element
 const IN_ELEMENT = 3; // inside an element
 const AFTER_ARRAY = 4; // after the closing `]`: only white space
+const AFTER_ELEMENT = 5; // after an element read whole: `,` or `]`
 
 function isWhiteSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
@@ -91,6 +92,10 @@ export async function readJsonFile(
       );
       return;
     }
+    acceptValue(value);
+  };
+
+  const acceptValue = (value: unknown): void => {
     let item: TrajectoryItem;
     try {
       item = validateItem(value, { what, line: elementLine }, true);
@@ -101,6 +106,36 @@ export async function readJsonFile(
     }
     records++;
     onItem(item);
+  };
+
+  /**
+   * Reads an element that sits alone on its line (as `exportJson` writes them: `{...},`) with one
+   * `JSON.parse`, without scanning it. Returns the index after the line, or -1 when the line is not such an
+   * element (the scanner then reads it character by character).
+   */
+  const readWholeLine = (start: number): number => {
+    const lineEnd = text.indexOf("\n", start);
+    if (lineEnd === -1) return -1;
+    let end = lineEnd;
+    while (end > start && isWhiteSpace(text.charCodeAt(end - 1))) end--;
+    const comma = text.charCodeAt(end - 1) === 0x2c;
+    if (comma) {
+      end--;
+      while (end > start && isWhiteSpace(text.charCodeAt(end - 1))) end--;
+    }
+    if (end - start < 2 || text.charCodeAt(end - 1) !== 0x7d) return -1;
+    let value: unknown;
+    try {
+      // A complete JSON object cannot be followed by more of itself: if this parses, it is the whole element.
+      value = JSON.parse(text.slice(start, end));
+    } catch {
+      return -1;
+    }
+    elementLine = line;
+    acceptValue(value);
+    state = comma ? NEXT_ELEMENT : AFTER_ELEMENT;
+    line++;
+    return lineEnd + 1;
   };
 
   /** Scans `text` from `position`, then keeps only the unfinished element (if any). */
@@ -168,12 +203,23 @@ export async function readJsonFile(
         state = FIRST_ELEMENT;
       } else if (state === AFTER_ARRAY) {
         throw structural(`unexpected ${JSON.stringify(text[index])} after the closing ']'`);
+      } else if (state === AFTER_ELEMENT) {
+        if (code === 0x2c) state = NEXT_ELEMENT;
+        else if (code === 0x5d) state = AFTER_ARRAY;
+        else throw structural(`expected ',' or ']' but found ${JSON.stringify(text[index])}`);
       } else if (code === 0x5d) {
         if (state === NEXT_ELEMENT) throw structural("a ',' is followed by ']'");
         state = AFTER_ARRAY;
       } else if (code === 0x2c) {
         throw structural("unexpected ','");
       } else {
+        if (code === 0x7b) {
+          const next = readWholeLine(index);
+          if (next !== -1) {
+            index = next;
+            continue;
+          }
+        }
         state = IN_ELEMENT;
         depth = code === 0x7b || code === 0x5b ? 1 : 0;
         inString = code === 0x22;
