@@ -1,6 +1,7 @@
 import type { Sample } from "@orbiter/types";
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  augmentAddNoise,
   type DeduplicateOptions,
   deduplicate,
   type SynthesisConfigInput,
@@ -28,6 +29,12 @@ describe("public types", () => {
     expectTypeOf(new SynthesisPipeline().run({ toSamples: () => [] as Sample[] })).toEqualTypeOf<
       Promise<SynthesisResult>
     >();
+  });
+
+  it("functions accept zod-parsed samples whose optional fields are present but undefined", () => {
+    const parsed = [{ id: "a", input: "q", output: "a", score: undefined, metadata: {} }];
+    expectTypeOf(deduplicate(parsed, { threshold: 0.9 })).items.toHaveProperty("input");
+    expectTypeOf(augmentAddNoise(parsed, { noiseLevel: 0.1, seed: 1 })).items.toHaveProperty("input");
   });
 
   it("synthesisers and functions keep sample types", () => {
