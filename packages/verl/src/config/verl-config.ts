@@ -101,6 +101,13 @@ const verlConfigShape = {
   advantageEstimator: z.enum(values(AdvantageEstimator)).optional(),
   /** Divide group advantages by the group std; false is Dr. GRPO. @default true */
   normalizeAdvantageStd: z.boolean().default(true),
+  /**
+   * Leave out of the update every prompt group whose responses all got the same total reward (DAPO's dynamic
+   * sampling without the re-generation: such groups carry no group-relative signal, and dropping them gives the
+   * informative groups the whole token-mean). Needs `groupSize` > 1.
+   * @default false
+   */
+  filterZeroStdGroups: z.boolean().default(false),
   /** ε added to the group std. @default 1e-6 (verl) */
   advantageEpsilon: z.number().positive().default(1e-6),
   /** How several rewards combine into one score. @default "weighted-sum" */

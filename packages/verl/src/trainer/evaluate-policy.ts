@@ -20,16 +20,27 @@ export interface EvaluateOptions {
 
 /** What {@link evaluatePolicy} needs. */
 export interface EvaluatePolicyInput {
+  /** The policy that answers. */
   policy: Policy;
+  /** The reward functions that score the answers. */
   rewards: ReadonlyArray<RewardSpec>;
+  /** The prompts (`input`) with their reference answers (`output`, or `""`). */
   samples: ReadonlyArray<Sample>;
+  /** New tokens per answer. */
   maxNewTokens: number;
+  /** Sampling temperature (when not greedy). */
   temperature: number;
+  /** Top-k filter (0 = off). */
   topK: number;
+  /** Nucleus mass (1 = off). */
   topP: number;
+  /** Total reward from which an answer to a sample without reference counts as correct. */
   accuracyThreshold: number;
+  /** What a failing reward does. */
   onRewardError: OnRewardError;
+  /** Base seed; the sampler seed of each chunk derives from it unless `options.seed` is given. */
   seed: number;
+  /** Greedy or sampled, answers per sample, chunk size, seed. */
   options: EvaluateOptions;
 }
 

@@ -286,6 +286,46 @@ describe("VeRLTrainer", () => {
     policy.dispose();
   });
 
+  it("filterZeroStdGroups leaves groups with equal rewards out of the update", async () => {
+    const tokenizer = CharTokenizer.fromCorpus(prompts);
+    const policy = new TransformerPolicy({ tokenizer, config: tiny, seed: 6 });
+    const before = weightsOf(policy);
+    const constant = new VeRLTrainer({
+      policy,
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 3,
+        maxSteps: 2,
+        model: tiny,
+        filterZeroStdGroups: true,
+      },
+      rewards: [{ name: "constant", fn: () => 1 }],
+    });
+    const metrics = await constant.train(prompts);
+    expect(metrics.extra.frac_reward_zero_std).toBe(1);
+    expect(weightsOf(policy)).toEqual(before);
+    constant.dispose();
+    const varied = new VeRLTrainer({
+      policy,
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 3,
+        maxSteps: 2,
+        model: tiny,
+        filterZeroStdGroups: true,
+      },
+      rewards: [countA],
+    });
+    await varied.train(prompts);
+    expect(weightsOf(policy)).not.toEqual(before);
+    varied.dispose();
+    policy.dispose();
+  });
+
   it("adapts the KL coefficient step by step with the controller's rule when adaptiveKl is set", async () => {
     const seen: Array<{ beta: number; kl: number }> = [];
     const trainer = new VeRLTrainer({

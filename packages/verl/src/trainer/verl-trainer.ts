@@ -435,6 +435,9 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       advantageScores = combined.map((value, row) => (scores.totals[row] === null ? null : value));
       scoresAreAdvantages = config.advantageEstimator === "grpo";
     }
+    if (config.filterZeroStdGroups && config.groupSize > 1) {
+      advantageScores = withoutFlatGroups(scores.totals, config.groupSize, advantageScores);
+    }
     const { batch, stats } = buildRolloutBatch({
       config,
       policy,
@@ -447,8 +450,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const learningRate = this.learningRate(step);
     let update: ReturnType<typeof runPolicyUpdate>;
     try {
-      if (scores.totals.every((total) => total === null)) {
-        // Every reward abstained on every response: nothing to learn from this rollout.
+      if (advantageScores.every((score) => score === null)) {
+        // Every response abstained or was filtered out: nothing to learn from this rollout.
         update = { metrics: {}, loss: Number.NaN, applied: 0, skipped: 0 };
       } else {
         update = runPolicyUpdate({
@@ -595,6 +598,22 @@ function mean(values: ReadonlyArray<number>): number {
 function finiteMean(values: ReadonlyArray<number>): number {
   const finite = values.filter(Number.isFinite);
   return finite.length === 0 ? Number.NaN : mean(finite);
+}
+
+/** `scores` with every row of a group whose `totals` are all equal set to null (left out of the update). */
+function withoutFlatGroups(
+  totals: ReadonlyArray<number | null>,
+  groupSize: number,
+  scores: ReadonlyArray<number | null>,
+): Array<number | null> {
+  const out = [...scores];
+  for (let start = 0; start < totals.length; start += groupSize) {
+    const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
+    if (group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12)) {
+      for (let row = start; row < start + groupSize; row++) out[row] = null;
+    }
+  }
+  return out;
 }
 
 /** Fraction of prompt groups whose scores are all equal (they carry no GRPO signal). */
