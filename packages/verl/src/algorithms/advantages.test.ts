@@ -134,6 +134,27 @@ describe.each(backends)("on the %s backend", (backend) => {
       expectClose(returns, [[0.929226, 0.956434, 0, 0, 0.9801, 1.0]]);
     });
 
+    it("drops a reward sitting on a masked token, and γλ = 0 gives the one-step TD error", () => {
+      const dropped = computeGaeAdvantage({
+        tokenRewards: tf.tensor2d([[0, 0, 5, 0, 0, 1]]),
+        values: tf.tensor2d([[0.5, 0.6, 99, -99, 0.7, 0.8]]),
+        mask: tf.tensor2d([[1, 1, 0, 0, 1, 1]]),
+        gamma: 0.99,
+        lambda: 0.95,
+        whiten: false,
+      });
+      expectClose(dropped.advantages, [[0.429226, 0.356434, 0, 0, 0.2801, 0.2]]);
+      const td = computeGaeAdvantage({
+        tokenRewards: rewards,
+        values,
+        mask,
+        gamma: 0.99,
+        lambda: 0,
+        whiten: false,
+      });
+      expectClose(td.advantages, [[0.094, 0.093, 0.092, 0.2]]);
+    });
+
     it("handles a batch of rows independently", () => {
       const { advantages } = computeGaeAdvantage({
         tokenRewards: tf.tensor2d([
@@ -284,6 +305,13 @@ describe.each(backends)("on the %s backend", (backend) => {
         mask: tf.tensor2d([[1, 1, 0, 0]]),
       });
       expectClose(padded.returns, [[1, 1, 0, 0]]);
+      // a masked token resets the running return: rewards after it never reach earlier tokens
+      const reset = computeReinforcePlusPlusAdvantage({
+        tokenRewards: tf.tensor2d([[1, 2, 4, 8]]),
+        mask: tf.tensor2d([[1, 0, 1, 1]]),
+        gamma: 0.5,
+      });
+      expectClose(reset.returns, [[1, 0, 8, 8]]);
     });
 
     it("the baseline variant subtracts the group mean before whitening", () => {

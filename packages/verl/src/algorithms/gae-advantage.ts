@@ -39,28 +39,31 @@ export interface GaeAdvantageOutput {
 export function computeGaeAdvantage(input: GaeAdvantageInput): GaeAdvantageOutput {
   const { tokenRewards, values, mask, gamma = 1, lambda = 1, whiten = true } = input;
   return tf.tidy(() => {
-    const rewardColumns = tf.unstack(tokenRewards, 1);
-    const valueColumns = tf.unstack(values, 1);
-    const maskColumns = tf.unstack(mask, 1);
-    const length = rewardColumns.length;
-    const batch = tokenRewards.shape[0] as number;
-    let nextValue: tf.Tensor = tf.zeros([batch]);
-    let running: tf.Tensor = tf.zeros([batch]);
-    const columns: tf.Tensor[] = new Array(length);
-    for (let t = length - 1; t >= 0; t--) {
-      const reward = rewardColumns[t] as tf.Tensor;
-      const value = valueColumns[t] as tf.Tensor;
-      const valid = maskColumns[t] as tf.Tensor;
-      const delta = tf.sub(tf.add(reward, tf.mul(nextValue, gamma)), value);
-      const candidate = tf.add(delta, tf.mul(running, gamma * lambda));
-      // Carry the running advantage and next value through masked tokens: x ← x + m·(new − x).
-      running = tf.add(running, tf.mul(valid, tf.sub(candidate, running)));
-      nextValue = tf.add(nextValue, tf.mul(valid, tf.sub(value, nextValue)));
-      columns[t] = running;
-    }
-    const raw = tf.stack(columns, 1);
+    // The backward recursion, written as two batched [B, T, T] products so it costs a dozen ops instead of a
+    // dozen per position (each op is a kernel launch on wasm). Only valid tokens take part: c_t counts the valid
+    // tokens at positions ≥ t, the next valid token after a valid k is the valid j with c_j = c_k − 1, and a valid
+    // k ≥ t lies c_t − c_k valid steps after t. Masked positions get 0 (their carried value is never used).
+    const length = mask.shape[1] as number;
+    const validFrom = tf.cumsum(mask, 1, false, true); // c [B, T]
+    const rows = tf.expandDims(validFrom, 2); // c_t along axis 1
+    const columns = tf.expandDims(validFrom, 1); // c_k along axis 2
+    const validColumns = tf.expandDims(mask, 1); // m_k
+    const positions = tf.range(0, length, 1, "float32");
+    const later = tf.cast(tf.greater(tf.expandDims(positions, 0), tf.expandDims(positions, 1)), "float32"); // [k > t]
+    // V'_k: the value of the next valid token after k (0 past the last one).
+    const isNext = tf.mul(
+      tf.mul(later, validColumns),
+      tf.cast(tf.equal(columns, tf.sub(rows, 1)), "float32"),
+    );
+    const nextValue = tf.squeeze(tf.matMul(isNext, tf.expandDims(values, 2)), [2]);
+    const deltas = tf.mul(tf.sub(tf.add(tokenRewards, tf.mul(nextValue, gamma)), values), mask);
+    // A_t = Σ_{valid k ≥ t} (γλ)^{c_t − c_k} δ_k
+    const notBefore = tf.add(later, tf.eye(length));
+    const steps = tf.relu(tf.sub(rows, columns));
+    const weights = tf.mul(tf.mul(tf.pow(tf.scalar(gamma * lambda), steps), notBefore), validColumns);
+    const raw = tf.mul(tf.squeeze(tf.matMul(weights, tf.expandDims(deltas, 2)), [2]), mask);
     const returns = tf.mul(tf.add(raw, values), mask);
-    const advantages = whiten ? maskedWhiten(raw, mask) : tf.mul(raw, mask);
+    const advantages = whiten ? maskedWhiten(raw, mask) : raw;
     return { advantages, returns };
   });
 }

@@ -31,17 +31,23 @@ export interface ReinforcePlusPlusOutput {
 export function computeReinforcePlusPlusAdvantage(input: ReinforcePlusPlusInput): ReinforcePlusPlusOutput {
   const { tokenRewards, mask, gamma = 1 } = input;
   return tf.tidy(() => {
-    const rewardColumns = tf.unstack(tokenRewards, 1);
-    const maskColumns = tf.unstack(mask, 1);
-    const length = rewardColumns.length;
-    let running: tf.Tensor = tf.zeros([tokenRewards.shape[0] as number]);
-    const columns: tf.Tensor[] = new Array(length);
-    for (let t = length - 1; t >= 0; t--) {
-      running = tf.add(rewardColumns[t] as tf.Tensor, tf.mul(running, gamma));
-      columns[t] = running;
-      running = tf.mul(running, maskColumns[t] as tf.Tensor);
-    }
-    const returns = tf.mul(tf.stack(columns, 1), mask);
+    // G_t = Σ_{k ≥ t} γ^{k−t} r_k over the tokens up to the next masked one (the running return is reset there),
+    // as one batched [B, T, T] product: Z counts masked tokens up to each position, and k is reachable from t when
+    // no masked token lies in (t, k], i.e. Z_k = Z_t.
+    const length = mask.shape[1] as number;
+    const maskedSoFar = tf.cumsum(tf.sub(1, mask), 1);
+    const sameRun = tf.cast(
+      tf.equal(tf.expandDims(maskedSoFar, 1), tf.expandDims(maskedSoFar, 2)),
+      "float32",
+    );
+    const positions = tf.range(0, length, 1, "float32");
+    const distance = tf.sub(tf.expandDims(positions, 0), tf.expandDims(positions, 1)); // k − t
+    const discount = tf.mul(
+      tf.pow(tf.scalar(gamma), tf.relu(distance)),
+      tf.cast(tf.greaterEqual(distance, 0), "float32"),
+    );
+    const weights = tf.mul(sameRun, discount);
+    const returns = tf.mul(tf.squeeze(tf.matMul(weights, tf.expandDims(tokenRewards, 2)), [2]), mask);
     return { advantages: maskedWhiten(returns, mask), returns };
   });
 }
