@@ -4,10 +4,10 @@ import {
   type JsonValue,
   type ParseContext,
   parseWith,
+  randomUuid,
   TrajectoryItem,
 } from "@orbiter/types";
 import { containsNegativeZero, isNegativeZero, markNegativeZero } from "./negative-zero.js";
-import { randomUuid } from "./random-uuid.js";
 
 /**
  * Validation of trajectory items, exactly as strict as the `TrajectoryItem` zod schema but several times faster.
@@ -223,7 +223,7 @@ function copyMessage(value: unknown): ChatMessage | undefined {
 
 /**
  * The fast path: the validated item in canonical form, or {@link BAIL} when zod must decide. Fills in `id`
- * (random UUID, as a flat string: see `random-uuid.ts`), `timestamp` (`Date.now()`) and `metadata` (`{}`) when
+ * (random UUID, as a flat string: see `randomUuid` in @orbiter/types), `timestamp` (`Date.now()`) and `metadata` (`{}`) when
  * they are absent, like the schema.
  */
 export function fastValidateItem(input: unknown, adopt = false): TrajectoryItem | undefined {

@@ -53,6 +53,8 @@ function start(path: string, mode: string, ready: (line: string) => boolean): Ru
     });
     void exited.then(({ code }) => reject(new Error(`child exited early (${code}): ${stderr}`)));
   });
+  // A run that is only awaited through `exited` (a normal exit) must not leave a rejection unhandled.
+  readyPromise.catch(() => undefined);
   return { process: proc, ready: readyPromise, exited };
 }
 

@@ -72,6 +72,13 @@ describe("parseWith", () => {
     ).toThrow(expect.objectContaining({ field: "epohcs", line: 7 }));
   });
 
+  it("joins a path prefix with array indices without a stray dot", () => {
+    const list = z.array(z.strictObject({ role: z.enum(["user", "assistant"]) }));
+    expect(() =>
+      parseWith(list, [{ role: "user" }, { role: "robot" }], { what: "messages", path: "messages" }),
+    ).toThrow(expect.objectContaining({ field: "messages[1].role" }));
+  });
+
   it("returns the parsed value on success", () => {
     expect(parseWith(schema, { epochs: 2, nested: { rate: 0.5 } }, { what: "x" })).toEqual({
       epochs: 2,

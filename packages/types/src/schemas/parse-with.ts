@@ -28,7 +28,8 @@ export function toInvalidArgumentError(error: z.ZodError, context: ParseContext)
   // An unknown key is reported on the object holding it: name the key itself.
   if (issue?.code === "unrecognized_keys" && issue.keys.length > 0) issuePath.push(issue.keys[0] as string);
   const inner = formatPath(issuePath);
-  const field = context.path ? (inner ? `${context.path}.${inner}` : context.path) : inner;
+  const separator = inner.startsWith("[") ? "" : ".";
+  const field = context.path ? (inner ? `${context.path}${separator}${inner}` : context.path) : inner;
   const where = context.line === undefined ? "" : ` at line ${context.line}`;
   const detail = issue ? issue.message : "invalid value";
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more issue(s))` : "";

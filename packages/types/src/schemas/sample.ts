@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { randomUuid } from "../random/random-uuid.js";
 import { JsonObject } from "./json.js";
 
 /**
@@ -11,7 +11,7 @@ export const Sample = z.strictObject({
   id: z
     .string()
     .min(1)
-    .default(() => randomUUID()),
+    .default(() => randomUuid()),
   /** The prompt or question. */
   input: z.string(),
   /** The answer or completion. */

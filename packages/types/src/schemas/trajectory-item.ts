@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { randomUuid } from "../random/random-uuid.js";
 import { ChatMessage } from "./chat-message.js";
 import { JsonObject } from "./json.js";
 
@@ -18,7 +18,7 @@ export const TrajectoryItem = z.strictObject({
   id: z
     .string()
     .min(1)
-    .default(() => randomUUID()),
+    .default(() => randomUuid()),
   /** Capture time, milliseconds since the epoch. @default Date.now() */
   timestamp: z
     .number()
