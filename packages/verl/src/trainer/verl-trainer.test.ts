@@ -62,6 +62,7 @@ describe("VeRLTrainer", () => {
     expect(Number.isFinite(metrics.loss)).toBe(true);
     expect(metrics.reward).toBeGreaterThanOrEqual(0);
     expect(trainer.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
+    expect(metrics.extra[`backend/${trainer.backend}`]).toBe(1);
     for (const name of [
       "actor/pg_loss",
       "actor/pg_clipfrac",

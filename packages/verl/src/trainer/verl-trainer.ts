@@ -488,6 +488,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       "timing/update_ms": finished - rolledOut,
       "timing/step_ms": finished - started,
     };
+    // The backend, in a form the numeric metrics log keeps: `backend/wasm: 1`.
+    if (this.backendName !== undefined) metrics[`backend/${this.backendName}`] = 1;
     return { loss: update.loss, reward: metrics["reward/mean"] as number, metrics };
   }
 
