@@ -108,6 +108,26 @@ const verlConfigShape = {
    * @default false
    */
   filterZeroStdGroups: z.boolean().default(false),
+  /**
+   * Leave responses cut at `maxNewTokens` (no end-of-sequence token) out of the loss, after the advantages are
+   * computed (DAPO's overlong filtering, TRL `mask_truncated_completions`).
+   * @default false
+   */
+  maskTruncated: z.boolean().default(false),
+  /**
+   * DAPO's soft overlong punishment added to the score the advantages see: 0 up to `maxNewTokens − bufferLength`
+   * tokens, then a linear ramp down to −factor at `maxNewTokens`. `null` turns it off.
+   * @default null
+   */
+  overlongPenalty: z
+    .strictObject({
+      /** Length of the ramp, in tokens (at most `maxNewTokens`). */
+      bufferLength: positiveInt,
+      /** Penalty at `maxNewTokens`. @default 1 */
+      factor: z.number().nonnegative().default(1),
+    })
+    .nullable()
+    .default(null),
   /** ε added to the group std. @default 1e-6 (verl) */
   advantageEpsilon: z.number().positive().default(1e-6),
   /** How several rewards combine into one score. @default "weighted-sum" */
@@ -170,6 +190,13 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
         context.addIssue({ code: "custom", path: ["model", ...path], message: issue.message });
       }
     }
+  }
+  if (resolved.overlongPenalty !== null && resolved.overlongPenalty.bufferLength > resolved.maxNewTokens) {
+    context.addIssue({
+      code: "custom",
+      path: ["overlongPenalty", "bufferLength"],
+      message: `bufferLength must not exceed maxNewTokens (${resolved.maxNewTokens})`,
+    });
   }
   const responses = resolved.batchSize * resolved.groupSize;
   const miniBatchSize = resolved.miniBatchSize ?? responses;

@@ -64,6 +64,8 @@ export interface BuildRolloutBatchInput {
   scoresAreAdvantages: boolean;
   /** Current KL coefficient β (from the KL controller). */
   klCoef: number;
+  /** Rows to leave out of the loss once the advantages are computed (e.g. truncated responses). @default none */
+  excludedRows?: ReadonlyArray<boolean>;
 }
 
 /** Host numbers measured while building the batch. */
@@ -193,12 +195,25 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       statsTensors.returnMean = maskedMean(returns, responseMask) as tf.Scalar;
     }
     for (const tensor of Object.values(statsTensors)) tf.keep(tensor);
+    const excluded = input.excludedRows;
+    const lossMask =
+      excluded === undefined || !excluded.includes(true)
+        ? responseMask
+        : keep(
+            tf.mul(
+              responseMask,
+              tf.tensor2d(
+                excluded.map((out) => [out ? 0 : 1]),
+                [size, 1],
+              ),
+            ) as tf.Tensor2D,
+          );
     built = {
       size,
       tokens,
       attentionMask,
       responseStart,
-      responseMask,
+      responseMask: lossMask,
       oldLogProbs,
       refLogProbs,
       advantages,

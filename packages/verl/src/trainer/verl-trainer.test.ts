@@ -287,6 +287,36 @@ describe("VeRLTrainer", () => {
     policy.dispose();
   });
 
+  it("adds the soft overlong penalty to the scores and can mask truncated responses", async () => {
+    const trainer = new VeRLTrainer({
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 3,
+        maxSteps: 2,
+        model: tiny,
+        overlongPenalty: { bufferLength: 3 },
+        maskTruncated: true,
+      },
+      rewards: [countA],
+    });
+    const { extra } = await trainer.train(prompts);
+    // With the ramp over the whole length, a response of L ≤ 3 tokens is penalised by L/3.
+    expect(extra["reward/overlong_penalty/mean"]).toBeCloseTo(
+      -(extra["response_length/mean"] as number) / 3,
+      10,
+    );
+    trainer.dispose();
+    expect(
+      () =>
+        new VeRLTrainer({
+          config: { maxNewTokens: 4, overlongPenalty: { bufferLength: 5 } },
+          rewards: [countA],
+        }),
+    ).toThrow(/overlongPenalty\.bufferLength/);
+  });
+
   it("filterZeroStdGroups leaves groups with equal rewards out of the update", async () => {
     const tokenizer = CharTokenizer.fromCorpus(prompts);
     const policy = new TransformerPolicy({ tokenizer, config: tiny, seed: 6 });

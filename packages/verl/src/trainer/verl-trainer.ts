@@ -20,6 +20,7 @@ import {
   FixedKlController,
   type KlController,
 } from "../algorithms/adaptive-kl-controller.js";
+import { softOverlongPenalty } from "../algorithms/overlong-penalty.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
@@ -435,6 +436,19 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       advantageScores = combined.map((value, row) => (scores.totals[row] === null ? null : value));
       scoresAreAdvantages = config.advantageEstimator === "grpo";
     }
+    let penaltySum = 0;
+    if (config.overlongPenalty !== null) {
+      const { bufferLength, factor } = config.overlongPenalty;
+      advantageScores = advantageScores.map((score, row) => {
+        const penalty = softOverlongPenalty((generation.responses[row] as number[]).length, {
+          maxLength: config.maxNewTokens,
+          bufferLength,
+          factor,
+        });
+        penaltySum += penalty;
+        return score === null ? null : score + penalty;
+      });
+    }
     if (config.filterZeroStdGroups && config.groupSize > 1) {
       advantageScores = withoutFlatGroups(scores.totals, config.groupSize, advantageScores);
     }
@@ -446,6 +460,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       scores: advantageScores,
       scoresAreAdvantages,
       klCoef,
+      ...(config.maskTruncated ? { excludedRows: generation.finished.map((done) => !done) } : {}),
     });
     const learningRate = this.learningRate(step);
     let update: ReturnType<typeof runPolicyUpdate>;
@@ -488,6 +503,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       "timing/update_ms": finished - rolledOut,
       "timing/step_ms": finished - started,
     };
+    if (config.overlongPenalty !== null)
+      metrics["reward/overlong_penalty/mean"] = penaltySum / generation.batchSize;
     // The backend, in a form the numeric metrics log keeps: `backend/wasm: 1`.
     if (this.backendName !== undefined) metrics[`backend/${this.backendName}`] = 1;
     return { loss: update.loss, reward: metrics["reward/mean"] as number, metrics };
