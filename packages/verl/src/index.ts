@@ -63,7 +63,12 @@ export {
   type GenerateOptionsInput,
   type GenerationResult,
 } from "./rollout/generate-options.js";
-export { type HostEmbeddings, type IncrementalDecoder, KvCache, type LayerCache } from "./rollout/kv-cache.js";
+export {
+  type HostEmbeddings,
+  type IncrementalDecoder,
+  KvCache,
+  type LayerCache,
+} from "./rollout/kv-cache.js";
 export { type SamplingFilter, sampleToken } from "./rollout/sample-token.js";
 export {
   type SftEpochMetrics,
