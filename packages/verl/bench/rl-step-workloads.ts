@@ -65,6 +65,11 @@ const rewards = [
 ];
 const noSample = { id: "bench", input: "", output: "", metadata: {} };
 
+/** Milliseconds of CPU (user + system) the process used between two `process.cpuUsage()` readings. */
+function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
+  return (to.user - from.user + to.system - from.system) / 1000;
+}
+
 async function measure(
   name: "grpo" | "ppo",
   config: VeRLConfig,
@@ -76,12 +81,15 @@ async function measure(
   const prompts = randomTokenRows(config.batchSize, PROMPT_TOKENS, 5);
   const rollout: number[] = [];
   const update: number[] = [];
+  const rolloutCpu: number[] = [];
+  const updateCpu: number[] = [];
   let before = 0;
   let after = 0;
   try {
     for (let step = 0; step < WARMUP + TIMED; step++) {
       if (step === WARMUP) before = tf.memory().numTensors;
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       const generation = await policy.generate(prompts, {
         maxNewTokens: NEW_TOKENS,
         n: config.groupSize,
@@ -90,6 +98,7 @@ async function measure(
         stopAtEos: false,
       });
       const sampled = performance.now();
+      const cpuSampled = process.cpuUsage();
       const scores = await scoreRewards(
         rewards,
         generation.texts.map((output) => ({ output, sample: noSample })),
@@ -118,9 +127,12 @@ async function measure(
         batch.dispose();
       }
       const finished = performance.now();
+      const cpuFinished = process.cpuUsage();
       if (step >= WARMUP) {
         rollout.push(sampled - started);
         update.push(finished - sampled);
+        rolloutCpu.push(cpuMs(cpuStarted, cpuSampled));
+        updateCpu.push(cpuMs(cpuSampled, cpuFinished));
       }
     }
     after = tf.memory().numTensors;
@@ -141,6 +153,9 @@ async function measure(
       update_ms: round(median(update)),
       step_ms: round(stepMs),
       rollout_tokens_per_s: Math.round(tokens / (rolloutMs / 1000)),
+      rollout_cpu_ms: round(median(rolloutCpu)),
+      update_cpu_ms: round(median(updateCpu)),
+      step_cpu_ms: round(median(rolloutCpu.map((ms, i) => ms + (updateCpu[i] as number)))),
       tensors_leaked: leaked,
       timed_steps: TIMED,
       target_step_ms: TARGET_STEP_MS,
