@@ -245,7 +245,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
    * @returns `loss` and `reward` averaged over the last epoch's steps, and the last step's metrics in `extra`
    */
   override async train(dataset?: VeRLDatasetInput): Promise<TrainMetrics> {
-    void dataset;
+    void dataset; // already stored by prepareTrain(), which runs first with the same arguments
     const samples = await this.loadSamples();
     const policy = await this.ensureTraining();
     const { config } = this;
