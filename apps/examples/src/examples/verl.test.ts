@@ -20,8 +20,8 @@ describe("verl example", () => {
   it("trains with GRPO, then PPO, for one step per epoch", () => {
     expect(result.runs.map((run) => run.algorithm)).toEqual(["grpo", "ppo"]);
     for (const run of result.runs) {
-      expect(run.steps.map((step) => step.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-      expect(run.train.steps).toBe(30);
+      expect(run.steps.map((step) => step.step)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(run.train.steps).toBe(50);
       expect(run.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
       for (const step of run.steps) {
         expect(Number.isFinite(step.loss), `${run.algorithm} step ${step.step}`).toBe(true);
@@ -55,7 +55,7 @@ describe("verl example", () => {
         expect(run.train.extra[name], `${run.algorithm} ${name}`).toBeTypeOf("number");
       }
       const records = await readMetricsLog(run.metricsLogPath);
-      expect(records.filter((record) => record.kind === "step")).toHaveLength(30);
+      expect(records.filter((record) => record.kind === "step")).toHaveLength(50);
     }
     expect(result.runs[1]?.train.extra["critic/vf_loss"]).toBeTypeOf("number");
     expect(lines.filter((line) => line.startsWith("Loss: "))).toHaveLength(2);

@@ -78,7 +78,7 @@ export interface AlgorithmRun {
 export interface VerlExampleOptions {
   /** Folder of the metrics logs. @default a fresh folder under `os.tmpdir()` */
   dir?: string;
-  /** Training epochs (one step each: the four prompts make one batch). @default 30 */
+  /** Training epochs (one step each: the four prompts make one batch). @default 50 */
   epochs?: number;
   /** Algorithms to run. @default both, GRPO then PPO */
   algorithms?: VeRLAlgorithm[];
@@ -186,7 +186,7 @@ export async function main(options: VerlExampleOptions = {}): Promise<VerlExampl
   const runs: AlgorithmRun[] = [];
   for (const algorithm of options.algorithms ?? [VeRLAlgorithm.GRPO, VeRLAlgorithm.PPO]) {
     runs.push(
-      await runAlgorithm(algorithm, { dir, epochs: options.epochs ?? 30, seed: options.seed ?? 1, log }),
+      await runAlgorithm(algorithm, { dir, epochs: options.epochs ?? 50, seed: options.seed ?? 1, log }),
     );
   }
   log(`Metrics logs: ${runs.map((run) => run.metricsLogPath).join(", ")}`);

@@ -30,7 +30,7 @@ describe("augmentAddNoise", () => {
     expect(augmentAddNoise(data, { noiseLevel: 0.4, seed: 3 })).toEqual([
       {
         id: "g:noise",
-        input: "Thee quick brown fox jumps overr the lazy dogg",
+        input: "The quick brown fxo jups over the lazy dgo", // a swap, a drop, a swap
         output: "ok",
         metadata: { noiseEdits: 3, augmentation: ["noise"], augmentedFrom: "g" },
       },

@@ -20,9 +20,9 @@ describe("splitDataset", () => {
     const [train, val, test] = splitDataset(numbers(10), { ratios: [0.5, 0.3, 0.2], seed: 1 });
     expectTypeOf(train).toEqualTypeOf<number[]>();
     expect([train, val, test]).toEqual([
-      [2, 3, 4, 5, 7],
-      [1, 8, 9],
-      [0, 6],
+      [0, 4, 5, 7, 8],
+      [2, 3, 6],
+      [1, 9],
     ]);
     expect([train.length, val.length, test.length]).toEqual([5, 3, 2]);
     expect(splitDataset(numbers(10), { ratios: [0.5, 0.3, 0.2], seed: 1 })).toEqual([train, val, test]);
@@ -90,8 +90,8 @@ describe("splitDataset", () => {
     const data = numbers(10).map((i) => ({ id: i, metadata: { task: `t${i % 4}` } }));
     const parts = splitDataset(data, { ratios: [0.5, 0.5], seed: 1, groupBy: "task" });
     expect(parts.map((part) => part.map((item) => item.id))).toEqual([
-      [1, 3, 5, 7, 9],
       [0, 2, 4, 6, 8],
+      [1, 3, 5, 7, 9],
     ]);
   });
 

@@ -13,6 +13,31 @@ describe("SeededRandom", () => {
     expect(draw(7)).not.toEqual(draw(8));
   });
 
+  it("gives unrelated first draws for neighbouring seeds", () => {
+    const first = Array.from({ length: 2000 }, (_, seed) => new SeededRandom(seed).next());
+    const mean = first.reduce((a, b) => a + b, 0) / first.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    // Correlation between the seed and its first draw, and between consecutive seeds' first draws.
+    const correlation = (xs: number[], ys: number[]) => {
+      const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      for (let i = 0; i < xs.length; i++) {
+        sxy += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+        sxx += ((xs[i] as number) - mx) ** 2;
+        syy += ((ys[i] as number) - my) ** 2;
+      }
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    const seeds = first.map((_, seed) => seed);
+    expect(Math.abs(correlation(seeds, first))).toBeLessThan(0.1);
+    expect(Math.abs(correlation(first.slice(1), first.slice(0, -1)))).toBeLessThan(0.1);
+    expect(new Set(first.map((x) => Math.floor(x * 10))).size).toBe(10);
+  });
+
   it("restores its exact state, including the spare normal deviate", () => {
     const rng = new SeededRandom(3);
     rng.normal();

@@ -1,6 +1,6 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { JumpableRandomGenerator } from "pure-rand/types/JumpableRandomGenerator";
 import { InvalidArgumentError } from "../errors/error-kinds.js";
 
@@ -12,6 +12,27 @@ export interface SeededRandomState {
   words: number[];
   /** The second normal deviate of the last Box–Muller pair, not yet handed out. */
   spareNormal: number | null;
+}
+
+/**
+ * Expands a 32-bit seed into the four state words of xoroshiro128+ with SplitMix32, the seeding its authors
+ * recommend. (Seeding the generator's words with the seed directly makes the first draws of nearby seeds
+ * nearly equal and close to 1.)
+ */
+function seededGenerator(seed: number): JumpableRandomGenerator {
+  let state = seed | 0;
+  const words: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    state = (state + 0x9e3779b9) | 0;
+    let mixed = state ^ (state >>> 16);
+    mixed = Math.imul(mixed, 0x21f0aaad);
+    mixed ^= mixed >>> 15;
+    mixed = Math.imul(mixed, 0x735a2d97);
+    words.push((mixed ^ (mixed >>> 15)) | 0);
+  }
+  // xoroshiro128+ must not start from the all-zero state.
+  if (words.every((word) => word === 0)) words[0] = 1;
+  return xoroshiro128plusFromState(words);
 }
 
 /**
@@ -55,7 +76,7 @@ export class SeededRandom {
         value: seed,
       });
     }
-    this.generator = xoroshiro128plus(Math.trunc(seed) | 0);
+    this.generator = seededGenerator(Math.trunc(seed) | 0);
   }
 
   /** Restores a generator saved with {@link SeededRandom.getState}. */
