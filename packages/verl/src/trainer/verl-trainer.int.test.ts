@@ -65,9 +65,14 @@ async function sampledReward(policy: Policy): Promise<number> {
   return evaluation.reward;
 }
 
-async function learn(
-  config: VeRLConfigInput,
-): Promise<{ before: number; after: number; maxKl: number; policy: Policy }> {
+interface Learned {
+  before: number;
+  after: number;
+  maxKl: number;
+  policy: Policy;
+}
+
+async function learn(config: VeRLConfigInput): Promise<Learned> {
   const policy = start.clone();
   let maxKl = 0;
   const trainer = new VeRLTrainer({
@@ -85,7 +90,7 @@ async function learn(
   expect(evaluation.reward).toBeCloseTo(after, 10);
   trainer.dispose();
   console.log(
-    `${config.algorithm}: sampled reward ${before.toFixed(3)} → ${after.toFixed(3)}, max KL ${maxKl.toFixed(3)}`,
+    `${config.algorithm}: sampled reward ${before.toFixed(4)} → ${after.toFixed(4)}, max KL ${maxKl.toFixed(3)}`,
   );
   return { before, after, maxKl, policy };
 }
@@ -125,6 +130,39 @@ describe("VeRLTrainer learns", () => {
     expect(after).toBeGreaterThan(before + 0.1);
     expect(maxKl).toBeLessThan(1);
     policy.dispose();
+  });
+});
+
+describe("VeRLTrainer critic", () => {
+  it("learns the value of a reward it can predict (explained variance near 1)", async () => {
+    const explained: number[] = [];
+    const trainer = new VeRLTrainer({
+      config: {
+        algorithm: "ppo",
+        batchSize: 8,
+        maxNewTokens: 4,
+        epochs: 60,
+        learningRate: 1e-3,
+        klCoef: 0,
+        model: { dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64 },
+        seed: 1,
+      },
+      // The reward depends on the prompt only, so a good critic predicts it from the first token on.
+      rewards: [
+        {
+          name: "prompt-a",
+          fn: (_output: string, sample: { input: string }) => (sample.input.startsWith("a") ? 1 : 0),
+        },
+      ],
+      onStep: ({ metrics }) => {
+        explained.push(metrics.extra?.["critic/vf_explained_var"] as number);
+      },
+    });
+    await trainer.train(["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]);
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    expect(mean(explained.slice(0, 5))).toBeLessThan(0.5);
+    expect(mean(explained.slice(-10))).toBeGreaterThan(0.8);
+    trainer.dispose();
   });
 });
 
