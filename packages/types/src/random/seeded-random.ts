@@ -31,7 +31,7 @@ function seededGenerator(seed: number): JumpableRandomGenerator {
     words.push((mixed ^ (mixed >>> 15)) | 0);
   }
   // xoroshiro128+ must not start from the all-zero state.
-  if (words.every((word) => word === 0)) words[0] = 1;
+  if (words.every((word): boolean => word === 0)) words[0] = 1;
   return xoroshiro128plusFromState(words);
 }
 
