@@ -85,6 +85,13 @@ const verlConfigShape = {
   ppoEpochs: positiveInt.optional(),
   /** Responses per mini-batch (one optimiser step each); must divide batchSize × groupSize. @default all of them */
   miniBatchSize: positiveInt.optional(),
+  /**
+   * Responses per forward/backward pass inside a mini-batch (gradient accumulation, verl
+   * `ppo_micro_batch_size`): bounds memory without changing the objective, since each micro-batch's loss is
+   * weighted by its share of the mini-batch's tokens (or sequences) before the gradients are summed.
+   * @default miniBatchSize
+   */
+  microBatchSize: positiveInt.optional(),
   /** Discount γ for GAE and REINFORCE++. @default 1 */
   gamma: probability.default(1),
   /** GAE λ. @default 0.95 */
@@ -221,7 +228,8 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
       message: "saveEvery > 0 needs a checkpointDir",
     });
   }
-  return { ...resolved, miniBatchSize };
+  const microBatchSize = Math.min(resolved.microBatchSize ?? miniBatchSize, miniBatchSize);
+  return { ...resolved, miniBatchSize, microBatchSize };
 }
 
 /**

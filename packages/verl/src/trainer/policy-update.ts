@@ -66,9 +66,43 @@ function gatherRows<T extends tf.Tensor | null>(tensor: T, rows: tf.Tensor1D | n
   return tf.gather(tensor, rows) as T;
 }
 
+/** Which weight each metric of {@link METRIC_NAMES} takes when micro-batches are combined. */
+const TOKEN_WEIGHTED = new Set([
+  "actor/pg_clipfrac",
+  "actor/pg_clipfrac_lower",
+  "actor/ppo_kl",
+  "critic/vf_clipfrac",
+  "critic/vf_explained_var",
+]);
+
+/**
+ * The weights of a micro-batch inside its mini-batch: `loss` scales its aggregated loss so that the sum over the
+ * micro-batches equals the mini-batch's loss under the aggregation mode; `tokens` is its share of the valid tokens
+ * (for the masked-mean metrics).
+ */
+function microBatchWeights(
+  rowTokens: ReadonlyArray<number>,
+  micro: ReadonlyArray<number>,
+  mini: ReadonlyArray<number>,
+  mode: VeRLConfig["lossAggregation"],
+): { loss: number; tokens: number } {
+  const tokensOf = (rows: ReadonlyArray<number>) =>
+    rows.reduce((sum, row) => sum + (rowTokens[row] as number), 0);
+  const sequencesOf = (rows: ReadonlyArray<number>) =>
+    rows.filter((row) => (rowTokens[row] as number) > 0).length;
+  const miniTokens = tokensOf(mini);
+  const tokens = miniTokens === 0 ? 0 : tokensOf(micro) / miniTokens;
+  if (micro.length === mini.length) return { loss: 1, tokens: 1 };
+  if (mode === "token-mean") return { loss: tokens, tokens };
+  if (mode === "seq-mean-token-sum-norm") return { loss: 1, tokens };
+  const miniSequences = sequencesOf(mini);
+  return { loss: miniSequences === 0 ? 0 : sequencesOf(micro) / miniSequences, tokens };
+}
+
 /**
  * The policy (and critic) update of one training step: `ppoEpochs` passes over the rollout, each split into
- * shuffled mini-batches of `miniBatchSize` responses, one optimiser step per mini-batch. The loss is the clipped
+ * shuffled mini-batches of `miniBatchSize` responses, one optimiser step per mini-batch; a mini-batch larger than
+ * `microBatchSize` is processed in micro-batches whose weighted gradients are summed. The loss is the clipped
  * surrogate, plus β·KL to the reference when `klPlacement` is `loss`, minus the entropy bonus, plus `vfCoef` times
  * the clipped value loss for PPO, all aggregated with `lossAggregation`. Gradients are clipped to `gradClip` by
  * global norm; a mini-batch whose loss or gradient is not finite is skipped (and counted), so the weights never
@@ -80,105 +114,149 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
   const useCritic = batch.returns !== null && batch.oldValues !== null;
   const klInLoss = config.klPlacement === "loss" && klCoef > 0 && batch.refLogProbs !== null;
   const miniBatches = batch.size / config.miniBatchSize;
+  const microBatchSize = Math.min(config.microBatchSize ?? config.miniBatchSize, config.miniBatchSize);
   const rng = new SeededRandom(deriveSeed(input.seed, "mini-batches"));
   const sums = new Float64Array(METRIC_NAMES.length);
+  // Weights of the per-micro-batch metrics (every metric but the gradient norm, which is measured on the sum).
+  const lossWeighted = METRIC_NAMES.slice(0, -1).map((name) => !TOKEN_WEIGHTED.has(name));
   let applied = 0;
   let skipped = 0;
-  for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
-    const order = miniBatches > 1 ? rng.shuffle(Array.from({ length: batch.size }, (_, i) => i)) : null;
-    for (let m = 0; m < miniBatches; m++) {
-      const rows = order
-        ? tf.tensor1d(order.slice(m * config.miniBatchSize, (m + 1) * config.miniBatchSize), "int32")
-        : null;
-      let metricsVector: tf.Tensor1D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const mask = gatherRows(batch.responseMask, rows);
-        const oldLogProbs = gatherRows(batch.oldLogProbs, rows);
-        const advantages = gatherRows(batch.advantages, rows);
-        const out = policy.logProbs({
-          tokens: gatherRows(batch.tokens, rows),
-          attentionMask: gatherRows(batch.attentionMask, rows),
-          responseStart: batch.responseStart,
-          temperature: config.temperature,
-          withEntropy: true,
-          withValues: useCritic,
+
+  /** Gradients of one micro-batch's weighted loss, and its weighted metrics `[METRIC_NAMES.length − 1]`. */
+  const microBatch = (
+    rowList: number[] | null,
+    weights: { loss: number; tokens: number },
+  ): { grads: tf.NamedTensorMap; metrics: tf.Tensor1D; value: tf.Scalar } => {
+    const rows = rowList ? tf.tensor1d(rowList, "int32") : null;
+    let metricsVector: tf.Tensor1D | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const mask = gatherRows(batch.responseMask, rows);
+      const out = policy.logProbs({
+        tokens: gatherRows(batch.tokens, rows),
+        attentionMask: gatherRows(batch.attentionMask, rows),
+        responseStart: batch.responseStart,
+        temperature: config.temperature,
+        withEntropy: true,
+        withValues: useCritic,
+      });
+      const pg = computePolicyLoss(
+        {
+          logProbs: out.logProbs,
+          oldLogProbs: gatherRows(batch.oldLogProbs, rows),
+          advantages: gatherRows(batch.advantages, rows),
+          mask,
+          clipLow: config.clipRangeLow,
+          clipHigh: config.clipRangeHigh,
+          dualClip: config.dualClip,
+        },
+        config.lossAggregation,
+      );
+      let total: tf.Scalar = pg.loss;
+      const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
+      if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
+      let klLoss: tf.Scalar = tf.scalar(0);
+      if (batch.refLogProbs !== null) {
+        const kl = estimateKl(out.logProbs, gatherRows(batch.refLogProbs, rows), config.klEstimator, {
+          clamp: true,
         });
-        const pg = computePolicyLoss(
+        klLoss = aggregateLoss(kl, mask, config.lossAggregation);
+        if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
+      }
+      let vfLoss: tf.Scalar = tf.scalar(0);
+      let vfClipFraction: tf.Scalar = tf.scalar(0);
+      let explained: tf.Scalar = tf.scalar(0);
+      if (useCritic) {
+        const returns = gatherRows(batch.returns as tf.Tensor2D, rows);
+        const values = out.values as tf.Tensor2D;
+        const valueLoss = computeValueLoss(
           {
-            logProbs: out.logProbs,
-            oldLogProbs,
-            advantages,
+            values,
+            oldValues: gatherRows(batch.oldValues as tf.Tensor2D, rows),
+            returns,
             mask,
-            clipLow: config.clipRangeLow,
-            clipHigh: config.clipRangeHigh,
-            dualClip: config.dualClip,
+            clipRange: config.valueClip,
           },
           config.lossAggregation,
         );
-        let total: tf.Scalar = pg.loss;
-        const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
-        if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
-        let klLoss: tf.Scalar = tf.scalar(0);
-        if (batch.refLogProbs !== null) {
-          const refLogProbs = gatherRows(batch.refLogProbs, rows);
-          const kl = estimateKl(out.logProbs, refLogProbs, config.klEstimator, { clamp: true });
-          klLoss = aggregateLoss(kl, mask, config.lossAggregation);
-          if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
-        }
-        let vfLoss: tf.Scalar = tf.scalar(0);
-        let vfClipFraction: tf.Scalar = tf.scalar(0);
-        let explained: tf.Scalar = tf.scalar(0);
-        if (useCritic) {
-          const returns = gatherRows(batch.returns as tf.Tensor2D, rows);
-          const values = out.values as tf.Tensor2D;
-          const valueLoss = computeValueLoss(
-            {
-              values,
-              oldValues: gatherRows(batch.oldValues as tf.Tensor2D, rows),
-              returns,
-              mask,
-              clipRange: config.valueClip,
-            },
-            config.lossAggregation,
-          );
-          vfLoss = valueLoss.loss;
-          vfClipFraction = valueLoss.clipFraction;
-          explained = explainedVariance(returns, values, mask);
-          total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
-        }
-        metricsVector = tf.keep(
-          tf.stack([
-            total,
-            pg.loss,
-            pg.clipFraction,
-            pg.clipFractionLower,
-            pg.approxKl,
-            entropy,
-            klLoss,
-            vfLoss,
-            vfClipFraction,
-            explained,
-          ]) as tf.Tensor1D,
-        );
-        return total;
-      }, variables);
-      rows?.dispose();
-      const gradientList = Object.values(grads);
-      const norm = tf.tidy(() =>
-        tf.sqrt(tf.addN(gradientList.map((gradient) => tf.sum(tf.square(gradient))))),
+        vfLoss = valueLoss.loss;
+        vfClipFraction = valueLoss.clipFraction;
+        explained = explainedVariance(returns, values, mask);
+        total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
+      }
+      const raw = tf.stack([
+        total,
+        pg.loss,
+        pg.clipFraction,
+        pg.clipFractionLower,
+        pg.approxKl,
+        entropy,
+        klLoss,
+        vfLoss,
+        vfClipFraction,
+        explained,
+      ]);
+      const metricWeights = tf.tensor1d(
+        lossWeighted.map((byLoss) => (byLoss ? weights.loss : weights.tokens)),
       );
-      const kept = metricsVector as unknown as tf.Tensor1D;
-      const readback = tf.tidy(() => tf.concat([kept, tf.reshape(norm, [1])]));
+      metricsVector = tf.keep(tf.mul(raw, metricWeights) as tf.Tensor1D);
+      return weights.loss === 1 ? total : (tf.mul(total, weights.loss) as tf.Scalar);
+    }, variables);
+    rows?.dispose();
+    return { grads, metrics: metricsVector as unknown as tf.Tensor1D, value };
+  };
+
+  for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
+    const order = miniBatches > 1 ? rng.shuffle(Array.from({ length: batch.size }, (_, i) => i)) : null;
+    for (let m = 0; m < miniBatches; m++) {
+      const mini = order
+        ? order.slice(m * config.miniBatchSize, (m + 1) * config.miniBatchSize)
+        : Array.from({ length: batch.size }, (_, i) => i);
+      let grads: tf.NamedTensorMap = {};
+      let metrics: tf.Tensor1D | null = null;
+      for (let start = 0; start < mini.length; start += microBatchSize) {
+        const micro = mini.slice(start, start + microBatchSize);
+        const part = microBatch(
+          order === null && micro.length === batch.size ? null : micro,
+          microBatchWeights(batch.rowTokens, micro, mini, config.lossAggregation),
+        );
+        part.value.dispose();
+        if (metrics === null) {
+          grads = part.grads;
+          metrics = part.metrics;
+        } else {
+          const previous: tf.Tensor[] = [metrics];
+          metrics = tf.add(metrics, part.metrics) as tf.Tensor1D;
+          for (const [name, gradient] of Object.entries(part.grads)) {
+            const sum = grads[name];
+            if (sum === undefined) {
+              grads[name] = gradient;
+            } else {
+              grads[name] = tf.add(sum, gradient);
+              previous.push(sum, gradient);
+            }
+          }
+          previous.push(part.metrics);
+          tf.dispose(previous);
+        }
+      }
+      const gradientList = Object.values(grads);
+      const summed = metrics as tf.Tensor1D;
+      const readback = tf.tidy(() =>
+        tf.concat([
+          summed,
+          tf.reshape(tf.sqrt(tf.addN(gradientList.map((gradient) => tf.sum(tf.square(gradient))))), [1]),
+        ]),
+      );
       const host = readback.dataSync();
-      tf.dispose([readback, kept, value]);
+      tf.dispose([readback, summed]);
       const gradientNorm = host[host.length - 1] as number;
-      const finite = Number.isFinite(gradientNorm) && Array.from(host).every((x) => Number.isFinite(x));
+      const finite = Array.from(host).every((x) => Number.isFinite(x));
       if (finite) {
-        const scale =
-          config.gradClip === undefined ? 1 : Math.min(1, config.gradClip / (gradientNorm + 1e-6));
+        const scale = Math.min(1, config.gradClip / (gradientNorm + 1e-6));
         const clipped: tf.NamedTensorMap = {};
-        for (const [name, gradient] of Object.entries(grads))
+        for (const [name, gradient] of Object.entries(grads)) {
           clipped[name] = scale < 1 ? tf.mul(gradient, scale) : gradient;
+        }
         optimizer.learningRate = learningRate;
         optimizer.applyGradients(clipped);
         if (scale < 1) tf.dispose(Object.values(clipped));
@@ -189,7 +267,7 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
       } else {
         skipped++;
       }
-      tf.dispose([norm, ...gradientList]);
+      tf.dispose(gradientList);
     }
   }
   const metrics: Record<string, number> = {};

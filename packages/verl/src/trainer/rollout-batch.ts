@@ -23,6 +23,8 @@ import type { GenerationResult } from "../rollout/generate-options.js";
 export interface RolloutBatch {
   /** Number of rows B. */
   size: number;
+  /** Host copy of the number of loss tokens of each row (the row sums of `responseMask`). */
+  rowTokens: number[];
   /** `[B, L]` int32 prompt (left-padded) + response ids. */
   tokens: tf.Tensor2D;
   /** `[B, L]` 1 on real tokens. */
@@ -208,8 +210,12 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
               ),
             ) as tf.Tensor2D,
           );
+    const rowValid = scores.map((score, row) => score !== null && excluded?.[row] !== true);
     built = {
       size,
+      rowTokens: generation.responseMask.map((row, index) =>
+        rowValid[index] ? row.reduce((sum, value) => sum + value, 0) : 0,
+      ),
       tokens,
       attentionMask,
       responseStart,

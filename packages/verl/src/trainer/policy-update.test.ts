@@ -1,0 +1,135 @@
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LossAggregation } from "../algorithms/loss-aggregation.js";
+import { initBackend } from "../backend/init-backend.js";
+import { VeRLConfig } from "../config/verl-config.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import { type GradientApplier, runPolicyUpdate } from "./policy-update.js";
+import { buildRolloutBatch, type RolloutBatch } from "./rollout-batch.js";
+
+/** An optimiser that applies nothing and keeps a host copy of the (clipped) gradients it was given. */
+function recorder(): GradientApplier & { seen: Map<string, Float32Array> } {
+  const seen = new Map<string, Float32Array>();
+  return {
+    learningRate: 0,
+    seen,
+    applyGradients(gradients) {
+      for (const [name, gradient] of Object.entries(gradients))
+        seen.set(name, gradient.dataSync() as Float32Array);
+    },
+  };
+}
+
+let policy: TransformerPolicy;
+let reference: TransformerPolicy;
+
+beforeAll(async () => {
+  await initBackend();
+  const tokenizer = CharTokenizer.fromCorpus(["abcd"]);
+  policy = new TransformerPolicy({
+    tokenizer,
+    config: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16, valueHead: true },
+    seed: 2,
+  });
+  reference = policy.clone({ frozen: true });
+  // Move the policy away from the reference so that the ratio and the KL are not trivial.
+  const weights = policy.getWeights();
+  for (const tensor of weights.values()) {
+    for (let i = 0; i < tensor.data.length; i++)
+      tensor.data[i] = (tensor.data[i] as number) * 1.05 + 0.001 * Math.sin(i);
+  }
+  policy.setWeights(weights);
+});
+
+afterAll(() => {
+  policy.dispose();
+  reference.dispose();
+});
+
+async function rollout(config: VeRLConfig): Promise<RolloutBatch> {
+  // Variable lengths: stopping at EOS leaves ragged masks, so micro-batches hold different token counts.
+  const generation = await policy.generate(["ab", "cd", "a"], {
+    n: 4,
+    maxNewTokens: 5,
+    seed: 3,
+    temperature: 1.5,
+  });
+  return buildRolloutBatch({
+    config,
+    policy,
+    reference,
+    generation,
+    scores: generation.texts.map((text, i) => (i === 5 ? null : text.length % 3)),
+    scoresAreAdvantages: false,
+    klCoef: 0.1,
+  }).batch;
+}
+
+describe("runPolicyUpdate", () => {
+  it.each<[string, LossAggregation]>([
+    ["ppo", "token-mean"],
+    ["ppo", "seq-mean-token-mean"],
+    ["grpo", "seq-mean-token-sum"],
+    ["grpo", "seq-mean-token-sum-norm"],
+  ])(
+    "%s with %s: micro-batches of 2 give the gradient and metrics of one pass",
+    async (algorithm, lossAggregation) => {
+      const base = {
+        algorithm,
+        batchSize: 3,
+        groupSize: 4,
+        ppoEpochs: 1,
+        klCoef: 0.1,
+        klPlacement: "loss",
+        lossAggregation,
+        gradClip: 1e9,
+      } as const;
+      const whole = VeRLConfig.parse(base);
+      const split = VeRLConfig.parse({ ...base, microBatchSize: 2 });
+      expect(split.microBatchSize).toBe(2);
+      const batch = await rollout(whole);
+      const before = tf.memory().numTensors;
+      const one = recorder();
+      const many = recorder();
+      const a = runPolicyUpdate({
+        config: whole,
+        policy,
+        batch,
+        klCoef: 0.1,
+        learningRate: 0,
+        optimizer: one,
+        seed: 1,
+      });
+      const b = runPolicyUpdate({
+        config: split,
+        policy,
+        batch,
+        klCoef: 0.1,
+        learningRate: 0,
+        optimizer: many,
+        seed: 1,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      batch.dispose();
+      for (const name of [
+        "actor/pg_loss",
+        "actor/entropy",
+        "actor/kl_loss",
+        "actor/ppo_kl",
+        "actor/pg_clipfrac",
+        "actor/grad_norm",
+      ]) {
+        expect(b.metrics[name] as number, name).toBeCloseTo(a.metrics[name] as number, 5);
+      }
+      expect(b.loss).toBeCloseTo(a.loss, 5);
+      expect([...many.seen.keys()]).toEqual([...one.seen.keys()]);
+      for (const [name, gradient] of one.seen) {
+        const other = many.seen.get(name) as Float32Array;
+        gradient.forEach((x, i) => {
+          expect(Math.abs((other[i] as number) - x), name).toBeLessThan(1e-5 + 1e-3 * Math.abs(x));
+        });
+      }
+    },
+  );
+});
