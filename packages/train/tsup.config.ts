@@ -1,12 +1,3 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  target: "node20",
-  platform: "node",
-  dts: { compilerOptions: { composite: false, customConditions: [] } },
-  sourcemap: true,
-  clean: true,
-  treeshake: true,
-});
+export default packageBuild(["src/index.ts"]);

@@ -4,40 +4,12 @@
  *
  *   pnpm --filter @orbiter/evolution bench
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { BenchReporter, type Measurement, median } from "../../../scripts/bench-reporter.js";
 import { EvolutionPipeline, type EvolutionStrategy, type MutationContext } from "../src/index.js";
 
-const PACKAGE = "@orbiter/evolution";
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const lines: string[] = [];
-
-interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  target?: number;
-  comparison?: ">=" | "<=";
-  [extra: string]: unknown;
-}
-
-function report(measurement: Measurement): void {
-  const { target, comparison } = measurement;
-  const pass =
-    target === undefined
-      ? undefined
-      : comparison === "<="
-        ? measurement.value <= target
-        : measurement.value >= target;
-  const line = JSON.stringify({ package: PACKAGE, ...measurement, ...(pass === undefined ? {} : { pass }) });
-  lines.push(line);
-  process.stdout.write(`${line}\n`);
-}
-
-const log = (message: string) => process.stderr.write(`# ${message}\n`);
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const reporter = new BenchReporter("@orbiter/evolution", "evolution");
+const report = (measurement: Measurement) => reporter.report(measurement);
+const log = (message: string) => reporter.log(message);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const mutate = (x: number, { rng }: MutationContext) => x + rng.normal(0, 1);
@@ -158,5 +130,4 @@ report({
   ...detail,
 });
 
-mkdirSync(join(root, "bench-results"), { recursive: true });
-writeFileSync(join(root, "bench-results", "evolution.jsonl"), `${lines.join("\n")}\n`);
+reporter.save();

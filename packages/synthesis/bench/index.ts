@@ -4,9 +4,7 @@
  *
  *   pnpm --filter @orbiter/synthesis bench
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { BenchReporter, type Measurement, median } from "../../../scripts/bench-reporter.js";
 import {
   deduplicate,
   exactShingleJaccard,
@@ -18,35 +16,9 @@ import {
 import { exactGreedyRemovals, exactSimilarPairs } from "../src/internal/exact-pairs.js";
 import { nearDuplicateCorpus } from "../src/internal/near-duplicate-corpus.js";
 
-const PACKAGE = "@orbiter/synthesis";
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const lines: string[] = [];
-
-interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  target?: number;
-  comparison?: ">=" | "<=";
-  [extra: string]: unknown;
-}
-
-function report(measurement: Measurement): void {
-  const { target, comparison } = measurement;
-  const pass =
-    target === undefined
-      ? undefined
-      : comparison === "<="
-        ? measurement.value <= target
-        : measurement.value >= target;
-  const line = JSON.stringify({ package: PACKAGE, ...measurement, ...(pass === undefined ? {} : { pass }) });
-  lines.push(line);
-  process.stdout.write(`${line}\n`);
-}
-
-const log = (message: string) => process.stderr.write(`# ${message}\n`);
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const reporter = new BenchReporter("@orbiter/synthesis", "synthesis");
+const report = (measurement: Measurement) => reporter.report(measurement);
+const log = (message: string) => reporter.log(message);
 
 // --- Near-duplicate removal -------------------------------------------------------------------------------
 const THRESHOLD = 0.9;
@@ -239,5 +211,4 @@ report({
   });
 }
 
-mkdirSync(join(root, "bench-results"), { recursive: true });
-writeFileSync(join(root, "bench-results", "synthesis.jsonl"), `${lines.join("\n")}\n`);
+reporter.save();

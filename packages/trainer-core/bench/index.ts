@@ -7,41 +7,15 @@
  * The figures are the lifecycle's own cost, to hold against a real optimiser step (tens to hundreds of
  * milliseconds in @orbiter/verl): the targets ask it to stay below 0.1 % of a 100 ms step.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { BenchReporter, type Measurement, median } from "../../../scripts/bench-reporter.js";
 import { MetricsLogger, ProgressReporter, Trainer, type TrainMetricsInput } from "../src/index.js";
 
-const PACKAGE = "@orbiter/trainer-core";
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const lines: string[] = [];
-
-interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  target?: number;
-  comparison?: ">=" | "<=";
-  [extra: string]: unknown;
-}
-
-function report(measurement: Measurement): void {
-  const { target, comparison } = measurement;
-  const pass =
-    target === undefined
-      ? undefined
-      : comparison === "<="
-        ? measurement.value <= target
-        : measurement.value >= target;
-  const line = JSON.stringify({ package: PACKAGE, ...measurement, ...(pass === undefined ? {} : { pass }) });
-  lines.push(line);
-  process.stdout.write(`${line}\n`);
-}
-
-const log = (message: string) => process.stderr.write(`# ${message}\n`);
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const reporter = new BenchReporter("@orbiter/trainer-core", "trainer-core");
+const report = (measurement: Measurement) => reporter.report(measurement);
+const log = (message: string) => reporter.log(message);
 
 /** A trainer whose steps do nothing but report: what is measured is the bookkeeping. */
 class EmptyStepsTrainer extends Trainer<number[]> {
@@ -130,5 +104,4 @@ report({
 });
 
 rmSync(dir, { recursive: true, force: true });
-mkdirSync(join(root, "bench-results"), { recursive: true });
-writeFileSync(join(root, "bench-results", "trainer-core.jsonl"), `${lines.join("\n")}\n`);
+reporter.save();

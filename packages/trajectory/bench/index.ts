@@ -2,15 +2,15 @@
  * Benchmarks of @orbiter/trajectory on 1,000,000 SAR items of about 700 bytes (override with BENCH_ITEMS).
  *
  * Prints one JSON object per measurement (CONTRIBUTING.md) and writes them to bench-results/trajectory.jsonl;
- * progress lines start with "#". Temporary files go under os.tmpdir() and are deleted.
+ * progress lines start with "#" (on stderr). Temporary files go under os.tmpdir() and are deleted.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { TrajectoryItem, type TrajectoryItemInput } from "@orbiter/types";
+import { BenchReporter, type Measurement } from "../../../scripts/bench-reporter.js";
 import { TrajectoryDataset } from "../src/index.js";
 
 setFlagsFromString("--expose-gc");
@@ -18,31 +18,9 @@ const collectGarbage = runInNewContext("gc") as () => void;
 
 const PACKAGE = "@orbiter/trajectory";
 const COUNT = Number(process.env.BENCH_ITEMS ?? 1_000_000);
-const results: string[] = [];
-
-interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  target?: number;
-  comparison?: ">=" | "<";
-  [extra: string]: unknown;
-}
-
-function report(measurement: Measurement): void {
-  const { target, comparison } = measurement;
-  const line: Record<string, unknown> = { package: PACKAGE, ...measurement };
-  if (target !== undefined && comparison !== undefined) {
-    line.pass = comparison === ">=" ? measurement.value >= target : measurement.value < target;
-  }
-  const text = JSON.stringify(line);
-  results.push(text);
-  process.stdout.write(`${text}\n`);
-}
-
-function progress(message: string): void {
-  process.stdout.write(`# ${message}\n`);
-}
+const reporter = new BenchReporter(PACKAGE, "trajectory");
+const report = (measurement: Measurement) => reporter.report(measurement);
+const progress = (message: string) => reporter.log(message);
 
 const WORDS = (
   "the agent calls search with a query about python decorators then reads the result and answers the user " +
@@ -243,9 +221,7 @@ async function main(): Promise<void> {
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
-  const root = new URL("../../../", import.meta.url);
-  mkdirSync(new URL("bench-results/", root), { recursive: true });
-  writeFileSync(new URL("bench-results/trajectory.jsonl", root), `${results.join("\n")}\n`);
+  reporter.save();
 }
 
 await main();
