@@ -26,22 +26,22 @@ export interface EvaluatePolicyInput {
   rewards: ReadonlyArray<RewardSpec>;
   /** The prompts (`input`) with their reference answers (`output`, or `""`). */
   samples: ReadonlyArray<Sample>;
-  /** New tokens per answer. */
-  maxNewTokens: number;
-  /** Sampling temperature (when not greedy). */
-  temperature: number;
-  /** Top-k filter (0 = off). */
-  topK: number;
-  /** Nucleus mass (1 = off). */
-  topP: number;
-  /** Total reward from which an answer to a sample without reference counts as correct. */
-  accuracyThreshold: number;
-  /** What a failing reward does. */
-  onRewardError: OnRewardError;
-  /** Base seed; the sampler seed of each chunk derives from it unless `options.seed` is given. */
-  seed: number;
-  /** Greedy or sampled, answers per sample, chunk size, seed. */
-  options: EvaluateOptions;
+  /** New tokens per answer. @default 32 */
+  maxNewTokens?: number;
+  /** Sampling temperature (when not greedy). @default 1 */
+  temperature?: number;
+  /** Top-k filter (0 = off). @default 0 */
+  topK?: number;
+  /** Nucleus mass (1 = off). @default 1 */
+  topP?: number;
+  /** Total reward from which an answer to a sample without reference counts as correct. @default 1 */
+  accuracyThreshold?: number;
+  /** What a failing reward does. @default "zero" */
+  onRewardError?: OnRewardError;
+  /** Base seed; the sampler seed of each chunk derives from it unless `options.seed` is given. @default 0 */
+  seed?: number;
+  /** Greedy or sampled, answers per sample, chunk size, seed. @default {} (greedy, one answer per sample) */
+  options?: EvaluateOptions;
 }
 
 /** Result of {@link evaluatePolicy}. */
@@ -68,7 +68,9 @@ export function isCorrect(output: string, sample: Sample, total: number | null, 
 
 /** Generates responses for every sample, scores them with every reward and measures accuracy. */
 export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<PolicyEvaluation> {
-  const { policy, rewards, samples, options } = input;
+  const { policy, rewards, samples } = input;
+  const options = input.options ?? {};
+  const maxNewTokens = input.maxNewTokens ?? 32;
   const greedy = options.greedy ?? true;
   const perPrompt = options.samplesPerPrompt ?? 1;
   const chunk = options.batchSize ?? 64;
@@ -80,23 +82,23 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
   let lengthSum = 0;
   for (let start = 0; start < samples.length; start += chunk) {
     const part = samples.slice(start, start + chunk);
-    const generation = await policy.generate(encodePromptsForRollout(policy, part, input.maxNewTokens), {
-      maxNewTokens: input.maxNewTokens,
+    const generation = await policy.generate(encodePromptsForRollout(policy, part, maxNewTokens), {
+      maxNewTokens,
       n: perPrompt,
       greedy,
-      temperature: input.temperature,
-      topK: input.topK,
-      topP: input.topP,
-      seed: options.seed ?? deriveSeed(input.seed, "evaluate", start),
+      temperature: input.temperature ?? 1,
+      topK: input.topK ?? 0,
+      topP: input.topP ?? 1,
+      seed: options.seed ?? deriveSeed(input.seed ?? 0, "evaluate", start),
     });
     const responses = generation.texts.map((output, row) => ({
       output,
       sample: part[generation.promptIndex[row] as number] as Sample,
     }));
-    const scores = await scoreRewards(rewards, responses, { onRewardError: input.onRewardError });
+    const scores = await scoreRewards(rewards, responses, { onRewardError: input.onRewardError ?? "zero" });
     scores.totals.forEach((total, row) => {
       const response = responses[row] as { output: string; sample: Sample };
-      if (isCorrect(response.output, response.sample, total, input.accuracyThreshold)) correct++;
+      if (isCorrect(response.output, response.sample, total, input.accuracyThreshold ?? 1)) correct++;
       lengthSum += (generation.responses[row] as number[]).length;
     });
     outputs.push(...generation.texts);

@@ -391,6 +391,37 @@ describe("VeRLTrainer", () => {
     trainer.dispose();
   });
 
+  it("evaluates the current policy before training without touching the lifecycle", async () => {
+    const samples = prompts.map((input) => ({ input, output: "" }));
+    const options = {
+      config: {
+        algorithm: VeRLAlgorithm.GRPO,
+        epochs: 1,
+        batchSize: 2,
+        maxNewTokens: 4,
+        model: tiny,
+        seed: 3,
+      },
+      rewards: [countA],
+    } as const;
+    // Without data or a tokenizer there is nothing to build the default policy from.
+    await expect(new VeRLTrainer(options).evaluateCurrentPolicy(samples)).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    const trainer = new VeRLTrainer({ ...options, dataset: samples });
+    const before = await trainer.evaluateCurrentPolicy(samples, { greedy: true });
+    expect(trainer.state).toBe("created");
+    expect(before.outputs).toHaveLength(samples.length);
+    expect(Number.isFinite(before.reward)).toBe(true);
+    // The lifecycle's evaluate() after training and this method agree on the same policy.
+    await trainer.train();
+    const afterLifecycle = await trainer.evaluate(samples, { greedy: true });
+    const afterDirect = await trainer.evaluateCurrentPolicy(samples, { greedy: true });
+    expect(afterDirect.reward).toBe(afterLifecycle.reward);
+    expect(afterDirect.accuracy).toBe(afterLifecycle.accuracy);
+    trainer.dispose();
+  });
+
   it("rejects bad options with the field named", async () => {
     expect(() => new VeRLTrainer({ config: { epochs: -1 }, rewards: [countA] })).toThrow(
       InvalidArgumentError,

@@ -510,10 +510,33 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     return { loss: update.loss, reward: metrics["reward/mean"] as number, metrics };
   }
 
+  /**
+   * Evaluates the current policy on `testSet` with the trainer's rewards and sampling settings, outside the
+   * lifecycle: it works in any state and changes none (`evaluate()` is only allowed after training). Use it for
+   * a baseline before `train()`. With no `policy` given, the default one is built from the data first.
+   *
+   * @example
+   * ```ts
+   * const before = await trainer.evaluateCurrentPolicy(testSet, { greedy: true });
+   * await trainer.train(trainSet);
+   * const after = await trainer.evaluate(testSet, { greedy: true });
+   * console.log(before.accuracy, "->", after.accuracy);
+   * ```
+   */
+  async evaluateCurrentPolicy(
+    testSet?: VeRLDatasetInput,
+    options: EvaluateOptions = {},
+  ): Promise<PolicyEvaluation> {
+    return this.evaluateSamples(await this.evaluationSamples(testSet), options);
+  }
+
   private async evaluateSamples(samples: Sample[], options: EvaluateOptions): Promise<PolicyEvaluation> {
     const policy = await this.ensurePolicy();
     if (policy === undefined) {
-      throw new InvalidArgumentError("No policy to evaluate: pass one, or train first", { field: "policy" });
+      throw new InvalidArgumentError(
+        "No policy to evaluate: pass `policy`, or `dataset` or `tokenizer` to the constructor so that the default policy can be built",
+        { field: "policy" },
+      );
     }
     const { config } = this;
     return evaluatePolicy({
