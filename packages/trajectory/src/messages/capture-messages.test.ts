@@ -73,6 +73,9 @@ describe("captureMessages", () => {
     expect(() =>
       captureMessages([{ role: "robot", content: "x" } as unknown as ChatMessage], { reward: 1 }),
     ).toThrow(expect.objectContaining({ field: "messages[0].role" }));
+    expect(() => captureMessages("hi" as never, { reward: 1 })).toThrow(
+      expect.objectContaining({ field: "messages" }),
+    );
     expect(() => captureMessages(conversation, { reward: Number.NaN })).toThrow(
       expect.objectContaining({ field: "options.reward" }),
     );

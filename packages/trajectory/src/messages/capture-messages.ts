@@ -33,8 +33,7 @@ export const CaptureMessagesOptions = z.strictObject({
 /** Options of {@link captureMessages}, as accepted. */
 export type CaptureMessagesOptions = z.input<typeof CaptureMessagesOptions>;
 
-/** Wrapped in an object so that errors name `messages[0].role` (a path prefix would give `messages.[0]`). */
-const MessageList = z.strictObject({ messages: z.array(ChatMessage) });
+const MessageList = z.array(ChatMessage);
 
 function contentText(content: ChatMessage["content"]): string {
   if (content === undefined || content === null) return "";
@@ -75,7 +74,7 @@ export function renderConversation(messages: ReadonlyArray<ChatMessage>): string
  * @internal
  */
 export function messagesToItemInput(messages: unknown, options: unknown): TrajectoryItemInput {
-  const list = parseWith(MessageList, { messages }, { what: "message list" }).messages;
+  const list = parseWith(MessageList, messages, { what: "message list", path: "messages" });
   const parsed = parseWith(CaptureMessagesOptions, options, {
     what: "captureMessages options",
     path: "options",
