@@ -12,7 +12,9 @@ describe("stableKey", () => {
     );
     expect(stableKey([1, "1"])).not.toBe(stableKey(["1", 1]));
     expect(stableKey({ a: undefined, b: 1 })).toBe(stableKey({ b: 1 }));
-    expect(stableKey(Number.NaN)).toBe('"NaN"');
+    expect(stableKey(Number.NaN)).toBe("NaN");
+    expect(stableKey(Number.NaN)).not.toBe(stableKey("NaN"));
+    expect(stableKey([Number.NEGATIVE_INFINITY])).not.toBe(stableKey(["-Infinity"]));
   });
 
   it("returns undefined for values that are not JSON-like", () => {

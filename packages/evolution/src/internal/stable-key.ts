@@ -10,7 +10,8 @@ export function stableKey(value: unknown): string | undefined {
     case "boolean":
       return value ? "true" : "false";
     case "number":
-      return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
+      // NaN and ±Infinity unquoted: no finite number or (quoted) string has these keys.
+      return String(value);
     case "object":
       if (value === null) return "null";
       return objectKey(value, new Set());
