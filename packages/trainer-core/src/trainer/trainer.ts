@@ -549,12 +549,7 @@ export abstract class Trainer<
     await this.prepareEvaluate(...args);
     if (this.currentState === TrainerState.TRAINING) {
       // Called from inside train(): an evaluation during training, with no state change.
-      const metrics = this.completeMetrics(
-        await this.currentRaw("evaluate").apply(this, args),
-        "evaluation metrics",
-      );
-      await this.events.emit("evaluation", { step: this.counters.step, metrics, final: false });
-      return metrics;
+      return this.reportEvaluation(await this.currentRaw("evaluate").apply(this, args));
     }
     this.assertCan("evaluate()", TrainerState.EVALUATING);
     return this.runPhase("evaluation", TrainerState.EVALUATING, TrainerState.COMPLETE, async () => {
