@@ -184,10 +184,6 @@ export class ProgressReporter implements TrainerCallbacks {
 
   /** @see TrainerCallbacks.onStateChange */
   onStateChange(event: StateChangeEvent): void {
-    if (event.to === "training") {
-      this.log(`${this.label}: ${event.from} -> ${event.to}`);
-      return;
-    }
     if (event.to === "trained" || event.to === "error" || event.to === "complete") this.stop();
     const reason = event.error instanceof Error ? ` (${event.error.message})` : "";
     this.log(`${this.label}: ${event.from} -> ${event.to}${reason}`);
