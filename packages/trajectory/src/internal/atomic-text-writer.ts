@@ -122,9 +122,10 @@ export class AtomicTextWriter {
     }
     const handle = this.#handle;
     if (this.#unsynced >= SYNC_EVERY_BYTES && this.#syncing === undefined) {
-      // Flush what is written so far while the caller goes on; the final commit waits for it.
+      // Flush what is written so far while the caller goes on; the final commit waits for it. A failed sync
+      // stays in #syncing so that commit rethrows it: the kernel reports a write-back error only once.
       this.#unsynced = 0;
-      const syncing = handle.datasync().finally(() => {
+      const syncing = handle.datasync().then(() => {
         if (this.#syncing === syncing) this.#syncing = undefined;
       });
       syncing.catch(ignore);
