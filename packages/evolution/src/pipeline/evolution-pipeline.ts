@@ -375,6 +375,19 @@ export class EvolutionPipeline<C> {
     const duplicates: Array<[number, number]> = [];
     let hits = 0;
     let completed = 0;
+    const report = (index: number, score: number, cached: boolean, error?: string) => {
+      completed++;
+      options.onProgress?.({
+        type: "evaluation",
+        epoch,
+        index,
+        score,
+        cached,
+        ...(error === undefined ? {} : { error }),
+        completed,
+        total,
+      });
+    };
     for (let index = 0; index < total; index++) {
       const kept = carried[index];
       if (kept !== undefined) {
@@ -390,16 +403,7 @@ export class EvolutionPipeline<C> {
           if (cached !== undefined) {
             scores[index] = cached;
             hits++;
-            completed++;
-            options.onProgress?.({
-              type: "evaluation",
-              epoch,
-              index,
-              score: cached,
-              cached: true,
-              completed,
-              total,
-            });
+            report(index, cached, true);
             continue;
           }
           const first = firstOfKey.get(key);
@@ -448,17 +452,7 @@ export class EvolutionPipeline<C> {
           scores[index] = score;
           const key = keys[index];
           if (failure === undefined && key !== undefined) cache.set(key, score);
-          completed++;
-          options.onProgress?.({
-            type: "evaluation",
-            epoch,
-            index,
-            score,
-            cached: false,
-            ...(failure === undefined ? {} : { error: failure }),
-            completed,
-            total,
-          });
+          report(index, score, false, failure);
         },
         signal,
       );
@@ -469,16 +463,7 @@ export class EvolutionPipeline<C> {
     for (const [index, first] of duplicates) {
       scores[index] = scores[first] as number;
       hits++;
-      completed++;
-      options.onProgress?.({
-        type: "evaluation",
-        epoch,
-        index,
-        score: scores[index] as number,
-        cached: true,
-        completed,
-        total,
-      });
+      report(index, scores[index] as number, true);
     }
     failures.sort((a, b) => a.index - b.index);
     state.failures.push(...failures);
