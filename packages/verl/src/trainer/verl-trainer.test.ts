@@ -83,6 +83,9 @@ describe("VeRLTrainer", () => {
       expect(metrics.extra[name], name).toBeTypeOf("number");
       expect(Number.isFinite(metrics.extra[name]), name).toBe(true);
     }
+    // The phases partition the step: rollout, reward scoring, then the update (no phase counted twice).
+    const timing = (phase: string) => metrics.extra[`timing/${phase}_ms`] as number;
+    expect(timing("rollout") + timing("reward") + timing("update")).toBeCloseTo(timing("step"), 6);
     const log = (await readFile(join(dir, "ppo-metrics.jsonl"), "utf8"))
       .trim()
       .split("\n")

@@ -500,7 +500,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       "response_length/clip_ratio": generation.finished.filter((done) => !done).length / generation.batchSize,
       "timing/rollout_ms": rolledOut - started,
       "timing/reward_ms": scored - rolledOut,
-      "timing/update_ms": finished - rolledOut,
+      "timing/update_ms": finished - scored,
       "timing/step_ms": finished - started,
     };
     if (config.overlongPenalty !== null)
