@@ -186,6 +186,16 @@ describe("JsonlSink.recover", () => {
     await expect(JsonlSink.recover(path, { onErorr: "skip" } as never)).rejects.toMatchObject({
       field: "options.onErorr",
     });
+    await expect(JsonlSink.recover(path, { resume: "yes" } as never)).rejects.toMatchObject({
+      field: "options.resume",
+    });
+    // A bad resume option is named as such, and rejected before a torn line is cut off.
+    const torn = freshPath();
+    await writeFile(torn, "{");
+    await expect(JsonlSink.recover(torn, { resume: { fsync: "never" } } as never)).rejects.toMatchObject({
+      field: "options.resume.fsync",
+    });
+    expect(await readFile(torn, "utf8")).toBe("{");
   });
 
   it("passes strategy and sink to the recovered dataset", async () => {

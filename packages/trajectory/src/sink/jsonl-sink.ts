@@ -285,12 +285,11 @@ export class JsonlSink implements TrajectorySink {
         },
       );
     }
-    if (typeof resume !== "boolean" && (typeof resume !== "object" || resume === null)) {
-      throw new InvalidArgumentError(
-        'Invalid JsonlSink.recover options: "options.resume" must be a boolean or JsonlSink options',
-        { field: "options.resume", value: resume },
-      );
-    }
+    // Checked before the file is touched, and named as a recover option.
+    const resumeOptions =
+      typeof resume === "boolean"
+        ? resume
+        : parseWith(JsonlSinkOptions, resume, { what: "JsonlSink.recover options", path: "options.resume" });
     if (resume !== false && sink !== undefined) {
       throw new InvalidArgumentError(
         'Invalid JsonlSink.recover options: pass either "resume" or "sink", not both',
@@ -346,7 +345,7 @@ export class JsonlSink implements TrajectorySink {
       }
     }
     let resumed: JsonlSink | undefined;
-    if (resume !== false) resumed = new JsonlSink(path, resume === true ? {} : resume);
+    if (resumeOptions !== false) resumed = new JsonlSink(path, resumeOptions === true ? {} : resumeOptions);
     const datasetOptions: TrajectoryDatasetOptions = {};
     if (strategy !== undefined) datasetOptions.strategy = strategy;
     const attached = resumed ?? sink;
