@@ -52,10 +52,11 @@ export function elapsedSince(start: number): number {
 
 /** A duration for people: `850 ms`, `12.3 s`, `2 min 41 s`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms - minutes * 60_000) / 1000)} s`;
+  // Each unit is chosen after rounding, so 59.97 s reads `1 min 0 s`, never `60.0 s` or `1 min 60 s`.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** A share as a percentage: `40.6%`. */
