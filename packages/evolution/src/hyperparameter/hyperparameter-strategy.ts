@@ -29,7 +29,8 @@ function toSearch(spec: ParameterSpec & { type: "float" | "int" }, value: number
 function fromSearch(spec: ParameterSpec & { type: "float" | "int" }, value: number): number {
   const raw = spec.scale === "log" ? Math.exp(value) : value;
   const bounded = Math.min(spec.max, Math.max(spec.min, raw));
-  return spec.type === "int" ? Math.min(spec.max, Math.max(spec.min, Math.round(bounded))) : bounded;
+  // Integer bounds: rounding a value within them stays within them.
+  return spec.type === "int" ? Math.round(bounded) : bounded;
 }
 
 /**
