@@ -133,3 +133,25 @@ describe("runPolicyUpdate", () => {
     },
   );
 });
+
+describe("buildRolloutBatch", () => {
+  it("frees the tensors it kept when it throws", async () => {
+    const config = VeRLConfig.parse({ algorithm: "ppo", batchSize: 3, groupSize: 4, klCoef: 0.1 });
+    const generation = await policy.generate(["ab", "cd", "a"], { n: 4, maxNewTokens: 5, seed: 3 });
+    const before = tf.memory().numTensors;
+    // One score short: the response mask cannot take the validity column, after tokens and masks were kept.
+    const scores = generation.texts.slice(1).map(() => 1);
+    expect(() =>
+      buildRolloutBatch({
+        config,
+        policy,
+        reference,
+        generation,
+        scores,
+        scoresAreAdvantages: false,
+        klCoef: 0.1,
+      }),
+    ).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

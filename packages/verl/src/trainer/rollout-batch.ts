@@ -99,135 +99,142 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
   };
   const statsTensors: Record<string, tf.Scalar> = {};
   let built: RolloutBatch | undefined;
-  tf.tidy(() => {
-    const tokens = keep(tf.tensor2d(generation.sequences, undefined, "int32"));
-    const attentionMask = keep(tf.tensor2d(generation.attentionMask, undefined, "float32"));
-    // A response on which every reward abstained (null score) is left out of the update entirely.
-    const valid = tf.tensor1d(scores.map((score) => (score === null ? 0 : 1)));
-    const responseMask = keep(
-      tf.mul(
-        tf.tensor2d(generation.responseMask, undefined, "float32"),
-        tf.expandDims(valid, 1),
-      ) as tf.Tensor2D,
-    );
-    const forward = { tokens, attentionMask, responseStart, temperature: config.temperature };
-    let oldLogProbs: tf.Tensor2D;
-    let oldValues: tf.Tensor2D | null = null;
-    if (useCritic) {
-      const out = policy.logProbs({ ...forward, withValues: true });
-      oldLogProbs = out.logProbs;
-      oldValues = tf.mul(out.values as tf.Tensor2D, responseMask) as tf.Tensor2D;
-    } else {
-      oldLogProbs = tf.tensor2d(generation.logProbs, undefined, "float32");
-    }
-    keep(oldLogProbs);
-    keep(oldValues);
-    const refLogProbs = reference ? keep(reference.logProbs(forward).logProbs) : null;
-    let kl: tf.Tensor | null = null;
-    if (refLogProbs) {
-      kl = tf.mul(estimateKl(oldLogProbs, refLogProbs, config.klEstimator, { clamp: true }), responseMask);
-      statsTensors.meanKl = tf.mean(maskedMean(kl, responseMask, 1)) as tf.Scalar;
-    }
-    const klInReward = kl !== null && config.klPlacement === "reward" && klCoef > 0;
-    const scoreTensor = tf.tensor1d(scores.map((score) => score ?? 0));
-    const tokenRewards = computeTokenLevelRewards({
-      scores: scoreTensor,
-      mask: responseMask,
-      ...(klInReward && kl ? { kl, klCoef } : {}),
-    });
-    // Outcome estimators see the sequence total of the token rewards (score minus the KL penalty, as verl).
-    const outcome = klInReward ? tf.sum(tokenRewards, 1) : scoreTensor;
-    let advantages: tf.Tensor2D;
-    let returns: tf.Tensor2D | null = null;
-    switch (config.advantageEstimator) {
-      case "gae": {
-        const gae = computeGaeAdvantage({
-          tokenRewards,
-          values: oldValues as tf.Tensor2D,
-          mask: responseMask,
-          gamma: config.gamma,
-          lambda: config.lambda,
-        });
-        advantages = gae.advantages as tf.Tensor2D;
-        returns = gae.returns as tf.Tensor2D;
-        break;
+  try {
+    tf.tidy(() => {
+      const tokens = keep(tf.tensor2d(generation.sequences, undefined, "int32"));
+      const attentionMask = keep(tf.tensor2d(generation.attentionMask, undefined, "float32"));
+      // A response on which every reward abstained (null score) is left out of the update entirely.
+      const valid = tf.tensor1d(scores.map((score) => (score === null ? 0 : 1)));
+      const responseMask = keep(
+        tf.mul(
+          tf.tensor2d(generation.responseMask, undefined, "float32"),
+          tf.expandDims(valid, 1),
+        ) as tf.Tensor2D,
+      );
+      const forward = { tokens, attentionMask, responseStart, temperature: config.temperature };
+      let oldLogProbs: tf.Tensor2D;
+      let oldValues: tf.Tensor2D | null = null;
+      if (useCritic) {
+        const out = policy.logProbs({ ...forward, withValues: true });
+        oldLogProbs = out.logProbs;
+        oldValues = tf.mul(out.values as tf.Tensor2D, responseMask) as tf.Tensor2D;
+      } else {
+        oldLogProbs = tf.tensor2d(generation.logProbs, undefined, "float32");
       }
-      case "grpo": {
-        const perResponse = input.scoresAreAdvantages
-          ? tf.mul(scoreTensor, valid)
-          : computeGroupAdvantage({
-              scores: outcome,
-              groupSize: config.groupSize,
-              epsilon: config.advantageEpsilon,
-              scaling: config.normalizeAdvantageStd ? "group" : "none",
-              valid,
-            });
-        advantages = broadcastToTokens(perResponse, responseMask);
-        break;
+      keep(oldLogProbs);
+      keep(oldValues);
+      const refLogProbs = reference ? keep(reference.logProbs(forward).logProbs) : null;
+      let kl: tf.Tensor | null = null;
+      if (refLogProbs) {
+        kl = tf.mul(estimateKl(oldLogProbs, refLogProbs, config.klEstimator, { clamp: true }), responseMask);
+        statsTensors.meanKl = tf.mean(maskedMean(kl, responseMask, 1)) as tf.Scalar;
       }
-      case "rloo":
-        advantages = broadcastToTokens(
-          computeRlooAdvantage({ scores: outcome, groupSize: config.groupSize, valid }),
-          responseMask,
-        );
-        break;
-      case "reinforce++":
-        advantages = computeReinforcePlusPlusAdvantage({
-          tokenRewards,
-          mask: responseMask,
-          gamma: config.gamma,
-        }).advantages as tf.Tensor2D;
-        break;
-      case "reinforce++-baseline":
-        advantages = computeReinforcePlusPlusBaselineAdvantage({
-          scores: outcome,
-          mask: responseMask,
-          groupSize: config.groupSize,
-        });
-        break;
-    }
-    keep(advantages);
-    keep(returns);
-    statsTensors.advantageMean = maskedMean(advantages, responseMask) as tf.Scalar;
-    statsTensors.advantageMax = tf.max(advantages) as tf.Scalar;
-    statsTensors.advantageMin = tf.min(advantages) as tf.Scalar;
-    if (kl) statsTensors.klPenalty = tf.mul(maskedMean(kl, responseMask), klCoef) as tf.Scalar;
-    if (oldValues && returns) {
-      statsTensors.valueMean = maskedMean(oldValues, responseMask) as tf.Scalar;
-      statsTensors.returnMean = maskedMean(returns, responseMask) as tf.Scalar;
-    }
-    for (const tensor of Object.values(statsTensors)) tf.keep(tensor);
-    const excluded = input.excludedRows;
-    const lossMask =
-      excluded === undefined || !excluded.includes(true)
-        ? responseMask
-        : keep(
-            tf.mul(
-              responseMask,
-              tf.tensor2d(
-                excluded.map((out) => [out ? 0 : 1]),
-                [size, 1],
-              ),
-            ) as tf.Tensor2D,
+      const klInReward = kl !== null && config.klPlacement === "reward" && klCoef > 0;
+      const scoreTensor = tf.tensor1d(scores.map((score) => score ?? 0));
+      const tokenRewards = computeTokenLevelRewards({
+        scores: scoreTensor,
+        mask: responseMask,
+        ...(klInReward && kl ? { kl, klCoef } : {}),
+      });
+      // Outcome estimators see the sequence total of the token rewards (score minus the KL penalty, as verl).
+      const outcome = klInReward ? tf.sum(tokenRewards, 1) : scoreTensor;
+      let advantages: tf.Tensor2D;
+      let returns: tf.Tensor2D | null = null;
+      switch (config.advantageEstimator) {
+        case "gae": {
+          const gae = computeGaeAdvantage({
+            tokenRewards,
+            values: oldValues as tf.Tensor2D,
+            mask: responseMask,
+            gamma: config.gamma,
+            lambda: config.lambda,
+          });
+          advantages = gae.advantages as tf.Tensor2D;
+          returns = gae.returns as tf.Tensor2D;
+          break;
+        }
+        case "grpo": {
+          const perResponse = input.scoresAreAdvantages
+            ? tf.mul(scoreTensor, valid)
+            : computeGroupAdvantage({
+                scores: outcome,
+                groupSize: config.groupSize,
+                epsilon: config.advantageEpsilon,
+                scaling: config.normalizeAdvantageStd ? "group" : "none",
+                valid,
+              });
+          advantages = broadcastToTokens(perResponse, responseMask);
+          break;
+        }
+        case "rloo":
+          advantages = broadcastToTokens(
+            computeRlooAdvantage({ scores: outcome, groupSize: config.groupSize, valid }),
+            responseMask,
           );
-    const rowValid = scores.map((score, row) => score !== null && excluded?.[row] !== true);
-    built = {
-      size,
-      rowTokens: generation.responseMask.map((row, index) =>
-        rowValid[index] ? row.reduce((sum, value) => sum + value, 0) : 0,
-      ),
-      tokens,
-      attentionMask,
-      responseStart,
-      responseMask: lossMask,
-      oldLogProbs,
-      refLogProbs,
-      advantages,
-      returns,
-      oldValues,
-      dispose: () => tf.dispose(owned),
-    };
-  });
+          break;
+        case "reinforce++":
+          advantages = computeReinforcePlusPlusAdvantage({
+            tokenRewards,
+            mask: responseMask,
+            gamma: config.gamma,
+          }).advantages as tf.Tensor2D;
+          break;
+        case "reinforce++-baseline":
+          advantages = computeReinforcePlusPlusBaselineAdvantage({
+            scores: outcome,
+            mask: responseMask,
+            groupSize: config.groupSize,
+          });
+          break;
+      }
+      keep(advantages);
+      keep(returns);
+      statsTensors.advantageMean = maskedMean(advantages, responseMask) as tf.Scalar;
+      statsTensors.advantageMax = tf.max(advantages) as tf.Scalar;
+      statsTensors.advantageMin = tf.min(advantages) as tf.Scalar;
+      if (kl) statsTensors.klPenalty = tf.mul(maskedMean(kl, responseMask), klCoef) as tf.Scalar;
+      if (oldValues && returns) {
+        statsTensors.valueMean = maskedMean(oldValues, responseMask) as tf.Scalar;
+        statsTensors.returnMean = maskedMean(returns, responseMask) as tf.Scalar;
+      }
+      for (const tensor of Object.values(statsTensors)) tf.keep(tensor);
+      const excluded = input.excludedRows;
+      const lossMask =
+        excluded === undefined || !excluded.includes(true)
+          ? responseMask
+          : keep(
+              tf.mul(
+                responseMask,
+                tf.tensor2d(
+                  excluded.map((out) => [out ? 0 : 1]),
+                  [size, 1],
+                ),
+              ) as tf.Tensor2D,
+            );
+      const rowValid = scores.map((score, row) => score !== null && excluded?.[row] !== true);
+      built = {
+        size,
+        rowTokens: generation.responseMask.map((row, index) =>
+          rowValid[index] ? row.reduce((sum, value) => sum + value, 0) : 0,
+        ),
+        tokens,
+        attentionMask,
+        responseStart,
+        responseMask: lossMask,
+        oldLogProbs,
+        refLogProbs,
+        advantages,
+        returns,
+        oldValues,
+        dispose: () => tf.dispose(owned),
+      };
+    });
+  } catch (error) {
+    // tf.tidy frees only what was not kept: the batch tensors and the stats kept so far are ours to free.
+    tf.dispose(owned);
+    tf.dispose(Object.values(statsTensors));
+    throw error;
+  }
   const batch = built as unknown as RolloutBatch;
   const names = Object.keys(statsTensors);
   let values: Float32Array = new Float32Array();
