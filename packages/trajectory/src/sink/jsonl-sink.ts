@@ -143,6 +143,8 @@ export class JsonlSink implements TrajectorySink {
   #pending: string[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #failure: unknown;
+  /** Set when the flush timer failed and no call has reported it yet: `close` throws it then. */
+  #failureUnreported = false;
   #appended = 0;
 
   constructor(path: string, options: JsonlSinkOptions = {}) {
@@ -178,10 +180,12 @@ export class JsonlSink implements TrajectorySink {
       if (openSinks.size === 1) process.on("exit", flushOpenSinksOnExit);
       if (parsed.flushIntervalMs > 0) {
         this.#timer = setInterval(() => {
+          if (this.#failure !== undefined) return;
           try {
             this.flush();
           } catch (error) {
-            this.#failure ??= error;
+            this.#failure = error;
+            this.#failureUnreported = true;
           }
         }, parsed.flushIntervalMs);
         this.#timer.unref();
@@ -201,6 +205,7 @@ export class JsonlSink implements TrajectorySink {
 
   #checkOpen(): number {
     if (this.#failure !== undefined) {
+      this.#failureUnreported = false;
       const failure = this.#failure;
       throw new InvalidStateError(`JsonlSink ${this.path} failed earlier: ${(failure as Error).message}`, {
         cause: failure,
@@ -246,7 +251,10 @@ export class JsonlSink implements TrajectorySink {
     }
   }
 
-  /** Flushes and closes the file. Closing twice is allowed. */
+  /**
+   * Flushes and closes the file. Closing twice is allowed. Throws `InvalidStateError` when a timed flush failed
+   * and no `append` or `flush` has reported it yet (its lines are lost).
+   */
   close(): void {
     if (this.#fd === undefined) return;
     try {
@@ -257,6 +265,7 @@ export class JsonlSink implements TrajectorySink {
       closeSync(this.#fd);
       this.#fd = undefined;
     }
+    if (this.#failureUnreported) this.#checkOpen();
   }
 
   /**

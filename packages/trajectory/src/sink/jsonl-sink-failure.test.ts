@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { JsonlSink } from "./jsonl-sink.js";
+
+const disk = vi.hoisted(() => ({ full: false }));
+vi.mock("node:fs", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs")>();
+  return {
+    ...fs,
+    writeSync: (...args: Parameters<typeof fs.writeSync>) => {
+      if (disk.full) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      return fs.writeSync(...args);
+    },
+  };
+});
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "orbiter-trajectory-sink-failure-"));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const item = { id: "a", timestamp: 0, state: "s", action: "a", reward: 1, metadata: {} };
+
+describe("JsonlSink write failures", () => {
+  it("close reports a timed flush that failed unnoticed, once", async () => {
+    const sink = new JsonlSink(join(directory, "timer.jsonl"), { flushIntervalMs: 5 });
+    sink.append(item);
+    disk.full = true;
+    try {
+      await vi.waitFor(() => expect(() => sink.append(item)).toThrow(/failed earlier/), {
+        timeout: 1000,
+      });
+    } finally {
+      disk.full = false;
+    }
+    // That append reported the failure, so close does not throw it again.
+    expect(() => sink.close()).not.toThrow();
+  });
+
+  it("close throws when nothing reported the failed timed flush", async () => {
+    const sink = new JsonlSink(join(directory, "silent.jsonl"), { flushIntervalMs: 5 });
+    sink.append(item);
+    disk.full = true;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      disk.full = false;
+    }
+    expect(() => sink.close()).toThrow(
+      expect.objectContaining({ name: "InvalidStateError", state: "failed" }),
+    );
+    expect(sink.closed).toBe(true);
+    expect(() => sink.close()).not.toThrow();
+  });
+});
