@@ -1,8 +1,6 @@
-import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import { checkSamples } from "../internal/check-samples.js";
 import type { SampleLike } from "../internal/sample-like.js";
-import { type DeduplicateOptions, DeduplicateOptions as DeduplicateOptionsSchema } from "./deduplicate.js";
-import { NearDuplicateIndex } from "./near-duplicate-index.js";
+import { type DeduplicateOptions, nearDuplicateSetup } from "./deduplicate.js";
 
 /** The outcome of {@link decontaminate}. */
 export interface DecontaminationResult<T> {
@@ -28,46 +26,16 @@ export function decontaminate<T extends SampleLike, R extends SampleLike = T>(
   reference: ReadonlyArray<R>,
   options: DeduplicateOptions<T | R> = {},
 ): DecontaminationResult<T> {
-  const parsed = parseWith(DeduplicateOptionsSchema, options, { what: "decontaminate options" });
-  const key = parsed.key as "input" | "output" | "both" | ((sample: T | R) => string);
-  const fields: Array<"input" | "output"> =
-    key === "input"
-      ? ["input"]
-      : key === "output"
-        ? ["output"]
-        : typeof key === "function"
-          ? []
-          : ["input", "output"];
+  const { index, fields, textOf } = nearDuplicateSetup<T | R>(options, "decontaminate options");
   checkSamples(data, "data", fields);
   checkSamples(reference, "reference", fields);
-  const index = new NearDuplicateIndex({
-    threshold: parsed.threshold,
-    shingleSize: parsed.shingleSize,
-    maxHashes: parsed.maxHashes,
-    recall: parsed.recall,
-    hashing: parsed.hashing,
-    seed: parsed.seed,
-  });
-  const textOf = (sample: T | R, where: string): string => {
-    if (key === "input") return sample.input;
-    if (key === "output") return sample.output;
-    if (key === "both") return `${sample.input}\u0000${sample.output}`;
-    const text = key(sample);
-    if (typeof text !== "string") {
-      throw new InvalidArgumentError(`key(${where}) returned ${typeof text}, expected a string`, {
-        field: "key",
-        value: text,
-      });
-    }
-    return text;
-  };
   reference.forEach((sample, i) => {
-    index.add(textOf(sample, `reference[${i}]`));
+    index.add(textOf(sample, "reference", i));
   });
   const kept: T[] = [];
   const removed: DecontaminationResult<T>["removed"] = [];
   data.forEach((sample, i) => {
-    const match = index.find(textOf(sample, `data[${i}]`));
+    const match = index.find(textOf(sample, "data", i));
     if (match === undefined) kept.push(sample);
     else removed.push({ index: i, reference: match.index, similarity: match.similarity });
   });

@@ -43,6 +43,41 @@ export interface NearDuplicateReport {
 }
 
 /**
+ * Parses the options shared by {@link findNearDuplicates} and `decontaminate`: an empty index, the sample
+ * fields the key reads (to check the samples with), and the text a sample is compared on (`name[i]` names it
+ * when a key function returns no string).
+ * @internal
+ */
+export function nearDuplicateSetup<T extends SampleLike>(options: DeduplicateOptions<T>, what: string) {
+  const parsed = parseWith(DeduplicateOptions, options, { what });
+  const key = parsed.key as "input" | "output" | "both" | ((sample: T) => string);
+  const fields: ReadonlyArray<"input" | "output"> =
+    key === "both" ? ["input", "output"] : typeof key === "function" ? [] : [key];
+  const index = new NearDuplicateIndex({
+    threshold: parsed.threshold,
+    shingleSize: parsed.shingleSize,
+    maxHashes: parsed.maxHashes,
+    recall: parsed.recall,
+    hashing: parsed.hashing satisfies MinHashMethod,
+    seed: parsed.seed,
+  });
+  const textOf = (sample: T, name: string, i: number): string => {
+    if (key === "input") return sample.input;
+    if (key === "output") return sample.output;
+    if (key === "both") return `${sample.input}\u0000${sample.output}`;
+    const text = key(sample);
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(`key(${name}[${i}]) returned ${typeof text}, expected a string`, {
+        field: "key",
+        value: text,
+      });
+    }
+    return text;
+  };
+  return { index, fields, textOf };
+}
+
+/**
  * Finds near-duplicates: walking the samples in order, a sample is removed when its text's character
  * shingles have Jaccard similarity ≥ `threshold` with a sample kept before it; otherwise it is kept. MinHash
  * signatures bucketed by LSH bands propose candidate pairs, and each is verified exactly, so every removal is
@@ -53,45 +88,12 @@ export function findNearDuplicates<T extends SampleLike>(
   data: ReadonlyArray<T>,
   options: DeduplicateOptions<T> = {},
 ): NearDuplicateReport {
-  const parsed = parseWith(DeduplicateOptions, options, { what: "deduplicate options" });
-  const key = parsed.key as "input" | "output" | "both" | ((sample: T) => string);
-  checkSamples(
-    data,
-    "data",
-    key === "input"
-      ? ["input"]
-      : key === "output"
-        ? ["output"]
-        : typeof key === "function"
-          ? []
-          : ["input", "output"],
-  );
-  const index = new NearDuplicateIndex({
-    threshold: parsed.threshold,
-    shingleSize: parsed.shingleSize,
-    maxHashes: parsed.maxHashes,
-    recall: parsed.recall,
-    hashing: parsed.hashing satisfies MinHashMethod,
-    seed: parsed.seed,
-  });
+  const { index, fields, textOf } = nearDuplicateSetup(options, "deduplicate options");
+  checkSamples(data, "data", fields);
   const kept: number[] = [];
   const removed: NearDuplicateReport["removed"] = [];
   for (let i = 0; i < data.length; i++) {
-    const sample = data[i] as T;
-    let text: string;
-    if (key === "input") text = sample.input;
-    else if (key === "output") text = sample.output;
-    else if (key === "both") text = `${sample.input}\u0000${sample.output}`;
-    else {
-      text = key(sample);
-      if (typeof text !== "string") {
-        throw new InvalidArgumentError(`key(data[${i}]) returned ${typeof text}, expected a string`, {
-          field: "key",
-          value: text,
-        });
-      }
-    }
-    const match: DuplicateMatch | undefined = index.addIfNew(text);
+    const match: DuplicateMatch | undefined = index.addIfNew(textOf(data[i] as T, "data", i));
     if (match === undefined) kept.push(i);
     else removed.push({ index: i, duplicateOf: kept[match.index] as number, similarity: match.similarity });
   }
