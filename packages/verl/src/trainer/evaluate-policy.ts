@@ -1,4 +1,5 @@
-import { deriveSeed, type Sample } from "@orbiter/types";
+import { deriveSeed, parseWith, type Sample } from "@orbiter/types";
+import { z } from "zod";
 import type { Policy } from "../model/policy.js";
 import type { OnRewardError } from "../rewards/reward-combination.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
@@ -17,6 +18,14 @@ export interface EvaluateOptions {
   /** Seed of the sampler when not greedy. @default derived from the trainer's seed */
   seed?: number;
 }
+
+/** Checks {@link EvaluateOptions} and fills their defaults (a chunk of 0 or 1.5 prompts would loop or repeat). */
+const EvaluateOptionsSchema = z.strictObject({
+  greedy: z.boolean().default(true),
+  samplesPerPrompt: z.number().int().min(1).default(1),
+  batchSize: z.number().int().min(1).default(64),
+  seed: z.number().int().optional(),
+});
 
 /** What {@link evaluatePolicy} needs. */
 export interface EvaluatePolicyInput {
@@ -69,11 +78,12 @@ export function isCorrect(output: string, sample: Sample, total: number | null, 
 /** Generates responses for every sample, scores them with every reward and measures accuracy. */
 export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<PolicyEvaluation> {
   const { policy, rewards, samples } = input;
-  const options = input.options ?? {};
+  const options = parseWith(EvaluateOptionsSchema, input.options ?? {}, {
+    what: "evaluate options",
+    path: "options",
+  });
   const maxNewTokens = input.maxNewTokens ?? 32;
-  const greedy = options.greedy ?? true;
-  const perPrompt = options.samplesPerPrompt ?? 1;
-  const chunk = options.batchSize ?? 64;
+  const { greedy, samplesPerPrompt: perPrompt, batchSize: chunk } = options;
   const outputs: string[] = [];
   const totals: Array<number | null> = [];
   const values: Array<Array<number | null>> = rewards.map(() => []);

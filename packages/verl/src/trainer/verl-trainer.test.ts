@@ -416,6 +416,12 @@ describe("VeRLTrainer", () => {
     expect(trainer.state).toBe("created");
     expect(before.outputs).toHaveLength(samples.length);
     expect(Number.isFinite(before.reward)).toBe(true);
+    // A chunk of 0 prompts (or 1.5, which re-evaluated samples) is rejected, naming the option.
+    for (const batchSize of [0, 1.5]) {
+      await expect(trainer.evaluateCurrentPolicy(samples, { batchSize })).rejects.toSatisfy(
+        (error) => InvalidArgumentError.isInstance(error) && error.field === "options.batchSize",
+      );
+    }
     // The lifecycle's evaluate() after training and this method agree on the same policy.
     await trainer.train();
     const afterLifecycle = await trainer.evaluate(samples, { greedy: true });
