@@ -114,11 +114,14 @@ export class CheckpointLog {
       const raw = text.slice(offset, end);
       offset = end + 1;
       bytes += Buffer.byteLength(raw, "utf8") + 1;
-      let record: { kind?: unknown; [key: string]: unknown };
+      let record: { kind?: unknown; [key: string]: unknown } | null;
       try {
         record = JSON.parse(raw);
       } catch (error) {
         throw new CheckpointError(`Checkpoint ${path} is corrupt at line ${line}`, { path, cause: error });
+      }
+      if (typeof record !== "object" || record === null) {
+        throw new CheckpointError(`Checkpoint ${path} is corrupt at line ${line} (not a record)`, { path });
       }
       if (line === 1) {
         if (record.kind !== "header" || record.version !== 1) {

@@ -112,5 +112,15 @@ describe("checkpoint and resume", () => {
     await expect(fixturePipeline(corrupt).run(fixtureSeed)).rejects.toMatchObject({
       name: "CheckpointError",
     });
+    // A line of valid JSON that is not a record (`null` on line 1 or later) is corruption too.
+    for (const at of [0, 2]) {
+      const notRecord = freshPath();
+      const copy = readFileSync(path, "utf8").split("\n");
+      copy[at] = "null";
+      writeFileSync(notRecord, copy.join("\n"));
+      await expect(fixturePipeline(notRecord).run(fixtureSeed)).rejects.toMatchObject({
+        name: "CheckpointError",
+      });
+    }
   });
 });
