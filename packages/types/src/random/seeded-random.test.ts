@@ -89,10 +89,20 @@ describe("SeededRandom", () => {
     expect(counts[2]! / counts[0]!).toBeLessThan(3.3);
   });
 
+  it("never picks a zero weight, even when rounding leaves the largest draw past the sum", () => {
+    const rng = new SeededRandom(9);
+    rng.next = () => 1 - 2 ** -53;
+    // Subtracting these one by one from (1 - 2^-53) * sum leaves a small positive remainder.
+    const weights = [0.24041696292420833, 0.04125744745890536, 0.674120617839655, 0.962798036819206];
+    expect(rng.weightedIndex([...weights, 0.5805809266350597, 0])).toBe(4);
+  });
+
   it("rejects bad arguments with InvalidArgumentError", () => {
     expect(() => new SeededRandom(Number.NaN)).toThrow(InvalidArgumentError);
     expect(() => new SeededRandom(1).choice([])).toThrow(InvalidArgumentError);
     expect(() => new SeededRandom(1).integer(5, 1)).toThrow(InvalidArgumentError);
+    expect(() => new SeededRandom(1).integer(0.5, 1)).toThrow(expect.objectContaining({ field: "min" }));
+    expect(() => new SeededRandom(1).integer(0, 1.5)).toThrow(expect.objectContaining({ field: "max" }));
     expect(() => new SeededRandom(1).weightedIndex([0, 0])).toThrow(InvalidArgumentError);
     expect(() =>
       SeededRandom.fromState({ algorithm: "xoroshiro128plus", words: [1], spareNormal: null }),

@@ -136,7 +136,11 @@ export class SeededRandom {
   /** A uniform integer in [min, max], both ends included. */
   integer(min: number, max: number): number {
     if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) {
-      throw new InvalidArgumentError(`Invalid integer range [${min}, ${max}]`, { field: "max", value: max });
+      const field = Number.isInteger(min) ? "max" : "min";
+      throw new InvalidArgumentError(`Invalid integer range [${min}, ${max}]`, {
+        field,
+        value: field === "min" ? min : max,
+      });
     }
     return uniformInt(this.generator, min, max);
   }
@@ -180,11 +184,15 @@ export class SeededRandom {
     }
     if (total <= 0) throw new InvalidArgumentError("Weights must not all be zero", { field: "weights" });
     let target = this.next() * total;
+    let last = 0;
     for (let i = 0; i < weights.length; i++) {
-      target -= weights[i] as number;
+      const weight = weights[i] as number;
+      target -= weight;
       if (target < 0) return i;
+      if (weight > 0) last = i;
     }
-    return weights.length - 1;
+    // Rounding can leave a draw close to 1 past the sum: it belongs to the last index that can be drawn.
+    return last;
   }
 
   /** Shuffles `items` in place (Fisher–Yates) and returns it. */
