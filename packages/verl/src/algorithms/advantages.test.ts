@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { availableBackends } from "../backend/init-backend.js";
+import { expectClose } from "../internal/expect-close.js";
+import { backendsForTests } from "../internal/test-backends.js";
 import { computeGaeAdvantage } from "./gae-advantage.js";
 import { broadcastToTokens, computeGroupAdvantage, computeRlooAdvantage } from "./group-advantage.js";
 import { maskedMean, maskedVariance, maskedWhiten } from "./masked-statistics.js";
@@ -10,20 +11,7 @@ import {
 } from "./reinforce-plus-plus-advantage.js";
 import { computeTokenLevelRewards } from "./token-level-rewards.js";
 
-function expectClose(tensor: tf.Tensor, expected: number[] | number[][] | number, tolerance = 1e-5): void {
-  const actual = tensor.arraySync();
-  const flatActual = [actual].flat(3) as number[];
-  const flatExpected = [expected].flat(3) as number[];
-  expect(flatActual).toHaveLength(flatExpected.length);
-  flatActual.forEach((value, i) => {
-    expect(
-      Math.abs(value - (flatExpected[i] as number)),
-      `index ${i}: ${value} vs ${flatExpected[i]}`,
-    ).toBeLessThan(tolerance);
-  });
-}
-
-const backends = await availableBackends();
+const backends = await backendsForTests();
 
 describe.each(backends)("on the %s backend", (backend) => {
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { availableBackends } from "../backend/init-backend.js";
+import { expectClose } from "../internal/expect-close.js";
+import { backendsForTests } from "../internal/test-backends.js";
 import { AdaptiveKlController, FixedKlController } from "./adaptive-kl-controller.js";
 import { entropyFromLogits } from "./entropy.js";
 import { explainedVariance } from "./explained-variance.js";
@@ -10,24 +11,7 @@ import { softOverlongPenalty } from "./overlong-penalty.js";
 import { clippedSurrogate, computePolicyLoss } from "./policy-loss.js";
 import { computeValueLoss } from "./value-loss.js";
 
-function expectClose(
-  tensor: tf.Tensor | number,
-  expected: number[] | number[][] | number,
-  tolerance = 1e-5,
-): void {
-  const actual = typeof tensor === "number" ? tensor : tensor.arraySync();
-  const flatActual = [actual].flat(3) as number[];
-  const flatExpected = [expected].flat(3) as number[];
-  expect(flatActual).toHaveLength(flatExpected.length);
-  flatActual.forEach((value, i) => {
-    expect(
-      Math.abs(value - (flatExpected[i] as number)),
-      `index ${i}: ${value} vs ${flatExpected[i]}`,
-    ).toBeLessThan(tolerance);
-  });
-}
-
-const backends = await availableBackends();
+const backends = await backendsForTests();
 
 describe.each(backends)("on the %s backend", (backend) => {
   beforeAll(async () => {
