@@ -38,7 +38,7 @@ export function round(value: number): number {
 export const WARMUP = 2;
 
 /** Timed repetitions on the fast backends. */
-export const TIMED = 7;
+const TIMED = 7;
 
 /** Timed repetitions: {@link TIMED}, or the minimum of 5 on the plain-JavaScript cpu backend (seconds per run). */
 export function timedRuns(backend: BackendName): number {
