@@ -85,6 +85,13 @@ describe("NearDuplicateIndex", () => {
     },
   );
 
+  it("holds texts whose bands outnumber its initial tables (an explicit wide LSH shape)", () => {
+    const index = new NearDuplicateIndex({ threshold: 0.5, lsh: { bands: 20_000, rows: 1 } });
+    const texts = ["alpha beta gamma delta", "one two three four five", "red green blue cyan", "xyz 123 !?"];
+    for (const text of texts) expect(index.addIfNew(text)).toBeUndefined();
+    expect(texts.map((text) => index.find(text)?.index)).toEqual([0, 1, 2, 3]);
+  });
+
   it("rejects bad options naming the field", () => {
     expect(() => new NearDuplicateIndex({ threshold: 1.5 })).toThrow(InvalidArgumentError);
     expect(() => new NearDuplicateIndex({ threshold: -0.1 })).toThrow(

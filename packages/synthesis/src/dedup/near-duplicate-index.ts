@@ -427,9 +427,11 @@ export class NearDuplicateIndex {
     this.ends[doc] = this.poolLength;
     this.sorted[doc] = this.scratchSorted ? 1 : 0;
     const bands = this.bandKeys.length;
-    if ((this.slotCount + bands) * 2 > this.slotKeys.length) this.rehash();
+    // Doubling once is not enough when a text has more bands than the tables hold.
+    while ((this.slotCount + bands) * 2 > this.slotKeys.length) this.rehash();
     if (this.entryCount + bands > this.entryDocs.length) {
-      const capacity = this.entryDocs.length * 2;
+      let capacity = this.entryDocs.length * 2;
+      while (capacity < this.entryCount + bands) capacity *= 2;
       this.entryDocs = grow(this.entryDocs, capacity);
       this.entryNext = grow(this.entryNext, capacity);
     }
