@@ -210,6 +210,23 @@ describe("VeRLTrainer checkpoints and memory", () => {
     await otherData.resume(join(dir, "straight", "step-5"));
     await expect(otherData.train(prompts.slice(1))).rejects.toThrow(/resume with the same data/);
     otherData.dispose();
+
+    // A checkpoint that does not fit the given policy is refused, and what was loaded from it is freed.
+    const narrow = new TransformerPolicy({
+      tokenizer: CharTokenizer.fromCorpus(prompts),
+      config: { ...tiny, dModel: 8, valueHead: true },
+    });
+    const mismatched = new VeRLTrainer({
+      policy: narrow,
+      config: config(join(dir, "mismatched")),
+      rewards: [countA],
+    });
+    const tensors = tf.memory().numTensors;
+    await expect(mismatched.resume(join(dir, "straight", "step-5"))).rejects.toThrow(/shape/);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(mismatched.progress.step).toBe(0);
+    mismatched.dispose();
+    narrow.dispose();
   });
 
   it("leaks no tensors over 100 training steps", async () => {

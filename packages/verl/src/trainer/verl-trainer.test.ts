@@ -324,17 +324,18 @@ describe("VeRLTrainer", () => {
     const tokenizer = CharTokenizer.fromCorpus(prompts);
     const policy = new TransformerPolicy({ tokenizer, config: tiny, seed: 6 });
     const before = weightsOf(policy);
+    const config = {
+      algorithm: "grpo",
+      batchSize: 2,
+      groupSize: 4,
+      maxNewTokens: 3,
+      maxSteps: 2,
+      model: tiny,
+      filterZeroStdGroups: true,
+    } as const;
     const constant = new VeRLTrainer({
       policy,
-      config: {
-        algorithm: "grpo",
-        batchSize: 2,
-        groupSize: 4,
-        maxNewTokens: 3,
-        maxSteps: 2,
-        model: tiny,
-        filterZeroStdGroups: true,
-      },
+      config,
       rewards: [{ name: "constant", fn: () => 1 }],
     });
     const metrics = await constant.train(prompts);
@@ -343,15 +344,7 @@ describe("VeRLTrainer", () => {
     constant.dispose();
     const varied = new VeRLTrainer({
       policy,
-      config: {
-        algorithm: "grpo",
-        batchSize: 2,
-        groupSize: 4,
-        maxNewTokens: 3,
-        maxSteps: 2,
-        model: tiny,
-        filterZeroStdGroups: true,
-      },
+      config,
       rewards: [countA],
     });
     await varied.train(prompts);

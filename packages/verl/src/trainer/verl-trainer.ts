@@ -381,26 +381,37 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     };
     await this.ensureBackend();
     const { policy: saved, optimizerState } = await loadCheckpoint(join(dir, POLICY_DIR));
+    let reference: TransformerPolicy | undefined;
+    // Everything that can fail comes first, so that a failure frees what was loaded and adopts nothing.
+    try {
+      if (state.hasOptimizer && optimizerState === undefined) {
+        throw new CheckpointError(`${dir} lacks the optimiser state it should have`, { path: dir });
+      }
+      if (state.hasReference) {
+        reference = await TransformerPolicy.load(join(dir, REFERENCE_DIR), { frozen: true });
+      }
+      this.agent?.setWeights(saved.getWeights());
+      if (reference && this.reference && !this.ownsReference)
+        this.reference.setWeights(reference.getWeights());
+    } catch (error) {
+      saved.dispose();
+      reference?.dispose();
+      throw error;
+    }
     if (this.agent === undefined) {
       this.agent = saved;
       this.ownsPolicy = true;
     } else {
-      this.agent.setWeights(saved.getWeights());
       saved.dispose();
     }
-    if (state.hasReference) {
-      const reference = await TransformerPolicy.load(join(dir, REFERENCE_DIR), { frozen: true });
-      if (this.reference && this.ownsReference) this.reference.dispose();
+    if (reference) {
       if (this.reference && !this.ownsReference) {
-        this.reference.setWeights(reference.getWeights());
         reference.dispose();
       } else {
+        this.reference?.dispose();
         this.reference = reference;
         this.ownsReference = true;
       }
-    }
-    if (state.hasOptimizer && optimizerState === undefined) {
-      throw new CheckpointError(`${dir} lacks the optimiser state it should have`, { path: dir });
     }
     this.pendingOptimizerState = optimizerState;
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
@@ -650,8 +661,7 @@ function withoutFlatGroups(
 ): Array<number | null> {
   const out = [...scores];
   for (let start = 0; start < totals.length; start += groupSize) {
-    const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
-    if (group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12)) {
+    if (isFlatGroup(totals, start, groupSize)) {
       for (let row = start; row < start + groupSize; row++) out[row] = null;
     }
   }
@@ -664,9 +674,14 @@ function zeroStdFraction(totals: ReadonlyArray<number | null>, groupSize: number
   let flat = 0;
   let groups = 0;
   for (let start = 0; start < totals.length; start += groupSize) {
-    const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
     groups++;
-    if (group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12)) flat++;
+    if (isFlatGroup(totals, start, groupSize)) flat++;
   }
   return groups === 0 ? 0 : flat / groups;
+}
+
+/** Whether rows `[start, start + groupSize)` all got the same total (an abstention counts as 0). */
+function isFlatGroup(totals: ReadonlyArray<number | null>, start: number, groupSize: number): boolean {
+  const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
+  return group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12);
 }
