@@ -135,6 +135,13 @@ describe("TemplateSynthesiser", () => {
     expect(() => new TemplateSynthesiser({ templates: ["ok", "Explain {topic}"], variables: {} })).toThrow(
       expect.objectContaining({ field: "templates[1]" }),
     );
+    // Names inherited by every object are not variables.
+    expect(() => new TemplateSynthesiser({ templates: ["{constructor} and {toString}"] })).toThrow(
+      expect.objectContaining({ field: "templates[0]", value: "constructor" }),
+    );
+    expect(
+      () => new TemplateSynthesiser({ templates: ["x"], variables: {}, derive: { toString: () => "y" } }),
+    ).not.toThrow();
     expect(() => new TemplateSynthesiser({ templates: [] })).toThrow(
       expect.objectContaining({ field: "templates" }),
     );

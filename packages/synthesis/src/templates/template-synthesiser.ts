@@ -129,7 +129,7 @@ export class TemplateSynthesiser extends DataSynthesiser {
     this.valueTexts = {};
     for (const [name, list] of Object.entries(parsed.variables)) this.valueTexts[name] = list.map(String);
     for (const name of Object.keys(parsed.derive)) {
-      if (name in parsed.variables) {
+      if (Object.hasOwn(parsed.variables, name)) {
         throw new InvalidArgumentError(`"${name}" is both a variable and a derived placeholder`, {
           field: `derive.${name}`,
         });
@@ -261,7 +261,7 @@ export class TemplateSynthesiser extends DataSynthesiser {
     const derived: string[] = [];
     const field = `templates[${index}]`;
     const slotOf = (name: string): number => {
-      if (name in this.values) {
+      if (Object.hasOwn(this.values, name)) {
         let at = base.indexOf(name);
         if (at < 0) {
           if ((this.values[name] as TemplateValue[]).length === 0) {
@@ -274,7 +274,7 @@ export class TemplateSynthesiser extends DataSynthesiser {
         }
         return at;
       }
-      if (name in this.derivations) {
+      if (Object.hasOwn(this.derivations, name)) {
         let at = derived.indexOf(name);
         if (at < 0) {
           derived.push(name);
