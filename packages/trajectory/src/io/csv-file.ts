@@ -4,31 +4,19 @@ import { CsvError, type Info, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
-import { validateItem } from "../internal/item-validator.js";
+import { ITEM_KEYS, validateItem } from "../internal/item-validator.js";
 import { isWellFormed, toWellFormed } from "../internal/well-formed.js";
 import type { ExportSummary } from "./export-summary.js";
 import { guardCsvCell, unguardCsvCell } from "./formula-guard.js";
 import { ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
 
 /**
- * The columns of an exported CSV file, in order. Text columns hold the text (formula-guarded, see
- * {@link guardCsvCell}), number columns the shortest exact decimal form (`-0` included), `metadata` and
- * `messages` their JSON text. An empty cell is an absent optional field; an empty text is written `'`.
+ * The columns of an exported CSV file, in order: the trajectory item's fields in schema order. Text columns
+ * hold the text (formula-guarded, see {@link guardCsvCell}), number columns the shortest exact decimal form
+ * (`-0` included), `metadata` and `messages` their JSON text. An empty cell is an absent optional field; an
+ * empty text is written `'`.
  */
-export const CSV_COLUMNS = [
-  "id",
-  "timestamp",
-  "state",
-  "action",
-  "reward",
-  "metadata",
-  "taskId",
-  "agentId",
-  "episodeId",
-  "step",
-  "status",
-  "messages",
-] as const;
+export const CSV_COLUMNS = ITEM_KEYS;
 /** One column of {@link CSV_COLUMNS}. */
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
