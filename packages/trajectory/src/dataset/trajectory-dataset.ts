@@ -136,7 +136,10 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
     return this.#items.length;
   }
 
-  /** The stored items, in capture order: a live read-only view (it grows as items are captured). */
+  /**
+   * The stored items, in capture order: a live read-only view (it grows as items are captured; after
+   * {@link clear} a new one starts, and a view taken before keeps the old items).
+   */
   get items(): ReadonlyArray<TrajectoryItem> {
     return this.#items;
   }
