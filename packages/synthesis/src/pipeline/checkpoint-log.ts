@@ -170,8 +170,15 @@ export class CheckpointLog {
     if (!this.durable) return;
     try {
       fdatasyncSync(this.fd);
-    } catch {
-      // Not every file system supports it; the data is already handed to the kernel.
+    } catch (error) {
+      // Not every file system supports it; the data is already handed to the kernel. Any other failure (EIO,
+      // ENOSPC) means the lines may not be on the disk: a durable log must say so.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EINVAL" || code === "ENOTSUP" || code === "EOPNOTSUPP") return;
+      throw new CheckpointError(`Cannot flush checkpoint ${this.path} to the disk`, {
+        path: this.path,
+        cause: error,
+      });
     }
   }
 

@@ -18,7 +18,8 @@ export interface SynthesisPipelineOptions {
   checkpoint?: string;
   /**
    * Flush the checkpoint to the disk after every step call (survives a machine crash, not only a killed
-   * process; costs a disk sync per step call). @default false
+   * process; costs a disk sync per step call). A failed flush fails the run with `CheckpointError`.
+   * @default false
    */
   durableCheckpoint?: boolean;
 }
