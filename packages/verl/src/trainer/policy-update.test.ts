@@ -134,6 +134,43 @@ describe("runPolicyUpdate", () => {
   );
 });
 
+describe("runPolicyUpdate on failure", () => {
+  it("frees the gradients accumulated by earlier micro-batches when a later one throws", async () => {
+    const config = VeRLConfig.parse({ algorithm: "grpo", batchSize: 3, groupSize: 4, microBatchSize: 4 });
+    const batch = await rollout(config);
+    let calls = 0;
+    // The policy's second forward (the second micro-batch) fails.
+    const failing = new Proxy(policy, {
+      get(target, property) {
+        if (property === "logProbs") {
+          return (input: Parameters<TransformerPolicy["logProbs"]>[0]) => {
+            calls++;
+            if (calls === 2) throw new Error("forward failed");
+            return target.logProbs(input);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const before = tf.memory().numTensors;
+    expect(() =>
+      runPolicyUpdate({
+        config,
+        policy: failing,
+        batch,
+        klCoef: 0.1,
+        learningRate: 0,
+        optimizer: recorder(),
+        seed: 1,
+      }),
+    ).toThrow("forward failed");
+    expect(calls).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    batch.dispose();
+  });
+});
+
 describe("buildRolloutBatch", () => {
   it("frees the tensors it kept when it throws", async () => {
     const config = VeRLConfig.parse({ algorithm: "ppo", batchSize: 3, groupSize: 4, klCoef: 0.1 });

@@ -61,11 +61,6 @@ const METRIC_NAMES = [
   "actor/grad_norm",
 ] as const;
 
-function gatherRows<T extends tf.Tensor | null>(tensor: T, rows: tf.Tensor1D | null): T {
-  if (tensor === null || rows === null) return tensor;
-  return tf.gather(tensor, rows) as T;
-}
-
 /** Which weight each metric of {@link METRIC_NAMES} takes when micro-batches are combined. */
 const TOKEN_WEIGHTED = new Set([
   "actor/pg_clipfrac",
@@ -127,82 +122,103 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
     rowList: number[] | null,
     weights: { loss: number; tokens: number },
   ): { grads: tf.NamedTensorMap; metrics: tf.Tensor1D; value: tf.Scalar } => {
+    // The micro-batch's rows are gathered before the gradient tape: they are constants, and a gather on the tape
+    // would keep a copy of the whole batch tensor for a backward pass that never uses it.
     const rows = rowList ? tf.tensor1d(rowList, "int32") : null;
+    const gathered: tf.Tensor[] = [];
+    const pick = <T extends tf.Tensor | null>(tensor: T): T => {
+      if (tensor === null || rows === null) return tensor;
+      const part = tf.gather(tensor, rows) as T & tf.Tensor;
+      gathered.push(part);
+      return part;
+    };
+    const mask = pick(batch.responseMask);
+    const tokens = pick(batch.tokens);
+    const attentionMask = pick(batch.attentionMask);
+    const oldLogProbs = pick(batch.oldLogProbs);
+    const advantages = pick(batch.advantages);
+    const refLogProbs = pick(batch.refLogProbs);
+    const returns = pick(batch.returns);
+    const oldValues = pick(batch.oldValues);
     let metricsVector: tf.Tensor1D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const mask = gatherRows(batch.responseMask, rows);
-      const out = policy.logProbs({
-        tokens: gatherRows(batch.tokens, rows),
-        attentionMask: gatherRows(batch.attentionMask, rows),
-        responseStart: batch.responseStart,
-        temperature: config.temperature,
-        withEntropy: true,
-        withValues: useCritic,
-      });
-      const pg = computePolicyLoss(
-        {
-          logProbs: out.logProbs,
-          oldLogProbs: gatherRows(batch.oldLogProbs, rows),
-          advantages: gatherRows(batch.advantages, rows),
-          mask,
-          clipLow: config.clipRangeLow,
-          clipHigh: config.clipRangeHigh,
-          dualClip: config.dualClip,
-        },
-        config.lossAggregation,
-      );
-      let total: tf.Scalar = pg.loss;
-      const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
-      if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
-      let klLoss: tf.Scalar = tf.scalar(0);
-      if (batch.refLogProbs !== null) {
-        const kl = estimateKl(out.logProbs, gatherRows(batch.refLogProbs, rows), config.klEstimator, {
-          clamp: true,
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => {
+        const out = policy.logProbs({
+          tokens,
+          attentionMask,
+          responseStart: batch.responseStart,
+          temperature: config.temperature,
+          withEntropy: true,
+          withValues: useCritic,
         });
-        klLoss = aggregateLoss(kl, mask, config.lossAggregation);
-        if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
-      }
-      let vfLoss: tf.Scalar = tf.scalar(0);
-      let vfClipFraction: tf.Scalar = tf.scalar(0);
-      let explained: tf.Scalar = tf.scalar(0);
-      if (useCritic) {
-        const returns = gatherRows(batch.returns as tf.Tensor2D, rows);
-        const values = out.values as tf.Tensor2D;
-        const valueLoss = computeValueLoss(
+        const pg = computePolicyLoss(
           {
-            values,
-            oldValues: gatherRows(batch.oldValues as tf.Tensor2D, rows),
-            returns,
+            logProbs: out.logProbs,
+            oldLogProbs,
+            advantages,
             mask,
-            clipRange: config.valueClip,
+            clipLow: config.clipRangeLow,
+            clipHigh: config.clipRangeHigh,
+            dualClip: config.dualClip,
           },
           config.lossAggregation,
         );
-        vfLoss = valueLoss.loss;
-        vfClipFraction = valueLoss.clipFraction;
-        explained = explainedVariance(returns, values, mask);
-        total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
-      }
-      const raw = tf.stack([
-        total,
-        pg.loss,
-        pg.clipFraction,
-        pg.clipFractionLower,
-        pg.approxKl,
-        entropy,
-        klLoss,
-        vfLoss,
-        vfClipFraction,
-        explained,
-      ]);
-      const metricWeights = tf.tensor1d(
-        lossWeighted.map((byLoss) => (byLoss ? weights.loss : weights.tokens)),
-      );
-      metricsVector = tf.keep(tf.mul(raw, metricWeights) as tf.Tensor1D);
-      return weights.loss === 1 ? total : (tf.mul(total, weights.loss) as tf.Scalar);
-    }, variables);
-    rows?.dispose();
-    return { grads, metrics: metricsVector as unknown as tf.Tensor1D, value };
+        let total: tf.Scalar = pg.loss;
+        const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
+        if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
+        let klLoss: tf.Scalar = tf.scalar(0);
+        if (refLogProbs !== null) {
+          const kl = estimateKl(out.logProbs, refLogProbs, config.klEstimator, { clamp: true });
+          klLoss = aggregateLoss(kl, mask, config.lossAggregation);
+          if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
+        }
+        let vfLoss: tf.Scalar = tf.scalar(0);
+        let vfClipFraction: tf.Scalar = tf.scalar(0);
+        let explained: tf.Scalar = tf.scalar(0);
+        if (useCritic && returns !== null && oldValues !== null) {
+          const values = out.values as tf.Tensor2D;
+          const valueLoss = computeValueLoss(
+            {
+              values,
+              oldValues,
+              returns,
+              mask,
+              clipRange: config.valueClip,
+            },
+            config.lossAggregation,
+          );
+          vfLoss = valueLoss.loss;
+          vfClipFraction = valueLoss.clipFraction;
+          explained = explainedVariance(returns, values, mask);
+          total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
+        }
+        const raw = tf.stack([
+          total,
+          pg.loss,
+          pg.clipFraction,
+          pg.clipFractionLower,
+          pg.approxKl,
+          entropy,
+          klLoss,
+          vfLoss,
+          vfClipFraction,
+          explained,
+        ]);
+        const metricWeights = tf.tensor1d(
+          lossWeighted.map((byLoss) => (byLoss ? weights.loss : weights.tokens)),
+        );
+        metricsVector = tf.keep(tf.mul(raw, metricWeights) as tf.Tensor1D);
+        return weights.loss === 1 ? total : (tf.mul(total, weights.loss) as tf.Scalar);
+      }, variables);
+    } catch (error) {
+      (metricsVector as tf.Tensor1D | null)?.dispose();
+      throw error;
+    } finally {
+      tf.dispose(gathered);
+      rows?.dispose();
+    }
+    return { ...result, metrics: metricsVector as unknown as tf.Tensor1D };
   };
 
   for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
@@ -213,31 +229,37 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
         : Array.from({ length: batch.size }, (_, i) => i);
       let grads: tf.NamedTensorMap = {};
       let metrics: tf.Tensor1D | null = null;
-      for (let start = 0; start < mini.length; start += microBatchSize) {
-        const micro = mini.slice(start, start + microBatchSize);
-        const part = microBatch(
-          order === null && micro.length === batch.size ? null : micro,
-          microBatchWeights(batch.rowTokens, micro, mini, config.lossAggregation),
-        );
-        part.value.dispose();
-        if (metrics === null) {
-          grads = part.grads;
-          metrics = part.metrics;
-        } else {
-          const previous: tf.Tensor[] = [metrics];
-          metrics = tf.add(metrics, part.metrics) as tf.Tensor1D;
-          for (const [name, gradient] of Object.entries(part.grads)) {
-            const sum = grads[name];
-            if (sum === undefined) {
-              grads[name] = gradient;
-            } else {
-              grads[name] = tf.add(sum, gradient);
-              previous.push(sum, gradient);
+      try {
+        for (let start = 0; start < mini.length; start += microBatchSize) {
+          const micro = mini.slice(start, start + microBatchSize);
+          const part = microBatch(
+            order === null && micro.length === batch.size ? null : micro,
+            microBatchWeights(batch.rowTokens, micro, mini, config.lossAggregation),
+          );
+          part.value.dispose();
+          if (metrics === null) {
+            grads = part.grads;
+            metrics = part.metrics;
+          } else {
+            const previous: tf.Tensor[] = [metrics];
+            metrics = tf.add(metrics, part.metrics) as tf.Tensor1D;
+            for (const [name, gradient] of Object.entries(part.grads)) {
+              const sum = grads[name];
+              if (sum === undefined) {
+                grads[name] = gradient;
+              } else {
+                grads[name] = tf.add(sum, gradient);
+                previous.push(sum, gradient);
+              }
             }
+            previous.push(part.metrics);
+            tf.dispose(previous);
           }
-          previous.push(part.metrics);
-          tf.dispose(previous);
         }
+      } catch (error) {
+        // A failing micro-batch: free what the earlier ones accumulated.
+        tf.dispose([...Object.values(grads), ...(metrics ? [metrics] : [])]);
+        throw error;
       }
       const gradientList = Object.values(grads);
       const summed = metrics as tf.Tensor1D;
