@@ -191,7 +191,9 @@ export class CheckpointLog {
 
   private append(record: Record<string, unknown>): void {
     try {
-      writeSync(this.fd, `${JSON.stringify(record)}\n`);
+      // A write may take only part of the bytes; the rest must follow, or the line would be torn mid-file.
+      const bytes = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
     } catch (error) {
       throw new CheckpointError(`Cannot append to checkpoint ${this.path}`, {
         path: this.path,
