@@ -15,7 +15,11 @@ export interface EvaluateOptions {
   samplesPerPrompt?: number;
   /** Prompts generated together in one batch. @default 64 */
   batchSize?: number;
-  /** Seed of the sampler when not greedy. @default derived from the trainer's seed */
+  /**
+   * Seed of the sampler when not greedy: the first chunk of `batchSize` prompts samples with it, later chunks with
+   * seeds derived from it (one seed for every chunk would give a prompt the same sample in each chunk).
+   * @default derived from the trainer's seed
+   */
   seed?: number;
 }
 
@@ -99,7 +103,12 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
       temperature: input.temperature ?? 1,
       topK: input.topK ?? 0,
       topP: input.topP ?? 1,
-      seed: options.seed ?? deriveSeed(input.seed ?? 0, "evaluate", start),
+      seed:
+        options.seed === undefined
+          ? deriveSeed(input.seed ?? 0, "evaluate", start)
+          : start === 0
+            ? options.seed
+            : deriveSeed(options.seed, "evaluate", start),
     });
     const responses = generation.texts.map((output, row) => ({
       output,

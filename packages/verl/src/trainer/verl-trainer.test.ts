@@ -415,6 +415,10 @@ describe("VeRLTrainer", () => {
         (error) => InvalidArgumentError.isInstance(error) && error.field === "options.batchSize",
       );
     }
+    // With a sampling seed, chunks do not repeat each other's draws: the same prompt in three chunks of one.
+    const same = Array.from({ length: 3 }, () => samples[0] as { input: string; output: string });
+    const sampled = await trainer.evaluateCurrentPolicy(same, { greedy: false, batchSize: 1, seed: 5 });
+    expect(new Set(sampled.outputs).size).toBeGreaterThan(1);
     // The lifecycle's evaluate() after training and this method agree on the same policy.
     await trainer.train();
     const afterLifecycle = await trainer.evaluate(samples, { greedy: true });
