@@ -1,3 +1,5 @@
+// Re-exported from @orbiter/types, where they live so that every package can share them.
+export { fsyncDirectory, writeFileAtomic } from "@orbiter/types";
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
@@ -6,7 +8,6 @@ export {
   TRAINER_STATE_FILE,
 } from "./checkpoint/checkpoint-manifest.js";
 export { writeDirectoryAtomic } from "./checkpoint/write-directory-atomic.js";
-export { fsyncDirectory, writeFileAtomic } from "./checkpoint/write-file-atomic.js";
 export { type LearningRateConfig, learningRateAt } from "./config/learning-rate.js";
 export {
   LearningRateSchedule,

@@ -11,6 +11,7 @@ export {
   ValidationFailedError,
 } from "./errors/error-kinds.js";
 export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
+export { fsyncDirectory, temporarySibling, writeFileAtomic } from "./io/write-file-atomic.js";
 export { randomUuid } from "./random/random-uuid.js";
 export { deriveSeed, SeededRandom, type SeededRandomState } from "./random/seeded-random.js";
 export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-message.js";

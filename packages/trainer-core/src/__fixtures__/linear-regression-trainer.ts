@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { JsonValue } from "@orbiter/types";
-import { writeFileAtomic } from "../checkpoint/write-file-atomic.js";
+import { writeFileAtomic } from "@orbiter/types";
 import type { TrainConfig, TrainConfigInput } from "../config/train-config.js";
 import type { TrainMetricsInput } from "../metrics/train-metrics.js";
 import { Trainer, type TrainerOptions } from "../trainer/trainer.js";

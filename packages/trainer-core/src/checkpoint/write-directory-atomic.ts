@@ -1,7 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { CheckpointError } from "@orbiter/types";
-import { fsyncDirectory, temporarySibling } from "./write-file-atomic.js";
+import { CheckpointError, fsyncDirectory, temporarySibling } from "@orbiter/types";
 
 async function fsyncTree(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CheckpointError } from "@orbiter/types";
+import { CheckpointError, writeFileAtomic } from "@orbiter/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeDirectoryAtomic } from "./write-directory-atomic.js";
-import { writeFileAtomic } from "./write-file-atomic.js";
 
 describe("writeFileAtomic and writeDirectoryAtomic", () => {
   let dir: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { CheckpointError } from "@orbiter/types";
+import { CheckpointError } from "../errors/error-kinds.js";
 
 /** A name next to `path` that no other writer uses: `.name.tmp-<pid>-<random>`. */
 export function temporarySibling(path: string): string {
