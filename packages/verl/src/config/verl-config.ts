@@ -186,7 +186,6 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
     advantageEstimator: input.advantageEstimator ?? defaults.advantageEstimator,
     clipRangeLow: input.clipRangeLow ?? Math.min(input.clipRange, 1),
     clipRangeHigh: input.clipRangeHigh ?? input.clipRange,
-    miniBatchSize: input.miniBatchSize,
   };
   if (input.model !== undefined) {
     const model = TransformerConfig.safeParse(input.model);

@@ -109,7 +109,7 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
   const useCritic = batch.returns !== null && batch.oldValues !== null;
   const klInLoss = config.klPlacement === "loss" && klCoef > 0 && batch.refLogProbs !== null;
   const miniBatches = batch.size / config.miniBatchSize;
-  const microBatchSize = Math.min(config.microBatchSize ?? config.miniBatchSize, config.miniBatchSize);
+  const { microBatchSize } = config; // resolved by VeRLConfig: at most miniBatchSize
   const rng = new SeededRandom(deriveSeed(input.seed, "mini-batches"));
   const sums = new Float64Array(METRIC_NAMES.length);
   // Weights of the per-micro-batch metrics (every metric but the gradient norm, which is measured on the sum).
