@@ -1,7 +1,6 @@
-import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
-import { type Measurement, median, round, timedRuns, WARMUP, type Workload } from "./workload.js";
+import { type Measurement, median, round, timeRuns, type Workload } from "./workload.js";
 
 const PROMPTS = 8;
 const SAMPLES = 8;
@@ -19,14 +18,7 @@ export const rolloutWorkload: Workload = {
   async run(backend: BackendName): Promise<Measurement[]> {
     const policy = referencePolicy();
     const prompts = randomTokenRows(PROMPTS, PROMPT_TOKENS, 7);
-    const timed = timedRuns(backend);
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    let before = 0;
-    for (let i = 0; i < WARMUP + timed; i++) {
-      if (i === WARMUP) before = tf.memory().numTensors;
-      const cpuStart = process.cpuUsage();
-      const start = performance.now();
+    const { times, cpuTimes, leaked, timed } = await timeRuns(backend, async (i) => {
       const rollout = await policy.generate(prompts, {
         n: SAMPLES,
         maxNewTokens: NEW_TOKENS,
@@ -34,18 +26,10 @@ export const rolloutWorkload: Workload = {
         seed: i,
         stopAtEos: false,
       });
-      const elapsed = performance.now() - start;
-      const cpu = process.cpuUsage(cpuStart);
       if (rollout.responseLength !== NEW_TOKENS || rollout.batchSize !== PROMPTS * SAMPLES) {
         throw new Error("The rollout did not sample 64 × 32 tokens");
       }
-      if (i >= WARMUP) {
-        times.push(elapsed);
-        cpuTimes.push((cpu.user + cpu.system) / 1000);
-      }
-    }
-    const leaked = tf.memory().numTensors - before;
-    policy.dispose();
+    }).finally(() => policy.dispose());
     const ms = median(times);
     const tokensPerSecond = (PROMPTS * SAMPLES * NEW_TOKENS) / (ms / 1000);
     const target = backend === "wasm" ? TARGET_TOKENS_PER_S : undefined;

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AdamOptimizer, type BackendName, clipByGlobalNorm } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
-import { type Measurement, median, round, timedRuns, WARMUP, type Workload } from "./workload.js";
+import { type Measurement, median, round, timeRuns, type Workload } from "./workload.js";
 
 const ROWS = 64;
 const LENGTH = 48;
@@ -19,14 +19,7 @@ export const trainStepWorkload: Workload = {
     const policy = referencePolicy();
     const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 1e-4 });
     const tokens = tf.tensor2d(randomTokenRows(ROWS, LENGTH, 11), undefined, "int32");
-    const timed = timedRuns(backend);
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    let before = 0;
-    for (let i = 0; i < WARMUP + timed; i++) {
-      if (i === WARMUP) before = tf.memory().numTensors;
-      const cpuStart = process.cpuUsage();
-      const start = performance.now();
+    const { times, cpuTimes, leaked, timed } = await timeRuns(backend, () => {
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
           () => tf.neg(tf.mean(policy.logProbs({ tokens, responseStart: 1 }).logProbs)) as tf.Scalar,
@@ -38,18 +31,12 @@ export const trainStepWorkload: Workload = {
       });
       const lossValue = loss.dataSync()[0]!;
       loss.dispose();
-      const elapsed = performance.now() - start;
-      const cpu = process.cpuUsage(cpuStart);
       if (!Number.isFinite(lossValue)) throw new Error("The training step produced a non-finite loss");
-      if (i >= WARMUP) {
-        times.push(elapsed);
-        cpuTimes.push((cpu.user + cpu.system) / 1000);
-      }
-    }
-    const leaked = tf.memory().numTensors - before;
-    tokens.dispose();
-    optimizer.dispose();
-    policy.dispose();
+    }).finally(() => {
+      tokens.dispose();
+      optimizer.dispose();
+      policy.dispose();
+    });
     const ms = median(times);
     const target = backend === "wasm" ? TARGET_STEP_MS : undefined;
     return [

@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../src/index.js";
 
 /** One line of benchmark output (the reference workload's format): `workload`, `backend`, figures, `pass`. */
@@ -43,4 +44,40 @@ const TIMED = 7;
 /** Timed repetitions: {@link TIMED}, or the minimum of 5 on the plain-JavaScript cpu backend (seconds per run). */
 export function timedRuns(backend: BackendName): number {
   return backend === "cpu" ? 5 : TIMED;
+}
+
+/** What {@link timeRuns} measured over the timed runs. */
+export interface TimedRuns {
+  /** Wall-clock milliseconds of each timed run. */
+  times: number[];
+  /** CPU milliseconds (user + system) of each timed run. */
+  cpuTimes: number[];
+  /** Tensors alive after the timed runs minus before them (0: nothing leaked). */
+  leaked: number;
+  /** Number of timed runs. */
+  timed: number;
+}
+
+/** Runs `run` {@link WARMUP} times, then {@link timedRuns} times measuring each, and counts the tensors it leaked. */
+export async function timeRuns(
+  backend: BackendName,
+  run: (index: number) => void | Promise<void>,
+): Promise<TimedRuns> {
+  const timed = timedRuns(backend);
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  let before = 0;
+  for (let i = 0; i < WARMUP + timed; i++) {
+    if (i === WARMUP) before = tf.memory().numTensors;
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    await run(i);
+    const elapsed = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    if (i >= WARMUP) {
+      times.push(elapsed);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
+  }
+  return { times, cpuTimes, leaked: tf.memory().numTensors - before, timed };
 }
