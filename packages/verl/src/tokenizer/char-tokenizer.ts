@@ -99,6 +99,9 @@ export class CharTokenizer implements Tokenizer {
     const skipSpecial = options.skipSpecial ?? true;
     let out = "";
     for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0) {
+        throw new InvalidArgumentError(`Invalid token id ${id}`, { field: "ids", value: id });
+      }
       if (id >= CHAR_TOKENIZER_SPECIALS.length) {
         const character = this.characters[id - CHAR_TOKENIZER_SPECIALS.length];
         if (character === undefined) {
@@ -111,10 +114,8 @@ export class CharTokenizer implements Tokenizer {
       } else if (skipSpecial) {
         if (id === this.eosId) break;
         if (id === this.unkId) out += "\uFFFD";
-      } else if (id >= 0 && Number.isInteger(id)) {
-        out += CHAR_TOKENIZER_SPECIALS[id];
       } else {
-        throw new InvalidArgumentError(`Invalid token id ${id}`, { field: "ids", value: id });
+        out += CHAR_TOKENIZER_SPECIALS[id];
       }
     }
     return out;

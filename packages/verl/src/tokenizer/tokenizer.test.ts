@@ -44,6 +44,11 @@ describe("CharTokenizer", () => {
     expect(() => new CharTokenizer(["a", "a"])).toThrow(InvalidArgumentError);
     expect(() => new CharTokenizer(["ab"])).toThrow(/characters\[0\]|one code point/);
     expect(() => tokenizer.decode([99])).toThrow(InvalidArgumentError);
+    // Negative or fractional ids are refused whether special tokens are skipped or not.
+    for (const id of [-1, 2.5, 4.5]) {
+      expect(() => tokenizer.decode([id]), String(id)).toThrow(InvalidArgumentError);
+      expect(() => tokenizer.decode([id], { skipSpecial: false }), String(id)).toThrow(InvalidArgumentError);
+    }
     expect(() => tokenizerFromJSON({ type: "char", version: 1, characters: "abc" })).toThrow(
       InvalidArgumentError,
     );
