@@ -25,12 +25,7 @@ export async function evaluateGreedy(policy: Policy, samples: ReadonlyArray<Samp
     rewards,
     samples,
     maxNewTokens: MAX_ANSWER_TOKENS,
-    temperature: 1,
-    topK: 0,
-    topP: 1,
-    accuracyThreshold: 1,
     onRewardError: "throw",
-    seed: 0,
     options: { greedy: true },
   });
   return {

@@ -103,12 +103,7 @@ async function sampledReward(policy: Policy, trainer: VeRLTrainer): Promise<numb
     rewards: trainer.rewards,
     samples: prompts,
     maxNewTokens: MAX_NEW_TOKENS,
-    temperature: 1,
-    topK: 0,
-    topP: 1,
-    accuracyThreshold: 1,
-    onRewardError: "zero",
-    seed: 0,
+    // Temperature 1, no top-k / top-p: the defaults.
     options: { greedy: false, samplesPerPrompt: 16, seed: 99 },
   });
   return evaluation.reward;
