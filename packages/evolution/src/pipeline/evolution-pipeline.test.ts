@@ -562,6 +562,18 @@ describe("EvolutionPipeline checkpoints", () => {
     expect((error as Error).message).toContain("nothing to run");
   });
 
+  it("refuses to resume under a config that changes the search, naming the field", async () => {
+    const path = join(dir, "evolution-config.json");
+    await new EvolutionPipeline({ config, strategy: strategy() }).run([[1, 1, 1]], { checkpointPath: path });
+    const error = await captureError(
+      new EvolutionPipeline({ config: { ...config, epochs: 15, seed: 999 }, strategy: strategy() }).resume(
+        path,
+      ),
+    );
+    expect(CheckpointError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain("config.seed");
+  });
+
   it("round-trips non-JSON candidates through encode/decode and refuses them without", async () => {
     class Point {
       constructor(readonly x: number) {}

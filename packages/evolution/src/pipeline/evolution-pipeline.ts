@@ -85,6 +85,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Config fields that shape the search: a checkpoint resumes only under the same values. */
+const SEARCH_FIELDS = [
+  "populationSize",
+  "selectionRatio",
+  "mutationRate",
+  "elitism",
+  "crossoverRate",
+  "seed",
+  "cache",
+] as const satisfies ReadonlyArray<keyof EvolutionConfig>;
+
 /**
  * A genetic loop over candidates (the seed's `EvolutionPipeline`). `run(initialPopulation)` fills the population
  * to `populationSize`, then for each epoch: EVALUATING (in parallel under `concurrency`; cached scores reused; a
@@ -646,6 +657,18 @@ export class EvolutionPipeline<C> {
   }
 
   private restore(checkpoint: EvolutionCheckpoint, path: string): RunState<C> {
+    // The settings that decide which candidates are made must match the run that wrote the checkpoint; `epochs`,
+    // `concurrency`, early stopping and error handling may change (results do not depend on them until they act).
+    for (const field of SEARCH_FIELDS) {
+      const saved = JSON.stringify(checkpoint.config[field]);
+      const current = JSON.stringify(this.config[field]);
+      if (saved !== current) {
+        throw new CheckpointError(
+          `${path} was written with config.${field} = ${saved ?? "undefined"}, but this pipeline has ${current ?? "undefined"}`,
+          { path },
+        );
+      }
+    }
     if (checkpoint.population.length !== this.config.populationSize) {
       throw new CheckpointError(
         `${path} holds ${checkpoint.population.length} candidates but config.populationSize is ${this.config.populationSize}`,
