@@ -1,4 +1,18 @@
 export {
+  AssistantMessage,
+  type ChatChoice,
+  ChatCompletionRequest,
+  type ChatCompletionResult,
+  type ChatModel,
+  type ChatModelCallOptions,
+  type ChatStreamEvent,
+  type ChatUsage,
+  FinishReason,
+  type ToolCallDelta,
+  ToolChoice,
+  ToolDefinition,
+} from "./contracts/chat-model.js";
+export {
   AbortedError,
   BackendError,
   CheckpointError,
