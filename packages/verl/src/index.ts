@@ -14,6 +14,34 @@ export {
 } from "./backend/init-backend.js";
 export { registerFastGradients } from "./backend/register-fast-gradients.js";
 export {
+  type ChatOptions,
+  ChatPolicy,
+  type ChatPolicyCounters,
+  type ChatPolicyOptions,
+  type ChatResult,
+  type ChatSamplingOverride,
+  type ChatTurn,
+} from "./chat/chat-policy.js";
+export {
+  CHAT_ALPHABET,
+  CHAT_MARKERS,
+  chatTokenizer,
+  contentText,
+  encodeChat,
+  encodeMessages,
+  escapeChatText,
+  isChatMarker,
+  type RenderChatOptions,
+  renderChat,
+  renderMessage,
+} from "./chat/chat-template.js";
+export {
+  type ParseAssistantOutputOptions,
+  type ParsedAssistantOutput,
+  parseAssistantOutput,
+  parseChat,
+} from "./chat/parse-assistant-output.js";
+export {
   type LoadedCheckpoint,
   loadCheckpoint,
   type SaveCheckpointOptions,
