@@ -1,14 +1,23 @@
 import { InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
 import { z } from "zod";
+import type { AgentEpisode } from "../agent/agent-episode.js";
+
+/** What a reward function learns besides the output and the sample. */
+export interface RewardContext {
+  /** In agent mode: the whole episode (its messages, turns, tool calls and posted rewards). */
+  episode?: AgentEpisode;
+}
 
 /**
  * A reward function: scores one generated `output` for its `sample` (the prompt is `sample.input`; a reference
  * answer, when there is one, is `sample.output`). It may be async, and may return `null` (or `undefined`) to
- * abstain: an abstaining reward adds nothing to that response's score.
+ * abstain: an abstaining reward adds nothing to that response's score. In agent mode `output` is the agent's
+ * final answer and `context.episode` the whole episode.
  */
 export type RewardFunction = (
   output: string,
   sample: Sample,
+  context: RewardContext,
 ) => number | null | undefined | Promise<number | null | undefined>;
 
 /**

@@ -1,6 +1,6 @@
 import { RewardError, type Sample } from "@orbiter/types";
 import type { OnRewardError } from "./reward-combination.js";
-import type { RewardSpec } from "./reward-spec.js";
+import type { RewardContext, RewardSpec } from "./reward-spec.js";
 
 /** One response to score. */
 export interface ScoredResponse {
@@ -8,6 +8,8 @@ export interface ScoredResponse {
   output: string;
   /** The sample it answers. */
   sample: Sample;
+  /** What else the reward functions get (the episode, in agent mode). @default {} */
+  context?: RewardContext;
 }
 
 /** Every reward's value for every response, and the combined score. */
@@ -62,10 +64,10 @@ export async function scoreRewards(
   const values = await Promise.all(
     rewards.map((reward) =>
       Promise.all(
-        responses.map(async ({ output, sample }): Promise<number | null> => {
+        responses.map(async ({ output, sample, context }): Promise<number | null> => {
           let value: unknown;
           try {
-            value = await reward.fn(output, sample);
+            value = await reward.fn(output, sample, context ?? {});
           } catch (error) {
             return failed(reward, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
           }
