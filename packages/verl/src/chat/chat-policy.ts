@@ -68,6 +68,12 @@ export interface ChatSamplingOverride {
   greedy?: boolean;
   /** Cap on the answer length, whatever the request asks for. */
   maxNewTokens?: number;
+  /**
+   * Most assistant turns of a conversation: a request that already holds this many assistant messages is
+   * answered with an empty message of finish reason `length` (counted in `counters.turnLimited`), which ends a
+   * tool loop.
+   */
+  maxTurns?: number;
 }
 
 /** Options of {@link ChatPolicy}. */
@@ -92,6 +98,8 @@ export interface ChatPolicyCounters {
   overflows: number;
   /** `generate` batches run (concurrent calls share one). */
   batches: number;
+  /** Calls answered empty because the conversation reached `override.maxTurns`. */
+  turnLimited: number;
 }
 
 interface PendingCall {
@@ -134,7 +142,13 @@ export class ChatPolicy implements ChatModel {
   private callCounter = 0;
   private queue: PendingCall[] = [];
   private running: Promise<void> | undefined;
-  private readonly stats: ChatPolicyCounters = { calls: 0, malformedToolCalls: 0, overflows: 0, batches: 0 };
+  private readonly stats: ChatPolicyCounters = {
+    calls: 0,
+    malformedToolCalls: 0,
+    overflows: 0,
+    batches: 0,
+    turnLimited: 0,
+  };
 
   constructor(policy: Policy, options: ChatPolicyOptions = {}) {
     this.policy = policy;
@@ -155,6 +169,7 @@ export class ChatPolicy implements ChatModel {
     this.stats.malformedToolCalls = 0;
     this.stats.overflows = 0;
     this.stats.batches = 0;
+    this.stats.turnLimited = 0;
   }
 
   /** The one model id of this policy. */
@@ -185,8 +200,11 @@ export class ChatPolicy implements ChatModel {
     const n = options.n ?? 1;
     this.stats.calls++;
     if (options.signal?.aborted) return Promise.reject(new AbortedError("The chat call was aborted"));
-    if (limit < 1) {
-      this.stats.overflows++;
+    const turns = messages.filter((message) => message.role === "assistant").length;
+    const turnLimited = override.maxTurns !== undefined && turns >= override.maxTurns;
+    if (turnLimited) this.stats.turnLimited++;
+    else if (limit < 1) this.stats.overflows++;
+    if (limit < 1 || turnLimited) {
       const empty: ChatTurn = {
         message: { role: "assistant", content: "" },
         finishReason: "length",
@@ -197,7 +215,7 @@ export class ChatPolicy implements ChatModel {
       return Promise.resolve({
         choices: Array.from({ length: n }, () => ({ ...empty })),
         promptTokenIds: promptIds,
-        overflow: true,
+        overflow: !turnLimited,
       });
     }
     return new Promise<ChatResult>((resolve, reject) => {
