@@ -114,6 +114,26 @@ export { tokenizerFromJSON } from "./tokenizer/tokenizer-from-json.js";
 // --- part 2: config, rewards, advantages, losses, KL, VeRLTrainer ---
 
 export {
+  type AgentEpisode,
+  type EpisodeCall,
+  EpisodeStatus,
+  episodeMessages,
+} from "./agent/agent-episode.js";
+export {
+  buildEpisodeBatch,
+  EPISODE_ESTIMATORS,
+  type EpisodeBatchInput,
+  type EpisodeRow,
+  episodeGroupAdvantages,
+} from "./agent/episode-batch.js";
+export {
+  conversationSequence,
+  type EpisodeSequence,
+  type EpisodeSequenceOptions,
+  type EpisodeSequences,
+  episodeSequences,
+} from "./agent/episode-sequence.js";
+export {
   AdaptiveKlController,
   type AdaptiveKlControllerOptions,
   FixedKlController,
@@ -169,6 +189,7 @@ export { OnRewardError, RewardCombination } from "./rewards/reward-combination.j
 export { rewardMetrics } from "./rewards/reward-metrics.js";
 export {
   parseRewardSpecs,
+  type RewardContext,
   type RewardFunction,
   RewardSpec,
   type RewardSpecInput,
