@@ -99,10 +99,20 @@ export {
 } from "./rollout/kv-cache.js";
 export { type SamplingFilter, sampleToken } from "./rollout/sample-token.js";
 export {
+  type Conversation,
+  type ConversationItem,
+  conversationsFromItems,
+  type EpisodeSftInput,
+  type EpisodeSftResult,
+  supervisedFineTuneEpisodes,
+} from "./sft/episode-fine-tune.js";
+export {
+  fineTuneSequences,
   type SftEpochMetrics,
   SftOptions,
   type SftOptionsInput,
   type SftResult,
+  type SftSequence,
   type SftStepMetrics,
   supervisedFineTune,
 } from "./sft/supervised-fine-tune.js";

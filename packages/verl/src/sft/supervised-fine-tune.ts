@@ -73,13 +73,17 @@ export const SftOptions = z.strictObject({
 /** What {@link supervisedFineTune} accepts. */
 export type SftOptionsInput = z.input<typeof SftOptions>;
 
-interface Encoded {
+/** A sequence to fine-tune on: token ids and a mask (aligned with them) of the tokens that are targets. */
+export interface SftSequence {
   ids: number[];
-  /** Index in `ids` of the first output token. */
-  outputStart: number;
+  /** 1 on the tokens whose cross-entropy is trained (never the first token). */
+  targetMask: number[];
 }
 
-function encodeSamples(policy: Policy, samples: ReadonlyArray<{ input: string; output: string }>): Encoded[] {
+function encodeSamples(
+  policy: Policy,
+  samples: ReadonlyArray<{ input: string; output: string }>,
+): SftSequence[] {
   if (!Array.isArray(samples) || samples.length === 0) {
     throw new InvalidArgumentError("samples must be a non-empty array", { field: "samples" });
   }
@@ -108,7 +112,7 @@ function encodeSamples(policy: Policy, samples: ReadonlyArray<{ input: string; o
         { field: `samples[${index}]` },
       );
     }
-    return { ids, outputStart: prompt.length };
+    return { ids, targetMask: ids.map((_, t) => (t >= prompt.length ? 1 : 0)) };
   });
 }
 
@@ -134,7 +138,18 @@ export async function supervisedFineTune(
   if (policy.frozen) {
     throw new InvalidArgumentError("Cannot fine-tune a frozen policy", { field: "policy" });
   }
-  const encoded = encodeSamples(policy, samples);
+  return fineTuneSequences(policy, encodeSamples(policy, samples), parsed);
+}
+
+/**
+ * The teacher-forcing loop of {@link supervisedFineTune} on already encoded sequences (each fits the context and
+ * has at least one target): cross-entropy of the masked tokens, averaged over them, Adam with clipping.
+ */
+export async function fineTuneSequences(
+  policy: Policy,
+  encoded: ReadonlyArray<SftSequence>,
+  parsed: z.output<typeof SftOptions>,
+): Promise<SftResult> {
   const optimizer =
     parsed.optimizer ?? new AdamOptimizer(policy.parameters(), { learningRate: parsed.learningRate });
   const rng = seededStream(parsed.seed, "orbiter.verl.sft.shuffle");
@@ -161,7 +176,7 @@ export async function supervisedFineTune(
           sample.ids.forEach((id, t) => {
             tokens[b * length + t] = id;
             attention[b * length + t] = 1;
-            if (t >= sample.outputStart) lossMask[b * (length - 1) + t - 1] = 1;
+            if (t > 0 && sample.targetMask[t] === 1) lossMask[b * (length - 1) + t - 1] = 1;
           });
         });
         const count = lossMask.reduce((sum, value) => sum + value, 0);
