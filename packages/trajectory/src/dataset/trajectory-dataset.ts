@@ -11,6 +11,7 @@ import { validateItem } from "../internal/item-validator.js";
 import { readCsvFile, writeCsvFile } from "../io/csv-file.js";
 import type { ExportSummary } from "../io/export-summary.js";
 import { checkPath, type ReadOptionsInput, resolveReadOptions } from "../io/import-options.js";
+import { RevisionCollector } from "../io/item-revisions.js";
 import { readJsonFile, writeJsonFile } from "../io/json-file.js";
 import { readJsonlFile, writeJsonlFile } from "../io/jsonl-file.js";
 import { type CaptureMessagesOptions, messagesToItemInput } from "../messages/capture-messages.js";
@@ -280,7 +281,9 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
 
   /**
    * Reads a JSON Lines file, streamed. Like {@link fromJson}; an incomplete last line (a torn write) is a
-   * malformed record here — use `JsonlSink.recover` to drop it.
+   * malformed record here — use `JsonlSink.recover` to drop it. A line whose `id` repeats an earlier line's is
+   * a revision: it replaces that item where it stood (an append-only file updates an item this way; the
+   * gateway writes an episode's reward so).
    *
    * @example
    * ```ts
@@ -293,7 +296,8 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   static async fromJsonl(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
     const { read, dataset } = splitImportOptions(options, "fromJsonl");
     const result = new TrajectoryDataset(dataset);
-    await readJsonlFile(checkPath(path), read, "error", (item) => result.#items.push(item));
+    const collector = new RevisionCollector(result.#items);
+    await readJsonlFile(checkPath(path), read, "error", (item) => collector.add(item));
     return result;
   }
 

@@ -97,10 +97,10 @@ describe("JsonlSink", () => {
 });
 
 describe("JsonlSink.recover", () => {
-  async function writeItems(path: string, count: number): Promise<TrajectoryItem[]> {
+  async function writeItems(path: string, count: number, from = 0): Promise<TrajectoryItem[]> {
     const sink = new JsonlSink(path, { fsync: "batch", flushIntervalMs: 0 });
     const dataset = new TrajectoryDataset({ sink });
-    for (let index = 0; index < count; index++) dataset.capture(input(index));
+    for (let index = from; index < from + count; index++) dataset.capture(input(index));
     sink.close();
     return [...dataset.items];
   }
@@ -168,7 +168,7 @@ describe("JsonlSink.recover", () => {
     const path = freshPath();
     await writeItems(path, 1);
     await appendFile(path, "garbage\n");
-    await writeItems(path, 1);
+    await writeItems(path, 1, 1); // a distinct id: a repeated one would be a revision of the first item
     await expect(JsonlSink.recover(path)).rejects.toMatchObject({ name: "InvalidArgumentError", line: 2 });
     const { dataset, report } = await JsonlSink.recover(path, { onError: "skip" });
     expect(dataset.length).toBe(2);

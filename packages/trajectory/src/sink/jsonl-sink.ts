@@ -15,6 +15,7 @@ import {
   type ReadOptionsInput,
   resolveReadOptions,
 } from "../io/import-options.js";
+import { RevisionCollector } from "../io/item-revisions.js";
 import { readJsonlFile } from "../io/jsonl-file.js";
 import type { TrajectorySink } from "./trajectory-sink.js";
 
@@ -269,7 +270,8 @@ export class JsonlSink implements TrajectorySink {
   }
 
   /**
-   * Reads back a JSON Lines file after a crash: every complete line becomes an item; an incomplete last line
+   * Reads back a JSON Lines file after a crash: every complete line becomes an item (a line repeating an
+   * earlier line's `id` replaces that item, as in `TrajectoryDataset.fromJsonl`); an incomplete last line
    * (torn write) is dropped and reported, and (unless `repair: false`) cut off the file so appending can go
    * on. Mid-file corruption is not a torn write: it throws `InvalidArgumentError` naming the line, or with
    * `onError: "skip"` is skipped and reported. A missing file recovers as empty.
@@ -315,6 +317,7 @@ export class JsonlSink implements TrajectorySink {
       },
     );
     const items: TrajectoryItem[] = [];
+    const collector = new RevisionCollector(items);
     const report: JsonlRecoveryReport = {
       path,
       existed,
@@ -335,7 +338,7 @@ export class JsonlSink implements TrajectorySink {
           },
         },
         "drop",
-        (item) => items.push(item),
+        (item) => collector.add(item),
       );
       report.records = summary.records;
       report.tornLine = summary.tornLine;
