@@ -25,6 +25,7 @@ describe("README tour", () => {
   it("has a snippet for each package", () => {
     expect(snippets.map((snippet) => snippet.title.split(":")[0])).toEqual([
       "Trajectories",
+      "Gateway",
       "Synthesis",
       "Trainer",
       "Evolution",

@@ -1,6 +1,6 @@
 /**
  * orbiter-train in one import: every public symbol of `@orbiter/types`, `@orbiter/trajectory`,
- * `@orbiter/synthesis`, `@orbiter/trainer-core`, `@orbiter/evolution` and `@orbiter/verl`, as
+ * `@orbiter/gateway`, `@orbiter/synthesis`, `@orbiter/trainer-core`, `@orbiter/evolution` and `@orbiter/verl`, as
  * `orbiter.train` is in the Python guide. A name exported by two packages would be a type error here.
  *
  * @example
@@ -9,6 +9,7 @@
  * ```
  */
 export * from "@orbiter/evolution";
+export * from "@orbiter/gateway";
 export * from "@orbiter/synthesis";
 export * from "@orbiter/trainer-core";
 export * from "@orbiter/trajectory";

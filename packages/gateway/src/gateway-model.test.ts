@@ -1,0 +1,140 @@
+import type { ChatCompletionRequest, ChatModel, ChatStreamEvent } from "@orbiter/types";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayEpisode, type GatewayHandle, startGateway } from "./index.js";
+
+/** A tiny in-process "policy": answers with the prompt reversed, one token id per character. */
+class ReversePolicy implements ChatModel {
+  readonly seen: ChatCompletionRequest[] = [];
+  async listModels() {
+    return ["reverse-policy"];
+  }
+  #answer(request: ChatCompletionRequest) {
+    this.seen.push(request);
+    const last = request.messages.at(-1);
+    const text = [...(typeof last?.content === "string" ? last.content : "")].reverse().join("");
+    const tokenIds = [...text].map((char) => char.charCodeAt(0));
+    return { text, tokenIds, tokenLogprobs: tokenIds.map((_, index) => -0.1 * (index + 1)) };
+  }
+  async complete(request: ChatCompletionRequest) {
+    const { text, tokenIds, tokenLogprobs } = this.#answer(request);
+    return {
+      model: "reverse-policy",
+      promptTokenIds: [1, 2, 3],
+      usage: { promptTokens: 3, completionTokens: tokenIds.length, totalTokens: 3 + tokenIds.length },
+      choices: [
+        {
+          index: 0,
+          finishReason: "stop" as const,
+          message: { role: "assistant" as const, content: text },
+          tokenIds,
+          tokenLogprobs,
+        },
+      ],
+    };
+  }
+  async *stream(request: ChatCompletionRequest): AsyncIterable<ChatStreamEvent> {
+    const result = await this.complete(request);
+    const choice = result.choices[0];
+    for (let position = 0; position < (choice?.tokenIds.length ?? 0); position++) {
+      yield {
+        type: "delta",
+        choiceIndex: 0,
+        content: choice?.message.content.charAt(position) ?? "",
+        tokenIds: [choice?.tokenIds[position] as number],
+        tokenLogprobs: [choice?.tokenLogprobs[position] as number],
+      };
+    }
+    yield { type: "done", result };
+  }
+}
+
+const policy = new ReversePolicy();
+const ended: GatewayEpisode[] = [];
+let gateway: GatewayHandle;
+
+beforeAll(async () => {
+  gateway = await startGateway({ model: policy, onEpisodeEnd: (episode) => ended.push(episode) });
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+describe("an in-process ChatModel served by the gateway, without a record file", () => {
+  it("keeps each call's sampled token ids and log-probs in the episode handed back by endEpisode", async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.url}/rollouts/episode-a/v1`,
+      apiKey: "unused",
+      maxRetries: 0,
+    });
+    const first = await client.chat.completions.create({
+      model: "reverse-policy",
+      messages: [{ role: "user", content: "abc" }],
+    });
+    expect(first.choices[0]?.message.content).toBe("cba");
+    const stream = await client.chat.completions.create({
+      model: "reverse-policy",
+      messages: [
+        { role: "user", content: "abc" },
+        { role: "assistant", content: "cba" },
+        { role: "user", content: "xyz" },
+      ],
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("zyx");
+
+    expect(gateway.episode("episode-a")?.status).toBe("open");
+    const episode = await gateway.endEpisode("episode-a");
+    expect(episode?.status).toBe("ended");
+    expect(episode?.endReason).toBe("end");
+    expect(episode?.calls.map((call) => [call.index, call.status, call.streamed])).toEqual([
+      [0, "ok", false],
+      [1, "ok", true],
+    ]);
+    expect(episode?.calls[0]?.result?.choices[0]?.tokenIds).toEqual([99, 98, 97]);
+    expect(episode?.calls[0]?.result?.promptTokenIds).toEqual([1, 2, 3]);
+    expect(episode?.calls[1]?.result?.choices[0]?.tokenIds).toEqual([122, 121, 120]);
+    expect(episode?.calls[1]?.result?.choices[0]?.tokenLogprobs).toHaveLength(3);
+    expect(episode?.calls[1]?.request.messages).toHaveLength(3);
+    expect(ended.map((episodeEnded) => episodeEnded.rolloutId)).toContain("episode-a");
+    expect(await gateway.endEpisode("episode-a")).toBe(episode);
+    expect(await gateway.endEpisode("never-seen")).toBeUndefined();
+  });
+
+  it("refuses calls to an ended rollout with 409 and lists the model's ids", async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.url}/rollouts/episode-a/v1`,
+      apiKey: "unused",
+      maxRetries: 0,
+    });
+    await expect(
+      client.chat.completions.create({
+        model: "reverse-policy",
+        messages: [{ role: "user", content: "again" }],
+      }),
+    ).rejects.toMatchObject({ status: 409 });
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(["reverse-policy"]);
+  });
+
+  it("serves parallel calls of one episode with distinct call indices", async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.url}/rollouts/parallel/v1`,
+      apiKey: "unused",
+      maxRetries: 0,
+    });
+    await Promise.all(
+      ["one", "two", "three", "four"].map((content) =>
+        client.chat.completions.create({ model: "reverse-policy", messages: [{ role: "user", content }] }),
+      ),
+    );
+    const episode = await gateway.endEpisode("parallel");
+    expect(episode?.calls.map((call) => call.index)).toEqual([0, 1, 2, 3]);
+    expect(new Set(episode?.calls.map((call) => call.result?.choices[0]?.message.content))).toEqual(
+      new Set(["eno", "owt", "eerht", "ruof"]),
+    );
+  });
+});

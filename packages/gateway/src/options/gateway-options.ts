@@ -1,0 +1,82 @@
+import type { TrajectorySink } from "@orbiter/trajectory";
+import type { ChatModel } from "@orbiter/types";
+import { z } from "zod";
+import type { GatewayEpisode } from "../episodes/gateway-episode.js";
+import { UpstreamOptions } from "../model/upstream-chat-model.js";
+
+function isChatModel(value: unknown): value is ChatModel {
+  return typeof value === "object" && value !== null && typeof (value as ChatModel).complete === "function";
+}
+
+function isSink(value: unknown): value is TrajectorySink {
+  return (
+    typeof value === "object" && value !== null && typeof (value as TrajectorySink).append === "function"
+  );
+}
+
+/** Options of `startGateway`. Exactly one of `model` and `upstream`. */
+export const GatewayOptions = z
+  .strictObject({
+    /** An in-process model to serve (e.g. a policy being trained). */
+    model: z.custom<ChatModel>(isChatModel, "expected a ChatModel (a complete method)").optional(),
+    /** An OpenAI-compatible endpoint to forward calls to. */
+    upstream: UpstreamOptions.optional(),
+    /**
+     * JSON Lines file every call is recorded to (a crash-safe `JsonlSink`, opened for appending). Without `out`
+     * or `sink`, episodes are kept in memory only.
+     */
+    out: z.string().min(1).optional(),
+    /** A sink to record to instead of `out` (flushed, not closed, by the gateway). */
+    sink: z.custom<TrajectorySink>(isSink, "expected a TrajectorySink (an append method)").optional(),
+    /** Interface to listen on. @default "127.0.0.1" */
+    host: z.string().min(1).default("127.0.0.1"),
+    /** Port to listen on; 0 picks a free one. @default 0 */
+    port: z.number().int().min(0).max(65535).default(0),
+    /** When set, every route but `/v1/models` needs `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(1).optional(),
+    /** Largest request body accepted, in bytes; larger ones get 413. @default 10485760 (10 MB) */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
+    /** An open episode with no call for this long ends with reason `"idle"`; 0 disables. @default 300000 (5 minutes) */
+    idleTimeoutMs: z.number().int().nonnegative().default(300_000),
+    /** Ended episodes kept readable through `episode(id)`. @default 1000 */
+    retainEndedEpisodes: z.number().int().nonnegative().default(1000),
+    /**
+     * Answer a call only once its record is on disk (group commit: one fdatasync covers every call that
+     * completed meanwhile). With false, records are flushed in batches after the answer, and a crash may lose
+     * the last batch. @default true
+     */
+    syncBeforeResponse: z.boolean().default(true),
+    /** How long `close()` waits for in-flight calls before aborting them, in milliseconds. @default 5000 */
+    closeGraceMs: z.number().int().nonnegative().default(5000),
+    /** Called once for every episode that ends. */
+    onEpisodeEnd: z
+      .custom<(episode: GatewayEpisode) => void>(
+        (value) => typeof value === "function",
+        "expected a function",
+      )
+      .optional(),
+    /** Send one line per served request (method, path, status, milliseconds) to `log`. @default false */
+    logRequests: z.boolean().default(false),
+    /** Receives internal problems (and request lines with `logRequests`); never headers or keys. @default none */
+    log: z
+      .custom<(line: string) => void>((value) => typeof value === "function", "expected a function")
+      .optional(),
+  })
+  .superRefine((options, context) => {
+    if ((options.model === undefined) === (options.upstream === undefined)) {
+      context.addIssue({
+        code: "custom",
+        path: [options.model === undefined ? "model" : "upstream"],
+        message: "give exactly one of model (an in-process ChatModel) and upstream ({ baseURL })",
+      });
+    }
+    if (options.out !== undefined && options.sink !== undefined) {
+      context.addIssue({ code: "custom", path: ["sink"], message: "give at most one of out and sink" });
+    }
+  });
+/** Options of `startGateway`, as accepted. */
+export type GatewayOptions = z.input<typeof GatewayOptions>;

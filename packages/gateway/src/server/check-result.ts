@@ -1,0 +1,31 @@
+import { AssistantMessage, type ChatCompletionResult, FinishReason, formatPath } from "@orbiter/types";
+
+/**
+ * Checks what a `ChatModel` returned before it is served or recorded: at least one choice, each with a valid
+ * assistant message and finish reason. Throws an `Error` naming the first problem.
+ */
+export function checkResult(result: ChatCompletionResult): ChatCompletionResult {
+  if (
+    typeof result !== "object" ||
+    result === null ||
+    !Array.isArray(result.choices) ||
+    result.choices.length === 0
+  ) {
+    throw new Error("the model returned no choices");
+  }
+  for (const [position, choice] of result.choices.entries()) {
+    const message = AssistantMessage.safeParse(choice.message);
+    if (!message.success) {
+      const issue = message.error.issues[0];
+      throw new Error(
+        `the model returned an invalid message at choices[${position}].message${issue?.path.length ? `.${formatPath(issue.path)}` : ""}: ${issue?.message}`,
+      );
+    }
+    if (!FinishReason.safeParse(choice.finishReason).success) {
+      throw new Error(
+        `the model returned an invalid finish reason at choices[${position}]: ${String(choice.finishReason)}`,
+      );
+    }
+  }
+  return result;
+}
