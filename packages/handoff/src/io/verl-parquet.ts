@@ -112,7 +112,7 @@ class FileByteWriter extends ByteWriter {
   }
 
   override finish(): Promise<void> {
-    return this.flush() as unknown as void & Promise<void>;
+    return this.flush();
   }
 }
 
