@@ -13,6 +13,9 @@ export const VerlPromptMessage = z.strictObject({
 /** One prompt message of a verl row. */
 export type VerlPromptMessage = z.infer<typeof VerlPromptMessage>;
 
+/** What an `extra_info` field name must look like. */
+export const EXTRA_INFO_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * One row of verl's RL dataset (what `RLHFDataset` reads from Parquet): the reward function is picked by
  * `data_source`, the chat `prompt` is rendered with the model's chat template, and the reward function receives
@@ -42,7 +45,10 @@ export const VerlRow = z.strictObject({
     /** The reference answer, always a string. */
     ground_truth: z.string(),
   }),
-  /** Per-row extra fields handed to the reward function, the same fields in every row. */
+  /**
+   * Per-row extra fields handed to the reward function, the same fields in every row. Field names are identifiers
+   * (letters, digits, `_`), as Parquet column names every reader agrees on.
+   */
   extra_info: z
     .record(z.string(), ExtraInfoValue)
     .and(z.object({ split: z.string(), index: z.number().int().nonnegative() })),

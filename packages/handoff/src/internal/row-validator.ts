@@ -1,6 +1,6 @@
 import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import { DATASET_ROW_SCHEMAS, type DatasetFormat, type DatasetRow } from "../formats/dataset-format.js";
-import type { VerlRow } from "../formats/verl-row.js";
+import { EXTRA_INFO_KEY, type VerlRow } from "../formats/verl-row.js";
 import { isWellFormed } from "./well-formed.js";
 
 /** Where the rows come from, for messages: `rows` (arguments) or a file and its lines. */
@@ -38,6 +38,7 @@ export class RowValidator<F extends DatasetFormat> {
   readonly format: F;
   #origin: RowOrigin;
   #extraInfoKeys: string | undefined;
+  #extraInfoOrder: string[] = [];
 
   constructor(format: F, origin: RowOrigin) {
     this.format = format;
@@ -65,14 +66,22 @@ export class RowValidator<F extends DatasetFormat> {
   }
 
   #checkExtraInfo(row: VerlRow, path: string, line: number | undefined): void {
-    const keys = Object.keys(row.extra_info).sort();
-    const signature = JSON.stringify(keys);
+    const keys = Object.keys(row.extra_info);
+    const badKey = keys.find((key) => !EXTRA_INFO_KEY.test(key));
+    if (badKey !== undefined) {
+      throw new InvalidArgumentError(
+        `Invalid verl row: extra_info field names are identifiers (letters, digits, _), got ${JSON.stringify(badKey)}`,
+        { field: `${path}.extra_info.${badKey}`, ...(line === undefined ? {} : { line }) },
+      );
+    }
+    const signature = JSON.stringify([...keys].sort());
     if (this.#extraInfoKeys === undefined) {
       this.#extraInfoKeys = signature;
+      this.#extraInfoOrder = keys;
       return;
     }
     if (signature === this.#extraInfoKeys) return;
-    const expected = JSON.parse(this.#extraInfoKeys) as string[];
+    const expected = this.#extraInfoOrder;
     const extra = keys.find((key) => !expected.includes(key));
     const missing = expected.find((key) => !keys.includes(key));
     const field = `${path}.extra_info.${extra ?? missing}`;

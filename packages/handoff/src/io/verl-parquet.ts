@@ -146,17 +146,20 @@ export async function writeVerlParquet(
     });
   }
   const validator = new RowValidator("verl", { path: "rows" });
+  // With every row at hand, the extra_info types come from all of them; a stream types them by its first group.
+  const all = Array.isArray(rows) ? rows.map((row, index) => validator.check(row, index) as VerlRow) : undefined;
+  const checked = all === undefined ? validator : undefined;
   return writeAtomically(path, async (file) => {
     const sink = new FileByteWriter(file);
     let writer: ParquetWriter | undefined;
-    let types: Array<[string, ExtraInfoType]> = [];
+    let types: Array<[string, ExtraInfoType]> = all === undefined ? [] : inferExtraInfoTypes(all);
     let batch: VerlRow[] = [];
     let count = 0;
     const writeBatch = async (): Promise<void> => {
       if (batch.length === 0) return;
       const start = count - batch.length;
       if (writer === undefined) {
-        types = inferExtraInfoTypes(batch);
+        if (all === undefined) types = inferExtraInfoTypes(batch);
         writer = new ParquetWriter({
           writer: sink,
           schema: verlSchema(types),
@@ -171,8 +174,8 @@ export async function writeVerlParquet(
       await writer.write({ columnData, rowGroupSize: batch.length });
       batch = [];
     };
-    for await (const row of iterateRows(rows)) {
-      batch.push(validator.check(row, count) as VerlRow);
+    for await (const row of iterateRows(all ?? rows)) {
+      batch.push(checked === undefined ? (row as VerlRow) : (checked.check(row, count) as VerlRow));
       count++;
       if (batch.length >= groupSize) await writeBatch();
     }
@@ -190,7 +193,22 @@ export async function writeVerlParquet(
   });
 }
 
-function toNumbers(value: unknown, field: string): unknown {
+/** UTF-8 exactly as written: a leading byte-order mark is kept, malformed bytes are an error. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+
+function stringFromBytes(bytes: Uint8Array | undefined): string | undefined {
+  return bytes === undefined ? undefined : utf8.decode(bytes);
+}
+
+/** Converts what hyparquet decodes (bigint, raw UTF-8 bytes) to JSON values. */
+function toPlain(value: unknown, field: string): unknown {
+  if (value instanceof Uint8Array) {
+    try {
+      return utf8.decode(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${field} is not valid UTF-8`, { field, cause: error });
+    }
+  }
   if (typeof value === "bigint") {
     const number = Number(value);
     if (!Number.isSafeInteger(number)) {
@@ -200,10 +218,10 @@ function toNumbers(value: unknown, field: string): unknown {
     }
     return number;
   }
-  if (Array.isArray(value)) return value.map((item, index) => toNumbers(item, `${field}[${index}]`));
+  if (Array.isArray(value)) return value.map((item, index) => toPlain(item, `${field}[${index}]`));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, toNumbers(item, `${field}.${key}`)]),
+      Object.entries(value).map(([key, item]) => [key, toPlain(item, `${field}.${key}`)]),
     );
   }
   return value;
@@ -220,10 +238,19 @@ export async function* streamVerlParquet(path: string): AsyncGenerator<VerlRow> 
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    const rows = await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end });
+    let rows: Array<Record<string, unknown>>;
+    try {
+      // Our decoder, not hyparquet's default: that one drops a leading byte-order mark.
+      rows = await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end, parsers: { stringFromBytes } });
+    } catch (error) {
+      throw new InvalidArgumentError(`Could not read rows ${start}-${end - 1} of ${path}: ${(error as Error).message}`, {
+        field: `rows[${start}]`,
+        cause: error,
+      });
+    }
     for (let offset = 0; offset < rows.length; offset++) {
       const index = start + offset;
-      yield validator.check(toNumbers({ ...rows[offset] }, `rows[${index}]`), index) as VerlRow;
+      yield validator.check(toPlain({ ...rows[offset] }, `rows[${index}]`), index) as VerlRow;
     }
     start = end;
   }
