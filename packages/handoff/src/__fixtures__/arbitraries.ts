@@ -15,7 +15,7 @@ const HOSTILE = [
   "e\u0301\u0301",
   "𝕳𝖊𝖑𝖑𝖔 \u{10FFFF}",
   '"quoted" \\ back\\slash',
-  "{\"not\":\"json\"",
+  '{"not":"json"',
   "línea\tcon\ttabs",
 ];
 
@@ -40,7 +40,10 @@ export const toolCall: fc.Arbitrary<DatasetToolCall> = fc.record({
 
 /** A chat message of any role; assistants may call tools, tool results carry their call id. */
 export const datasetMessage: fc.Arbitrary<DatasetMessage> = fc.oneof(
-  fc.record({ role: fc.constantFrom("system" as const, "user" as const, "developer" as const), content: hostileText }),
+  fc.record({
+    role: fc.constantFrom("system" as const, "user" as const, "developer" as const),
+    content: hostileText,
+  }),
   fc.record(
     {
       role: fc.constant("assistant" as const),
@@ -79,32 +82,44 @@ function extraValue(kind: string): fc.Arbitrary<ExtraInfoValue> {
   return fc.option(base, { nil: null, freq: 5 });
 }
 
-const extraKey = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/).filter((key) => !["split", "index"].includes(key));
+const extraKey = fc
+  .stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/)
+  .filter((key) => !["split", "index"].includes(key));
 
 /** Verl rows sharing one set of extra_info fields, each field of one type (nullable). */
 export const verlRows: fc.Arbitrary<VerlRow[]> = fc
   .uniqueArray(fc.tuple(extraKey, extraInfoKind), { maxLength: 4, selector: ([key]) => key })
   .chain((fields) =>
-    fc.array(
-      fc.record({
-        data_source: nonEmptyText,
-        prompt: fc.array(
-          fc.record({ role: fc.constantFrom("system" as const, "user" as const, "assistant" as const, "tool" as const), content: hostileText }),
-          { minLength: 1, maxLength: 4 },
-        ),
-        ability: hostileText,
-        reward_model: fc.record({ style: fc.constant("rule" as const), ground_truth: hostileText }),
-        extra: fc.tuple(hostileText, ...fields.map(([, kind]) => extraValue(kind))),
-      }),
-      { minLength: 1, maxLength: 12 },
-    ).map((rows) =>
-      rows.map(({ extra, ...row }, index) => {
-        const [split, ...values] = extra;
-        const extra_info: Record<string, ExtraInfoValue> = { split, index };
-        fields.forEach(([key], position) => {
-          extra_info[key] = values[position] as ExtraInfoValue;
-        });
-        return { ...row, extra_info } as VerlRow;
-      }),
-    ),
+    fc
+      .array(
+        fc.record({
+          data_source: nonEmptyText,
+          prompt: fc.array(
+            fc.record({
+              role: fc.constantFrom(
+                "system" as const,
+                "user" as const,
+                "assistant" as const,
+                "tool" as const,
+              ),
+              content: hostileText,
+            }),
+            { minLength: 1, maxLength: 4 },
+          ),
+          ability: hostileText,
+          reward_model: fc.record({ style: fc.constant("rule" as const), ground_truth: hostileText }),
+          extra: fc.tuple(hostileText, ...fields.map(([, kind]) => extraValue(kind))),
+        }),
+        { minLength: 1, maxLength: 12 },
+      )
+      .map((rows) =>
+        rows.map(({ extra, ...row }, index) => {
+          const [split, ...values] = extra;
+          const extra_info: Record<string, ExtraInfoValue> = { split, index };
+          fields.forEach(([key], position) => {
+            extra_info[key] = values[position] as ExtraInfoValue;
+          });
+          return { ...row, extra_info } as VerlRow;
+        }),
+      ),
   );

@@ -24,7 +24,17 @@ const rows: VerlRow[] = [
       { id: "s1", input: "3+4=", output: "7", metadata: {} },
       { id: "s2", input: "Ünïcødé 😀 \u2028 prompt", output: "ground\ntruth", metadata: {} },
     ],
-    { dataSource: "arithmetic", ability: "math", systemPrompt: "Answer with a number.", extraInfo: (_, i) => ({ level: i + 1, ratio: i === 0 ? 0.5 : 2, ok: i === 0, note: i === 0 ? null : "x" }) },
+    {
+      dataSource: "arithmetic",
+      ability: "math",
+      systemPrompt: "Answer with a number.",
+      extraInfo: (_, i) => ({
+        level: i + 1,
+        ratio: i === 0 ? 0.5 : 2,
+        ok: i === 0,
+        note: i === 0 ? null : "x",
+      }),
+    },
   ),
 ];
 
@@ -114,7 +124,10 @@ describe("verl Parquet", () => {
     const cases: Array<[unknown[], string]> = [
       [[{ ...base, prompt: [] }], "rows[0].prompt"],
       [[{ ...base, prompt: undefined }], "rows[0].prompt"],
-      [[base, { ...base, reward_model: { style: "rule", ground_truth: 7 } }], "rows[1].reward_model.ground_truth"],
+      [
+        [base, { ...base, reward_model: { style: "rule", ground_truth: 7 } }],
+        "rows[1].reward_model.ground_truth",
+      ],
       [[base, { ...base, extra_info: { ...base.extra_info, extra: 1 } }], "rows[1].extra_info.extra"],
       [[base, { ...base, extra_info: { split: "train", index: 1 } }], "rows[1].extra_info.level"],
       [[base, { ...base, extra_info: { ...base.extra_info, ok: "yes" } }], "rows[1].extra_info.ok"],
@@ -123,7 +136,9 @@ describe("verl Parquet", () => {
       [[], "rows"],
     ];
     for (const [input, field] of cases) {
-      const error = await writeVerlParquet(join(bad, "out.parquet"), input as VerlRow[]).catch((caught: unknown) => caught);
+      const error = await writeVerlParquet(join(bad, "out.parquet"), input as VerlRow[]).catch(
+        (caught: unknown) => caught,
+      );
       expect(InvalidArgumentError.isInstance(error), `${field}: ${String(error)}`).toBe(true);
       expect((error as InvalidArgumentError).field).toBe(field);
       expect(await readdir(bad)).toEqual([]);

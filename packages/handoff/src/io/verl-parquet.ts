@@ -147,7 +147,9 @@ export async function writeVerlParquet(
   }
   const validator = new RowValidator("verl", { path: "rows" });
   // With every row at hand, the extra_info types come from all of them; a stream types them by its first group.
-  const all = Array.isArray(rows) ? rows.map((row, index) => validator.check(row, index) as VerlRow) : undefined;
+  const all = Array.isArray(rows)
+    ? rows.map((row, index) => validator.check(row, index) as VerlRow)
+    : undefined;
   const checked = all === undefined ? validator : undefined;
   return writeAtomically(path, async (file) => {
     const sink = new FileByteWriter(file);
@@ -241,12 +243,21 @@ export async function* streamVerlParquet(path: string): AsyncGenerator<VerlRow> 
     let rows: Array<Record<string, unknown>>;
     try {
       // Our decoder, not hyparquet's default: that one drops a leading byte-order mark.
-      rows = await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end, parsers: { stringFromBytes } });
-    } catch (error) {
-      throw new InvalidArgumentError(`Could not read rows ${start}-${end - 1} of ${path}: ${(error as Error).message}`, {
-        field: `rows[${start}]`,
-        cause: error,
+      rows = await parquetReadObjects({
+        file,
+        metadata,
+        rowStart: start,
+        rowEnd: end,
+        parsers: { stringFromBytes },
       });
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `Could not read rows ${start}-${end - 1} of ${path}: ${(error as Error).message}`,
+        {
+          field: `rows[${start}]`,
+          cause: error,
+        },
+      );
     }
     for (let offset = 0; offset < rows.length; offset++) {
       const index = start + offset;
