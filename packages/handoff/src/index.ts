@@ -11,8 +11,8 @@ export { type RecordedEpisode, readRecordedEpisodes, recordedEpisodes } from "./
 export {
   openAiChatRowsFromSamples,
   RESERVED_EXTRA_INFO,
+  type SampleList,
   type SampleSftOptions,
-  type SampleSource,
   trlPromptCompletionRowsFromSamples,
   type VerlEpisodeRowsOptions,
   type VerlRowsOptions,

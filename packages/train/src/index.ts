@@ -1,7 +1,8 @@
 /**
  * orbiter-train in one import: every public symbol of `@orbiter/types`, `@orbiter/trajectory`,
- * `@orbiter/gateway`, `@orbiter/synthesis`, `@orbiter/trainer-core`, `@orbiter/evolution` and `@orbiter/verl`, as
- * `orbiter.train` is in the Python guide. A name exported by two packages would be a type error here.
+ * `@orbiter/gateway`, `@orbiter/synthesis`, `@orbiter/trainer-core`, `@orbiter/evolution`, `@orbiter/verl` and
+ * `@orbiter/handoff`, as `orbiter.train` is in the Python guide. A name exported by two packages would be a type
+ * error here.
  *
  * @example
  * ```ts
@@ -10,6 +11,7 @@
  */
 export * from "@orbiter/evolution";
 export * from "@orbiter/gateway";
+export * from "@orbiter/handoff";
 export * from "@orbiter/synthesis";
 export * from "@orbiter/trainer-core";
 export * from "@orbiter/trajectory";

@@ -5,7 +5,7 @@ import type { ExtraInfoValue, VerlPromptMessage, VerlRow } from "../formats/verl
 import type { RecordedEpisode } from "./recorded-episodes.js";
 
 /** Samples, or anything that turns into samples (a `TrajectoryDataset`: state → input, action → output). */
-export type SampleSource = ReadonlyArray<Sample> | { toSamples(): Sample[] };
+export type SampleList = ReadonlyArray<Sample> | { toSamples(): Sample[] };
 
 /** The `extra_info` fields every verl row built here carries, which `serveRewards` reads back. */
 export const RESERVED_EXTRA_INFO = ["split", "index", "sample_id", "input"] as const;
@@ -27,7 +27,7 @@ export interface VerlRowsOptions {
   extraInfo?: (sample: Sample, index: number) => Record<string, ExtraInfoValue>;
 }
 
-function toSampleList(source: SampleSource): ReadonlyArray<Sample> {
+function toSampleList(source: SampleList): ReadonlyArray<Sample> {
   if (Array.isArray(source)) return source;
   if (source !== null && typeof source === "object" && "toSamples" in source) return source.toSamples();
   throw new InvalidArgumentError("Expected an array of samples or an object with toSamples()", {
@@ -72,7 +72,7 @@ function extraFields(
  * rows[0].reward_model.ground_truth; // "7"
  * ```
  */
-export function verlRowsFromSamples(source: SampleSource, options: VerlRowsOptions): VerlRow[] {
+export function verlRowsFromSamples(source: SampleList, options: VerlRowsOptions): VerlRow[] {
   const dataSource = checkDataSource(options);
   const split = options.split ?? "train";
   return toSampleList(source).map((sample, index) => {
@@ -156,7 +156,7 @@ export interface SampleSftOptions {
 
 /** Samples as TRL prompt-completion rows (chat messages, or text with `conversational: false`). */
 export function trlPromptCompletionRowsFromSamples(
-  source: SampleSource,
+  source: SampleList,
   options: SampleSftOptions = {},
 ): TrlPromptCompletionRow[] {
   const conversational = options.conversational ?? true;
@@ -176,7 +176,7 @@ export function trlPromptCompletionRowsFromSamples(
 
 /** Samples as OpenAI chat fine-tuning rows: (system), user input, assistant output. */
 export function openAiChatRowsFromSamples(
-  source: SampleSource,
+  source: SampleList,
   options: Pick<SampleSftOptions, "systemPrompt"> = {},
 ): OpenAiChatRow[] {
   return toSampleList(source).map((sample) => ({

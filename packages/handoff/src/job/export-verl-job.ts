@@ -10,7 +10,7 @@ import {
 } from "@orbiter/types";
 import { parseRewardSpecs, type RewardSpecInput, VeRLConfig, type VeRLConfigInput } from "@orbiter/verl";
 import { z } from "zod";
-import { type SampleSource, verlRowsFromSamples } from "../convert/sample-rows.js";
+import { type SampleList, verlRowsFromSamples } from "../convert/sample-rows.js";
 import type { VerlRow } from "../formats/verl-row.js";
 import { writeAtomically } from "../internal/atomic-file.js";
 import { writeVerlParquet } from "../io/verl-parquet.js";
@@ -54,9 +54,9 @@ export const VerlJobOptions = z.strictObject({
 /** Options of {@link exportVerlJob}. */
 export interface ExportVerlJobOptions extends z.input<typeof VerlJobOptions> {
   /** Training data: verl rows, samples, or a `TrajectoryDataset` (state = prompt, action = reference). */
-  train: ReadonlyArray<VerlRow> | SampleSource;
+  train: ReadonlyArray<VerlRow> | SampleList;
   /** Validation data, in the same forms. @default none (no validation during the job) */
-  val?: ReadonlyArray<VerlRow> | SampleSource;
+  val?: ReadonlyArray<VerlRow> | SampleList;
   /** The training settings, as `VeRLTrainer` takes them. */
   config: VeRLConfigInput;
   /** The reward specs the server scores with (checked, and named in the README and manifest). @default none */
@@ -209,19 +209,22 @@ export async function exportVerlJob(dir: string, options: ExportVerlJobOptions):
 
   const files = await buildDirectory(target, async (temporary) => {
     const written: VerlJobSummary["files"] = {};
-    const train = await writeVerlParquet(join(temporary, "train.parquet"), trainRows);
-    written["train.parquet"] = { sha256: train.sha256, bytes: train.bytes, rows: train.rows };
-    if (valRows !== undefined) {
-      const val = await writeVerlParquet(join(temporary, "val.parquet"), valRows).catch((error: unknown) => {
+    for (const [name, rows, field] of [
+      ["train.parquet", trainRows, "train"],
+      ["val.parquet", valRows, "val"],
+    ] as const) {
+      if (rows === undefined) continue;
+      const summary = await writeVerlParquet(join(temporary, name), rows).catch((error: unknown) => {
+        // Name the option the bad row came from: `train[3].prompt`, not `rows[3].prompt`.
         if (InvalidArgumentError.isInstance(error) && error.field.startsWith("rows")) {
           throw new InvalidArgumentError(error.message, {
-            field: error.field.replace(/^rows/, "val"),
+            field: error.field.replace(/^rows/, field),
             cause: error,
           });
         }
         throw error;
       });
-      written["val.parquet"] = { sha256: val.sha256, bytes: val.bytes, rows: val.rows };
+      written[name] = { sha256: summary.sha256, bytes: summary.bytes, rows: summary.rows };
     }
     const texts: Record<string, string> = {
       "reward_fn.py": renderRewardFunction({
