@@ -49,6 +49,7 @@ export function renderRunScript(overrides: ReadonlyArray<VerlOverride>): string 
     "#   bash run_verl.sh [more Hydra overrides]",
     "# The reward server must be reachable at ORBITER_REWARD_URL (see README.md).",
     "set -euo pipefail",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
     'JOB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
     'case "$JOB_DIR" in',
     "  *[!A-Za-z0-9_./-]*)",
@@ -56,6 +57,7 @@ export function renderRunScript(overrides: ReadonlyArray<VerlOverride>): string 
     "    exit 2",
     "    ;;",
     "esac",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
     'PYTHON="${PYTHON:-python3}"',
     "\"$PYTHON\" - <<'PY'",
     "import importlib.metadata as metadata, sys",
