@@ -68,7 +68,13 @@ describe("README tour", () => {
     ]);
   });
 
-  it.each(snippets)("runs: $title", runSnippet, 120_000);
+  it.each(snippets)(
+    "runs: $title",
+    async (snippet) => {
+      await runSnippet(snippet);
+    },
+    120_000,
+  );
 });
 
 describe('README "When one machine is not enough"', () => {
