@@ -34,7 +34,7 @@ async function expected(output: string, sample: Sample): Promise<Record<string, 
   const result: Record<string, number | null> = {};
   let score = 0;
   for (const reward of rewards) {
-    const value = (await reward.fn(output, sample)) ?? null;
+    const value = (await reward.fn(output, sample, {})) ?? null;
     result[reward.name] = value;
     if (value !== null) score += (reward.weight ?? 1) * value;
   }

@@ -94,7 +94,7 @@ async function callReward(
     );
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => reward.fn(output, sample)), timeout]);
+    return await Promise.race([Promise.resolve().then(() => reward.fn(output, sample, {})), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -179,7 +179,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
  * (score = Σ weight·value over the rewards that did not abstain; an abstaining reward's value is `null`);
  * `POST /score/batch` takes `{ data_sources, solution_strs, ground_truths, extra_infos }` and answers
  * `{ results: [...] }`; `GET /health` lists the rewards. Each reward function sees the sample rebuilt by
- * `sampleFromCall` (the generated `reward_fn.py` posts here). Errors are JSON `{ error: { type, message, reward?,
+ * `sampleFromCall` and an empty context (verl's call carries no agent episode); the generated `reward_fn.py` posts
+ * here. Errors are JSON `{ error: { type, message, reward?,
  * field? } }`: a reward that throws is a 500 naming it, one that times out a 504, a bad body a 400 naming the
  * field, a missing or wrong bearer key a 401. Binds 127.0.0.1 unless told otherwise.
  *
