@@ -16,8 +16,13 @@ export interface EpisodeSftOptions {
   trainOn?: "all" | "last";
 }
 
+/** Whether an episode ended in a model reply: its last call did not fail (`status` "error" or "aborted"). */
+function completed(episode: RecordedEpisode): boolean {
+  return episode.status !== "error" && episode.status !== "aborted";
+}
+
 function keep(episode: RecordedEpisode, minReward: number | undefined): boolean {
-  return minReward === undefined || episode.reward >= minReward;
+  return completed(episode) && (minReward === undefined || episode.reward >= minReward);
 }
 
 function lastAssistant(messages: ReadonlyArray<DatasetMessage>): number {
@@ -27,7 +32,9 @@ function lastAssistant(messages: ReadonlyArray<DatasetMessage>): number {
 }
 
 /**
- * Episodes as OpenAI chat fine-tuning rows (`messages`, `tools`, assistant `weight` with `trainOn: "last"`).
+ * Episodes as OpenAI chat fine-tuning rows (`messages`, `tools`, `parallel_tool_calls`, assistant `weight` with
+ * `trainOn: "last"`). Episodes whose last call failed (status `"error"` or `"aborted"`) are left out, as are
+ * those below `minReward`.
  *
  * @example
  * ```ts
@@ -53,11 +60,14 @@ export function openAiChatRowsFromEpisodes(
         if (trainOn === "all" || message.role !== "assistant") return message;
         return { ...message, weight: index === last ? 1 : 0 };
       });
-      return episode.tools === undefined ? { messages } : { messages, tools: episode.tools };
+      const row: OpenAiChatRow = { messages };
+      if (episode.tools !== undefined) row.tools = episode.tools;
+      if (episode.parallelToolCalls !== undefined) row.parallel_tool_calls = episode.parallelToolCalls;
+      return row;
     });
 }
 
-/** Episodes as TRL conversational rows (`messages`, `tools`), for `SFTTrainer`. */
+/** Episodes as TRL conversational rows (`messages`, `tools`), for `SFTTrainer`; failed episodes are left out. */
 export function trlConversationalRowsFromEpisodes(
   episodes: ReadonlyArray<RecordedEpisode>,
   options: Pick<EpisodeSftOptions, "minReward"> = {},
@@ -89,13 +99,13 @@ export interface PreferencePair {
  * Preference pairs from episodes: episodes whose conversations before the final assistant turn are identical
  * (the same task sampled several times) form a group; each group whose rewards differ gives one pair, its best
  * episode's final turn chosen and its worst's rejected (first recorded wins ties). Groups in order of first
- * appearance.
+ * appearance. Episodes whose last call failed are left out.
  */
 export function preferencePairsFromEpisodes(episodes: ReadonlyArray<RecordedEpisode>): PreferencePair[] {
   const groups = new Map<string, RecordedEpisode[]>();
   for (const episode of episodes) {
     const last = lastAssistant(episode.messages);
-    if (last === -1) continue;
+    if (last === -1 || !completed(episode)) continue;
     const key = JSON.stringify(episode.messages.slice(0, last));
     const group = groups.get(key);
     if (group) group.push(episode);

@@ -15,6 +15,10 @@ export interface RecordedEpisode {
   reward: number;
   /** The task, when the items name one. */
   taskId: string | undefined;
+  /** The last call's status (`"success"`, `"error"`, `"aborted"`), when recorded. */
+  status: string | undefined;
+  /** The last call's `parallel_tool_calls` request setting (`metadata.parallel_tool_calls`), when recorded. */
+  parallelToolCalls: boolean | undefined;
 }
 
 const Messages = z.array(DatasetMessage).min(1, { message: "Expected at least one message" });
@@ -36,14 +40,24 @@ function fromItem(episodeId: string, item: TrajectoryItem, field: string): Recor
     rawTools === undefined
       ? undefined
       : parseWith(Tools, rawTools, { what: "episode tools", path: `${field}.metadata.tools` });
-  return { episodeId, messages, tools, reward: item.reward, taskId: item.taskId };
+  const parallel = item.metadata.parallel_tool_calls;
+  return {
+    episodeId,
+    messages,
+    tools,
+    reward: item.reward,
+    taskId: item.taskId,
+    status: item.status,
+    parallelToolCalls: typeof parallel === "boolean" ? parallel : undefined,
+  };
 }
 
 /**
  * The recorded episodes of a dataset of gateway items (one item per model call: `episodeId` = rollout id, `step` =
  * call index, `messages` = the request's messages followed by the assistant reply, `metadata.tools` = the
  * request's tools). Items are grouped by `episodeId` and ordered by `step`; the last item of each episode holds the
- * whole transcript and the episode reward. An item without `episodeId` is an episode of its own. Tool-call
+ * whole transcript and the episode reward (the gateway appends it as a revision of that item, which
+ * `TrajectoryDataset.fromJsonl` applies). An item without `episodeId` is an episode of its own. Tool-call
  * arguments must be JSON strings; a malformed transcript is an `InvalidArgumentError` naming the item.
  *
  * @example
