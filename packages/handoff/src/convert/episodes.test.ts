@@ -176,13 +176,12 @@ describe("recorded episodes", () => {
         },
       ],
     };
-    const error = (() => {
-      try {
-        recordedEpisodes([broken]);
-      } catch (caught) {
-        return caught;
-      }
-    })();
+    let error: unknown;
+    try {
+      recordedEpisodes([broken]);
+    } catch (caught) {
+      error = caught;
+    }
     expect(InvalidArgumentError.isInstance(error) && error.field).toBe(
       'episodes["e"].items[0].messages[1].tool_calls[0].function.arguments',
     );
