@@ -129,6 +129,20 @@ export {
   EpisodeStatus,
   episodeMessages,
 } from "./agent/agent-episode.js";
+export { AgentOptions, type AgentOptionsInput } from "./agent/agent-options.js";
+export {
+  type AgentContext,
+  type AgentFunction,
+  type AgentRolloutInput,
+  type RolloutGateway,
+  runAgentEpisodes,
+} from "./agent/agent-rollout.js";
+export {
+  AgentRunner,
+  type AgentStepInput,
+  type AgentStepResult,
+  type ServeModel,
+} from "./agent/agent-runner.js";
 export {
   buildEpisodeBatch,
   EPISODE_ESTIMATORS,
@@ -143,6 +157,8 @@ export {
   type EpisodeSequences,
   episodeSequences,
 } from "./agent/episode-sequence.js";
+export { type EvaluateAgentInput, evaluateAgent } from "./agent/evaluate-agent.js";
+export { serveWithGateway } from "./agent/serve-with-gateway.js";
 export {
   AdaptiveKlController,
   type AdaptiveKlControllerOptions,

@@ -12,9 +12,14 @@ import {
   deriveSeed,
   InvalidArgumentError,
   type JsonValue,
+  parseWith,
   type Sample,
   SeededRandom,
 } from "@orbiter/types";
+import { AgentOptions, type AgentOptionsInput } from "../agent/agent-options.js";
+import type { AgentFunction } from "../agent/agent-rollout.js";
+import { AgentRunner, type ServeModel } from "../agent/agent-runner.js";
+import { serveWithGateway } from "../agent/serve-with-gateway.js";
 import {
   AdaptiveKlController,
   FixedKlController,
@@ -22,6 +27,7 @@ import {
 } from "../algorithms/adaptive-kl-controller.js";
 import { softOverlongPenalty } from "../algorithms/overlong-penalty.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
+import { chatTokenizer } from "../chat/chat-template.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
@@ -78,6 +84,15 @@ export interface VeRLTrainerOptions {
   progress?: boolean | ProgressReporterOptions;
   /** Called after every training step with its metrics (to draw curves). @default undefined */
   onStep?: (event: VeRLStepEvent) => void | Promise<void>;
+  /**
+   * Agent mode: the user's agent, run `groupSize` times per task (the dataset's samples) against the policy
+   * served at `context.baseURL`; its episodes are scored and trained on (see `AgentRunner`). @default undefined
+   */
+  agent?: AgentFunction;
+  /** Episode settings of agent mode (turns, timeout, concurrency, context). @default {} */
+  agentOptions?: AgentOptionsInput;
+  /** How agent mode serves the policy. @default `startGateway` of `@orbiter/gateway` */
+  serve?: ServeModel;
 }
 
 interface StepResult {
@@ -127,6 +142,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
   private skippedUpdates = 0;
   private resumedDataSize: number | undefined;
   private resumed = false;
+  private readonly agentRunner: AgentRunner | undefined;
 
   /**
    * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid
@@ -170,6 +186,18 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
           horizon: this.config.adaptiveKl.horizon,
         })
       : new FixedKlController(this.config.klCoef);
+    if (options.agent !== undefined) {
+      this.agentRunner = new AgentRunner({
+        agent: options.agent,
+        options: parseWith(AgentOptions, options.agentOptions ?? {}, {
+          what: "agent options",
+          path: "agentOptions",
+        }),
+        config: this.config,
+        rewards: this.rewards,
+        serve: options.serve ?? serveWithGateway,
+      });
+    }
     const onStep = options.onStep;
     if (onStep) this.on("step", (event) => onStep({ ...event, backend: this.backendName }));
   }
@@ -422,6 +450,22 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
 
   private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<StepResult> {
     const { config } = this;
+    if (this.agentRunner) {
+      const result = await this.agentRunner.step({
+        policy,
+        reference: this.reference ?? null,
+        optimizer: this.optimizer as AdamOptimizer,
+        tasks: prompts,
+        step,
+        klCoef: this.klController.value,
+        learningRate: this.learningRate(step),
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
+      this.klController.update(result.meanKl, result.rows);
+      this.skippedUpdates += result.skipped;
+      if (this.backendName !== undefined) result.metrics[`backend/${this.backendName}`] = 1;
+      return result;
+    }
     const optimizer = this.optimizer as AdamOptimizer;
     const klCoef = this.klController.value;
     const started = performance.now();
@@ -550,6 +594,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       );
     }
     const { config } = this;
+    if (this.agentRunner) return this.agentRunner.evaluate(policy, samples, options);
     return evaluatePolicy({
       policy,
       rewards: this.rewards,
@@ -600,12 +645,16 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     await this.ensureBackend();
     const samples = this.dataset === undefined ? [] : await this.loadSamples();
     const extra = this.evalSetOption === undefined ? [] : await resolveSamples(this.evalSetOption, "evalSet");
+    const corpus = [...samples, ...extra].flatMap((sample) => [sample.input, sample.output]);
     const tokenizer =
-      this.tokenizerOption ??
-      CharTokenizer.fromCorpus([...samples, ...extra].flatMap((sample) => [sample.input, sample.output]));
+      this.tokenizerOption ?? (this.agentRunner ? chatTokenizer(corpus) : CharTokenizer.fromCorpus(corpus));
     const model = this.config.model ?? {};
     const longestPrompt = Math.max(0, ...samples.map((sample) => tokenizer.encode(sample.input).length));
-    const contextLength = model.contextLength ?? Math.max(64, longestPrompt + 1 + this.config.maxNewTokens);
+    const contextLength =
+      model.contextLength ??
+      (this.agentRunner
+        ? this.agentRunner.options.contextLength
+        : Math.max(64, longestPrompt + 1 + this.config.maxNewTokens));
     this.agent = new TransformerPolicy({
       tokenizer,
       config: {

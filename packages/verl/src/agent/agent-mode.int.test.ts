@@ -1,0 +1,204 @@
+import type { ChatMessage, Sample, ToolDefinition } from "@orbiter/types";
+import * as tf from "@tensorflow/tfjs";
+import OpenAI from "openai";
+import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init-backend.js";
+import { chatTokenizer } from "../chat/chat-template.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import type { RewardSpecInput } from "../rewards/reward-spec.js";
+import { supervisedFineTuneEpisodes } from "../sft/episode-fine-tune.js";
+import { VeRLTrainer } from "../trainer/verl-trainer.js";
+import type { AgentContext } from "./agent-rollout.js";
+
+// A tiny world: the sky over four cities, one tool to read it.
+const SKY: Record<string, string> = { Oslo: "rain", Rome: "sun", Lima: "fog", Nice: "wind" };
+const TOOLS: ToolDefinition[] = [
+  {
+    type: "function",
+    function: { name: "sky", parameters: { type: "object", properties: { city: { type: "string" } } } },
+  },
+];
+const tasks: Sample[] = Object.keys(SKY).map((city) => ({
+  id: city,
+  input: `${city}?`,
+  output: "",
+  metadata: {},
+}));
+
+function lookUp(argumentsJson: string): string {
+  try {
+    return SKY[(JSON.parse(argumentsJson) as { city?: string }).city ?? ""] ?? "unknown";
+  } catch {
+    return "bad arguments";
+  }
+}
+
+/** A user's agent, written with the official openai SDK: call tools until the model answers in text. */
+async function skyAgent(task: Sample, context: AgentContext): Promise<string> {
+  const client = new OpenAI({ baseURL: context.baseURL, apiKey: context.apiKey, maxRetries: 0 });
+  const messages: ChatCompletionMessageParam[] = [{ role: "user", content: task.input }];
+  for (let turn = 0; turn < 3; turn++) {
+    const completion = await client.chat.completions.create(
+      { model: context.model, messages, tools: TOOLS as ChatCompletionTool[] },
+      { signal: context.signal },
+    );
+    const message = completion.choices[0]!.message;
+    messages.push(message); // as the SDK returned it (refusal: null and all)
+    const calls = (message.tool_calls ?? []).filter((call) => call.type === "function");
+    if (calls.length === 0) return message.content ?? "";
+    for (const call of calls) {
+      messages.push({ role: "tool", tool_call_id: call.id, content: lookUp(call.function.arguments) });
+    }
+  }
+  return "";
+}
+
+function conversation(city: string): ChatMessage[] {
+  return [
+    { role: "user", content: `${city}?` },
+    {
+      role: "assistant",
+      content: null,
+      tool_calls: [{ id: "c", type: "function", function: { name: "sky", arguments: `{"city":"${city}"}` } }],
+    },
+    { role: "tool", tool_call_id: "c", content: SKY[city]! },
+    { role: "assistant", content: SKY[city]! },
+  ];
+}
+
+const exact: RewardSpecInput = {
+  name: "exact",
+  fn: (answer, task, { episode }) => {
+    expect(episode?.task).toBe(task);
+    return answer === SKY[task.id] ? 1 : 0;
+  },
+};
+
+async function warmPolicy(seed: number): Promise<TransformerPolicy> {
+  const policy = new TransformerPolicy({
+    tokenizer: chatTokenizer(),
+    config: { contextLength: 80, dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64, valueHead: true },
+    seed,
+  });
+  const conversations = ["Oslo", "Rome", "Lima"].map((city) => ({
+    messages: conversation(city),
+    tools: TOOLS,
+  }));
+  await supervisedFineTuneEpisodes(policy, conversations, {
+    epochs: 40,
+    batchSize: 3,
+    learningRate: 1e-2,
+    seed,
+  });
+  return policy;
+}
+
+describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => {
+  beforeAll(async () => {
+    await initBackend({ backend: "wasm" });
+  });
+
+  it("trains the agent's own loop with GRPO and PPO, reports verl's multi-turn metrics and leaks no tensor", async () => {
+    for (const algorithm of ["grpo", "ppo"] as const) {
+      const policy = await warmPolicy(3);
+      const before = policy.getWeights();
+      const trainer = new VeRLTrainer({
+        policy,
+        config: {
+          algorithm,
+          batchSize: 2,
+          groupSize: algorithm === "grpo" ? 4 : 1,
+          epochs: 1,
+          maxNewTokens: 20,
+          learningRate: 1e-3,
+          temperature: 1,
+          klCoef: 0,
+          seed: 1,
+        },
+        rewards: [exact],
+        agent: skyAgent,
+        agentOptions: { maxTurns: 3, concurrency: 8 },
+      });
+      const first = await trainer.train(tasks);
+      const tensors = tf.memory().numTensors;
+      const second = await trainer.train(tasks);
+      expect(tf.memory().numTensors).toBe(tensors);
+      for (const metrics of [first, second]) {
+        const extra = metrics.extra ?? {};
+        expect(extra["episode/count"]).toBe(algorithm === "grpo" ? 8 : 2);
+        expect(extra["num_turns/mean"]).toBeGreaterThanOrEqual(1);
+        expect(extra["num_turns/max"]).toBeLessThanOrEqual(3);
+        expect(extra["tool_call_counts/mean"]).toBeGreaterThanOrEqual(0);
+        expect(extra["episode/success_rate"]).toBeGreaterThanOrEqual(0);
+        expect(extra["response_length/mean"]).toBeGreaterThan(0);
+        expect(extra["episode/rows"]).toBeGreaterThan(0);
+        expect(extra["episode/failed"]).toBe(0);
+        if (algorithm === "ppo") expect(Number.isFinite(extra["critic/vf_loss"])).toBe(true);
+      }
+      // The warm start calls the tool: SFT taught the format, the agent's tool loop ran.
+      expect(second.extra?.["tool_call_counts/mean"]).toBeGreaterThanOrEqual(0.5);
+      expect(first.extra?.["episode/prefix_breaks"]).toBe(0); // the re-rendered history is what was sampled
+      const after = policy.getWeights();
+      const changed = [...before].some(([name, weight]) =>
+        weight.data.some((value, i) => value !== after.get(name)!.data[i]),
+      );
+      expect(changed).toBe(true);
+      const evaluation = await trainer.evaluateCurrentPolicy(tasks);
+      expect(evaluation.outputs).toHaveLength(4);
+      expect(evaluation.metrics["eval/num_turns/mean"]).toBeGreaterThanOrEqual(1);
+      trainer.dispose();
+      policy.dispose();
+    }
+  }, 120_000);
+
+  it("counts and leaves out timed-out and failing episodes, answers overflowing prompts empty, adds posted rewards", async () => {
+    const policy = await warmPolicy(4);
+    const agent = async (task: Sample, context: AgentContext): Promise<string> => {
+      if (task.id === "hang") return new Promise<string>(() => {}); // ignores its signal: must time out
+      if (task.id === "boom") throw new Error("the agent broke");
+      if (task.id === "post") {
+        const response = await fetch(context.rewardURL, {
+          method: "POST",
+          headers: { authorization: `Bearer ${context.apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ reward: 0.25, name: "agent" }),
+        });
+        expect(response.status).toBe(200);
+        return "";
+      }
+      return skyAgent(task, context);
+    };
+    const special = (id: string, input = `${id}?`): Sample => ({ id, input, output: "", metadata: {} });
+    const trainer = new VeRLTrainer({
+      policy,
+      config: {
+        algorithm: "grpo",
+        batchSize: 4,
+        groupSize: 2,
+        epochs: 1,
+        maxNewTokens: 20,
+        klCoef: 0,
+        seed: 2,
+      },
+      rewards: [{ name: "exact", fn: (answer, task) => (answer === SKY[task.id] ? 1 : 0) }],
+      agent,
+      agentOptions: { maxTurns: 2, concurrency: 8, episodeTimeoutMs: 400 },
+    });
+    const metrics = await trainer.train([
+      special("hang"),
+      special("boom"),
+      special("post"),
+      special("long", `${"Oslo ".repeat(20)}?`), // the prompt fills the context of 80
+    ]);
+    const extra = metrics.extra ?? {};
+    expect(extra["episode/count"]).toBe(8);
+    expect(extra["episode/timeout"]).toBe(2);
+    expect(extra["episode/failed"]).toBe(2);
+    expect(extra["episode/context_overflow"]).toBe(2);
+    expect(extra["episode/cut_short"]).toBe(2);
+    // Scored: the two posted (0.25 each) and the two overflowing ones (0): failed ones are left out.
+    expect(extra["reward/mean"]).toBeCloseTo(0.125, 6);
+    trainer.dispose();
+    policy.dispose();
+  }, 60_000);
+});
