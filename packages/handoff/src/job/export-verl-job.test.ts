@@ -79,6 +79,32 @@ function overridesOf(argv: ReadonlyArray<string>): Map<string, string> {
 }
 
 describe("exportVerlJob", () => {
+  it("pins verl 0.7.0's PPO trainer keys, the ones the mapping relies on among them", () => {
+    expect(VERL_VERSION).toEqual({
+      version: "0.7.0",
+      tag: "v0.7.0",
+      commit: "f9c855f7cf04d603c9546bc01776c74806a879c1",
+    });
+    for (const key of [
+      "actor_rollout_ref.actor.clip_ratio_low",
+      "actor_rollout_ref.actor.clip_ratio_high",
+      "actor_rollout_ref.actor.clip_ratio_c",
+      "actor_rollout_ref.actor.loss_agg_mode",
+      "actor_rollout_ref.actor.use_kl_loss",
+      "actor_rollout_ref.actor.kl_loss_type",
+      "algorithm.use_kl_in_reward",
+      "algorithm.kl_ctrl.kl_coef",
+      "data.train_files",
+      "custom_reward_function.path",
+      "custom_reward_function.name",
+      "trainer.nnodes",
+      "trainer.n_gpus_per_node",
+    ]) {
+      expect(VERL_CONFIG_KEYS.has(key), key).toBe(true);
+    }
+    expect(VERL_CONFIG_KEYS.has("actor_rollout_ref.actor.vf_coef")).toBe(false);
+  });
+
   it("classifies every VeRLConfig field: mapped, local to this machine, or neutral-only", () => {
     const fields = Object.keys(VeRLConfig.in.shape);
     expect(fields.length).toBeGreaterThan(40);
@@ -191,6 +217,7 @@ describe("exportVerlJob", () => {
       gpusPerNode: 2,
     });
     const overrides = overridesOf(await verlArguments(dir));
+    for (const key of overrides.keys()) expect(VERL_CONFIG_KEYS.has(key), key).toBe(true);
     expect(Object.fromEntries(overrides)).toMatchObject({
       "algorithm.adv_estimator": "gae",
       "algorithm.use_kl_in_reward": "true",

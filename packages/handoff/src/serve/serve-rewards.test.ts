@@ -207,6 +207,53 @@ describe("serveRewards with the generated reward_fn.py", () => {
     }
   });
 
+  it("scores at most `concurrency` requests at once and answers routing errors as JSON", async () => {
+    let running = 0;
+    let started = 0;
+    let most = 0;
+    const gated = await serveRewards(
+      [
+        {
+          name: "slow",
+          fn: async () => {
+            running++;
+            started++;
+            most = Math.max(most, running);
+            // Hold each call until a second one runs beside it (or none is left to come): with a gate of 2 the
+            // calls go in pairs, and a third would only show up if the gate let it through.
+            while (running < 2 && started < 6) await new Promise((resolve) => setImmediate(resolve));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            running--;
+            return 1;
+          },
+        },
+      ],
+      { concurrency: 2, maxBodyBytes: 1024 },
+    );
+    try {
+      const body = JSON.stringify({ data_source: "d", solution_str: "x", ground_truth: "g" });
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(`${gated.url}/score`, { method: "POST", body }).then((r) => r.json()),
+        ),
+      );
+      expect(answers).toEqual(Array.from({ length: 6 }, () => ({ score: 1, slow: 1 })));
+      expect(most).toBe(2);
+      const status = async (path: string, init?: RequestInit) => {
+        const response = await fetch(`${gated.url}${path}`, init);
+        return [response.status, ((await response.json()) as { error?: { type: string } }).error?.type];
+      };
+      expect(await status("/nowhere", { method: "POST", body })).toEqual([404, "not_found"]);
+      expect(await status("/score")).toEqual([405, "method_not_allowed"]);
+      expect(await status("/score", { method: "POST", body: "x".repeat(2048) })).toEqual([413, "too_large"]);
+      expect(await status("/score", { method: "POST", body: "{not json" })).toEqual([400, "invalid_request"]);
+      const health = await fetch(`${gated.url}/health`).then((r) => r.json());
+      expect(health).toEqual({ ok: true, rewards: [{ name: "slow", weight: 1 }] });
+    } finally {
+      await gated.close();
+    }
+  });
+
   it("refuses a reward named score", async () => {
     const error = await serveRewards([{ name: "score", fn: () => 1 }]).catch((caught: unknown) => caught);
     expect(InvalidArgumentError.isInstance(error) && error.field).toBe("rewards[0].name");
