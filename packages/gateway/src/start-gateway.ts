@@ -1,7 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { JsonlSink, type TrajectorySink } from "@orbiter/trajectory";
 import { AbortedError, InvalidStateError, parseWith } from "@orbiter/types";
-import type { FastifyInstance } from "fastify";
 import { EpisodeStore } from "./episodes/episode-store.js";
 import type { GatewayEpisode } from "./episodes/gateway-episode.js";
 import { UpstreamChatModel } from "./model/upstream-chat-model.js";
@@ -83,13 +82,18 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     onEpisodeEnd: parsed.onEpisodeEnd,
     log,
   });
-  const context: GatewayContext = { model, store, log, inFlight: new Set(), secrets };
-  const extra: { routes?: (app: FastifyInstance) => void } = {};
+  const context: GatewayContext = {
+    model,
+    store,
+    log,
+    inFlight: new Set(),
+    secrets,
+    traceGraceMs: parsed.traceGraceMs,
+  };
   const app = buildServer(context, {
     bodyLimitBytes: parsed.bodyLimitBytes,
     apiKey: parsed.apiKey,
     logRequests: parsed.logRequests,
-    ...(extra.routes ? { extraRoutes: extra.routes } : {}),
   });
   try {
     await app.listen({ host: parsed.host, port: parsed.port });

@@ -42,6 +42,11 @@ export const GatewayOptions = z
       .default(10 * 1024 * 1024),
     /** An open episode with no call for this long ends with reason `"idle"`; 0 disables. @default 300000 (5 minutes) */
     idleTimeoutMs: z.number().int().nonnegative().default(300_000),
+    /**
+     * How long after the root span of an OTLP trace arrives its episode ends, in milliseconds (spans of one trace
+     * may come in several concurrent export requests). @default 1000
+     */
+    traceGraceMs: z.number().int().nonnegative().default(1000),
     /** Ended episodes kept readable through `episode(id)`. @default 1000 */
     retainEndedEpisodes: z.number().int().nonnegative().default(1000),
     /**

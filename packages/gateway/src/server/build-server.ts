@@ -7,6 +7,7 @@ import { modelFailure } from "./model-failure.js";
 import { HttpProblem, openAiError } from "./openai-error.js";
 import { checkRolloutId } from "./rollout-id.js";
 import { registerRolloutRoutes } from "./rollout-routes.js";
+import { registerTracesRoute } from "./traces-route.js";
 
 /** Settings of the HTTP server. */
 export interface ServerSettings {
@@ -14,8 +15,6 @@ export interface ServerSettings {
   apiKey: string | undefined;
   /** Log one line per request through the context's `log`. */
   logRequests: boolean;
-  /** Registers more routes (the OTLP receiver). */
-  extraRoutes?: (app: FastifyInstance) => void;
 }
 
 function parseJson(text: string): unknown {
@@ -144,6 +143,6 @@ export function buildServer(context: GatewayContext, settings: ServerSettings): 
     ),
   );
   registerRolloutRoutes(app, context);
-  settings.extraRoutes?.(app);
+  registerTracesRoute(app, context);
   return app;
 }

@@ -11,6 +11,8 @@ export interface GatewayContext {
   log: (line: string) => void;
   /** Aborts every in-flight call (on close). */
   inFlight: Set<AbortController>;
+  /** How long after a trace's root span its episode ends, in milliseconds. */
+  traceGraceMs: number;
   /** Secrets to redact from any message that leaves the gateway. */
   secrets: string[];
 }

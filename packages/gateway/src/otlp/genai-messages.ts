@@ -1,0 +1,153 @@
+import type { ChatMessage, ToolCall } from "@orbiter/types";
+
+/**
+ * Conversion of the message lists that GenAI telemetry carries into OpenAI chat messages: the Vercel AI SDK's
+ * prompt (`ai.prompt.messages`: text, tool-call and tool-result parts) and the OpenTelemetry GenAI semantic
+ * conventions' `gen_ai.input.messages` / `gen_ai.output.messages` (`parts` of type text, tool_call,
+ * tool_call_response).
+ */
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function jsonText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value ?? null);
+}
+
+/** The text of a tool result output in the AI SDK's shape (`{ type: "text" | "json" | ..., value }`). */
+function toolOutputText(output: unknown): string {
+  if (!isObject(output)) return jsonText(output);
+  if (output.type === "text" || output.type === "error-text") return String(output.value ?? "");
+  if (output.type === "content" && Array.isArray(output.value)) {
+    return output.value
+      .map((part) => (isObject(part) && typeof part.text === "string" ? part.text : ""))
+      .join("");
+  }
+  return jsonText(output.value);
+}
+
+function textOf(parts: unknown[], kinds: ReadonlySet<string>, field: string): string {
+  return parts
+    .map((part) =>
+      isObject(part) && kinds.has(String(part.type)) && typeof part[field] === "string" ? part[field] : "",
+    )
+    .join("");
+}
+
+function assistant(text: string, toolCalls: ToolCall[]): ChatMessage {
+  const message: ChatMessage = {
+    role: "assistant",
+    content: text === "" && toolCalls.length > 0 ? null : text,
+  };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return message;
+}
+
+const TEXT = new Set(["text"]);
+
+/** One AI SDK prompt message as OpenAI messages (a tool message holds one result per OpenAI message). */
+function fromAiSdkMessage(message: Json): ChatMessage[] {
+  const role = message.role;
+  const content = message.content;
+  if (role === "system") return [{ role: "system", content: jsonText(content) }];
+  const parts = Array.isArray(content) ? content : [{ type: "text", text: jsonText(content) }];
+  if (role === "user")
+    return [{ role: "user", content: typeof content === "string" ? content : textOf(parts, TEXT, "text") }];
+  if (role === "assistant") {
+    const calls: ToolCall[] = parts
+      .filter(isObject)
+      .filter((part) => part.type === "tool-call")
+      .map((part) => ({
+        id: String(part.toolCallId ?? ""),
+        type: "function",
+        function: { name: String(part.toolName ?? ""), arguments: jsonText(part.input ?? part.args) },
+      }));
+    return [assistant(typeof content === "string" ? content : textOf(parts, TEXT, "text"), calls)];
+  }
+  if (role === "tool") {
+    return parts
+      .filter(isObject)
+      .filter((part) => part.type === "tool-result")
+      .map((part) => ({
+        role: "tool" as const,
+        tool_call_id: String(part.toolCallId ?? ""),
+        content: toolOutputText(part.output ?? part.result),
+      }));
+  }
+  return [];
+}
+
+/** One semantic-conventions message (`{ role, parts }`) as OpenAI messages. */
+function fromSemconvMessage(message: Json): ChatMessage[] {
+  const parts = Array.isArray(message.parts) ? message.parts.filter(isObject) : [];
+  const role = String(message.role);
+  const text = textOf(parts, TEXT, "content");
+  if (role === "system" || role === "user") return [{ role, content: text }];
+  if (role === "assistant") {
+    const calls: ToolCall[] = parts
+      .filter((part) => part.type === "tool_call")
+      .map((part) => ({
+        id: String(part.id ?? ""),
+        type: "function",
+        function: { name: String(part.name ?? ""), arguments: jsonText(part.arguments) },
+      }));
+    return [assistant(text, calls)];
+  }
+  if (role === "tool") {
+    return parts
+      .filter((part) => part.type === "tool_call_response")
+      .map((part) => ({
+        role: "tool" as const,
+        tool_call_id: String(part.id ?? ""),
+        content: jsonText(part.response ?? part.result),
+      }));
+  }
+  return [];
+}
+
+function parseList(value: unknown): Json[] | undefined {
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return Array.isArray(parsed) ? parsed.filter(isObject) : undefined;
+}
+
+/** The request messages of a span, from `gen_ai.input.messages` (+ system instructions) or `ai.prompt.messages`. */
+export function requestMessages(attributes: Record<string, unknown>): ChatMessage[] {
+  const semconv = parseList(attributes["gen_ai.input.messages"]);
+  if (semconv) {
+    const system = attributes["gen_ai.system_instructions"];
+    const instructions = parseList(system);
+    const out: ChatMessage[] = [];
+    if (instructions) out.push({ role: "system", content: textOf(instructions, TEXT, "content") });
+    else if (typeof system === "string" && system !== "") out.push({ role: "system", content: system });
+    return [...out, ...semconv.flatMap(fromSemconvMessage)];
+  }
+  const aiSdk = parseList(attributes["ai.prompt.messages"]);
+  return aiSdk ? aiSdk.flatMap(fromAiSdkMessage) : [];
+}
+
+/** The assistant message of a span, from `gen_ai.output.messages` or `ai.response.text` / `ai.response.toolCalls`. */
+export function responseMessage(attributes: Record<string, unknown>): ChatMessage | undefined {
+  const semconv = parseList(attributes["gen_ai.output.messages"]);
+  if (semconv) return semconv.flatMap(fromSemconvMessage).find((message) => message.role === "assistant");
+  const text = attributes["ai.response.text"];
+  const calls = parseList(attributes["ai.response.toolCalls"]) ?? [];
+  if (typeof text !== "string" && calls.length === 0) return undefined;
+  return assistant(
+    typeof text === "string" ? text : "",
+    calls.map((call) => ({
+      id: String(call.toolCallId ?? ""),
+      type: "function",
+      function: { name: String(call.toolName ?? ""), arguments: jsonText(call.input ?? call.args) },
+    })),
+  );
+}
