@@ -94,7 +94,7 @@ describe("the Vercel AI SDK (ai v6 + @ai-sdk/openai-compatible v2) through the g
       "assistant",
     ]);
     expect(items[2]?.state).toContain("tool [call_1]: 15");
-    expect((items[0]?.metadata.tools as Array<{ function: { name: string } }>)[0]?.function.name).toBe("add");
+    expect(items[0]?.metadata.tools).toMatchObject([{ type: "function", function: { name: "add" } }]);
   });
 
   it("streamText streams through the gateway and is recorded whole", async () => {
