@@ -18,7 +18,8 @@ const nodeArgs = ["--import", loader, "--conditions=@orbiter/source", cli];
 
 /** Resolves with the exit code (or signal) of a child, also when it has already exited. */
 function exited(child: ChildProcessWithoutNullStreams): Promise<number | string | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(child.exitCode ?? child.signalCode);
   return once(child, "exit").then(([code, signal]) => (code as number | null) ?? (signal as string | null));
 }
 
