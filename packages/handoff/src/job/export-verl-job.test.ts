@@ -108,7 +108,10 @@ describe("exportVerlJob", () => {
   it("classifies every VeRLConfig field: mapped, local to this machine, or neutral-only", () => {
     const fields = Object.keys(VeRLConfig.in.shape);
     expect(fields.length).toBeGreaterThan(40);
-    expect(fields.filter((field) => classifySetting(field) === "unknown")).toEqual([]);
+    expect(
+      fields.filter((field) => classifySetting(field) === "unknown"),
+      "a new VeRLConfig field needs a verl mapping in packages/handoff/src/job/verl-settings.ts (mapped, local or neutral)",
+    ).toEqual([]);
   });
 
   it("writes a GRPO job whose run_verl.sh passes verl the mapped settings, only with keys of the pinned config", async () => {

@@ -25,8 +25,9 @@ export interface VerlJobShape {
   gpuMemoryUtilization: number;
   /** Trainer loggers. */
   loggers: string[];
-  /** Experiment tracking names. */
+  /** `trainer.project_name`. */
   projectName: string;
+  /** `trainer.experiment_name`. */
   experimentName: string;
 }
 
