@@ -97,6 +97,7 @@ async function measure(
         temperature: 1,
         seed: step,
         stopAtEos: false,
+        withValues: name === "ppo",
       });
       const sampled = performance.now();
       const cpuSampled = process.cpuUsage();

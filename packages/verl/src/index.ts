@@ -92,6 +92,7 @@ export {
   type GenerationResult,
 } from "./rollout/generate-options.js";
 export {
+  type DecoderStep,
   type HostEmbeddings,
   type IncrementalDecoder,
   KvCache,

@@ -11,6 +11,8 @@ import { OPTIMIZER_FILE } from "../checkpoint/optimizer-checkpoint.js";
 import { checkSafetensorsLayout } from "../internal/check-safetensors-layout.js";
 import { backendsForTests } from "../internal/test-backends.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
+import { batchedGenerate } from "../rollout/batched-generate.js";
+import { GenerateOptions } from "../rollout/generate-options.js";
 import { supervisedFineTune } from "../sft/supervised-fine-tune.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { TransformerPolicy } from "./transformer-policy.js";
@@ -58,21 +60,42 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
       seed: 5,
       stopAtEos: false,
       temperature: 0.7,
+      withValues: true,
     });
-    const full = tf.tidy(() => {
+    const [full, values] = tf.tidy(() => {
       const tokens = tf.tensor2d(rollout.sequences, undefined, "int32");
       const attentionMask = tf.tensor2d(rollout.attentionMask);
-      return policy
-        .logProbs({ tokens, attentionMask, responseStart: rollout.promptLength, temperature: 0.7 })
-        .logProbs.arraySync();
+      const out = policy.logProbs({
+        tokens,
+        attentionMask,
+        responseStart: rollout.promptLength,
+        temperature: 0.7,
+        withValues: true,
+      });
+      return [out.logProbs.arraySync(), out.values!.arraySync()];
     });
     expect(rollout.responseLength).toBe(8);
     expect(rollout.promptIndex).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(rollout.values).toHaveLength(6);
     for (let row = 0; row < rollout.batchSize; row++) {
       for (let j = 0; j < rollout.responseLength; j++) {
         expect(Math.abs(full[row]![j]! - rollout.logProbs[row]![j]!)).toBeLessThan(1e-4);
+        expect(Math.abs(values[row]![j]! - rollout.values![row]![j]!)).toBeLessThan(1e-5);
       }
     }
+    const plain = await policy.generate(["ab"], { n: 1, maxNewTokens: 2, seed: 5 });
+    expect(plain.values).toBeUndefined();
+  });
+
+  it("samples each row from its own stream: a batch split at any row draws the same tokens", async () => {
+    const prompts = [policy.encodePrompt("abc"), policy.encodePrompt("xyz"), policy.encodePrompt("q r")];
+    const options = GenerateOptions.parse({ n: 2, maxNewTokens: 7, seed: 4, stopAtEos: false });
+    const whole = await batchedGenerate(policy, tokenizer, prompts, options);
+    const head = await batchedGenerate(policy, tokenizer, prompts.slice(0, 1), options);
+    const tail = await batchedGenerate(policy, tokenizer, prompts.slice(1), options, { firstRow: 2 });
+    expect([...head.responses, ...tail.responses]).toEqual(whole.responses);
+    const shifted = await batchedGenerate(policy, tokenizer, prompts.slice(1), options);
+    expect(shifted.responses).not.toEqual(tail.responses);
   });
 
   it("decodes with the KV cache to the same full logit vectors as a forward pass (within 1e-4)", () => {

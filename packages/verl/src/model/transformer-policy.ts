@@ -18,7 +18,7 @@ import {
   type GenerateOptionsInput,
   type GenerationResult,
 } from "../rollout/generate-options.js";
-import { type IncrementalDecoder, KvCache, type LayerCache } from "../rollout/kv-cache.js";
+import { type DecoderStep, type IncrementalDecoder, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
 import type { HostTensor, NamedParameter } from "./named-parameter.js";
@@ -456,11 +456,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
   }
 
   /** @internal Prefill of the batched sampler; see {@link IncrementalDecoder.prefill}. */
-  prefill(
-    tokens: tf.Tensor2D,
-    mask: tf.Tensor2D | null,
-    repeat: number,
-  ): { logits: tf.Tensor2D; cache: KvCache } {
+  prefill(tokens: tf.Tensor2D, mask: tf.Tensor2D | null, repeat: number): DecoderStep {
     this.assertUsable();
     const [prompts, length] = tokens.shape;
     const layers: LayerCache[] = [];
@@ -473,7 +469,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       ),
       [prompts, this.config.dModel],
     );
-    let logits = this.head(last);
+    let { logits, values } = this.head(last);
     let keyBias: tf.Tensor4D | null =
       mask === null
         ? null
@@ -484,6 +480,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         "int32",
       );
       logits = tf.gather(logits, index);
+      if (values !== undefined) values = tf.gather(values, index);
       for (const layer of layers) {
         layer.keys = tf.gather(layer.keys, index);
         layer.values = tf.gather(layer.values, index);
@@ -495,11 +492,12 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       position: new Float32Array(this.parameter("position_embedding").dataSync() as Float32Array),
       width: this.config.dModel,
     };
-    return { logits: logits as tf.Tensor2D, cache: new KvCache(layers, keyBias, length, embeddings) };
+    const cache = new KvCache(layers, keyBias, length, embeddings);
+    return values === undefined ? { logits, cache } : { logits, cache, values };
   }
 
   /** @internal One decoding step of the batched sampler; see {@link IncrementalDecoder.step}. */
-  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): { logits: tf.Tensor2D; cache: KvCache } {
+  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): DecoderStep {
     this.assertUsable();
     const { dModel: d, nHeads: h, layerNormEpsilon: eps, vocabSize, contextLength } = this.config;
     const headSize = d / h;
@@ -565,25 +563,34 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
         }),
       );
     });
-    return {
-      logits: this.head(x),
-      cache: new KvCache(layers, keyBias, cache.length + 1, cache.embeddings),
-    };
+    const next = new KvCache(layers, keyBias, cache.length + 1, cache.embeddings);
+    const { logits, values } = this.head(x);
+    return values === undefined ? { logits, cache: next } : { logits, cache: next, values };
   }
 
-  /** Final LayerNorm and output projection of hidden states `[N, d]` → logits `[N, V]`. */
-  private head(x: tf.Tensor): tf.Tensor2D {
+  /**
+   * Final LayerNorm and output projection of hidden states `[N, d]` → logits `[N, V]`, and the value head's
+   * estimates `[N]` when the policy has one.
+   */
+  private head(x: tf.Tensor): { logits: tf.Tensor2D; values?: tf.Tensor1D } {
     const normed = layerNormInference(
       x,
       this.parameter("final_ln.gain"),
       this.parameter("final_ln.bias"),
       this.config.layerNormEpsilon,
     );
-    return tf.fused.matMul({
+    const logits = tf.fused.matMul({
       a: normed as tf.Tensor2D,
       b: this.parameter("lm_head.weight") as tf.Tensor2D,
       bias: this.parameter("lm_head.bias"),
     }) as tf.Tensor2D;
+    if (!this.config.valueHead) return { logits };
+    const values = tf.fused.matMul({
+      a: normed as tf.Tensor2D,
+      b: this.parameter("value_head.weight") as tf.Tensor2D,
+      bias: this.parameter("value_head.bias"),
+    });
+    return { logits, values: tf.reshape(values, [-1]) as tf.Tensor1D };
   }
 
   /** Value head on final hidden states `[B·L, d]` → `[B, L]`. */

@@ -3,21 +3,33 @@ import * as tf from "@tensorflow/tfjs";
 import { seededStream } from "../internal/seeded-stream.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GenerateOptions, GenerationResult } from "./generate-options.js";
-import type { IncrementalDecoder, KvCache } from "./kv-cache.js";
+import type { DecoderStep, IncrementalDecoder, KvCache } from "./kv-cache.js";
 import { sampleToken } from "./sample-token.js";
 
-/** Runs a decoder call in `tf.tidy`, keeping only the logits and the cache it returns. */
-function keepOutside(run: () => { logits: tf.Tensor2D; cache: KvCache }): {
-  logits: tf.Tensor2D;
-  cache: KvCache;
-} {
-  let out: { logits: tf.Tensor2D; cache: KvCache } | undefined;
+/** Runs a decoder call in `tf.tidy`, keeping only the logits, the cache and (when asked) the values it returns. */
+function keepOutside(run: () => DecoderStep, withValues: boolean): DecoderStep {
+  let out: DecoderStep | undefined;
   tf.tidy(() => {
-    out = run();
-    tf.keep(out.logits);
-    out.cache.keep();
+    const result = run();
+    tf.keep(result.logits);
+    result.cache.keep();
+    if (withValues && result.values === undefined) {
+      throw new InvalidArgumentError("withValues needs a policy with a value head", { field: "withValues" });
+    }
+    out = withValues
+      ? { ...result, values: tf.keep(result.values as tf.Tensor1D) }
+      : { logits: result.logits, cache: result.cache };
   });
   return out!;
+}
+
+/** Where the rows of a {@link batchedGenerate} call sit in a larger batch split across workers. */
+export interface RowPlacement {
+  /**
+   * Index of this call's first row in the whole batch: row `r` samples with the stream of row `firstRow + r`,
+   * so a batch split into parts draws the same tokens as the whole. @default 0
+   */
+  firstRow?: number;
 }
 
 /**
@@ -87,13 +99,15 @@ export function encodePrompts(
 /**
  * Samples `options.n` continuations of every prompt with a key/value cache, all rows decoded as one batch:
  * one prefill of the left-padded prompts, then one decoder step per new token, with a single device→host read
- * per step (the batch's logits) and the softmax and sampling done on the host with a seeded generator.
+ * per step (the batch's logits, and values when asked) and the softmax and sampling done on the host. Each row
+ * draws from its own seeded stream (seed, row), so its tokens do not depend on the other rows of the batch.
  */
 export async function batchedGenerate(
   decoder: IncrementalDecoder,
   tokenizer: Tokenizer,
   promptIds: number[][],
   options: GenerateOptions,
+  placement: RowPlacement = {},
 ): Promise<GenerationResult> {
   const promptCount = promptIds.length;
   const n = options.n;
@@ -117,7 +131,12 @@ export async function batchedGenerate(
     }
   });
 
-  const rng = seededStream(options.seed, "orbiter.verl.generate");
+  const firstRow = placement.firstRow ?? 0;
+  const rngs = Array.from({ length: batchSize }, (_, row) =>
+    seededStream(options.seed, `orbiter.verl.generate.row.${firstRow + row}`),
+  );
+  const withValues = options.withValues;
+  const sampledValues: number[][] = Array.from({ length: batchSize }, () => []);
   const vocab = tokenizer.vocabSize;
   const scratch = { order: new Int32Array(vocab), probs: new Float64Array(vocab) };
   const filter = { topK: options.topK, topP: options.topP, greedy: options.greedy };
@@ -135,15 +154,21 @@ export async function batchedGenerate(
     const tokens = tf.tensor2d(padded, [promptCount, promptLength], "int32");
     const maskTensor = uniform ? null : tf.tensor2d(mask, [promptCount, promptLength]);
     return decoder.prefill(tokens, maskTensor, n);
-  });
+  }, withValues);
   let logits: tf.Tensor2D | null = first.logits;
+  let values: tf.Tensor1D | null = first.values ?? null;
   let cache: KvCache = first.cache;
   let steps = 0;
   try {
     for (let step = 0; step < options.maxNewTokens; step++) {
       const current: tf.Tensor2D = logits!;
-      const raw = (await current.data()) as Float32Array;
+      const [raw, rawValues] = (await Promise.all([current.data(), values?.data()])) as [
+        Float32Array,
+        Float32Array | undefined,
+      ];
       current.dispose();
+      values?.dispose();
+      values = null;
       if (raw.length !== batchSize * vocab) {
         throw new InvalidStateError(
           `The decoder returned logits of shape [${current.shape}]; expected [${batchSize}, ${vocab}] (the tokenizer's vocabulary)`,
@@ -157,8 +182,9 @@ export async function batchedGenerate(
         if (finished[row]) {
           nextTokens[row] = tokenizer.padId;
         } else {
-          const token = sampleToken(host, row * vocab, vocab, filter, rng, scratch);
+          const token = sampleToken(host, row * vocab, vocab, filter, rngs[row]!, scratch);
           responses[row]!.push(token);
+          if (rawValues !== undefined) sampledValues[row]!.push(rawValues[row]!);
           sampledLogProbs[row]!.push(host[row * vocab + token]!);
           nextTokens[row] = token;
           if (options.stopAtEos && token === tokenizer.eosId) finished[row] = true;
@@ -168,13 +194,15 @@ export async function batchedGenerate(
       }
       if (active === 0 || step === options.maxNewTokens - 1) break;
       const previous: KvCache = cache;
-      const next = keepOutside(() => decoder.step(previous, nextTokens, positions));
+      const next = keepOutside(() => decoder.step(previous, nextTokens, positions), withValues);
       previous.dispose();
       logits = next.logits;
+      values = next.values ?? null;
       cache = next.cache;
     }
   } finally {
     logits?.dispose();
+    values?.dispose();
     cache.dispose();
   }
 
@@ -182,6 +210,7 @@ export async function batchedGenerate(
   const attentionMask: number[][] = [];
   const responseMask: number[][] = [];
   const logProbs: number[][] = [];
+  const rowValues: number[][] = [];
   const texts: string[] = [];
   for (let row = 0; row < batchSize; row++) {
     const ids = promptIds[promptIndex[row]!]!;
@@ -195,7 +224,9 @@ export async function batchedGenerate(
     }
     const responseRowMask = new Array<number>(steps).fill(0);
     const responseRowLogProbs = new Array<number>(steps).fill(0);
+    const responseRowValues = new Array<number>(steps).fill(0);
     for (let i = 0; i < response.length; i++) {
+      if (withValues) responseRowValues[i] = sampledValues[row]![i]!;
       sequence[promptLength + i] = response[i]!;
       rowMask[promptLength + i] = 1;
       responseRowMask[i] = 1;
@@ -205,6 +236,7 @@ export async function batchedGenerate(
     attentionMask.push(rowMask);
     responseMask.push(responseRowMask);
     logProbs.push(responseRowLogProbs);
+    rowValues.push(responseRowValues);
     texts.push(tokenizer.decode(response));
   }
   return {
@@ -217,6 +249,7 @@ export async function batchedGenerate(
     responses,
     responseMask,
     logProbs,
+    ...(withValues ? { values: rowValues } : {}),
     texts,
     finished,
   };

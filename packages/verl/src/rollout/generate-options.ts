@@ -21,6 +21,11 @@ export const GenerateOptions = z.strictObject({
   seed: z.number().int().default(0),
   /** Stop a sample at its end-of-sequence token (later positions are padding). @default true */
   stopAtEos: z.boolean().default(true),
+  /**
+   * Also return the value-head estimate of the state before each sampled token (PPO's old values, computed
+   * during decoding instead of by a second forward; needs a policy with a value head). @default false
+   */
+  withValues: z.boolean().default(false),
 });
 
 /** Parsed generation options. */
@@ -54,6 +59,11 @@ export interface GenerationResult {
    * temperature)` (before top-k/top-p), as {@link Policy.logProbs} computes it; 0 where the mask is 0.
    */
   logProbs: number[][];
+  /**
+   * With `withValues`: for each row and response position, the value-head estimate of the state before the
+   * sampled token, as {@link Policy.logProbs} with `withValues` computes it; 0 where the mask is 0.
+   */
+  values?: number[][];
   /** For each row: the decoded response text (special tokens left out). */
   texts: string[];
   /** For each row: whether it ended with the end-of-sequence token. */

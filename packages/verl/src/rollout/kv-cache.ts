@@ -53,6 +53,16 @@ export class KvCache {
   }
 }
 
+/** What a decoding call of an {@link IncrementalDecoder} returns; the caller owns the tensors. */
+export interface DecoderStep {
+  /** Next-token logits `[B, V]`. */
+  logits: tf.Tensor2D;
+  /** The cache extended by the positions just fed. */
+  cache: KvCache;
+  /** Value-head estimates `[B]` of the same states, when the model has a value head. */
+  values?: tf.Tensor1D;
+}
+
 /** A model that can decode incrementally with a {@link KvCache}, as the batched sampler needs. */
 export interface IncrementalDecoder {
   /** Longest sequence the model can process. */
@@ -61,11 +71,7 @@ export interface IncrementalDecoder {
    * Runs the left-padded prompts `tokens [P, Lp]` (mask `[P, Lp]`, or null when none is padded) and returns
    * the last position's logits and the cache, each prompt's rows repeated `repeat` times (`[P·repeat, …]`).
    */
-  prefill(
-    tokens: tf.Tensor2D,
-    mask: tf.Tensor2D | null,
-    repeat: number,
-  ): { logits: tf.Tensor2D; cache: KvCache };
+  prefill(tokens: tf.Tensor2D, mask: tf.Tensor2D | null, repeat: number): DecoderStep;
   /** Feeds one token per row at the given positions (host arrays of length B) and returns the next logits `[B, V]`. */
-  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): { logits: tf.Tensor2D; cache: KvCache };
+  step(cache: KvCache, tokens: Int32Array, positions: Int32Array): DecoderStep;
 }

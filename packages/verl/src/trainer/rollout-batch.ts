@@ -68,6 +68,11 @@ export interface BuildRolloutBatchInput {
   klCoef: number;
   /** Rows to leave out of the loss once the advantages are computed (e.g. truncated responses). @default none */
   excludedRows?: ReadonlyArray<boolean>;
+  /**
+   * `[B][R]` reference log-probabilities of the sampled tokens computed elsewhere (by parallel workers); when
+   * given, `reference` is not run. @default computed with `reference`
+   */
+  referenceLogProbs?: ReadonlyArray<ReadonlyArray<number>>;
 }
 
 /** Host numbers measured while building the batch. */
@@ -79,8 +84,9 @@ export interface RolloutBatchStats {
 }
 
 /**
- * Turns a rollout and its scores into the tensors of a policy update: recomputes the old log-probabilities
- * (and values) with the policy when a critic is needed, scores the sampled tokens with the reference model, puts
+ * Turns a rollout and its scores into the tensors of a policy update: takes the old log-probabilities from the
+ * rollout (as the PyTorch reference does), and the old values from it too when it has them (a rollout with
+ * `withValues`), else recomputes both with one policy forward when a critic is needed; scores the sampled tokens with the reference model, puts
  * the KL penalty into the rewards when `klPlacement` is `reward`, and computes the advantages with the configured
  * estimator. Runs without gradient.
  */
@@ -114,16 +120,26 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       const forward = { tokens, attentionMask, responseStart, temperature: config.temperature };
       let oldLogProbs: tf.Tensor2D;
       let oldValues: tf.Tensor2D | null = null;
-      if (useCritic) {
+      if (useCritic && generation.values === undefined) {
         const out = policy.logProbs({ ...forward, withValues: true });
         oldLogProbs = out.logProbs;
         oldValues = tf.mul(out.values as tf.Tensor2D, responseMask) as tf.Tensor2D;
       } else {
-        oldLogProbs = tf.tensor2d(generation.logProbs, undefined, "float32");
+        oldLogProbs = tf.tensor2d(generation.logProbs, [size, generation.responseLength], "float32");
+        if (useCritic) {
+          const rolled = tf.tensor2d(generation.values as number[][], [size, generation.responseLength]);
+          oldValues = tf.mul(rolled, responseMask) as tf.Tensor2D;
+        }
       }
       keep(oldLogProbs);
       keep(oldValues);
-      const refLogProbs = reference ? keep(reference.logProbs(forward).logProbs) : null;
+      const given = input.referenceLogProbs;
+      const refLogProbs =
+        given !== undefined
+          ? keep(tf.tensor2d(given as number[][], [size, generation.responseLength], "float32"))
+          : reference
+            ? keep(reference.logProbs(forward).logProbs)
+            : null;
       let kl: tf.Tensor | null = null;
       if (refLogProbs) {
         kl = tf.mul(estimateKl(oldLogProbs, refLogProbs, config.klEstimator, { clamp: true }), responseMask);

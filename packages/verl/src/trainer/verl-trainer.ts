@@ -476,6 +476,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       topK: config.topK,
       topP: config.topP,
       seed: deriveSeed(config.seed, "rollout", step),
+      withValues: config.advantageEstimator === "gae" && policy.hasValueHead,
     });
     const rolledOut = performance.now();
     const responses = generation.texts.map((output, row) => ({
