@@ -115,7 +115,7 @@ async function measure(
         klCoef: config.klCoef,
       });
       try {
-        const result = runPolicyUpdate({
+        const result = await runPolicyUpdate({
           config,
           policy,
           batch,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import { clipScale, globalNorm } from "./global-norm.js";
 
 /**
  * Scales gradients so their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`):
@@ -19,13 +20,10 @@ export function clipByGlobalNorm(
     throw new InvalidArgumentError("maxNorm must be a positive number", { field: "maxNorm", value: maxNorm });
   }
   const names = Object.keys(gradients);
-  let norm = 0;
-  if (names.length > 0) {
-    const squared = tf.tidy(() => tf.addN(names.map((name) => tf.sum(tf.square(gradients[name]!)))));
-    norm = Math.sqrt(squared.dataSync()[0]!);
-    squared.dispose();
-  }
-  const scale = Math.min(1, maxNorm / (norm + 1e-6));
+  const normTensor = globalNorm(names.map((name) => gradients[name]!));
+  const norm = normTensor.dataSync()[0]!;
+  normTensor.dispose();
+  const scale = clipScale(norm, maxNorm);
   const out: Record<string, tf.Tensor> = {};
   for (const name of names) {
     out[name] = scale < 1 ? tf.mul(gradients[name]!, scale) : tf.clone(gradients[name]!);

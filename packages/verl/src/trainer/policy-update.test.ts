@@ -92,7 +92,7 @@ describe("runPolicyUpdate", () => {
       const before = tf.memory().numTensors;
       const one = recorder();
       const many = recorder();
-      const a = runPolicyUpdate({
+      const a = await runPolicyUpdate({
         config: whole,
         policy,
         batch,
@@ -101,7 +101,7 @@ describe("runPolicyUpdate", () => {
         optimizer: one,
         seed: 1,
       });
-      const b = runPolicyUpdate({
+      const b = await runPolicyUpdate({
         config: split,
         policy,
         batch,
@@ -154,7 +154,7 @@ describe("runPolicyUpdate on failure", () => {
       },
     });
     const before = tf.memory().numTensors;
-    expect(() =>
+    await expect(
       runPolicyUpdate({
         config,
         policy: failing,
@@ -164,7 +164,7 @@ describe("runPolicyUpdate on failure", () => {
         optimizer: recorder(),
         seed: 1,
       }),
-    ).toThrow("forward failed");
+    ).rejects.toThrow("forward failed");
     expect(calls).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
     batch.dispose();

@@ -1,12 +1,16 @@
 import { deriveSeed, SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { explainedVariance } from "../algorithms/explained-variance.js";
-import { estimateKl } from "../algorithms/kl-estimators.js";
-import { aggregateLoss } from "../algorithms/loss-aggregation.js";
-import { computePolicyLoss } from "../algorithms/policy-loss.js";
-import { computeValueLoss } from "../algorithms/value-loss.js";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
+import { clipScale, globalNorm } from "../optim/global-norm.js";
+import { accumulateGradients, disposeGradients, type GradientSum } from "./gradient-accumulation.js";
+import {
+  METRIC_NAMES,
+  type MicroBatchTensors,
+  type MicroBatchWeights,
+  microBatchGradients,
+  microBatchWeights,
+} from "./micro-batch-loss.js";
 import type { RolloutBatch } from "./rollout-batch.js";
 
 /** Applies clipped gradients to the policy's variables: an `AdamOptimizer` in practice. */
@@ -15,6 +19,32 @@ export interface GradientApplier {
   learningRate: number;
   /** Updates every variable named in `gradients` (tfjs variable names); the gradients are not disposed. */
   applyGradients(gradients: Readonly<Record<string, tf.Tensor>>): void;
+}
+
+/** One micro-batch handed to a participant of a data-parallel update: its rows and loss weights. */
+export interface MicroBatchPlan {
+  /** Row indices into the rollout batch. */
+  rows: number[];
+  /** Weights inside the mini-batch. */
+  weights: MicroBatchWeights;
+}
+
+/**
+ * Other threads that compute gradients of parts of each mini-batch on replicas of the policy (see
+ * `DataParallelGroup`). This thread is participant 0; the others return their summed gradients as tensors made
+ * here, in participant order.
+ */
+export interface GradientWorkers {
+  /** Participants, this thread included. */
+  readonly size: number;
+  /** Hands the rollout batch to the other participants (once per update, before any `gradients`). */
+  loadBatch(batch: RolloutBatch): Promise<void>;
+  /**
+   * Computes the gradient sums of `parts[p]` on participant `p ≥ 1` (after copying the policy's current
+   * weights to them when `syncWeights`), while the caller computes `parts[0]`; resolves to the sums of
+   * participants 1.. in order (the caller owns the tensors).
+   */
+  gradients(parts: MicroBatchPlan[][], klCoef: number, syncWeights: boolean): Promise<GradientSum[]>;
 }
 
 /** Inputs of {@link runPolicyUpdate}. */
@@ -33,6 +63,8 @@ export interface PolicyUpdateInput {
   optimizer: GradientApplier;
   /** Seed of the mini-batch shuffling of this step. */
   seed: number;
+  /** Split each mini-batch across these workers (data-parallel). @default this thread alone */
+  workers?: GradientWorkers;
 }
 
 /** Result of {@link runPolicyUpdate}: metrics averaged over the applied mini-batch updates. */
@@ -47,179 +79,126 @@ export interface PolicyUpdateResult {
   skipped: number;
 }
 
-const METRIC_NAMES = [
-  "loss",
-  "actor/pg_loss",
-  "actor/pg_clipfrac",
-  "actor/pg_clipfrac_lower",
-  "actor/ppo_kl",
-  "actor/entropy",
-  "actor/kl_loss",
-  "critic/vf_loss",
-  "critic/vf_clipfrac",
-  "critic/vf_explained_var",
-  "actor/grad_norm",
-] as const;
+/**
+ * The micro-batches of a mini-batch for each of `participants`: the rows are cut into `participants` contiguous
+ * parts of near-equal size, and each part into micro-batches of at most `microBatchSize` rows.
+ */
+export function planMicroBatches(
+  mini: ReadonlyArray<number>,
+  participants: number,
+  microBatchSize: number,
+  weigh: (micro: number[]) => MicroBatchWeights,
+): MicroBatchPlan[][] {
+  return Array.from({ length: participants }, (_, p) => {
+    const part = mini.slice(
+      Math.floor((p * mini.length) / participants),
+      Math.floor(((p + 1) * mini.length) / participants),
+    );
+    const plans: MicroBatchPlan[] = [];
+    for (let start = 0; start < part.length; start += microBatchSize) {
+      const rows = part.slice(start, start + microBatchSize);
+      plans.push({ rows, weights: weigh(rows) });
+    }
+    return plans;
+  });
+}
 
-/** Which weight each metric of {@link METRIC_NAMES} takes when micro-batches are combined. */
-const TOKEN_WEIGHTED = new Set([
-  "actor/pg_clipfrac",
-  "actor/pg_clipfrac_lower",
-  "actor/ppo_kl",
-  "critic/vf_clipfrac",
-  "critic/vf_explained_var",
-]);
+/** The rows `rows` of a rollout batch (all of it for null), gathered outside any gradient tape. */
+export function gatherRows(batch: RolloutBatch, rows: number[] | null): MicroBatchTensors {
+  const all: MicroBatchTensors = {
+    tokens: batch.tokens,
+    attentionMask: batch.attentionMask,
+    responseMask: batch.responseMask,
+    oldLogProbs: batch.oldLogProbs,
+    advantages: batch.advantages,
+    refLogProbs: batch.refLogProbs,
+    returns: batch.returns,
+    oldValues: batch.oldValues,
+  };
+  if (rows === null) return all;
+  return tf.tidy(() => {
+    const index = tf.tensor1d(rows, "int32");
+    const pick = <T extends tf.Tensor | null>(tensor: T): T =>
+      (tensor === null ? null : tf.gather(tensor, index)) as T;
+    const out = {
+      tokens: pick(all.tokens),
+      attentionMask: pick(all.attentionMask),
+      responseMask: pick(all.responseMask),
+      oldLogProbs: pick(all.oldLogProbs),
+      advantages: pick(all.advantages),
+      refLogProbs: pick(all.refLogProbs),
+      returns: pick(all.returns),
+      oldValues: pick(all.oldValues),
+    };
+    return out as unknown as tf.TensorContainer;
+  }) as unknown as MicroBatchTensors;
+}
+
+/** Frees what {@link gatherRows} gathered (nothing when it returned the batch itself). */
+function releaseRows(batch: RolloutBatch, rows: MicroBatchTensors): void {
+  if (rows.tokens === batch.tokens) return;
+  tf.dispose(Object.values(rows).filter((tensor): tensor is tf.Tensor => tensor !== null));
+}
 
 /**
- * The weights of a micro-batch inside its mini-batch: `loss` scales its aggregated loss so that the sum over the
- * micro-batches equals the mini-batch's loss under the aggregation mode; `tokens` is its share of the valid tokens
- * (for the masked-mean metrics).
+ * The gradient sum of this thread's micro-batches (in order). `whole` marks the case of one micro-batch that is
+ * the entire batch, which is used without gathering.
  */
-function microBatchWeights(
-  rowTokens: ReadonlyArray<number>,
-  micro: ReadonlyArray<number>,
-  mini: ReadonlyArray<number>,
-  mode: VeRLConfig["lossAggregation"],
-): { loss: number; tokens: number } {
-  const tokensOf = (rows: ReadonlyArray<number>) =>
-    rows.reduce((sum, row) => sum + (rowTokens[row] as number), 0);
-  const sequencesOf = (rows: ReadonlyArray<number>) =>
-    rows.filter((row) => (rowTokens[row] as number) > 0).length;
-  const miniTokens = tokensOf(mini);
-  const tokens = miniTokens === 0 ? 0 : tokensOf(micro) / miniTokens;
-  if (micro.length === mini.length) return { loss: 1, tokens: 1 };
-  if (mode === "token-mean") return { loss: tokens, tokens };
-  if (mode === "seq-mean-token-sum-norm") return { loss: 1, tokens };
-  const miniSequences = sequencesOf(mini);
-  return { loss: miniSequences === 0 ? 0 : sequencesOf(micro) / miniSequences, tokens };
+export function localGradients(
+  policy: Policy,
+  batch: RolloutBatch,
+  plans: ReadonlyArray<MicroBatchPlan>,
+  settings: { config: VeRLConfig; klCoef: number },
+): GradientSum | null {
+  const variables = policy.trainableVariables();
+  let sum: GradientSum | null = null;
+  try {
+    for (const plan of plans) {
+      const whole = plan.rows.length === batch.size && plan.rows.every((row, i) => row === i);
+      const rows = gatherRows(batch, whole ? null : plan.rows);
+      try {
+        const part = microBatchGradients(
+          policy,
+          variables,
+          rows,
+          { ...settings, responseStart: batch.responseStart },
+          plan.weights,
+        );
+        sum = accumulateGradients(sum, part);
+      } finally {
+        releaseRows(batch, rows);
+      }
+    }
+  } catch (error) {
+    disposeGradients(sum);
+    throw error;
+  }
+  return sum;
 }
 
 /**
  * The policy (and critic) update of one training step: `ppoEpochs` passes over the rollout, each split into
  * shuffled mini-batches of `miniBatchSize` responses, one optimiser step per mini-batch; a mini-batch larger than
- * `microBatchSize` is processed in micro-batches whose weighted gradients are summed. The loss is the clipped
- * surrogate, plus β·KL to the reference when `klPlacement` is `loss`, minus the entropy bonus, plus `vfCoef` times
- * the clipped value loss for PPO, all aggregated with `lossAggregation`. Gradients are clipped to `gradClip` by
- * global norm; a mini-batch whose loss or gradient is not finite is skipped (and counted), so the weights never
- * become NaN. One device→host read per mini-batch.
+ * `microBatchSize` is processed in micro-batches whose weighted gradients are summed, and with `workers` its rows
+ * are split across threads (data-parallel) whose gradient sums are added in a fixed order. The loss is the
+ * clipped surrogate, plus β·KL to the reference when `klPlacement` is `loss`, minus the entropy bonus, plus
+ * `vfCoef` times the clipped value loss for PPO, all aggregated with `lossAggregation`. Gradients are clipped to
+ * `gradClip` by global norm and applied once, here; a mini-batch whose loss or gradient is not finite is skipped
+ * (and counted), so the weights never become NaN. One device→host read per mini-batch.
  */
-export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
-  const { config, policy, batch, klCoef, learningRate, optimizer } = input;
-  const variables = policy.trainableVariables();
+export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyUpdateResult> {
+  const { config, policy, batch, klCoef, learningRate, optimizer, workers } = input;
+  const participants = workers?.size ?? 1;
   const useCritic = batch.returns !== null && batch.oldValues !== null;
-  const klInLoss = config.klPlacement === "loss" && klCoef > 0 && batch.refLogProbs !== null;
   const miniBatches = batch.size / config.miniBatchSize;
-  const { microBatchSize } = config; // resolved by VeRLConfig: at most miniBatchSize
+  const microBatchSize = Math.min(config.microBatchSize, Math.ceil(config.miniBatchSize / participants));
   const rng = new SeededRandom(deriveSeed(input.seed, "mini-batches"));
   const sums = new Float64Array(METRIC_NAMES.length);
-  // Weights of the per-micro-batch metrics (every metric but the gradient norm, which is measured on the sum).
-  const lossWeighted = METRIC_NAMES.slice(0, -1).map((name) => !TOKEN_WEIGHTED.has(name));
   let applied = 0;
   let skipped = 0;
-
-  /** Gradients of one micro-batch's weighted loss, and its weighted metrics `[METRIC_NAMES.length − 1]`. */
-  const microBatch = (
-    rowList: number[] | null,
-    weights: { loss: number; tokens: number },
-  ): { grads: tf.NamedTensorMap; metrics: tf.Tensor1D; value: tf.Scalar } => {
-    // The micro-batch's rows are gathered before the gradient tape: they are constants, and a gather on the tape
-    // would keep a copy of the whole batch tensor for a backward pass that never uses it.
-    const rows = rowList ? tf.tensor1d(rowList, "int32") : null;
-    const gathered: tf.Tensor[] = [];
-    const pick = <T extends tf.Tensor | null>(tensor: T): T => {
-      if (tensor === null || rows === null) return tensor;
-      const part = tf.gather(tensor, rows) as T & tf.Tensor;
-      gathered.push(part);
-      return part;
-    };
-    const mask = pick(batch.responseMask);
-    const tokens = pick(batch.tokens);
-    const attentionMask = pick(batch.attentionMask);
-    const oldLogProbs = pick(batch.oldLogProbs);
-    const advantages = pick(batch.advantages);
-    const refLogProbs = pick(batch.refLogProbs);
-    const returns = pick(batch.returns);
-    const oldValues = pick(batch.oldValues);
-    let metricsVector: tf.Tensor1D | null = null;
-    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
-    try {
-      result = tf.variableGrads(() => {
-        const out = policy.logProbs({
-          tokens,
-          attentionMask,
-          responseStart: batch.responseStart,
-          temperature: config.temperature,
-          withEntropy: true,
-          withValues: useCritic,
-        });
-        const pg = computePolicyLoss(
-          {
-            logProbs: out.logProbs,
-            oldLogProbs,
-            advantages,
-            mask,
-            clipLow: config.clipRangeLow,
-            clipHigh: config.clipRangeHigh,
-            dualClip: config.dualClip,
-          },
-          config.lossAggregation,
-        );
-        let total: tf.Scalar = pg.loss;
-        const entropy = aggregateLoss(out.entropy as tf.Tensor2D, mask, config.lossAggregation);
-        if (config.entropyCoef > 0) total = tf.sub(total, tf.mul(entropy, config.entropyCoef));
-        let klLoss: tf.Scalar = tf.scalar(0);
-        if (refLogProbs !== null) {
-          const kl = estimateKl(out.logProbs, refLogProbs, config.klEstimator, { clamp: true });
-          klLoss = aggregateLoss(kl, mask, config.lossAggregation);
-          if (klInLoss) total = tf.add(total, tf.mul(klLoss, klCoef));
-        }
-        let vfLoss: tf.Scalar = tf.scalar(0);
-        let vfClipFraction: tf.Scalar = tf.scalar(0);
-        let explained: tf.Scalar = tf.scalar(0);
-        if (useCritic && returns !== null && oldValues !== null) {
-          const values = out.values as tf.Tensor2D;
-          const valueLoss = computeValueLoss(
-            {
-              values,
-              oldValues,
-              returns,
-              mask,
-              clipRange: config.valueClip,
-            },
-            config.lossAggregation,
-          );
-          vfLoss = valueLoss.loss;
-          vfClipFraction = valueLoss.clipFraction;
-          explained = explainedVariance(returns, values, mask);
-          total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
-        }
-        const raw = tf.stack([
-          total,
-          pg.loss,
-          pg.clipFraction,
-          pg.clipFractionLower,
-          pg.approxKl,
-          entropy,
-          klLoss,
-          vfLoss,
-          vfClipFraction,
-          explained,
-        ]);
-        const metricWeights = tf.tensor1d(
-          lossWeighted.map((byLoss) => (byLoss ? weights.loss : weights.tokens)),
-        );
-        metricsVector = tf.keep(tf.mul(raw, metricWeights) as tf.Tensor1D);
-        return weights.loss === 1 ? total : (tf.mul(total, weights.loss) as tf.Scalar);
-      }, variables);
-    } catch (error) {
-      (metricsVector as tf.Tensor1D | null)?.dispose();
-      throw error;
-    } finally {
-      tf.dispose(gathered);
-      rows?.dispose();
-    }
-    return { ...result, metrics: metricsVector as unknown as tf.Tensor1D };
-  };
+  if (workers !== undefined && participants > 1) await workers.loadBatch(batch);
+  // Whether the workers' replicas lag behind this policy (always at the start: it changed since last time).
+  let stale = true;
 
   for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
     const order = miniBatches > 1 ? rng.shuffle(Array.from({ length: batch.size }, (_, i) => i)) : null;
@@ -227,56 +206,45 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
       const mini = order
         ? order.slice(m * config.miniBatchSize, (m + 1) * config.miniBatchSize)
         : Array.from({ length: batch.size }, (_, i) => i);
-      let grads: tf.NamedTensorMap = {};
-      let metrics: tf.Tensor1D | null = null;
+      const plans = planMicroBatches(mini, participants, microBatchSize, (micro) =>
+        microBatchWeights(batch.rowTokens, micro, mini, config.lossAggregation),
+      );
+      const remote =
+        workers !== undefined && participants > 1
+          ? workers.gradients(plans, klCoef, stale)
+          : Promise.resolve([]);
+      stale = false;
+      // Participant 0's share runs here while the workers compute theirs.
+      let sum: GradientSum | null = null;
       try {
-        for (let start = 0; start < mini.length; start += microBatchSize) {
-          const micro = mini.slice(start, start + microBatchSize);
-          const part = microBatch(
-            order === null && micro.length === batch.size ? null : micro,
-            microBatchWeights(batch.rowTokens, micro, mini, config.lossAggregation),
-          );
-          part.value.dispose();
-          if (metrics === null) {
-            grads = part.grads;
-            metrics = part.metrics;
-          } else {
-            const previous: tf.Tensor[] = [metrics];
-            metrics = tf.add(metrics, part.metrics) as tf.Tensor1D;
-            for (const [name, gradient] of Object.entries(part.grads)) {
-              const sum = grads[name];
-              if (sum === undefined) {
-                grads[name] = gradient;
-              } else {
-                grads[name] = tf.add(sum, gradient);
-                previous.push(sum, gradient);
-              }
-            }
-            previous.push(part.metrics);
-            tf.dispose(previous);
-          }
-        }
+        sum = localGradients(policy, batch, plans[0] ?? [], { config, klCoef });
       } catch (error) {
-        // A failing micro-batch: free what the earlier ones accumulated.
-        tf.dispose([...Object.values(grads), ...(metrics ? [metrics] : [])]);
+        await remote.then(
+          (parts) => parts.forEach(disposeGradients),
+          () => undefined,
+        );
         throw error;
       }
-      const gradientList = Object.values(grads);
-      const summed = metrics as tf.Tensor1D;
-      const readback = tf.tidy(() =>
-        tf.concat([
-          summed,
-          tf.reshape(tf.sqrt(tf.addN(gradientList.map((gradient) => tf.sum(tf.square(gradient))))), [1]),
-        ]),
-      );
+      let others: GradientSum[];
+      try {
+        others = await remote;
+      } catch (error) {
+        disposeGradients(sum);
+        throw error;
+      }
+      for (const part of others) sum = accumulateGradients(sum, part);
+      if (sum === null) continue;
+      const gradientList = Object.values(sum.grads);
+      const summed = sum.metrics;
+      const readback = tf.tidy(() => tf.concat([summed, tf.reshape(globalNorm(gradientList), [1])]));
       const host = readback.dataSync();
       tf.dispose([readback, summed]);
       const gradientNorm = host[host.length - 1] as number;
       const finite = Array.from(host).every((x) => Number.isFinite(x));
       if (finite) {
-        const scale = Math.min(1, config.gradClip / (gradientNorm + 1e-6));
+        const scale = clipScale(gradientNorm, config.gradClip);
         const clipped: tf.NamedTensorMap = {};
-        for (const [name, gradient] of Object.entries(grads)) {
+        for (const [name, gradient] of Object.entries(sum.grads)) {
           clipped[name] = scale < 1 ? tf.mul(gradient, scale) : gradient;
         }
         optimizer.learningRate = learningRate;
@@ -286,6 +254,7 @@ export function runPolicyUpdate(input: PolicyUpdateInput): PolicyUpdateResult {
           sums[i] = (sums[i] as number) + x;
         });
         applied++;
+        stale = true;
       } else {
         skipped++;
       }

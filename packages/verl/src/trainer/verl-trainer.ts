@@ -519,13 +519,13 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       ...(config.maskTruncated ? { excludedRows: generation.finished.map((done) => !done) } : {}),
     });
     const learningRate = this.learningRate(step);
-    let update: ReturnType<typeof runPolicyUpdate>;
+    let update: Awaited<ReturnType<typeof runPolicyUpdate>>;
     try {
       if (advantageScores.every((score) => score === null)) {
         // Every response abstained or was filtered out: nothing to learn from this rollout.
         update = { metrics: {}, loss: Number.NaN, applied: 0, skipped: 0 };
       } else {
-        update = runPolicyUpdate({
+        update = await runPolicyUpdate({
           config,
           policy,
           batch,
