@@ -171,6 +171,16 @@ const verlConfigShape = {
     .optional(),
   /** Tensor backend. @default "auto" (tensorflow, then wasm, then cpu) */
   backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
+  /**
+   * Threads that share each training step (data-parallel): the trainer's own thread plus `workers − 1` worker
+   * threads, each with a replica of the policy on its own backend. Rollout rows, reference log-probabilities and
+   * each mini-batch's gradients are split across them; the optimiser step is applied once. `"auto"` takes the
+   * available cores (`os.availableParallelism()`), capped by the responses per step, and 1 for a policy that is
+   * not a `TransformerPolicy`; 1 runs everything on the trainer's thread. Results are bit-identical run after run
+   * for a given count, and equal within float tolerance across counts.
+   * @default "auto"
+   */
+  workers: z.union([z.literal("auto"), positiveInt]).default("auto"),
 };
 
 function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: z.RefinementCtx) {

@@ -44,7 +44,11 @@ export interface GradientWorkers {
    * weights to them when `syncWeights`), while the caller computes `parts[0]`; resolves to the sums of
    * participants 1.. in order (the caller owns the tensors).
    */
-  gradients(parts: MicroBatchPlan[][], klCoef: number, syncWeights: boolean): Promise<GradientSum[]>;
+  gradients(
+    parts: MicroBatchPlan[][],
+    settings: { config: VeRLConfig; klCoef: number },
+    syncWeights: boolean,
+  ): Promise<GradientSum[]>;
 }
 
 /** Inputs of {@link runPolicyUpdate}. */
@@ -211,7 +215,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
       );
       const remote =
         workers !== undefined && participants > 1
-          ? workers.gradients(plans, klCoef, stale)
+          ? workers.gradients(plans, { config, klCoef }, stale)
           : Promise.resolve([]);
       stale = false;
       // Participant 0's share runs here while the workers compute theirs.

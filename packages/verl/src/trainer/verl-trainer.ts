@@ -33,6 +33,7 @@ import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { AdamOptimizer, type AdamState } from "../optim/adam-optimizer.js";
+import { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { normalizeThenSum } from "../rewards/normalize-then-sum.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import { parseRewardSpecs, type RewardSpec, type RewardSpecInput } from "../rewards/reward-spec.js";
@@ -131,6 +132,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
   private readonly tokenizerOption: Tokenizer | undefined;
   private readonly evalSetOption: VeRLDatasetInput | undefined;
   private reference: Policy | null | undefined;
+  private readonly workers = new TrainerWorkers();
   private ownsPolicy = false;
   private ownsReference = false;
   private samples: Sample[] | undefined;
@@ -370,12 +372,22 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     };
   }
 
-  /** Frees the policy and reference when the trainer built them, and the optimiser state. */
-  dispose(): void {
+  /**
+   * Frees the policy and reference when the trainer built them, and the optimiser state, and ends the worker
+   * threads (`config.workers`); the promise resolves once every worker has exited.
+   */
+  dispose(): Promise<void> {
+    const workersEnded = this.workers.dispose();
     this.optimizer?.dispose();
     this.optimizer = undefined;
     if (this.ownsPolicy && this.agent && !this.agent.disposed) this.agent.dispose();
     if (this.ownsReference && this.reference && !this.reference.disposed) this.reference.dispose();
+    return workersEnded;
+  }
+
+  /** Threads sharing each training step (1 until the first step, or when `config.workers` resolves to 1). */
+  get workerCount(): number {
+    return this.workers.count;
   }
 
   protected override async onSaveCheckpoint(dir: string): Promise<JsonValue> {
@@ -441,6 +453,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
         this.ownsReference = true;
       }
     }
+    // The workers hold replicas of the objects replaced above: the next step starts new ones.
+    await this.workers.dispose();
     this.pendingOptimizerState = optimizerState;
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
     this.skippedUpdates = state.skippedUpdates ?? 0;
@@ -469,15 +483,20 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     const optimizer = this.optimizer as AdamOptimizer;
     const klCoef = this.klController.value;
     const started = performance.now();
-    const generation = await policy.generate(encodePromptsForRollout(policy, prompts, config.maxNewTokens), {
-      maxNewTokens: config.maxNewTokens,
-      n: config.groupSize,
-      temperature: config.temperature,
-      topK: config.topK,
-      topP: config.topP,
-      seed: deriveSeed(config.seed, "rollout", step),
-      withValues: config.advantageEstimator === "gae" && policy.hasValueHead,
-    });
+    const reference = this.reference ?? null;
+    const group = await this.workers.ensure(config, policy, reference, this.backendName ?? "cpu");
+    const generation = await (group ?? policy).generate(
+      encodePromptsForRollout(policy, prompts, config.maxNewTokens),
+      {
+        maxNewTokens: config.maxNewTokens,
+        n: config.groupSize,
+        temperature: config.temperature,
+        topK: config.topK,
+        topP: config.topP,
+        seed: deriveSeed(config.seed, "rollout", step),
+        withValues: config.advantageEstimator === "gae" && policy.hasValueHead,
+      },
+    );
     const rolledOut = performance.now();
     const responses = generation.texts.map((output, row) => ({
       output,
@@ -508,7 +527,12 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     if (config.filterZeroStdGroups && config.groupSize > 1) {
       advantageScores = withoutFlatGroups(scores.totals, config.groupSize, advantageScores);
     }
+    const referenceLogProbs =
+      group !== null && reference !== null
+        ? await group.referenceLogProbs(generation, config.temperature)
+        : undefined;
     const { batch, stats } = buildRolloutBatch({
+      ...(referenceLogProbs === undefined ? {} : { referenceLogProbs }),
       config,
       policy,
       reference: this.reference ?? null,
@@ -533,6 +557,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
           learningRate,
           optimizer,
           seed: deriveSeed(config.seed, "update", step),
+          ...(group === null ? {} : { workers: group }),
         });
       }
     } finally {
@@ -558,6 +583,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
       "timing/reward_ms": scored - rolledOut,
       "timing/update_ms": finished - scored,
       "timing/step_ms": finished - started,
+      "perf/workers": this.workers.count,
+      "timing/worker_startup_ms": this.workers.startupMs,
     };
     if (config.overlongPenalty !== null)
       metrics["reward/overlong_penalty/mean"] = penaltySum / generation.batchSize;
