@@ -270,6 +270,15 @@ export class DataParallelGroup implements GradientWorkers {
     });
   }
 
+  /** `tf.memory().numTensors` of each worker thread, in participant order from 1 (for leak checks). */
+  async workerTensorCounts(): Promise<number[]> {
+    const none = { policy: false, reference: false };
+    const replies = await Promise.all(
+      Array.from({ length: this.pool.size }, (_, i) => this.pool.request(i + 1, { type: "memory" }, none)),
+    );
+    return replies.map((reply) => reply.numTensors);
+  }
+
   /** Ends every worker. */
   dispose(): Promise<void> {
     return this.pool.dispose();

@@ -121,6 +121,9 @@ async function handle(request: WorkerRequest): Promise<void> {
       }
       return;
     }
+    case "memory":
+      post({ type: "memory", id: request.id, numTensors: tf.memory().numTensors });
+      return;
     case "fail":
       if (request.how === "exit") process.exit(3);
       throw new Error("failure requested by the main thread");

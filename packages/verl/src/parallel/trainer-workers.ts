@@ -7,9 +7,16 @@ import { TransformerPolicy } from "../model/transformer-policy.js";
 import { DataParallelGroup } from "./data-parallel-group.js";
 
 /**
+ * Below this many parameter-responses per step (parameters × responses), `"auto"` stays on one thread: the
+ * per-mini-batch synchronisation (weights out, gradients back, about two copies of the parameters) and the
+ * worker start-up cost more than the split saves on models this small.
+ */
+export const MIN_PARALLEL_WORK = 1 << 22;
+
+/**
  * The participant count `config.workers` asks for: a number as given; `"auto"` is the available cores capped by
- * the responses per step (and by the smallest mini-batch), or 1 when the policy or reference is not a
- * `TransformerPolicy` (only those have replicas).
+ * the responses per step (and by the mini-batch size), or 1 when the policy or reference is not a
+ * `TransformerPolicy` (only those have replicas) or the step is too small to gain ({@link MIN_PARALLEL_WORK}).
  * @throws InvalidArgumentError when a count above 1 is asked for with another kind of policy
  */
 export function resolveWorkerCount(config: VeRLConfig, policy: Policy, reference: Policy | null): number {
@@ -25,6 +32,8 @@ export function resolveWorkerCount(config: VeRLConfig, policy: Policy, reference
     return config.workers;
   }
   if (!replicable) return 1;
+  const responses = config.batchSize * config.groupSize;
+  if (policy.parameterCount * responses < MIN_PARALLEL_WORK) return 1;
   return Math.max(
     1,
     Math.min(availableParallelism(), config.miniBatchSize, config.batchSize * config.groupSize),
@@ -72,6 +81,11 @@ export class TrainerWorkers {
       });
     }
     return this.starting;
+  }
+
+  /** `tf.memory().numTensors` of each worker thread (empty without workers). */
+  async workerTensorCounts(): Promise<number[]> {
+    return this.group === null ? [] : this.group.workerTensorCounts();
   }
 
   /** Ends every worker thread (the next step starts new ones). */

@@ -82,6 +82,7 @@ export type WorkerRequest =
       klCoef: number;
       config: VeRLConfig;
     }
+  | { type: "memory"; id: number; sync: SyncFlags }
   | { type: "fail"; id: number; sync: SyncFlags; how: "throw" | "exit" };
 
 /** An error thrown in a worker, as it crosses the thread boundary. */
@@ -98,6 +99,7 @@ export type WorkerReply =
   | { type: "referenceLogProbs"; id: number; logProbs: Float32Array }
   | { type: "loadBatch"; id: number }
   | { type: "gradients"; id: number; present: number[]; metrics: Float32Array }
+  | { type: "memory"; id: number; numTensors: number }
   | { type: "error"; id: number; error: WorkerErrorInfo };
 
 /** A request without the fields the pool fills in. */

@@ -1,5 +1,4 @@
 import * as tf from "@tensorflow/tfjs";
-import { explainedVariance } from "../algorithms/explained-variance.js";
 import { estimateKl } from "../algorithms/kl-estimators.js";
 import { aggregateLoss } from "../algorithms/loss-aggregation.js";
 import { computePolicyLoss } from "../algorithms/policy-loss.js";
@@ -28,11 +27,38 @@ const TOKEN_WEIGHTED = new Set<string>([
   "actor/pg_clipfrac_lower",
   "actor/ppo_kl",
   "critic/vf_clipfrac",
-  "critic/vf_explained_var",
 ]);
 
-/** Whether each per-micro-batch metric (every one but the gradient norm) is weighted by the loss weight. */
-const LOSS_WEIGHTED = METRIC_NAMES.slice(0, -1).map((name) => !TOKEN_WEIGHTED.has(name));
+/**
+ * The metrics a micro-batch reports as weighted values that add up over the micro-batches of a mini-batch (the
+ * first {@link WEIGHTED_METRIC_COUNT} entries of its metric vector; the explained variance and the gradient norm
+ * are not among them).
+ */
+const WEIGHTED_METRICS = METRIC_NAMES.slice(0, 9);
+
+/** Number of weighted metrics at the start of a micro-batch's metric vector. */
+export const WEIGHTED_METRIC_COUNT = WEIGHTED_METRICS.length;
+
+/** Length of a micro-batch's metric vector: the weighted metrics, then the five critic sums. */
+export const METRIC_VECTOR_LENGTH = WEIGHTED_METRIC_COUNT + 5;
+
+/** Whether each weighted metric is weighted by the loss weight (else by the token share). */
+const LOSS_WEIGHTED = WEIGHTED_METRICS.map((name) => !TOKEN_WEIGHTED.has(name));
+
+/**
+ * `critic/vf_explained_var` from the critic sums of a mini-batch (token count, Σ R, Σ R², Σ (R − V), Σ (R − V)²
+ * over the valid tokens, entries `offset..offset+4`): `1 − Var(R − V) / (Var(R) + 1e-5)` with unbiased variances,
+ * as `explainedVariance` computes it on the whole mini-batch. Sums add exactly across micro-batches and workers,
+ * where a share-weighted mean of per-part ratios would not.
+ */
+export function explainedVarianceFromSums(sums: ArrayLike<number>, offset: number): number {
+  const n = sums[offset] as number;
+  const variance = (sum: number, squares: number) =>
+    Math.max(squares - (sum * sum) / Math.max(n, 1), 0) / Math.max(n - 1, 1);
+  const returns = variance(sums[offset + 1] as number, sums[offset + 2] as number);
+  const residual = variance(sums[offset + 3] as number, sums[offset + 4] as number);
+  return 1 - residual / (returns + 1e-5);
+}
 
 /**
  * The weights of a micro-batch inside its mini-batch: `loss` scales its aggregated loss so that the sum over the
@@ -97,8 +123,9 @@ export interface MicroBatchSettings {
 }
 
 /**
- * Gradients of one micro-batch's weighted loss with respect to `variables`, and its weighted metrics
- * `[METRIC_NAMES.length − 1]` (every metric but the gradient norm): the clipped surrogate, plus β·KL to the
+ * Gradients of one micro-batch's weighted loss with respect to `variables`, and its metric vector
+ * `[METRIC_VECTOR_LENGTH]` (the weighted metrics, then the critic sums, all of which add up over micro-batches):
+ * the clipped surrogate, plus β·KL to the
  * reference when `klPlacement` is `loss`, minus the entropy bonus, plus `vfCoef` times the clipped value loss when
  * `returns` and `oldValues` are given, aggregated with `lossAggregation`. The caller owns the returned tensors.
  */
@@ -148,7 +175,7 @@ export function microBatchGradients(
       }
       let vfLoss: tf.Scalar = tf.scalar(0);
       let vfClipFraction: tf.Scalar = tf.scalar(0);
-      let explained: tf.Scalar = tf.scalar(0);
+      let criticSums: tf.Tensor1D = tf.zeros([5]);
       if (useCritic) {
         const values = out.values as tf.Tensor2D;
         const valueLoss = computeValueLoss(
@@ -157,7 +184,14 @@ export function microBatchGradients(
         );
         vfLoss = valueLoss.loss;
         vfClipFraction = valueLoss.clipFraction;
-        explained = explainedVariance(returns, values, mask);
+        const residual = tf.sub(returns, values);
+        criticSums = tf.stack([
+          tf.sum(mask),
+          tf.sum(tf.mul(returns, mask)),
+          tf.sum(tf.mul(tf.square(returns), mask)),
+          tf.sum(tf.mul(residual, mask)),
+          tf.sum(tf.mul(tf.square(residual), mask)),
+        ]) as tf.Tensor1D;
         total = tf.add(total, tf.mul(vfLoss, config.vfCoef));
       }
       const raw = tf.stack([
@@ -170,12 +204,11 @@ export function microBatchGradients(
         klLoss,
         vfLoss,
         vfClipFraction,
-        explained,
       ]);
       const metricWeights = tf.tensor1d(
         LOSS_WEIGHTED.map((byLoss) => (byLoss ? weights.loss : weights.tokens)),
       );
-      metrics = tf.keep(tf.mul(raw, metricWeights) as tf.Tensor1D);
+      metrics = tf.keep(tf.concat([tf.mul(raw, metricWeights), criticSums]) as tf.Tensor1D);
       return weights.loss === 1 ? total : (tf.mul(total, weights.loss) as tf.Scalar);
     }, variables);
     value.dispose();

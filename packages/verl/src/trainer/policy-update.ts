@@ -5,11 +5,14 @@ import type { Policy } from "../model/policy.js";
 import { clipScale, globalNorm } from "../optim/global-norm.js";
 import { accumulateGradients, disposeGradients, type GradientSum } from "./gradient-accumulation.js";
 import {
+  explainedVarianceFromSums,
   METRIC_NAMES,
+  METRIC_VECTOR_LENGTH,
   type MicroBatchTensors,
   type MicroBatchWeights,
   microBatchGradients,
   microBatchWeights,
+  WEIGHTED_METRIC_COUNT,
 } from "./micro-batch-loss.js";
 import type { RolloutBatch } from "./rollout-batch.js";
 
@@ -70,6 +73,9 @@ export interface PolicyUpdateInput {
   /** Split each mini-batch across these workers (data-parallel). @default this thread alone */
   workers?: GradientWorkers;
 }
+
+const EXPLAINED = METRIC_NAMES.indexOf("critic/vf_explained_var");
+const GRAD_NORM = METRIC_NAMES.indexOf("actor/grad_norm");
 
 /** Result of {@link runPolicyUpdate}: metrics averaged over the applied mini-batch updates. */
 export interface PolicyUpdateResult {
@@ -243,7 +249,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
       const readback = tf.tidy(() => tf.concat([summed, tf.reshape(globalNorm(gradientList), [1])]));
       const host = readback.dataSync();
       tf.dispose([readback, summed]);
-      const gradientNorm = host[host.length - 1] as number;
+      const gradientNorm = host[METRIC_VECTOR_LENGTH] as number;
       const finite = Array.from(host).every((x) => Number.isFinite(x));
       if (finite) {
         const scale = clipScale(gradientNorm, config.gradClip);
@@ -254,9 +260,10 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
         optimizer.learningRate = learningRate;
         optimizer.applyGradients(clipped);
         if (scale < 1) tf.dispose(Object.values(clipped));
-        host.forEach((x, i) => {
-          sums[i] = (sums[i] as number) + x;
-        });
+        for (let i = 0; i < WEIGHTED_METRIC_COUNT; i++) sums[i] = (sums[i] as number) + (host[i] as number);
+        sums[EXPLAINED] =
+          (sums[EXPLAINED] as number) + explainedVarianceFromSums(host, WEIGHTED_METRIC_COUNT);
+        sums[GRAD_NORM] = (sums[GRAD_NORM] as number) + gradientNorm;
         applied++;
         stale = true;
       } else {

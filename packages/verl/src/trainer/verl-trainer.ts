@@ -390,6 +390,11 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
     return this.workers.count;
   }
 
+  /** `tf.memory().numTensors` of each worker thread (empty when the steps run on this thread alone). */
+  workerTensorCounts(): Promise<number[]> {
+    return this.workers.workerTensorCounts();
+  }
+
   protected override async onSaveCheckpoint(dir: string): Promise<JsonValue> {
     const policy = this.agent;
     if (policy === undefined)
