@@ -186,7 +186,7 @@ export class AgentRunner {
         klCoef: input.klCoef,
       });
       try {
-        const update = runPolicyUpdate({
+        const update = await runPolicyUpdate({
           config,
           policy: input.policy,
           batch,
