@@ -96,6 +96,27 @@ describe("JsonlSink", () => {
   });
 });
 
+describe("JsonlSink.flushAsync", () => {
+  it("writes the buffered lines at once and resolves after the disk flush; close waits for it", async () => {
+    const path = freshPath();
+    const sink = new JsonlSink(path, { fsync: "batch", batchSize: 1000, flushIntervalMs: 0 });
+    const dataset = new TrajectoryDataset({ sink });
+    dataset.capture(input(0));
+    dataset.capture(input(1));
+    expect(lineCount(path)).toBe(0);
+    const flushed = sink.flushAsync();
+    expect(lineCount(path)).toBe(2); // written before the promise settles
+    await flushed;
+    await sink.flushAsync(); // nothing new: resolves at once
+    dataset.capture(input(2));
+    const pending = sink.flushAsync();
+    sink.close(); // the descriptor stays open for the running flush
+    await expect(pending).resolves.toBeUndefined();
+    expect(lineCount(path)).toBe(3);
+    await expect(sink.flushAsync()).rejects.toThrow(InvalidStateError);
+  });
+});
+
 describe("JsonlSink.recover", () => {
   async function writeItems(path: string, count: number, from = 0): Promise<TrajectoryItem[]> {
     const sink = new JsonlSink(path, { fsync: "batch", flushIntervalMs: 0 });

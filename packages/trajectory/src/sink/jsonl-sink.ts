@@ -1,4 +1,13 @@
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InvalidArgumentError, InvalidStateError, parseWith, type TrajectoryItem } from "@orbiter/types";
@@ -147,6 +156,12 @@ export class JsonlSink implements TrajectorySink {
   /** Set when the flush timer failed and no call has reported it yet: `close` throws it then. */
   #failureUnreported = false;
   #appended = 0;
+  /** Disk flushes of {@link flushAsync} still running on the thread pool. */
+  #syncsInFlight = 0;
+  /** The descriptor `close` left open for them: closed when the last one ends. */
+  #closeWhenSynced: number | undefined;
+  /** Bytes written since the last disk flush. */
+  #dirty = false;
 
   constructor(path: string, options: JsonlSinkOptions = {}) {
     this.path = checkPath(path);
@@ -240,15 +255,55 @@ export class JsonlSink implements TrajectorySink {
   /** Writes and fdatasyncs the buffered lines. */
   flush(): void {
     const fd = this.#checkOpen();
+    if (this.#pending.length === 0 && !this.#dirty) return;
+    this.#writePending(fd);
+    try {
+      fdatasyncSync(fd);
+      this.#dirty = false;
+    } catch (error) {
+      this.#failure = error;
+      throw error;
+    }
+  }
+
+  #writePending(fd: number): void {
     if (this.#pending.length === 0) return;
     const bytes = Buffer.from(this.#pending.join(""), "utf8");
     this.#pending = [];
     try {
       writeFullySync(fd, bytes);
-      fdatasyncSync(fd);
+      this.#dirty = true;
     } catch (error) {
       this.#failure = error;
       throw error;
+    }
+  }
+
+  /**
+   * Like {@link flush}, but the disk flush (`fdatasync`) runs on libuv's thread pool, so the event loop keeps
+   * serving while the disk works: the buffered lines are written at once, and the promise resolves once they
+   * (and every line written before) are on disk. A server that answers only after this resolves loses no
+   * answered request to a crash, without stalling other requests for each flush.
+   */
+  async flushAsync(): Promise<void> {
+    const fd = this.#checkOpen();
+    this.#writePending(fd);
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    this.#syncsInFlight++;
+    try {
+      await new Promise<void>((resolve, reject) =>
+        fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+      );
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    } finally {
+      this.#syncsInFlight--;
+      if (this.#syncsInFlight === 0 && this.#closeWhenSynced !== undefined) {
+        closeSync(this.#closeWhenSynced);
+        this.#closeWhenSynced = undefined;
+      }
     }
   }
 
@@ -263,7 +318,9 @@ export class JsonlSink implements TrajectorySink {
     } finally {
       if (this.#timer) clearInterval(this.#timer);
       if (openSinks.delete(this) && openSinks.size === 0) process.off("exit", flushOpenSinksOnExit);
-      closeSync(this.#fd);
+      // A flushAsync still running on the thread pool keeps the descriptor until it ends (never reused under it).
+      if (this.#syncsInFlight > 0) this.#closeWhenSynced = this.#fd;
+      else closeSync(this.#fd);
       this.#fd = undefined;
     }
     if (this.#failureUnreported) this.#checkOpen();
