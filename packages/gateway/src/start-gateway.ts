@@ -116,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       await commit?.drain();
       if (ownsSink) (sink as JsonlSink).close();
       else await sink?.flush?.();
+      if (model instanceof UpstreamChatModel) model.close();
     }
   };
   return {

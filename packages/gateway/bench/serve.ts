@@ -1,0 +1,36 @@
+/**
+ * A server process of the gateway benchmark: `serve.ts stub` runs the local stub upstream, `serve.ts gateway
+ * <upstream> <out>` runs the gateway in front of it, recording to <out>. Prints its URL as one JSON line; on an
+ * IPC "stats" message it collects garbage (when run with --expose-gc) and answers with its CPU time and memory.
+ */
+import { startGateway } from "../src/index.js";
+import { startStubUpstream } from "../src/test-support/stub-upstream.js";
+
+const [role, upstream, out] = process.argv.slice(2);
+let url: string;
+let close: () => Promise<void>;
+if (role === "stub") {
+  const stub = await startStubUpstream(
+    () => ({ kind: "message", content: "A small answer of a few tokens." }),
+    { record: false },
+  );
+  url = stub.baseURL;
+  close = () => stub.close();
+} else {
+  const gateway = await startGateway({ upstream: { baseURL: upstream as string }, out: out as string });
+  url = `${gateway.url}/v1`;
+  close = () => gateway.close();
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on("message", (message: string) => {
+  if (message === "stats") {
+    gc?.();
+    gc?.();
+    const cpu = process.cpuUsage();
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, ...process.memoryUsage() });
+  } else if (message === "close") {
+    void close().then(() => process.exit(0));
+  }
+});
+process.stdout.write(`${JSON.stringify({ url })}\n`);
