@@ -138,3 +138,37 @@ describe("an in-process ChatModel served by the gateway, without a record file",
     );
   });
 });
+
+describe("closing the gateway", () => {
+  it("aborts calls still running after closeGraceMs, records them as aborted and ends their episodes", async () => {
+    const started: string[] = [];
+    const stuck: ChatModel = {
+      complete: (request, options) =>
+        new Promise((_, reject) => {
+          started.push(request.model);
+          options?.signal?.addEventListener("abort", () => reject(options.signal?.reason));
+        }),
+    };
+    const endedHere: GatewayEpisode[] = [];
+    const closing = await startGateway({
+      model: stuck,
+      closeGraceMs: 50,
+      onEpisodeEnd: (episode) => endedHere.push(episode),
+    });
+    const pending = fetch(`${closing.url}/rollouts/stuck-1/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "wait" }] }),
+    });
+    while (started.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await closing.close();
+    const response = await pending;
+    expect(response.status).toBe(503);
+    expect(endedHere).toHaveLength(1);
+    expect(endedHere[0]).toMatchObject({ rolloutId: "stuck-1", status: "ended", endReason: "close" });
+    expect(endedHere[0]?.calls[0]).toMatchObject({
+      status: "aborted",
+      error: { message: "the gateway is closing" },
+    });
+  });
+});

@@ -108,10 +108,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     const grace = setTimeout(() => {
       for (const controller of context.inFlight) controller.abort(new AbortedError("the gateway is closing"));
     }, parsed.closeGraceMs);
+    // Connections kept alive by clients become idle as their last calls finish: close them then.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 20);
     try {
       await closed;
     } finally {
       clearTimeout(grace);
+      clearInterval(sweep);
       await store.endAll("close");
       await commit?.drain();
       if (ownsSink) (sink as JsonlSink).close();

@@ -176,7 +176,8 @@ async function completeCall(
       return;
     }
     const problem = modelFailure(error, context.secrets);
-    await finish("error", problem);
+    // Aborted by the gateway itself (closing): recorded as aborted, answered 503.
+    await finish(options.signal?.aborted ? "aborted" : "error", problem);
     await reply.code(problem.status).send(problem.body);
     return;
   }
@@ -216,7 +217,8 @@ async function streamCall(
       return;
     }
     const problem = modelFailure(error, context.secrets);
-    await finish("error", problem);
+    // Aborted by the gateway itself (closing): recorded as aborted, answered 503.
+    await finish(options.signal?.aborted ? "aborted" : "error", problem);
     await reply.code(problem.status).send(problem.body);
     return;
   }
@@ -258,7 +260,7 @@ async function streamCall(
       return;
     }
     const problem = modelFailure(failure, context.secrets);
-    await finish("error", problem);
+    await finish(options.signal?.aborted ? "aborted" : "error", problem);
     res.end(sse(problem.body));
     return;
   }
