@@ -22,7 +22,8 @@ export async function* readServerSentData(body: AsyncIterable<Uint8Array>): Asyn
   for await (const bytes of body) {
     buffer += decoder.decode(bytes, { stream: true });
     let newline = buffer.search(/\r\n|\r|\n/);
-    while (newline >= 0) {
+    // A "\r" at the very end may be the first half of a "\r\n" split across chunks: wait for the next one.
+    while (newline >= 0 && !(newline === buffer.length - 1 && buffer.endsWith("\r"))) {
       const line = buffer.slice(0, newline);
       const width = buffer.startsWith("\r\n", newline) ? 2 : 1;
       buffer = buffer.slice(newline + width);
@@ -32,8 +33,8 @@ export async function* readServerSentData(body: AsyncIterable<Uint8Array>): Asyn
     }
   }
   buffer += decoder.decode();
-  if (buffer !== "") {
-    const event = takeLine(buffer);
+  for (const line of buffer === "" ? [] : buffer.split(/\r\n|\r|\n/)) {
+    const event = takeLine(line);
     if (event !== undefined) yield event;
   }
   const last = takeLine("");
