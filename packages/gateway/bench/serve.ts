@@ -1,12 +1,13 @@
 /**
  * A server process of the gateway benchmark: `serve.ts stub` runs the local stub upstream, `serve.ts gateway
- * <upstream> <out>` runs the gateway in front of it, recording to <out>. Prints its URL as one JSON line; on an
+ * <upstream> <out> [no-sync]` runs the gateway in front of it, recording to <out> (answering before the disk
+ * flush with `no-sync`). Prints its URL as one JSON line; on an
  * IPC "stats" message it collects garbage (when run with --expose-gc) and answers with its CPU time and memory.
  */
 import { startGateway } from "../src/index.js";
 import { startStubUpstream } from "../src/test-support/stub-upstream.js";
 
-const [role, upstream, out] = process.argv.slice(2);
+const [role, upstream, out, mode] = process.argv.slice(2);
 let url: string;
 let close: () => Promise<void>;
 if (role === "stub") {
@@ -17,7 +18,11 @@ if (role === "stub") {
   url = stub.baseURL;
   close = () => stub.close();
 } else {
-  const gateway = await startGateway({ upstream: { baseURL: upstream as string }, out: out as string });
+  const gateway = await startGateway({
+    upstream: { baseURL: upstream as string },
+    out: out as string,
+    syncBeforeResponse: mode !== "no-sync",
+  });
   url = `${gateway.url}/v1`;
   close = () => gateway.close();
 }
