@@ -2,17 +2,20 @@
 // built from the same pieces as VeRLTrainer's step: batched KV-cache rollout (no early stop), rewards, the rollout
 // batch (reference forward without gradient, advantages), and the mini-batch update (one forward for log-probs,
 // entropy and values; clipped surrogate + KL + value loss; backward; global-norm clipping; Adam).
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import {
   AdamOptimizer,
   type BackendName,
   buildRolloutBatch,
+  DataParallelGroup,
   runPolicyUpdate,
   scoreRewards,
   VeRLConfig,
   type VeRLConfigInput,
 } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
+import { findTorchPeer, type PeerFigures, runTorchPeer, type TorchPeer } from "./torch-peer.js";
 import { type Measurement, median, round, timedRuns, WARMUP, type Workload } from "./workload.js";
 
 const PROMPT_TOKENS = 16;
@@ -74,7 +77,8 @@ async function measure(
   name: "grpo" | "ppo",
   config: VeRLConfig,
   backend: BackendName,
-): Promise<Measurement[]> {
+  workers: number,
+): Promise<Measurement> {
   const policy = referencePolicy({ valueHead: name === "ppo" });
   const reference = policy.clone({ frozen: true });
   const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: config.learningRate });
@@ -84,14 +88,18 @@ async function measure(
   const rolloutCpu: number[] = [];
   const updateCpu: number[] = [];
   const timed = timedRuns(backend);
-  let before = 0;
-  let after = 0;
+  let before: number[] = [];
+  let after: number[] = [];
+  let group: DataParallelGroup | null = null;
   try {
+    if (workers > 1)
+      group = await DataParallelGroup.start({ participants: workers, policy, reference, backend });
+    const tensorCounts = async () => [tf.memory().numTensors, ...((await group?.workerTensorCounts()) ?? [])];
     for (let step = 0; step < WARMUP + timed; step++) {
-      if (step === WARMUP) before = tf.memory().numTensors;
+      if (step === WARMUP) before = await tensorCounts();
       const started = performance.now();
       const cpuStarted = process.cpuUsage();
-      const generation = await policy.generate(prompts, {
+      const generation = await (group ?? policy).generate(prompts, {
         maxNewTokens: NEW_TOKENS,
         n: config.groupSize,
         temperature: 1,
@@ -105,6 +113,7 @@ async function measure(
         rewards,
         generation.texts.map((output) => ({ output, sample: noSample })),
       );
+      const referenceLogProbs = group === null ? undefined : await group.referenceLogProbs(generation, 1);
       const { batch } = buildRolloutBatch({
         config,
         policy,
@@ -113,6 +122,7 @@ async function measure(
         scores: scores.totals,
         scoresAreAdvantages: false,
         klCoef: config.klCoef,
+        ...(referenceLogProbs === undefined ? {} : { referenceLogProbs }),
       });
       try {
         const result = await runPolicyUpdate({
@@ -123,6 +133,7 @@ async function measure(
           learningRate: config.learningRate,
           optimizer,
           seed: step,
+          ...(group === null ? {} : { workers: group }),
         });
         if (result.skipped > 0) throw new Error(`${name}: an update had a non-finite loss or gradient`);
       } finally {
@@ -137,41 +148,89 @@ async function measure(
         updateCpu.push(cpuMs(cpuSampled, cpuFinished));
       }
     }
-    after = tf.memory().numTensors;
+    after = await tensorCounts();
   } finally {
+    await group?.dispose();
     optimizer.dispose();
     reference.dispose();
     policy.dispose();
   }
-  const leaked = after - before;
+  // Tensors leaked over the timed steps, on this thread and on each worker (all must be 0).
+  const leaks = after.map((count, i) => count - (before[i] as number));
+  const leaked = leaks.reduce((sum, x) => sum + Math.abs(x), 0);
   const rolloutMs = median(rollout);
   const stepMs = median(rollout.map((ms, i) => ms + (update[i] as number)));
   const tokens = config.batchSize * config.groupSize * NEW_TOKENS;
-  return [
-    {
-      workload: name,
-      backend,
-      rollout_ms: round(rolloutMs),
-      update_ms: round(median(update)),
-      step_ms: round(stepMs),
-      rollout_tokens_per_s: Math.round(tokens / (rolloutMs / 1000)),
-      rollout_cpu_ms: round(median(rolloutCpu)),
-      update_cpu_ms: round(median(updateCpu)),
-      step_cpu_ms: round(median(rolloutCpu.map((ms, i) => ms + (updateCpu[i] as number)))),
-      tensors_leaked: leaked,
-      timed_steps: timed,
-      // The step-time target is set for the wasm backend only; elsewhere `pass` means no leaked tensors.
-      ...(backend === "wasm" ? { target_step_ms: TARGET_STEP_MS } : {}),
-      pass: leaked === 0 && (backend !== "wasm" || stepMs <= TARGET_STEP_MS),
-    },
-  ];
+  return {
+    workload: name,
+    backend,
+    workers,
+    rollout_ms: round(rolloutMs),
+    update_ms: round(median(update)),
+    step_ms: round(stepMs),
+    rollout_tokens_per_s: Math.round(tokens / (rolloutMs / 1000)),
+    rollout_cpu_ms: round(median(rolloutCpu)),
+    update_cpu_ms: round(median(updateCpu)),
+    step_cpu_ms: round(median(rolloutCpu.map((ms, i) => ms + (updateCpu[i] as number)))),
+    tensors_leaked: leaked,
+    ...(group === null ? {} : { worker_startup_ms: round(group.startupMs) }),
+    timed_steps: timed,
+    // The step-time target is set for the wasm backend only; elsewhere `pass` means no leaked tensors.
+    ...(backend === "wasm" ? { target_step_ms: TARGET_STEP_MS } : {}),
+    pass: leaked === 0 && (backend !== "wasm" || stepMs <= TARGET_STEP_MS),
+  };
+}
+
+/** Adds the peer's figures (same thread count) and our/their ratios to one of our lines. */
+function withPeer(line: Measurement, peer: PeerFigures): Measurement {
+  const ratio = (ours: number, theirs: number) => Math.round((ours / theirs) * 100) / 100;
+  return {
+    ...line,
+    peer_threads: peer.threads,
+    peer_step_ms: round(peer.step_ms),
+    peer_rollout_ms: round(peer.rollout_ms),
+    peer_update_ms: round(peer.update_ms),
+    peer_rollout_tokens_per_s: Math.round(peer.rollout_tokens_per_s),
+    ratio_step: ratio(line.step_ms as number, peer.step_ms),
+    ratio_rollout: ratio(line.rollout_ms as number, peer.rollout_ms),
+    ratio_update: ratio(line.update_ms as number, peer.update_ms),
+  };
+}
+
+let peerLookup: Promise<{ peer: TorchPeer | null; reason: string }> | null = null;
+
+/**
+ * One workload on 1 worker, then on 2 when the machine has 2 cores (fast backends only); with the PyTorch peer
+ * set up, each of ours is followed by the peer on the same number of threads, and the ratios are added.
+ */
+async function measureAll(
+  name: "grpo" | "ppo",
+  config: VeRLConfig,
+  backend: BackendName,
+): Promise<Measurement[]> {
+  const counts = backend === "cpu" ? [1] : [...new Set([1, Math.min(2, availableParallelism())])];
+  peerLookup ??= findTorchPeer();
+  const { peer, reason } = backend === "cpu" ? { peer: null, reason: "" } : await peerLookup;
+  if (peer === null && reason !== "") process.stderr.write(`# PyTorch peer skipped: ${reason}\n`);
+  const lines: Measurement[] = [];
+  for (const workers of counts) {
+    process.stderr.write(`# ${name} on ${backend}, ${workers} worker(s)\n`);
+    const ours = await measure(name, config, backend, workers);
+    if (peer === null) {
+      lines.push(ours);
+      continue;
+    }
+    process.stderr.write(`# ${name}: PyTorch peer, ${workers} thread(s)\n`);
+    lines.push(withPeer(ours, await runTorchPeer(peer, name, workers)));
+  }
+  return lines;
 }
 
 /** `grpo`: one GRPO step of the reference workload. */
 export const grpoWorkload: Workload = {
   name: "grpo",
-  run: (backend) => measure("grpo", grpoConfig, backend),
+  run: (backend) => measureAll("grpo", grpoConfig, backend),
 };
 
 /** `ppo`: one PPO step of the reference workload. */
-export const ppoWorkload: Workload = { name: "ppo", run: (backend) => measure("ppo", ppoConfig, backend) };
+export const ppoWorkload: Workload = { name: "ppo", run: (backend) => measureAll("ppo", ppoConfig, backend) };
