@@ -1,16 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { computeGaeAdvantage } from "../algorithms/gae-advantage.js";
-import {
-  broadcastToTokens,
-  computeGroupAdvantage,
-  computeRlooAdvantage,
-} from "../algorithms/group-advantage.js";
+import { ADVANTAGE_ESTIMATORS } from "../algorithms/advantage-estimators.js";
 import { estimateKl } from "../algorithms/kl-estimators.js";
 import { maskedMean } from "../algorithms/masked-statistics.js";
-import {
-  computeReinforcePlusPlusAdvantage,
-  computeReinforcePlusPlusBaselineAdvantage,
-} from "../algorithms/reinforce-plus-plus-advantage.js";
 import { computeTokenLevelRewards } from "../algorithms/token-level-rewards.js";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
@@ -154,55 +145,19 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       });
       // Outcome estimators see the sequence total of the token rewards (score minus the KL penalty, as verl).
       const outcome = klInReward ? tf.sum(tokenRewards, 1) : scoreTensor;
-      let advantages: tf.Tensor2D;
-      let returns: tf.Tensor2D | null = null;
-      switch (config.advantageEstimator) {
-        case "gae": {
-          const gae = computeGaeAdvantage({
-            tokenRewards,
-            values: oldValues as tf.Tensor2D,
-            mask: responseMask,
-            gamma: config.gamma,
-            lambda: config.lambda,
-          });
-          advantages = gae.advantages as tf.Tensor2D;
-          returns = gae.returns as tf.Tensor2D;
-          break;
-        }
-        case "grpo": {
-          const perResponse = input.scoresAreAdvantages
-            ? tf.mul(scoreTensor, valid)
-            : computeGroupAdvantage({
-                scores: outcome,
-                groupSize: config.groupSize,
-                epsilon: config.advantageEpsilon,
-                scaling: config.normalizeAdvantageStd ? "group" : "none",
-                valid,
-              });
-          advantages = broadcastToTokens(perResponse, responseMask);
-          break;
-        }
-        case "rloo":
-          advantages = broadcastToTokens(
-            computeRlooAdvantage({ scores: outcome, groupSize: config.groupSize, valid }),
-            responseMask,
-          );
-          break;
-        case "reinforce++":
-          advantages = computeReinforcePlusPlusAdvantage({
-            tokenRewards,
-            mask: responseMask,
-            gamma: config.gamma,
-          }).advantages as tf.Tensor2D;
-          break;
-        case "reinforce++-baseline":
-          advantages = computeReinforcePlusPlusBaselineAdvantage({
-            scores: outcome,
-            mask: responseMask,
-            groupSize: config.groupSize,
-          });
-          break;
-      }
+      const { advantages, returns } = ADVANTAGE_ESTIMATORS[config.advantageEstimator]({
+        outcome: outcome as tf.Tensor1D,
+        tokenRewards: tokenRewards as tf.Tensor2D,
+        mask: responseMask,
+        valid,
+        values: oldValues,
+        groupSize: config.groupSize,
+        gamma: config.gamma,
+        lambda: config.lambda,
+        epsilon: config.advantageEpsilon,
+        normalizeStd: config.normalizeAdvantageStd,
+        precomputed: input.scoresAreAdvantages ? (tf.mul(scoreTensor, valid) as tf.Tensor1D) : null,
+      });
       keep(advantages);
       keep(returns);
       statsTensors.advantageMean = maskedMean(advantages, responseMask) as tf.Scalar;
