@@ -6,11 +6,9 @@ import {
   parseWith,
 } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { readModelCheckpoint, writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
-import { batchMatMul } from "../internal/batch-matmul.js";
+import { writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
 import { dense } from "../internal/fast-matmul.js";
-import { gelu, geluInference } from "../internal/gelu.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
@@ -18,10 +16,10 @@ import {
   type GenerateOptionsInput,
   type GenerationResult,
 } from "../rollout/generate-options.js";
-import { type DecoderStep, type IncrementalDecoder, KvCache, type LayerCache } from "../rollout/kv-cache.js";
+import type { DecoderStep, IncrementalDecoder, KvCache, LayerCache } from "../rollout/kv-cache.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
-import type { HostTensor, NamedParameter } from "./named-parameter.js";
+import { causalBias, NEG_INF, sequenceAttention } from "./attention.js";
+import { type HostTensor, type NamedParameter, weightMismatches } from "./named-parameter.js";
 import type {
   CloneOptions,
   ForwardInput,
@@ -30,11 +28,21 @@ import type {
   LogProbsOutput,
   Policy,
 } from "./policy.js";
+import { checkForwardInput, checkLogProbsOptions } from "./policy-input.js";
+import {
+  type BlockWeights,
+  blockParameterSpecs,
+  type ParameterSpec,
+  TRAINING_OPS,
+  transformerBlock,
+} from "./transformer-block.js";
+import { readTransformerCheckpoint, transformerMetadata } from "./transformer-checkpoint.js";
 import {
   type ResolvedTransformerConfig,
   TransformerConfig,
   type TransformerConfigInput,
 } from "./transformer-config.js";
+import { type DecodingModel, prefillTransformer, stepTransformer } from "./transformer-decoding.js";
 
 /** Options of {@link TransformerPolicy}. */
 export interface TransformerPolicyOptions {
@@ -50,36 +58,6 @@ export interface TransformerPolicyOptions {
   addBos?: boolean;
 }
 
-/** The metadata key under which checkpoints keep the policy kind. */
-const POLICY_KIND = "transformer";
-const NEG_INF = -1e9;
-
-interface Block {
-  ln1Gain: tf.Variable;
-  ln1Bias: tf.Variable;
-  queryWeight: tf.Variable;
-  queryBias: tf.Variable;
-  keyWeight: tf.Variable;
-  keyBias: tf.Variable;
-  valueWeight: tf.Variable;
-  valueBias: tf.Variable;
-  outWeight: tf.Variable;
-  outBias: tf.Variable;
-  ln2Gain: tf.Variable;
-  ln2Bias: tf.Variable;
-  mlpInWeight: tf.Variable;
-  mlpInBias: tf.Variable;
-  mlpOutWeight: tf.Variable;
-  mlpOutBias: tf.Variable;
-}
-
-interface ParameterSpec {
-  name: string;
-  shape: number[];
-  init: "normal" | "zeros" | "ones";
-  std?: number;
-}
-
 let instanceCounter = 0;
 
 /** The names, shapes and init of every parameter of a transformer of the given sizes, in a fixed order. */
@@ -91,25 +69,8 @@ export function transformerParameterSpecs(config: ResolvedTransformerConfig): Pa
     { name: "position_embedding", shape: [t, d], init: "normal", std: initStd },
   ];
   for (let i = 0; i < nLayers; i++) {
-    const p = `blocks.${i}`;
-    specs.push(
-      { name: `${p}.ln1.gain`, shape: [d], init: "ones" },
-      { name: `${p}.ln1.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.attention.query.weight`, shape: [d, d], init: "normal", std: initStd },
-      { name: `${p}.attention.query.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.attention.key.weight`, shape: [d, d], init: "normal", std: initStd },
-      { name: `${p}.attention.key.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.attention.value.weight`, shape: [d, d], init: "normal", std: initStd },
-      { name: `${p}.attention.value.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.attention.out.weight`, shape: [d, d], init: "normal", std: residualStd },
-      { name: `${p}.attention.out.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.ln2.gain`, shape: [d], init: "ones" },
-      { name: `${p}.ln2.bias`, shape: [d], init: "zeros" },
-      { name: `${p}.mlp.in.weight`, shape: [d, m], init: "normal", std: initStd },
-      { name: `${p}.mlp.in.bias`, shape: [m], init: "zeros" },
-      { name: `${p}.mlp.out.weight`, shape: [m, d], init: "normal", std: residualStd },
-      { name: `${p}.mlp.out.bias`, shape: [d], init: "zeros" },
-    );
+    for (const { field: _, ...spec } of blockParameterSpecs(i, { d, m, initStd, residualStd }))
+      specs.push(spec);
   }
   specs.push(
     { name: "final_ln.gain", shape: [d], init: "ones" },
@@ -124,15 +85,6 @@ export function transformerParameterSpecs(config: ResolvedTransformerConfig): Pa
     );
   }
   return specs;
-}
-
-/** The causal attention bias `[1, 1, L, L]`: 0 on and below the diagonal, −1e9 above. */
-function causalBias(length: number): tf.Tensor4D {
-  const values = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) {
-    for (let j = i + 1; j < length; j++) values[i * length + j] = NEG_INF;
-  }
-  return tf.tensor4d(values, [1, 1, length, length]);
 }
 
 /**
@@ -161,7 +113,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
   readonly addBos: boolean;
   private readonly named: NamedParameter[];
   private readonly byName: Map<string, tf.Variable>;
-  private readonly blocks: Block[];
+  private readonly blocks: BlockWeights[];
   private isDisposed = false;
 
   /**
@@ -210,52 +162,22 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       this.named.push({ name: spec.name, variable });
       this.byName.set(spec.name, variable);
     }
+    const { dModel: d, dMlp: m, initStd } = this.config;
     this.blocks = Array.from({ length: this.config.nLayers }, (_, i) => {
-      const p = `blocks.${i}`;
-      return {
-        ln1Gain: this.parameter(`${p}.ln1.gain`),
-        ln1Bias: this.parameter(`${p}.ln1.bias`),
-        queryWeight: this.parameter(`${p}.attention.query.weight`),
-        queryBias: this.parameter(`${p}.attention.query.bias`),
-        keyWeight: this.parameter(`${p}.attention.key.weight`),
-        keyBias: this.parameter(`${p}.attention.key.bias`),
-        valueWeight: this.parameter(`${p}.attention.value.weight`),
-        valueBias: this.parameter(`${p}.attention.value.bias`),
-        outWeight: this.parameter(`${p}.attention.out.weight`),
-        outBias: this.parameter(`${p}.attention.out.bias`),
-        ln2Gain: this.parameter(`${p}.ln2.gain`),
-        ln2Bias: this.parameter(`${p}.ln2.bias`),
-        mlpInWeight: this.parameter(`${p}.mlp.in.weight`),
-        mlpInBias: this.parameter(`${p}.mlp.in.bias`),
-        mlpOutWeight: this.parameter(`${p}.mlp.out.weight`),
-        mlpOutBias: this.parameter(`${p}.mlp.out.bias`),
-      };
+      const block: Partial<BlockWeights> = {};
+      for (const { field, name } of blockParameterSpecs(i, { d, m, initStd, residualStd: 0 })) {
+        block[field] = this.parameter(name);
+      }
+      return block as BlockWeights;
     });
   }
 
   /** Reads a policy written by {@link TransformerPolicy.save} (weights, sizes and tokenizer). */
   static async load(directory: string, options: { frozen?: boolean } = {}): Promise<TransformerPolicy> {
-    const { weights, metadata, path } = await readModelCheckpoint(directory);
-    if (metadata["orbiter.policy"] !== POLICY_KIND) {
-      throw new CheckpointError(`${path} does not hold a transformer policy`, { path });
-    }
-    let config: unknown;
-    let tokenizerJson: unknown;
-    try {
-      config = JSON.parse(metadata["orbiter.config"] ?? "null");
-      tokenizerJson = JSON.parse(metadata["orbiter.tokenizer"] ?? "null");
-    } catch (error) {
-      throw new CheckpointError(`${path}: unreadable config or tokenizer metadata`, { path, cause: error });
-    }
-    const addBos = metadata["orbiter.addBos"] !== "false";
+    const { weights, config, tokenizer, addBos, path } = await readTransformerCheckpoint(directory);
     let policy: TransformerPolicy;
     try {
-      policy = new TransformerPolicy({
-        tokenizer: tokenizerFromJSON(tokenizerJson),
-        config: config as TransformerConfigInput,
-        frozen: options.frozen ?? false,
-        addBos,
-      });
+      policy = new TransformerPolicy({ tokenizer, config, frozen: options.frozen ?? false, addBos });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new CheckpointError(`${path}: invalid config or tokenizer metadata (${detail})`, {
@@ -313,22 +235,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
 
   setWeights(weights: ReadonlyMap<string, HostTensor>): void {
     this.assertUsable();
-    const problems: string[] = [];
-    for (const { name, variable } of this.named) {
-      const given = weights.get(name);
-      if (given === undefined) problems.push(`missing "${name}" (expected shape [${variable.shape}])`);
-      else if (
-        given.shape.length !== variable.shape.length ||
-        given.shape.some((s, i) => s !== variable.shape[i])
-      ) {
-        problems.push(`"${name}" has shape [${given.shape}], expected [${variable.shape}]`);
-      } else if (given.data.length !== variable.size) {
-        problems.push(`"${name}" has ${given.data.length} values, expected ${variable.size}`);
-      }
-    }
-    for (const name of weights.keys()) {
-      if (!this.byName.has(name)) problems.push(`unexpected "${name}"`);
-    }
+    const problems = weightMismatches(this.named, weights);
     if (problems.length > 0) {
       throw new CheckpointError(`Weights do not match the policy: ${problems.join("; ")}`);
     }
@@ -354,12 +261,11 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
 
   async save(directory: string): Promise<void> {
     this.assertUsable();
-    await writeModelCheckpoint(directory, this.getWeights(), {
-      "orbiter.policy": POLICY_KIND,
-      "orbiter.config": JSON.stringify(this.config),
-      "orbiter.tokenizer": JSON.stringify(this.tokenizer.toJSON()),
-      "orbiter.addBos": String(this.addBos),
-    });
+    await writeModelCheckpoint(
+      directory,
+      this.getWeights(),
+      transformerMetadata(this.config, this.tokenizer, this.addBos),
+    );
   }
 
   dispose(): void {
@@ -394,25 +300,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     this.assertUsable();
     const { tokens, attentionMask } = this.checkInput(input);
     const [batch, length] = tokens.shape;
-    const start = input.responseStart ?? 1;
-    if (!Number.isInteger(start) || start < 1 || start >= length) {
-      throw new InvalidArgumentError(`responseStart must be an integer in [1, ${length - 1}], got ${start}`, {
-        field: "responseStart",
-        value: start,
-      });
-    }
-    const temperature = input.temperature ?? 1;
-    if (!(temperature > 0) || !Number.isFinite(temperature)) {
-      throw new InvalidArgumentError("temperature must be a positive number", {
-        field: "temperature",
-        value: temperature,
-      });
-    }
-    if (input.withValues && !this.config.valueHead) {
-      throw new InvalidArgumentError("withValues needs a policy with a value head (config.valueHead)", {
-        field: "withValues",
-      });
-    }
+    const { start, temperature } = checkLogProbsOptions(input, length, this.config.valueHead);
     const { dModel: d, vocabSize: v } = this.config;
     const count = length - start;
     const trunk = this.trunk(tokens, attentionMask, null);
@@ -458,114 +346,24 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
   /** @internal Prefill of the batched sampler; see {@link IncrementalDecoder.prefill}. */
   prefill(tokens: tf.Tensor2D, mask: tf.Tensor2D | null, repeat: number): DecoderStep {
     this.assertUsable();
-    const [prompts, length] = tokens.shape;
-    const layers: LayerCache[] = [];
-    const trunk = this.trunk(tokens, mask ?? undefined, layers);
-    const last = tf.reshape(
-      tf.slice(
-        tf.reshape(trunk, [prompts, length, this.config.dModel]),
-        [0, length - 1, 0],
-        [prompts, 1, -1],
-      ),
-      [prompts, this.config.dModel],
-    );
-    let { logits, values } = this.head(last);
-    let keyBias: tf.Tensor4D | null =
-      mask === null
-        ? null
-        : (tf.reshape(tf.mul(tf.sub(1, mask), NEG_INF), [prompts, 1, 1, length]) as tf.Tensor4D);
-    if (repeat > 1) {
-      const index = tf.tensor1d(
-        Array.from({ length: prompts * repeat }, (_, row) => Math.floor(row / repeat)),
-        "int32",
-      );
-      logits = tf.gather(logits, index);
-      if (values !== undefined) values = tf.gather(values, index);
-      for (const layer of layers) {
-        layer.keys = tf.gather(layer.keys, index);
-        layer.values = tf.gather(layer.values, index);
-      }
-      if (keyBias !== null) keyBias = tf.gather(keyBias, index);
-    }
-    const embeddings = {
-      token: new Float32Array(this.parameter("token_embedding").dataSync() as Float32Array),
-      position: new Float32Array(this.parameter("position_embedding").dataSync() as Float32Array),
-      width: this.config.dModel,
-    };
-    const cache = new KvCache(layers, keyBias, length, embeddings);
-    return values === undefined ? { logits, cache } : { logits, cache, values };
+    return prefillTransformer(this.decoding, tokens, mask, repeat);
   }
 
   /** @internal One decoding step of the batched sampler; see {@link IncrementalDecoder.step}. */
   step(cache: KvCache, tokens: Int32Array, positions: Int32Array): DecoderStep {
     this.assertUsable();
-    const { dModel: d, nHeads: h, layerNormEpsilon: eps, vocabSize, contextLength } = this.config;
-    const headSize = d / h;
-    const batch = tokens.length;
-    const scale = 1 / Math.sqrt(headSize);
-    // Input rows are summed on the host from the embeddings copied at prefill: one upload instead of
-    // one-hot products (the ids are on the host already).
-    const { token, position } = cache.embeddings;
-    const input = new Float32Array(batch * d);
-    for (let row = 0; row < batch; row++) {
-      const id = tokens[row]!;
-      const at = positions[row]!;
-      if (id < 0 || id >= vocabSize || at < 0 || at >= contextLength) {
-        throw new InvalidArgumentError(`Row ${row}: token ${id} or position ${at} is out of range`, {
-          field: "tokens",
-        });
-      }
-      for (let j = 0; j < d; j++) input[row * d + j] = token[id * d + j]! + position[at * d + j]!;
-    }
-    let x: tf.Tensor = tf.tensor2d(input, [batch, d]);
-    const keyBias =
-      cache.keyBias === null
-        ? null
-        : (tf.concat([cache.keyBias, tf.zeros([batch, 1, 1, 1])], 3) as tf.Tensor4D);
-    const layers: LayerCache[] = [];
-    this.blocks.forEach((block, i) => {
-      const previous = cache.layers[i]!;
-      const normed = layerNormInference(x, block.ln1Gain, block.ln1Bias, eps);
-      const project = (weight: tf.Variable, bias: tf.Variable) =>
-        tf.fused.matMul({ a: normed as tf.Tensor2D, b: weight as tf.Tensor2D, bias });
-      const q = project(block.queryWeight, block.queryBias);
-      const k = project(block.keyWeight, block.keyBias);
-      const v = project(block.valueWeight, block.valueBias);
-      const keys = tf.concat([previous.keys, tf.reshape(k, [batch, h, 1, headSize])], 2) as tf.Tensor4D;
-      const values = tf.concat([previous.values, tf.reshape(v, [batch, h, 1, headSize])], 2) as tf.Tensor4D;
-      layers.push({ keys, values });
-      // Batched products take wasm's generic path, where transposeB costs nothing extra.
-      let scores = tf.matMul(tf.mul(tf.reshape(q, [batch, h, 1, headSize]), scale), keys, false, true);
-      if (keyBias !== null) scores = tf.add(scores, keyBias);
-      const attention = tf.reshape(tf.matMul(tf.softmax(scores), values), [batch, d]);
-      x = tf.add(
-        x,
-        tf.fused.matMul({
-          a: attention as tf.Tensor2D,
-          b: block.outWeight as tf.Tensor2D,
-          bias: block.outBias,
-        }),
-      );
-      const normed2 = layerNormInference(x, block.ln2Gain, block.ln2Bias, eps);
-      const inner = geluInference(
-        tf.fused.matMul({
-          a: normed2 as tf.Tensor2D,
-          b: block.mlpInWeight as tf.Tensor2D,
-          bias: block.mlpInBias,
-        }),
-      );
-      x = tf.add(
-        x,
-        tf.fused.matMul({
-          a: inner as tf.Tensor2D,
-          b: block.mlpOutWeight as tf.Tensor2D,
-          bias: block.mlpOutBias,
-        }),
-      );
-    });
-    const next = new KvCache(layers, keyBias, cache.length + 1, cache.embeddings);
-    const { logits, values } = this.head(x);
-    return values === undefined ? { logits, cache: next } : { logits, cache: next, values };
+    return stepTransformer(this.decoding, cache, tokens, positions);
+  }
+
+  /** The view of this policy that the KV-cache decoding functions read. */
+  private get decoding(): DecodingModel {
+    return {
+      config: this.config,
+      blocks: this.blocks,
+      parameter: (name) => this.parameter(name),
+      trunk: (tokens, mask, collect) => this.trunk(tokens, mask, collect),
+      head: (x) => this.head(x),
+    };
   }
 
   /**
@@ -605,9 +403,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
    */
   private trunk(tokens: tf.Tensor2D, mask: tf.Tensor2D | undefined, collect: LayerCache[] | null): tf.Tensor {
     const [batch, length] = tokens.shape;
-    const { dModel: d, nHeads: h, layerNormEpsilon: eps } = this.config;
-    const headSize = d / h;
-    const scale = 1 / Math.sqrt(headSize);
+    const eps = this.config.layerNormEpsilon;
     const maskFloat = mask === undefined ? undefined : tf.cast(mask, "float32");
     const positions =
       maskFloat === undefined
@@ -625,66 +421,17 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
       maskFloat === undefined
         ? causal
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
+    const shape = { batch, length, heads: this.config.nHeads };
     for (const block of this.blocks) {
-      const normed = layerNorm(x, block.ln1Gain, block.ln1Bias, eps);
-      const split = [batch, length, h, headSize];
-      const q = tf.reshape(dense(normed, block.queryWeight, block.queryBias), split);
-      const k = tf.reshape(dense(normed, block.keyWeight, block.keyBias), split);
-      const v = tf.reshape(dense(normed, block.valueWeight, block.valueBias), split);
-      const queries = tf.mul(tf.transpose(q, [0, 2, 1, 3]), scale);
-      const keysT = tf.transpose(k, [0, 2, 3, 1]);
-      const values = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
-      if (collect !== null) collect.push({ keys: tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D, values });
-      const heads = batch * h;
-      const scores = tf.reshape(
-        batchMatMul(
-          tf.reshape(queries, [heads, length, headSize]),
-          tf.reshape(keysT, [heads, headSize, length]),
-        ),
-        [batch, h, length, length],
+      x = transformerBlock(x, block, TRAINING_OPS, eps, (q, k, v) =>
+        sequenceAttention(q, k, v, shape, bias, collect),
       );
-      const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias)), [heads, length, length]);
-      const context = tf.reshape(batchMatMul(probabilities, tf.reshape(values, [heads, length, headSize])), [
-        batch,
-        h,
-        length,
-        headSize,
-      ]);
-      const attention = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, d]);
-      x = tf.add(x, dense(attention, block.outWeight, block.outBias));
-      const normed2 = layerNorm(x, block.ln2Gain, block.ln2Bias, eps);
-      const inner = gelu(dense(normed2, block.mlpInWeight, block.mlpInBias));
-      x = tf.add(x, dense(inner, block.mlpOutWeight, block.mlpOutBias));
     }
     return x;
   }
 
   private checkInput(input: ForwardInput): { tokens: tf.Tensor2D; attentionMask: tf.Tensor2D | undefined } {
-    const tokens = input?.tokens;
-    if (!(tokens instanceof tf.Tensor) || tokens.rank !== 2) {
-      throw new InvalidArgumentError("tokens must be a 2-D tensor [batch, length]", { field: "tokens" });
-    }
-    const [batch, length] = tokens.shape;
-    if (length < 1 || length > this.config.contextLength) {
-      throw new InvalidArgumentError(
-        `tokens has length ${length}; it must be between 1 and the context length ${this.config.contextLength}`,
-        { field: "tokens", value: tokens.shape },
-      );
-    }
-    const mask = input.attentionMask;
-    if (mask !== undefined) {
-      if (
-        !(mask instanceof tf.Tensor) ||
-        mask.rank !== 2 ||
-        mask.shape[0] !== batch ||
-        mask.shape[1] !== length
-      ) {
-        throw new InvalidArgumentError(`attentionMask must have the shape of tokens [${batch}, ${length}]`, {
-          field: "attentionMask",
-        });
-      }
-    }
-    return { tokens, attentionMask: mask };
+    return checkForwardInput(input, this.config.contextLength);
   }
 
   private parameter(name: string): tf.Variable {

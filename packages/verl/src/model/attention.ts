@@ -1,0 +1,87 @@
+import * as tf from "@tensorflow/tfjs";
+import { batchMatMul } from "../internal/batch-matmul.js";
+import type { LayerCache } from "../rollout/kv-cache.js";
+
+/** The additive bias of masked attention positions. */
+export const NEG_INF = -1e9;
+
+/** The causal attention bias `[1, 1, L, L]`: 0 on and below the diagonal, −1e9 above. */
+export function causalBias(length: number): tf.Tensor4D {
+  const values = new Float32Array(length * length);
+  for (let i = 0; i < length; i++) {
+    for (let j = i + 1; j < length; j++) values[i * length + j] = NEG_INF;
+  }
+  return tf.tensor4d(values, [1, 1, length, length]);
+}
+
+/** Shapes of a full-sequence attention: `batch` rows of `length` positions, `heads` heads. */
+export interface SequenceShape {
+  batch: number;
+  length: number;
+  heads: number;
+}
+
+/**
+ * Multi-head attention over whole sequences, `q, k, v [B·L, d]` → `[B·L, d]`, with the additive `bias`
+ * (`[B or 1, 1, L, L]`: causal, plus −1e9 on padded keys). The batched products are differentiable
+ * (`batchMatMul`). When `collect` is given, the keys and values `[B, H, L, headSize]` are pushed to it (the
+ * prefill of a KV cache).
+ */
+export function sequenceAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  shape: SequenceShape,
+  bias: tf.Tensor,
+  collect: LayerCache[] | null,
+): tf.Tensor {
+  const { batch, length, heads: h } = shape;
+  const d = q.shape[1] as number;
+  const headSize = d / h;
+  const split: [number, number, number, number] = [batch, length, h, headSize];
+  const queries = tf.mul(tf.transpose(tf.reshape(q, split), [0, 2, 1, 3]), 1 / Math.sqrt(headSize));
+  const keysT = tf.transpose(tf.reshape(k, split), [0, 2, 3, 1]);
+  const values = tf.transpose(tf.reshape(v, split), [0, 2, 1, 3]) as tf.Tensor4D;
+  if (collect !== null) {
+    collect.push({ keys: tf.transpose(tf.reshape(k, split), [0, 2, 1, 3]) as tf.Tensor4D, values });
+  }
+  const n = batch * h;
+  const scores = tf.reshape(
+    batchMatMul(tf.reshape(queries, [n, length, headSize]), tf.reshape(keysT, [n, headSize, length])),
+    [batch, h, length, length],
+  );
+  const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias)), [n, length, length]);
+  const context = tf.reshape(batchMatMul(probabilities, tf.reshape(values, [n, length, headSize])), [
+    batch,
+    h,
+    length,
+    headSize,
+  ]);
+  return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, d]);
+}
+
+/**
+ * Attention of one new position per row against a KV cache, `q, k, v [B, d]` → `[B, d]`: the new key and value
+ * are appended to `previous` (the extended cache is pushed to `layers`), and `keyBias` (`[B, 1, 1, t + 1]`, or
+ * null) masks padded prompt positions.
+ */
+export function cachedAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  heads: number,
+  previous: LayerCache,
+  keyBias: tf.Tensor4D | null,
+  layers: LayerCache[],
+): tf.Tensor {
+  const [batch, d] = q.shape as [number, number];
+  const headSize = d / heads;
+  const keys = tf.concat([previous.keys, tf.reshape(k, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
+  const values = tf.concat([previous.values, tf.reshape(v, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
+  layers.push({ keys, values });
+  // Batched products take wasm's generic path, where transposeB costs nothing extra.
+  const query = tf.mul(tf.reshape(q, [batch, heads, 1, headSize]), 1 / Math.sqrt(headSize));
+  let scores = tf.matMul(query, keys, false, true);
+  if (keyBias !== null) scores = tf.add(scores, keyBias);
+  return tf.reshape(tf.matMul(tf.softmax(scores), values), [batch, d]);
+}
