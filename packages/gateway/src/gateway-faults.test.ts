@@ -103,6 +103,27 @@ describe("bad input gets an OpenAI-style 4xx and is not recorded", () => {
     expect(await recordedCount()).toBe(before);
   });
 
+  it("accepts an assistant message sent back with empty response-only fields, refuses a non-empty one", async () => {
+    const history = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        model: "m",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello", refusal: null, annotations: [], ...extra },
+          { role: "user", content: "again" },
+        ],
+      });
+    const accepted = await post(chat(gateway.url), history({}), auth);
+    expect(accepted.status).toBe(200);
+    expect((stub.requests.at(-1)?.body?.messages as Array<Record<string, unknown>>)[1]).toEqual({
+      role: "assistant",
+      content: "hello",
+    });
+    const refused = await post(chat(gateway.url), history({ refusal: "I cannot" }), auth);
+    expect(refused.status).toBe(400);
+    expect(refused.json.error?.param).toBe("messages[1].refusal");
+  });
+
   it("400 for a bad rollout id and a bad reward; 404 for ending an unknown rollout", async () => {
     const badId = await post(chat(gateway.url), okBody, {
       ...auth,

@@ -112,7 +112,13 @@ describe("the official openai SDK through the gateway", () => {
     });
     messages.push(first.choices[0]?.message as OpenAI.ChatCompletionMessageParam);
     messages.push({ role: "tool", tool_call_id: "call_1", content: "5" });
+    expect(stub.requests.at(-1)?.body).toMatchObject({ tool_choice: "auto", tools });
     const second = await client.chat.completions.create({ model: "stub-small", messages, tools });
+    expect((stub.requests.at(-1)?.body?.messages as unknown[]).at(-1)).toEqual({
+      role: "tool",
+      tool_call_id: "call_1",
+      content: "5",
+    });
     expect(second.choices[0]?.message.content).toBe("The sum is 5.");
 
     const rewarded = await fetch(`${gateway.url}/rollouts/run-7/reward`, {
