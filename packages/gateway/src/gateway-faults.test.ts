@@ -115,10 +115,12 @@ describe("bad input gets an OpenAI-style 4xx and is not recorded", () => {
       });
     const accepted = await post(chat(gateway.url), history({}), auth);
     expect(accepted.status).toBe(200);
-    expect((stub.requests.at(-1)?.body?.messages as Array<Record<string, unknown>>)[1]).toEqual({
-      role: "assistant",
-      content: "hello",
+    expect(stub.requests.at(-1)?.body?.messages).toMatchObject({
+      1: { role: "assistant", content: "hello" },
     });
+    expect(
+      Object.keys((stub.requests.at(-1)?.body?.messages as Array<object> | undefined)?.[1] ?? {}),
+    ).toEqual(["role", "content"]);
     const refused = await post(chat(gateway.url), history({ refusal: "I cannot" }), auth);
     expect(refused.status).toBe(400);
     expect(refused.json.error?.param).toBe("messages[1].refusal");
