@@ -92,10 +92,13 @@ export class AdamOptimizer {
     return this.options.learningRate;
   }
 
-  /** Changes the learning rate for the following steps (for warm-up or decay schedules). */
+  /**
+   * Changes the learning rate for the following steps (for warm-up or decay schedules). 0 is allowed, as in
+   * PyTorch: a schedule may end there (the cosine's last step); the update then leaves the weights unchanged.
+   */
   set learningRate(value: number) {
-    if (!(value > 0) || !Number.isFinite(value)) {
-      throw new InvalidArgumentError("learningRate must be a positive number", {
+    if (!(value >= 0) || !Number.isFinite(value)) {
+      throw new InvalidArgumentError("learningRate must be a non-negative number", {
         field: "learningRate",
         value,
       });
