@@ -4,10 +4,11 @@ import OpenAI from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import { chatTokenizer } from "../chat/chat-template.js";
+import { CHAT_MARKERS, chatTokenizer, encodeChat, renderChat } from "../chat/chat-template.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { RewardSpecInput } from "../rewards/reward-spec.js";
 import { supervisedFineTuneEpisodes } from "../sft/episode-fine-tune.js";
+import { fineTuneSequences, SftOptions } from "../sft/supervised-fine-tune.js";
 import { VeRLTrainer } from "../trainer/verl-trainer.js";
 import type { AgentContext } from "./agent-rollout.js";
 
@@ -198,6 +199,59 @@ describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => 
     expect(extra["episode/cut_short"]).toBe(2);
     // Scored: the two posted (0.25 each) and the two overflowing ones (0): failed ones are left out.
     expect(extra["reward/mean"]).toBeCloseTo(0.125, 6);
+    trainer.dispose();
+    policy.dispose();
+  }, 60_000);
+
+  it("returns a malformed tool call to the agent as text, counts it, and trains on it", async () => {
+    const tokenizer = chatTokenizer();
+    const policy = new TransformerPolicy({
+      tokenizer,
+      config: { contextLength: 80, dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64 },
+      seed: 5,
+    });
+    // Teach it a broken call: CALL sky ARGS {"city": (cut JSON), then END.
+    const prompt = renderChat([{ role: "user", content: "Oslo?" }], {
+      tools: TOOLS,
+      addGenerationPrompt: true,
+    });
+    const ids = encodeChat(
+      tokenizer,
+      `${prompt}${CHAT_MARKERS.call}sky${CHAT_MARKERS.args}{"city":${CHAT_MARKERS.end}`,
+    );
+    const start = encodeChat(tokenizer, prompt).length;
+    await fineTuneSequences(policy, [{ ids, targetMask: ids.map((_, i) => (i >= start ? 1 : 0)) }], {
+      ...SftOptions.parse({ epochs: 60, batchSize: 1, learningRate: 1e-2 }),
+    });
+    const answers: string[] = [];
+    const trainer = new VeRLTrainer({
+      policy,
+      config: {
+        algorithm: "grpo",
+        batchSize: 1,
+        groupSize: 2,
+        epochs: 1,
+        maxNewTokens: 20,
+        temperature: 0.3,
+        klCoef: 0,
+      },
+      rewards: [
+        {
+          name: "never",
+          fn: (answer) => {
+            answers.push(answer);
+            return 0;
+          },
+        },
+      ],
+      agent: skyAgent,
+    });
+    const metrics = await trainer.train([tasks[0]!]);
+    expect(metrics.extra?.["episode/malformed_tool_calls"]).toBe(2);
+    expect(metrics.extra?.["tool_call_counts/mean"]).toBe(0);
+    expect(metrics.extra?.["episode/failed"]).toBe(0);
+    expect(answers).toEqual(['sky{"city":', 'sky{"city":']); // the text, markers dropped
+    expect(metrics.extra?.["episode/rows"]).toBe(2);
     trainer.dispose();
     policy.dispose();
   }, 60_000);
