@@ -62,7 +62,7 @@ export class DataParallelGroup implements GradientWorkers {
   private readonly policyWeights: Float32Array;
   private readonly referenceWeights: Float32Array | null;
   private readonly gradientViews: Float32Array[];
-  private referenceStale = true;
+  private referenceStale = false;
 
   private constructor(
     pool: WorkerPool,
@@ -102,6 +102,11 @@ export class DataParallelGroup implements GradientWorkers {
     const policyBuffer = shared(layout.total);
     const referenceBuffer = reference === null ? null : shared(parameterLayout(reference).total);
     const gradientBuffers = Array.from({ length: participants - 1 }, () => shared(layout.total));
+    // The replicas start from the current weights (no random init to overwrite, no sync before first use).
+    writeFlatWeights(policy, layout, new Float32Array(policyBuffer));
+    if (reference !== null && referenceBuffer !== null) {
+      writeFlatWeights(reference, parameterLayout(reference), new Float32Array(referenceBuffer));
+    }
     const pool = await WorkerPool.start(
       gradientBuffers.map((gradients, i) => ({
         index: i + 1,

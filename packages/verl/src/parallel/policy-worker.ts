@@ -4,7 +4,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { OrbiterError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/init-backend.js";
-import { TransformerPolicy } from "../model/transformer-policy.js";
+import type { HostTensor } from "../model/named-parameter.js";
+import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
 import { accumulateGradients, disposeGradients, type GradientSum } from "../trainer/gradient-accumulation.js";
@@ -19,17 +20,27 @@ if (port === null) throw new Error("policy-worker must run in a worker thread");
 
 await initBackend({ backend: init.backend });
 
-function replica(spec: ReplicaSpec, frozen: boolean): TransformerPolicy {
-  return new TransformerPolicy({
-    tokenizer: tokenizerFromJSON(spec.tokenizer),
-    config: spec.config,
-    addBos: spec.addBos,
-    frozen,
-  });
+/** A replica built from the weights the main thread wrote to `buffer` before starting this worker. */
+function replica(spec: ReplicaSpec, frozen: boolean, buffer: SharedArrayBuffer): TransformerPolicy {
+  const flat = new Float32Array(buffer);
+  const initial = new Map<string, HostTensor>();
+  let offset = 0;
+  for (const { name, shape } of transformerParameterSpecs(spec.config)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    initial.set(name, { shape, data: flat.slice(offset, offset + size) });
+    offset += size;
+  }
+  return new TransformerPolicy(
+    { tokenizer: tokenizerFromJSON(spec.tokenizer), config: spec.config, addBos: spec.addBos, frozen },
+    initial,
+  );
 }
 
-const policy = replica(init.policy, false);
-const reference = init.reference === null ? null : replica(init.reference, true);
+const policy = replica(init.policy, false, init.policyWeights);
+const reference =
+  init.reference === null || init.referenceWeights === null
+    ? null
+    : replica(init.reference, true, init.referenceWeights);
 const policyLayout = parameterLayout(policy);
 const referenceLayout: ParameterLayout | null = reference === null ? null : parameterLayout(reference);
 const policyWeights = new Float32Array(init.policyWeights);
