@@ -28,7 +28,7 @@ export interface DemoOptions {
   out: string;
   /** Seed of every random choice. */
   seed: number;
-  /** Requests the scripted agent answers in the capture phase. */
+  /** Episodes the travel agent runs against the scripted teacher in the capture phase. */
   episodes: number;
   /** Samples synthesis aims for (before the split). */
   targetSize: number;
@@ -69,14 +69,14 @@ export const DEFAULT_OPTIONS: Omit<DemoOptions, "out"> = {
   seed: 7,
   episodes: 300,
   targetSize: 480,
-  sftEpochs: 10,
+  sftEpochs: 16,
   sftLearningRate: 3e-3,
-  population: 4,
-  generations: 2,
-  evolutionSteps: 10,
-  rlSteps: 80,
-  ppoSteps: 60,
-  rlBatchSize: 16,
+  population: 2,
+  generations: 1,
+  evolutionSteps: 4,
+  rlSteps: 40,
+  ppoSteps: 20,
+  rlBatchSize: 8,
   groupSize: 8,
   model: { dModel: 64, nHeads: 4, nLayers: 2, dMlp: 128 },
   quick: false,
@@ -102,9 +102,10 @@ export const QUICK_OPTIONS: Omit<DemoOptions, "out" | "phase" | "backend" | "see
 /** What `pnpm demo --help` prints. */
 export const DEMO_HELP = `pnpm demo [options]
 
-The orbiter-train pipeline end to end on a verifiable task (choosing the right tool call for a travel
-request): capture -> synthesis -> supervised fine-tuning -> evolution of RL settings -> GRPO and PPO ->
-held-out evaluation and an HTML report.
+The orbiter-train pipeline end to end on a tool-using travel agent (written with the official openai SDK: it
+calls weather / time / flight / hotel tools of a small world and answers from their results): capture through
+the recording gateway -> synthesis -> supervised fine-tuning on episodes -> evolution of RL settings -> GRPO and
+PPO inside the agent's own loop -> held-out task success and an HTML report with transcripts.
 
 Options:
   --phase <name>         capture | synthesis | sft | evolution | rl | all (default: all). A phase run alone
@@ -113,7 +114,7 @@ Options:
   --out <dir>            output folder (default: apps/examples/out, whatever the working directory;
                          a relative path is resolved against the working directory)
   --seed <n>             seed of every random choice (default: ${DEFAULT_OPTIONS.seed})
-  --episodes <n>         requests the scripted agent answers (default: ${DEFAULT_OPTIONS.episodes})
+  --episodes <n>         episodes the agent runs against the scripted teacher (default: ${DEFAULT_OPTIONS.episodes})
   --target-size <n>      samples synthesis aims for (default: ${DEFAULT_OPTIONS.targetSize})
   --sft-epochs <n>       supervised fine-tuning epochs (default: ${DEFAULT_OPTIONS.sftEpochs})
   --population <n>       candidates per generation of the RL-settings search (default: ${DEFAULT_OPTIONS.population})

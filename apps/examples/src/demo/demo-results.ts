@@ -10,18 +10,30 @@ export interface RlSettings {
   temperature: number;
 }
 
-/** One answer of an evaluated policy, kept for the report. */
+/** One episode of an evaluated policy, kept for the report. */
 export interface EvaluationExample {
   request: string;
+  /** The right final answer. */
   expected: string;
+  /** The agent's final answer. */
   answer: string;
   correct: boolean;
+  /** Model calls (assistant turns) of the episode. */
+  turns: number;
+  /** Tool calls the policy made. */
+  toolCalls: number;
+  /** The transcript, one line per message (`user: ...`, `assistant -> weather({"city":"Oslo"})`, `tool: ...`). */
+  transcript: string[];
 }
 
-/** A greedy evaluation of a policy on a set of requests, scored by the verifier. */
+/** A greedy evaluation of the travel agent on a policy, one episode per request, scored by the verifier. */
 export interface Evaluation {
-  /** Share of answers that are exactly the right call. */
+  /** Share of episodes whose final answer is exactly right (task success). */
   accuracy: number;
+  /** Mean assistant turns per episode. */
+  meanTurns: number;
+  /** Mean tool calls per episode. */
+  meanToolCalls: number;
   /** Mean verifier score. */
   reward: number;
   /** Requests evaluated. */
@@ -41,15 +53,17 @@ interface PhaseResultBase {
 /** What the capture phase did. */
 export interface CaptureResult extends PhaseResultBase {
   phase: "capture";
-  /** Requests the agent answered. */
+  /** Episodes the travel agent ran. */
   episodes: number;
-  /** Trajectories the strategy kept (time-outs are dropped). */
+  /** Episodes the strategy kept (those without an answer are dropped). */
   captured: number;
+  /** Model calls the gateway recorded (one item each in its record file). */
+  calls: number;
   /** Of those, exactly right. */
   correct: number;
   /** Mean verifier reward of the kept trajectories. */
   meanReward: number;
-  /** Mistakes of the agent by kind. */
+  /** Mistakes of the teacher by kind. */
   mistakes: Record<string, number>;
   /** Items read back from each written file. */
   reimported: { sink: number; json: number; jsonl: number; csv: number };

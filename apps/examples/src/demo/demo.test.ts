@@ -12,6 +12,7 @@ import { evaluateGreedy } from "./evaluation.js";
 import { type DemoRun, runDemo } from "./run-demo.js";
 import { readSamples } from "./sample-files.js";
 import { solveRequest } from "./task.js";
+import { referenceAnswer } from "./travel-world.js";
 
 /** Collects what the demo prints. */
 function sink() {
@@ -31,8 +32,15 @@ function expectEvaluation(evaluation: Evaluation, samples: number): void {
   expect(evaluation.accuracy).toBeLessThanOrEqual(1);
   expect(Number.isFinite(evaluation.reward)).toBe(true);
   expect(evaluation.examples.length).toBe(Math.min(8, samples));
-  for (const example of evaluation.examples)
-    expect(example.correct).toBe(example.answer === example.expected);
+  expect(evaluation.meanTurns).toBeGreaterThanOrEqual(1);
+  expect(evaluation.meanToolCalls).toBeGreaterThanOrEqual(0);
+  for (const example of evaluation.examples) {
+    expect(example.correct).toBe(example.answer.trim() === example.expected);
+    expect(example.expected).toBe(referenceAnswer(example.request));
+    // The transcript starts with the request and holds one assistant line per turn.
+    expect(example.transcript[0]).toBe(`user: ${example.request}`);
+    expect(example.transcript.filter((line) => line.startsWith("assistant")).length).toBe(example.turns);
+  }
 }
 
 let dir: string;
@@ -78,20 +86,36 @@ describe("pnpm demo --quick", () => {
     expect(stderr.text()).not.toContain("\x1b[");
   });
 
-  it("exports trajectories to JSON, JSONL and CSV that re-import, plus the durable sink", async () => {
+  it("records the agent's calls through the gateway and exports its episodes to JSON, JSONL and CSV", async () => {
     const capture = run.results.capture;
     expect(capture).toBeDefined();
     const files = run.paths.datasets;
     const json = await TrajectoryDataset.fromJson(files.json);
     const jsonl = await TrajectoryDataset.fromJsonl(files.jsonl);
     const csv = await TrajectoryDataset.fromCsv(files.csv);
-    const fromSink = await TrajectoryDataset.fromJsonl(files.sink);
-    for (const dataset of [json, jsonl, csv, fromSink]) expect(dataset.length).toBe(capture?.captured);
+    for (const dataset of [json, jsonl, csv]) expect(dataset.length).toBe(capture?.captured);
     expect(csv.items.map((item) => item.action)).toEqual(json.items.map((item) => item.action));
-    // The strategy dropped time-outs and labelled every step.
+    // The gateway's record: one item per model call, grouped by episode, each with the request and the reply.
+    const calls = await TrajectoryDataset.fromJsonl(files.sink);
+    expect(calls.length).toBe(capture?.calls);
+    expect(capture?.calls).toBeGreaterThan(capture?.episodes ?? 0);
+    const episodes = new Set(calls.items.map((item) => item.episodeId));
+    expect(episodes.size).toBe(capture?.episodes);
+    for (const item of calls.items) expect(item.messages?.at(-1)?.role).toBe("assistant");
+    // Every kept episode holds its whole conversation (request, tool call, tool result, answer) and its label.
     expect(json.items.every((item) => item.action !== "")).toBe(true);
     expect(json.items.every((item) => item.status === (item.reward >= 1 ? "success" : "failure"))).toBe(true);
+    for (const item of jsonl.items.filter((entry) => entry.status === "success")) {
+      expect(item.messages?.map((message) => message.role)).toEqual([
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+      ]);
+      expect(item.action).toBe(referenceAnswer(item.state));
+    }
     expect(capture?.correct).toBe(json.items.filter((item) => item.reward >= 1).length);
+    expect(Object.values(capture?.mistakes ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
   it("writes verified, disjoint train / validation / test splits", async () => {
@@ -193,8 +217,10 @@ describe("pnpm demo --quick", () => {
       await access(join(dir, target));
     }
     expect(html).toContain(`Backend <strong>${run.backend}</strong>`);
-    expect(html).toContain(`${run.results.capture?.captured} trajectories kept`);
+    expect(html).toContain(`${run.results.capture?.captured} episodes kept`);
     expect(html).toMatch(/<h2>Examples from the test split<\/h2>/);
+    expect(html).toMatch(/<h2>Transcripts before and after RL<\/h2>/);
+    expect(html).toContain("<th>turns / episode</th>");
     expect(html).toContain(run.verdict?.text.replace(/&/g, "&amp;") ?? "no verdict");
   });
 

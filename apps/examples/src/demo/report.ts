@@ -124,16 +124,29 @@ function scopeSvgIds(svg: string, prefix: string): string {
 function examplesTable(before: Evaluation, after: Evaluation, afterName: string): string {
   const rows = before.examples.map((example, i) => {
     const later = after.examples[i];
-    const cell = (answer: string, correct: boolean) =>
-      `<td class="${correct ? "ok" : "bad"}"><code>${escapeHtml(answer || "(empty)")}</code></td>`;
+    const cell = (answer: string, correct: boolean, turns: number, toolCalls: number) =>
+      `<td class="${correct ? "ok" : "bad"}"><code>${escapeHtml(answer || "(empty)")}</code><br><small>${turns} turns, ${toolCalls} tool calls</small></td>`;
     return `<tr><td>${escapeHtml(example.request)}</td><td><code>${escapeHtml(example.expected)}</code></td>${cell(
       example.answer,
       example.correct,
-    )}${later ? cell(later.answer, later.correct) : "<td></td>"}</tr>`;
+      example.turns ?? 0,
+      example.toolCalls ?? 0,
+    )}${later ? cell(later.answer, later.correct, later.turns ?? 0, later.toolCalls ?? 0) : "<td></td>"}</tr>`;
   });
-  return `<table><thead><tr><th>held-out request</th><th>right call</th><th>after SFT</th><th>${escapeHtml(
+  return `<table><thead><tr><th>held-out request</th><th>right answer</th><th>after SFT</th><th>${escapeHtml(
     afterName,
   )}</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** The first few transcripts before and after RL, side by side. */
+function transcripts(before: Evaluation, after: Evaluation, afterName: string, count = 3): string {
+  const block = (lines: ReadonlyArray<string> | undefined) =>
+    `<pre>${escapeHtml((lines ?? []).join("\n") || "(no transcript)")}</pre>`;
+  const rows = before.examples.slice(0, count).map((example, i) => {
+    const later = after.examples[i];
+    return `<tr><td>${block(example.transcript)}</td><td>${later ? block(later.transcript) : ""}</td></tr>`;
+  });
+  return `<table id="transcripts"><thead><tr><th>after SFT</th><th>${escapeHtml(afterName)}</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** Builds the HTML report (summary tables, inline SVG charts, examples, links to every artefact). */
@@ -151,7 +164,7 @@ export function reportHtml(
         row.deltaAccuracy === undefined
           ? ""
           : ` <span class="${row.deltaAccuracy > 0 ? "ok" : "bad"}">(${row.deltaAccuracy >= 0 ? "+" : ""}${(100 * row.deltaAccuracy).toFixed(1)})</span>`;
-      return `<tr><td>${escapeHtml(row.policy)}</td><td>${formatPercent(row.accuracy)}${delta}</td><td>${row.reward.toFixed(3)}</td></tr>`;
+      return `<tr><td>${escapeHtml(row.policy)}</td><td>${formatPercent(row.accuracy)}${delta}</td><td>${row.reward.toFixed(3)}</td><td>${row.turns.toFixed(2)}</td><td>${row.toolCalls.toFixed(2)}</td></tr>`;
     })
     .join("");
   const timings = timingRows(results)
@@ -172,17 +185,16 @@ export function reportHtml(
     .join("\n");
   const { rl, sft, capture, synthesis, evolution } = results;
   const finalRun = rl ? (rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo) : undefined;
-  const examples =
-    sft && finalRun
-      ? examplesTable(sft.test, finalRun.test, `after ${finalRun.algorithm.toUpperCase()}`)
-      : "";
+  const afterName = finalRun ? `after ${finalRun.algorithm.toUpperCase()}` : "";
+  const examples = sft && finalRun ? examplesTable(sft.test, finalRun.test, afterName) : "";
+  const transcriptTable = sft && finalRun ? transcripts(sft.test, finalRun.test, afterName) : "";
   const data: string[] = [];
   if (capture) {
     const mistakes = Object.entries(capture.mistakes)
       .map(([kind, count]) => `${count} ${kind}`)
       .join(", ");
     data.push(
-      `<li>Capture: ${capture.episodes} requests answered by the scripted agent, ${capture.captured} trajectories kept, ${capture.correct} of them right (mean reward ${capture.meanReward.toFixed(3)}); mistakes: ${escapeHtml(mistakes || "none")}. Exported to JSON (${capture.bytes.json} bytes), JSONL (${capture.bytes.jsonl}) and CSV (${capture.bytes.csv}), each read back: ${capture.reimported.json}/${capture.reimported.jsonl}/${capture.reimported.csv} items; the durable sink holds ${capture.reimported.sink}.</li>`,
+      `<li>Capture: the travel agent (official <code>openai</code> SDK) ran ${capture.episodes} episodes against the scripted teacher through the recording gateway (${capture.calls ?? 0} model calls recorded), ${capture.captured} episodes kept, ${capture.correct} of them right (mean reward ${capture.meanReward.toFixed(3)}); the teacher's mistakes: ${escapeHtml(mistakes || "none")}. Exported to JSON (${capture.bytes.json} bytes), JSONL (${capture.bytes.jsonl}) and CSV (${capture.bytes.csv}), each read back: ${capture.reimported.json}/${capture.reimported.jsonl}/${capture.reimported.csv} items; the durable sink holds ${capture.reimported.sink}.</li>`,
     );
   }
   if (synthesis) {
@@ -195,7 +207,7 @@ export function reportHtml(
   }
   if (sft) {
     data.push(
-      `<li>SFT: a ${sft.parameters.toLocaleString("en-US")}-parameter transformer, ${sft.epochs} epochs (${sft.steps} steps) on ${sft.samples} verified samples, ${sft.fromAgent} of them the agent's good trajectories; last-epoch loss ${sft.loss.toFixed(3)}, token accuracy ${formatPercent(sft.tokenAccuracy)}.</li>`,
+      `<li>SFT: a ${sft.parameters.toLocaleString("en-US")}-parameter transformer, ${sft.epochs} epochs (${sft.steps} steps) on ${sft.samples} verified multi-turn episodes (assistant tokens only), ${sft.fromAgent} of them the teacher's recorded episodes; last-epoch loss ${sft.loss.toFixed(3)}, token accuracy ${formatPercent(sft.tokenAccuracy)}.</li>`,
     );
   }
   const files: string[] = [];
@@ -245,13 +257,16 @@ code { font-size: 0.95em; }
 </style>
 </head>
 <body>
-<h1>orbiter-train demo: choosing the right tool call</h1>
+<h1>orbiter-train demo: a tool-using travel agent</h1>
 <p>Backend <strong>${escapeHtml(info.backend)}</strong>, seed ${info.seed}, total time ${formatDuration(info.totalMs)}, generated ${escapeHtml(info.generatedAt)}.
-A scripted agent answered travel requests such as <code>is it raining in Oslo?</code> with tool calls such as
-<code>weather(Oslo)</code>; a verifier scored every answer. The held-out test split holds only calls that never appear in training.</p>
+A travel assistant written with the official <code>openai</code> SDK answers requests such as <code>is it raining in Oslo?</code>:
+it calls a tool (<code>weather({"city":"Oslo"})</code>) of a small in-process world, reads the result and answers
+(<code>Oslo: rain, 12C</code>). Task success means the final answer is exactly right. The same agent code ran against a scripted
+teacher (capture) and, through the trainer's gateway, against the policy being trained. The held-out test split holds only
+calls that never appear in training.</p>
 ${conclusion ? `<p class="verdict ${conclusion.improved ? "ok" : "bad"}" id="verdict">${escapeHtml(conclusion.text)}</p>` : ""}
 <h2>Held-out test: before → after</h2>
-<table id="scores"><thead><tr><th>policy</th><th>accuracy</th><th>mean reward</th></tr></thead><tbody>${scores}</tbody></table>
+<table id="scores"><thead><tr><th>policy</th><th>task success</th><th>mean reward</th><th>turns / episode</th><th>tool calls / episode</th></tr></thead><tbody>${scores}</tbody></table>
 ${settings}
 <h2>Phases</h2>
 <table id="timings"><thead><tr><th>phase</th><th>time</th><th>what happened</th></tr></thead><tbody>${timings}</tbody></table>
@@ -259,6 +274,7 @@ ${data.length > 0 ? `<h2>Data</h2>\n<ul id="data">${data.join("\n")}</ul>` : ""}
 <h2>Curves</h2>
 ${chartHtml}
 ${examples ? `<h2>Examples from the test split</h2>\n${examples}` : ""}
+${transcriptTable ? `<h2>Transcripts before and after RL</h2>\n${transcriptTable}` : ""}
 <h2>Files</h2>
 <ul>${files.join("\n")}</ul>
 </body>

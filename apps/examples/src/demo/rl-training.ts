@@ -2,8 +2,7 @@ import type { TrainerCallbacks } from "@orbiter/trainer-core";
 import type { Sample } from "@orbiter/types";
 import { type Policy, type VeRLConfigInput, VeRLTrainer } from "@orbiter/verl";
 import type { RlSettings } from "./demo-results.js";
-import { VERIFIER_REWARD } from "./evaluation.js";
-import { MAX_ANSWER_TOKENS } from "./task.js";
+import { AGENT_OPTIONS, MAX_TURN_TOKENS, TRAVEL_AGENT, VERIFIER_REWARD } from "./evaluation.js";
 
 /** Settings used when no evolution result is available (and the first candidate of the search). */
 export const DEFAULT_RL_SETTINGS: RlSettings = { learningRate: 1e-3, klCoef: 0.01, temperature: 1 };
@@ -56,7 +55,7 @@ export function rlConfig(
     learningRate: settings.learningRate,
     klCoef: settings.klCoef,
     temperature: settings.temperature,
-    maxNewTokens: MAX_ANSWER_TOKENS,
+    maxNewTokens: MAX_TURN_TOKENS,
     maxSteps: steps,
     seed,
   };
@@ -80,7 +79,11 @@ export function rlConfig(
   };
 }
 
-/** Trains `policy` in place with GRPO or PPO and the verifier reward. */
+/**
+ * Trains `policy` in place with GRPO or PPO inside the travel agent's own loop: every step the trainer serves
+ * the policy through an in-process gateway, runs the agent (the `openai`-SDK code of the capture phase) on the
+ * step's requests and learns from its scored episodes.
+ */
 export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOutput> {
   let stepMs = 0;
   const config = rlConfig(input);
@@ -88,6 +91,8 @@ export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOut
     policy: input.policy,
     config,
     rewards: [VERIFIER_REWARD],
+    agent: TRAVEL_AGENT,
+    agentOptions: AGENT_OPTIONS,
     callbacks: input.callbacks ?? [],
     ...(input.metricsLogPath === undefined ? {} : { metricsLogPath: input.metricsLogPath }),
     onStep: (event) => {

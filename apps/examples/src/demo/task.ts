@@ -70,9 +70,6 @@ const TOOL_KEYWORDS: Record<ToolName, RegExp> = {
  */
 export const TASK_ALPHABET = " ?()abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/** Longest answer in tokens (the call plus its end-of-sequence token fit in it). */
-export const MAX_ANSWER_TOKENS = 16;
-
 /** One tool call: the tool and its single argument. */
 export interface ToolCall {
   tool: ToolName;

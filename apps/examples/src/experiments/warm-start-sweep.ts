@@ -5,13 +5,18 @@ import { VeRLTrainer } from "@orbiter/verl";
 import { DEFAULT_OPTIONS, type DemoOptions } from "../demo/cli.js";
 import { createContext, formatPercent } from "../demo/demo-context.js";
 import { type DemoPaths, demoPaths } from "../demo/demo-paths.js";
-import { evaluateGreedy, VERIFIER_REWARD } from "../demo/evaluation.js";
+import {
+  AGENT_OPTIONS,
+  evaluateGreedy,
+  MAX_TURN_TOKENS,
+  TRAVEL_AGENT,
+  VERIFIER_REWARD,
+} from "../demo/evaluation.js";
 import { runCapture } from "../demo/phases/capture.js";
 import { runSft } from "../demo/phases/sft.js";
 import { runSynthesis } from "../demo/phases/synthesis.js";
 import { loadPolicy } from "../demo/policy-factory.js";
 import { readSamples } from "../demo/sample-files.js";
-import { MAX_ANSWER_TOKENS } from "../demo/task.js";
 
 /** The RL algorithms the sweep compares. */
 export type SweepAlgorithm = "grpo" | "ppo";
@@ -87,7 +92,7 @@ export function sweepConfig(
     algorithm,
     learningRate,
     ...sizes,
-    maxNewTokens: MAX_ANSWER_TOKENS,
+    maxNewTokens: MAX_TURN_TOKENS,
     maxSteps: steps,
     epochs: Math.ceil(steps / Math.ceil(trainSize / batchSize)),
     seed: deriveSeed(seed, algorithm),
@@ -189,6 +194,9 @@ async function runOne(
       options.overrides,
     ),
     rewards: [VERIFIER_REWARD],
+    // The demo's task is the travel agent's: the sweep trains inside its loop, as the demo's RL phase does.
+    agent: TRAVEL_AGENT,
+    agentOptions: AGENT_OPTIONS,
     onStep: ({ step, metrics }) => {
       const extra = metrics.extra ?? {};
       const current = languageModelWeights(policy);

@@ -1,18 +1,25 @@
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { JsonlSink, TrajectoryDataset, TrajectoryStrategy } from "@orbiter/trajectory";
+import { startGateway } from "@orbiter/gateway";
+import { TrajectoryDataset, TrajectoryStrategy } from "@orbiter/trajectory";
 import { deriveSeed, SeededRandom, type TrajectoryItem, type TrajectoryItemInput } from "@orbiter/types";
+import { episodeMessages } from "@orbiter/verl";
 import { type DemoContext, elapsedSince, formatPercent } from "../demo-context.js";
 import type { CaptureResult } from "../demo-results.js";
+import { firstCallOf, scoreMessages } from "../evaluation.js";
 import { saveResult } from "../result-files.js";
-import { ScriptedAgent } from "../scripted-agent.js";
-import { sampleProblems, scoreCall } from "../task.js";
+import { sampleProblems } from "../task.js";
+import { TeacherModel } from "../teacher-model.js";
+import { travelAgent } from "../travel-agent.js";
+
+/** Share of the teacher's calls that are right (the rest are its mistakes). */
+export const TEACHER_SKILL = 0.75;
 
 /**
- * The capture strategy: drops steps where the agent gave no answer (nothing to learn from) and labels the rest
- * with their outcome, so that later phases can select the good trajectories.
+ * The capture strategy: drops episodes that ended without an answer (nothing to learn from) and labels the rest
+ * with their outcome, so that later phases can select the good ones.
  */
-export class VerifiedCallStrategy extends TrajectoryStrategy {
+export class VerifiedEpisodeStrategy extends TrajectoryStrategy {
   shouldCapture(item: TrajectoryItem): boolean {
     return item.action.trim() !== "";
   }
@@ -24,8 +31,10 @@ export class VerifiedCallStrategy extends TrajectoryStrategy {
 }
 
 /**
- * Phase 1: the scripted agent answers requests; every step is captured through the strategy into a dataset
- * backed by a durable JSON Lines sink, then exported to JSON, JSON Lines and CSV, and each file is read back.
+ * Phase 1: the travel agent (the official `openai` SDK calling tools in a small world) runs on user requests
+ * against the scripted teacher, through the recording gateway: every model call lands in the gateway's durable
+ * JSON Lines file, one trajectory item per call. Each episode (its whole conversation, final answer and verifier
+ * score) is captured through the strategy, exported to JSON, JSON Lines and CSV, and every file is read back.
  */
 export async function runCapture(context: DemoContext): Promise<CaptureResult> {
   const started = performance.now();
@@ -33,34 +42,52 @@ export async function runCapture(context: DemoContext): Promise<CaptureResult> {
   const files = paths.datasets;
   await mkdir(dirname(files.sink), { recursive: true });
   await rm(files.sink, { force: true });
-  const sink = new JsonlSink(files.sink, { fsync: "batch", batchSize: 64 });
-  const dataset = new TrajectoryDataset({ strategy: new VerifiedCallStrategy(), sink });
-  const agent = new ScriptedAgent({ skill: 0.6, timeoutRate: 0.05 });
+  const teacher = new TeacherModel({ seed: deriveSeed(options.seed, "teacher"), skill: TEACHER_SKILL });
+  const gateway = await startGateway({ model: teacher, out: files.sink });
+  const dataset = new TrajectoryDataset({ strategy: new VerifiedEpisodeStrategy() });
   const rng = new SeededRandom(deriveSeed(options.seed, "capture"));
   const problems = sampleProblems(options.episodes, rng.fork());
-  const mistakes: Record<string, number> = {};
   const progress = context.progress("capture");
   progress.start(problems.length);
+  let calls = 0;
   try {
-    problems.forEach((problem, index) => {
-      const answer = agent.act(problem, rng);
-      if (answer.mistake !== undefined) mistakes[answer.mistake] = (mistakes[answer.mistake] ?? 0) + 1;
+    // One episode at a time, so that the teacher's seeded mistakes repeat from run to run.
+    for (const [index, problem] of problems.entries()) {
+      const id = `episode-${String(index).padStart(4, "0")}`;
+      let answer = "";
+      try {
+        answer = await travelAgent(
+          { input: problem.request },
+          { baseURL: `${gateway.url}/rollouts/${id}/v1`, apiKey: "unused", model: "teacher" },
+        );
+      } catch {
+        // A failed episode is captured without an answer (and dropped by the strategy).
+      }
+      const episode = await gateway.endEpisode(id);
+      const messages = episodeMessages(episode?.calls ?? []);
+      calls += episode?.calls.length ?? 0;
       dataset.capture({
-        id: `episode-${String(index).padStart(4, "0")}`,
+        id,
         state: problem.request,
-        action: answer.action,
-        reward: scoreCall(answer.action, problem.call),
-        taskId: "travel-tool-call",
-        agentId: "scripted-agent",
-        episodeId: `episode-${String(index).padStart(4, "0")}`,
-        step: 0,
-        metadata: { origin: "agent", problem: problem.key },
+        action: answer,
+        reward: scoreMessages(problem.request, answer, messages),
+        taskId: "travel-assistant",
+        agentId: "travel-agent",
+        episodeId: id,
+        step: Math.max(0, (episode?.calls.length ?? 1) - 1),
+        messages,
+        metadata: {
+          origin: "agent",
+          problem: problem.key,
+          call: firstCallOf(messages),
+          turns: episode?.calls.length ?? 0,
+        },
       });
       progress.update(index + 1, { kept: dataset.length });
-    });
+    }
   } finally {
     progress.stop();
-    await dataset.close();
+    await gateway.close();
   }
   const json = await dataset.exportJson(files.json);
   const jsonl = await dataset.exportJsonl(files.jsonl);
@@ -73,11 +100,12 @@ export async function runCapture(context: DemoContext): Promise<CaptureResult> {
   };
   const correct = dataset.items.filter((item) => item.status === "success").length;
   const meanReward = dataset.items.reduce((sum, item) => sum + item.reward, 0) / Math.max(1, dataset.length);
+  const mistakes = Object.fromEntries(Object.entries(teacher.mistakes).filter(([, count]) => count > 0));
   context.log(
-    `capture: the scripted agent answered ${problems.length} requests, ${dataset.length} trajectories kept ` +
-      `(${problems.length - dataset.length} time-outs dropped by the strategy), ${formatPercent(correct / Math.max(1, dataset.length))} right; ` +
-      `exported JSON/JSONL/CSV and read back ${reimported.json}/${reimported.jsonl}/${reimported.csv} items ` +
-      `(sink: ${reimported.sink})`,
+    `capture: the travel agent ran ${problems.length} episodes against the scripted teacher through the gateway ` +
+      `(${calls} model calls recorded), ${dataset.length} kept, ${formatPercent(correct / Math.max(1, dataset.length))} right; ` +
+      `exported JSON/JSONL/CSV and read back ${reimported.json}/${reimported.jsonl}/${reimported.csv} episodes ` +
+      `(gateway record: ${reimported.sink} calls)`,
   );
   const result: CaptureResult = {
     phase: "capture",
@@ -85,6 +113,7 @@ export async function runCapture(context: DemoContext): Promise<CaptureResult> {
     durationMs: elapsedSince(started),
     episodes: problems.length,
     captured: dataset.length,
+    calls,
     correct,
     meanReward,
     mistakes,

@@ -1,16 +1,20 @@
 import { rm } from "node:fs/promises";
 import { MetricsLogger } from "@orbiter/trainer-core";
-import { supervisedFineTune } from "@orbiter/verl";
+import { TrajectoryDataset } from "@orbiter/trajectory";
+import type { ChatMessage } from "@orbiter/types";
+import { type Conversation, supervisedFineTuneEpisodes } from "@orbiter/verl";
 import { type DemoContext, elapsedSince, formatPercent } from "../demo-context.js";
 import type { SftPhaseResult } from "../demo-results.js";
 import { evaluateGreedy } from "../evaluation.js";
 import { createPolicy } from "../policy-factory.js";
 import { requireResult, saveResult } from "../result-files.js";
 import { readSamples } from "../sample-files.js";
+import { referenceConversation, TRAVEL_TOOLS } from "../travel-world.js";
 
 /**
- * Phase 3: supervised fine-tuning warms up the default transformer policy on the verified training split (the
- * agent's good trajectories and the synthesised requests), for a few epochs only: the warm start answers part of
+ * Phase 3: supervised fine-tuning warms up the default transformer policy on multi-turn episodes of the verified
+ * training split (the teacher's right episodes as recorded, and the synthesised requests done right), on the
+ * assistant tokens only (tool calls and answers), for a few epochs only: the warm start answers part of
  * the held-out requests, and RL has room to improve it. Writes the `sft` checkpoint and metrics log.
  */
 export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
@@ -20,9 +24,18 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
   const train = await readSamples(paths.datasets.train);
   const validation = await readSamples(paths.datasets.validation);
   const test = await readSamples(paths.datasets.test);
-  // Every training sample passed the verifier: the agent's good trajectories and the synthesised requests.
-  const samples = train;
-  const fromAgent = train.filter((sample) => sample.metadata.origin === "agent").length;
+  // Every training request passed the verifier. The agent's episodes among them are trained on as the gateway
+  // recorded them (the teacher's right conversations); synthesised requests get the conversation done right.
+  const captured = await TrajectoryDataset.fromJsonl(paths.datasets.jsonl);
+  const recorded = new Map<string, ChatMessage[]>();
+  for (const item of captured.items) {
+    if (item.status === "success" && item.messages !== undefined) recorded.set(item.id, item.messages);
+  }
+  const samples: Conversation[] = train.flatMap((sample) => {
+    const messages = recorded.get(sample.id) ?? referenceConversation(sample.input);
+    return messages === undefined ? [] : [{ messages, tools: TRAVEL_TOOLS }];
+  });
+  const fromAgent = train.filter((sample) => recorded.has(sample.id)).length;
   const policy = createPolicy(options);
   try {
     const untrained = await evaluateGreedy(policy, test);
@@ -31,9 +44,9 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
     const batchSize = 16;
     const progress = context.progress("sft");
     progress.start(options.sftEpochs * Math.ceil(samples.length / batchSize));
-    let sft: Awaited<ReturnType<typeof supervisedFineTune>>;
+    let sft: Awaited<ReturnType<typeof supervisedFineTuneEpisodes>>;
     try {
-      sft = await supervisedFineTune(policy, samples, {
+      sft = await supervisedFineTuneEpisodes(policy, samples, {
         epochs: options.sftEpochs,
         batchSize,
         learningRate: options.sftLearningRate,
@@ -75,9 +88,9 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
       validation: validationEvaluation,
     };
     context.log(
-      `sft: ${policy.parameterCount.toLocaleString("en-US")}-parameter transformer, ${sft.steps} steps on ${samples.length} verified samples ` +
-        `(${fromAgent} of them the agent's good trajectories, loss ${sft.loss.toFixed(3)}); ` +
-        `held-out test accuracy ${formatPercent(untrained.accuracy)} -> ${formatPercent(testEvaluation.accuracy)}`,
+      `sft: ${policy.parameterCount.toLocaleString("en-US")}-parameter transformer, ${sft.steps} steps on ${samples.length} verified episodes ` +
+        `(${fromAgent} of them the teacher's recorded episodes, loss ${sft.loss.toFixed(3)}); ` +
+        `held-out task success ${formatPercent(untrained.accuracy)} -> ${formatPercent(testEvaluation.accuracy)}`,
     );
     await saveResult(paths, result);
     return result;

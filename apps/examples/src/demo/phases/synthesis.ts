@@ -73,8 +73,8 @@ export function taskTemplates(seed: number, batchSize: number): TemplateSynthesi
 }
 
 /**
- * Phase 2: grows the captured data. The agent's trajectories are the seed (those the verifier scores below 1
- * are filtered out), templates add new requests, noise adds typed-by-a-human variants; every new sample is scored
+ * Phase 2: cleans and grows the captured data. The agent's episodes are the seed (those the verifier scores
+ * below 1 — the teacher's mistakes — are filtered out), templates add new requests, noise adds typed-by-a-human variants; every new sample is scored
  * by the verifier, filtered by score and de-duplicated (near-duplicates of kept samples are dropped). The result
  * is split into training, validation and test sets, keeping all requests for one call in the same split, so the
  * test calls are never seen in training.
@@ -84,7 +84,15 @@ export async function runSynthesis(context: DemoContext): Promise<SynthesisPhase
   const { options, paths } = context;
   await requireResult(paths, "capture", "synthesis");
   const trajectories = await TrajectoryDataset.fromJsonl(paths.datasets.jsonl);
-  const seedData = trajectories.toSamples();
+  // A captured episode seeds the task `request → call`: its first tool call when the whole episode was right
+  // (right call and right final answer), nothing otherwise (the verifier then drops it).
+  const seedData: Sample[] = trajectories.items.map((item) => ({
+    id: item.id,
+    input: item.state,
+    output: item.status === "success" ? String(item.metadata.call ?? "") : "",
+    score: item.reward,
+    metadata: { ...item.metadata, origin: "agent" },
+  }));
   const pipeline = new SynthesisPipeline({
     config: {
       targetSize: options.targetSize,
