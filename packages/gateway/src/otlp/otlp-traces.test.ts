@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "../index.js";
 import { post } from "../test-support/fixtures.js";
@@ -145,6 +146,35 @@ describe("POST /v1/traces (OTLP/HTTP JSON)", () => {
       status: "error",
       error: { message: "rate limited" },
     });
+  });
+
+  it("takes gzip-compressed exports, and refuses a compressed body that inflates past the limit", async () => {
+    const traceId = "0123456789abcdef0123456789abcdef";
+    const span = {
+      ...chatSpan(
+        "00000000000000aa",
+        1,
+        [{ role: "user", parts: [{ type: "text", content: "zip" }] }],
+        [{ role: "assistant", parts: [{ type: "text", content: "ok" }] }],
+      ),
+      traceId,
+    };
+    const zipped = gzipSync(request([span]));
+    const response = await fetch(`${gateway.url}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: zipped,
+    });
+    expect(response.status).toBe(200);
+    expect(gateway.episode(traceId)?.calls[0]?.result?.choices[0]?.message.content).toBe("ok");
+    const bomb = gzipSync(Buffer.alloc(11 * 1024 * 1024, 0x20));
+    const refused = await fetch(`${gateway.url}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: bomb,
+    });
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(refused.status).toBe(413);
   });
 
   it("answers 400 to a body that is not an OTLP export and 415 to protobuf", async () => {

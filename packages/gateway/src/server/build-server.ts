@@ -5,6 +5,7 @@ import { handleChatCompletion } from "./chat-completions.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { modelFailure } from "./model-failure.js";
 import { HttpProblem, openAiError } from "./openai-error.js";
+import { readJsonBody } from "./request-body.js";
 import { checkRolloutId } from "./rollout-id.js";
 import { registerRolloutRoutes } from "./rollout-routes.js";
 import { registerTracesRoute } from "./traces-route.js";
@@ -15,19 +16,6 @@ export interface ServerSettings {
   apiKey: string | undefined;
   /** Log one line per request through the context's `log`. */
   logRequests: boolean;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpProblem(
-      400,
-      `The request body is not valid JSON: ${(error as Error).message}`,
-      "invalid_request_error",
-    );
-  }
 }
 
 function problemOf(error: unknown, context: GatewayContext): HttpProblem {
@@ -66,21 +54,10 @@ export function buildServer(context: GatewayContext, settings: ServerSettings): 
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
-    const type = request.headers["content-type"] ?? "";
-    if (/protobuf/i.test(type)) {
-      done(
-        new HttpProblem(
-          415,
-          "Only JSON bodies are accepted (OTLP: use the http/json protocol)",
-          "invalid_request_error",
-        ),
-        undefined,
-      );
-      return;
-    }
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
     try {
-      done(null, parseJson(body as string));
+      const { "content-type": type, "content-encoding": encoding } = request.headers;
+      done(null, readJsonBody(body as Buffer, type, encoding, settings.bodyLimitBytes));
     } catch (error) {
       done(error as Error, undefined);
     }
