@@ -145,6 +145,7 @@ export async function handleChatCompletion(
     }
   };
   res.on("close", onClose);
+  if (request.raw.socket?.destroyed || res.destroyed) onClose(); // gone while the body was read
   const options: ChatModelCallOptions = { signal: controller.signal };
   const authorization = request.headers.authorization;
   if (authorization !== undefined) options.headers = { authorization };
@@ -158,7 +159,9 @@ export async function handleChatCompletion(
     startedAt: Date.now(),
     latencyMs: 0,
   };
+  let finished = false;
   const finish = async (status: RecordedCall["status"], problem?: HttpProblem): Promise<boolean> => {
+    finished = true;
     call.status = status;
     call.latencyMs = performance.now() - started;
     if (problem) call.error = { message: problem.message, status: problem.status };
@@ -175,6 +178,10 @@ export async function handleChatCompletion(
     if (body.stream === true)
       await streamCall(context, body, options, res, reply, call, finish, () => clientGone);
     else await completeCall(context, body, options, reply, call, finish, () => clientGone);
+  } catch (error) {
+    // Whatever went wrong after the call started, it is recorded (as failed) and its episode is not left waiting.
+    if (!finished) await finish(clientGone ? "aborted" : "error", modelFailure(error, context.secrets));
+    throw error;
   } finally {
     res.off("close", onClose);
     context.inFlight.delete(controller);
