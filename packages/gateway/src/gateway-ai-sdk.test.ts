@@ -10,8 +10,10 @@ import { type GatewayEpisode, type GatewayHandle, startGateway } from "./index.j
 import { readRecords, temporaryFolder } from "./test-support/fixtures.js";
 import { type StubReply, type StubUpstream, startStubUpstream } from "./test-support/stub-upstream.js";
 
-/** Calls `add` until the last message is its result, then answers with it. */
+/** Calls `add` until the last message is its result, then answers with it (without tools: a plain answer). */
 function adder(body: Record<string, unknown>): StubReply {
+  if (body.tools === undefined)
+    return { kind: "message", content: "A plain answer, streamed.", chunkSize: 4 };
   const messages = body.messages as Array<{ role: string; content?: string }>;
   const last = messages.at(-1);
   const results = messages.filter((message) => message.role === "tool").length;
@@ -126,10 +128,11 @@ describe("the Vercel AI SDK (ai v6 + @ai-sdk/openai-compatible v2) through the g
         timeout: 60_000,
       },
     );
-    const agent = JSON.parse(stdout) as { text: string; traceId: string };
+    const agent = JSON.parse(stdout) as { text: string; streamedText: string; traceIds: string[] };
     expect(agent.text).toBe("The total is 15.");
+    expect(agent.traceIds).toHaveLength(2);
     const episode = ended.find((candidate) => candidate.calls[0]?.source === "otlp");
-    expect(episode?.rolloutId).toBe(agent.traceId);
+    expect(episode?.rolloutId).toBe(agent.traceIds[0]);
     expect(episode?.status).toBe("ended");
     expect(episode?.calls.map((call) => call.result?.choices[0]?.finishReason)).toEqual([
       "tool_calls",
@@ -161,5 +164,11 @@ describe("the Vercel AI SDK (ai v6 + @ai-sdk/openai-compatible v2) through the g
       [2, "success", "otlp"],
     ]);
     expect(items[2]?.action).toBe("The total is 15.");
+
+    const streamed = ended.find((candidate) => candidate.rolloutId === agent.traceIds[1]);
+    expect(streamed?.calls).toHaveLength(1);
+    expect(streamed?.calls[0]).toMatchObject({ status: "ok", streamed: true, source: "otlp" });
+    expect(streamed?.calls[0]?.result?.choices[0]?.message.content).toBe(agent.streamedText);
+    expect(streamed?.calls[0]?.request.messages).toEqual([{ role: "user", content: "Say something." }]);
   });
 });
