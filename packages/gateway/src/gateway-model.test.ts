@@ -172,3 +172,26 @@ describe("closing the gateway", () => {
     });
   });
 });
+
+describe("ended episodes", () => {
+  it("are kept up to retainEndedEpisodes, while late calls to any ended rollout still get 409", async () => {
+    const small = await startGateway({ model: new ReversePolicy(), retainEndedEpisodes: 1 });
+    try {
+      const call = (rollout: string) =>
+        fetch(`${small.url}/rollouts/${rollout}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "ab" }] }),
+        });
+      for (const rollout of ["first", "second"]) {
+        expect((await call(rollout)).status).toBe(200);
+        expect((await small.endEpisode(rollout))?.calls).toHaveLength(1);
+      }
+      expect(small.episode("first")).toBeUndefined();
+      expect(small.episode("second")?.status).toBe("ended");
+      expect((await call("first")).status).toBe(409);
+    } finally {
+      await small.close();
+    }
+  });
+});

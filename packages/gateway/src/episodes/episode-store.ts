@@ -4,13 +4,16 @@ import { callToItem, rewardRevision } from "../recording/call-item.js";
 import type { GroupCommit } from "../recording/group-commit.js";
 import type { EpisodeEndReason, GatewayEpisode, RecordedCall } from "./gateway-episode.js";
 
+/** How many ended rollout ids are remembered to refuse late calls (about 100 bytes each). */
+const ENDED_IDS_KEPT = 100_000;
+
 /** Settings of an {@link EpisodeStore}. */
 export interface EpisodeStoreSettings {
   /** Where calls are recorded; undefined keeps episodes in memory only. */
   commit: GroupCommit | undefined;
   /** An open episode with no call for this long ends (`"idle"`); 0 never. */
   idleTimeoutMs: number;
-  /** How many ended episodes stay readable through `get`. */
+  /** How many ended episodes (with their calls) stay readable through `get`. */
   retainEnded: number;
   /** Called once per ended episode. */
   onEpisodeEnd: ((episode: GatewayEpisode) => void) | undefined;
@@ -34,6 +37,8 @@ interface OpenEpisode {
   lastItem: TrajectoryItem | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   ending: Promise<GatewayEpisode> | undefined;
+  /** A one-call episode under a generated id. */
+  ephemeral: boolean;
 }
 
 /**
@@ -45,6 +50,8 @@ export class EpisodeStore {
   readonly #settings: EpisodeStoreSettings;
   readonly #open = new Map<string, OpenEpisode>();
   readonly #ended = new Map<string, GatewayEpisode>();
+  /** Ids of ended rollouts (many more than the episodes kept), so a late call to one gets 409. */
+  readonly #endedIds = new Set<string>();
 
   constructor(settings: EpisodeStoreSettings) {
     this.#settings = settings;
@@ -60,13 +67,13 @@ export class EpisodeStore {
     return this.#open.get(rolloutId)?.episode ?? this.#ended.get(rolloutId);
   }
 
-  #openEpisode(rolloutId: string): OpenEpisode {
+  #openEpisode(rolloutId: string, ephemeral = false): OpenEpisode {
     let state = this.#open.get(rolloutId);
     if (state) {
       if (state.ending) throw new EpisodeEndedError(rolloutId);
       return state;
     }
-    if (this.#ended.has(rolloutId)) throw new EpisodeEndedError(rolloutId);
+    if (this.#endedIds.has(rolloutId)) throw new EpisodeEndedError(rolloutId);
     state = {
       episode: { rolloutId, calls: [], rewards: [], status: "open" },
       nextIndex: 0,
@@ -75,6 +82,7 @@ export class EpisodeStore {
       lastItem: undefined,
       idleTimer: undefined,
       ending: undefined,
+      ephemeral,
     };
     this.#open.set(rolloutId, state);
     return state;
@@ -84,7 +92,7 @@ export class EpisodeStore {
   startCall(rolloutId: string | undefined): CallTicket {
     const ephemeral = rolloutId === undefined;
     const id = rolloutId ?? `call-${randomUuid()}`;
-    const state = this.#openEpisode(id);
+    const state = this.#openEpisode(id, ephemeral);
     if (state.idleTimer) clearTimeout(state.idleTimer);
     state.idleTimer = undefined;
     state.inFlight++;
@@ -183,8 +191,13 @@ export class EpisodeStore {
       this.#open.delete(rolloutId);
       this.#ended.set(rolloutId, episode);
       if (this.#ended.size > this.#settings.retainEnded) {
-        const oldest = this.#ended.keys().next().value as string;
-        this.#ended.delete(oldest);
+        this.#ended.delete(this.#ended.keys().next().value as string);
+      }
+      // Ephemeral (one-call) episodes have generated ids nobody can name again: no need to remember them.
+      if (!state.ephemeral) {
+        this.#endedIds.add(rolloutId);
+        if (this.#endedIds.size > ENDED_IDS_KEPT)
+          this.#endedIds.delete(this.#endedIds.values().next().value as string);
       }
     }
     try {

@@ -47,8 +47,12 @@ export const GatewayOptions = z
      * may come in several concurrent export requests). @default 1000
      */
     traceGraceMs: z.number().int().nonnegative().default(1000),
-    /** Ended episodes kept readable through `episode(id)`. @default 1000 */
-    retainEndedEpisodes: z.number().int().nonnegative().default(1000),
+    /**
+     * Ended episodes kept in memory, with their calls, for `episode(id)` (`endEpisode` returns an episode
+     * whatever this says; the ids of the last 100,000 ended rollouts are kept apart, to refuse late calls).
+     * @default 100
+     */
+    retainEndedEpisodes: z.number().int().nonnegative().default(100),
     /**
      * Answer a call only once its record is on disk (group commit: one fdatasync covers every call that
      * completed meanwhile). With false, records are flushed in batches after the answer, and a crash may lose
