@@ -2,9 +2,10 @@ import type { ChatMessage, ToolCall } from "@orbiter/types";
 
 /**
  * Conversion of the message lists that GenAI telemetry carries into OpenAI chat messages: the Vercel AI SDK's
- * prompt (`ai.prompt.messages`: text, tool-call and tool-result parts) and the OpenTelemetry GenAI semantic
+ * prompt (`ai.prompt.messages`: text, tool-call and tool-result parts), the OpenTelemetry GenAI semantic
  * conventions' `gen_ai.input.messages` / `gen_ai.output.messages` (`parts` of type text, tool_call,
- * tool_call_response).
+ * tool_call_response), and the older indexed attributes (`gen_ai.prompt.0.role`, `gen_ai.prompt.0.content`,
+ * `gen_ai.completion.0.tool_calls.0.name`, ...) that OpenLLMetry-style instrumentations set.
  */
 
 type Json = Record<string, unknown>;
@@ -120,7 +121,39 @@ function parseList(value: unknown): Json[] | undefined {
   return Array.isArray(parsed) ? parsed.filter(isObject) : undefined;
 }
 
-/** The request messages of a span, from `gen_ai.input.messages` (+ system instructions) or `ai.prompt.messages`. */
+/** The messages of indexed attributes under `prefix` (`gen_ai.prompt` or `gen_ai.completion`). */
+function indexedMessages(attributes: Record<string, unknown>, prefix: string): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (let index = 0; typeof attributes[`${prefix}.${index}.role`] === "string"; index++) {
+    const at = (key: string) => attributes[`${prefix}.${index}.${key}`];
+    const role = String(at("role"));
+    const content = typeof at("content") === "string" ? (at("content") as string) : "";
+    if (role === "assistant") {
+      const calls: ToolCall[] = [];
+      for (let call = 0; typeof at(`tool_calls.${call}.name`) === "string"; call++) {
+        calls.push({
+          id: String(at(`tool_calls.${call}.id`) ?? ""),
+          type: "function",
+          function: {
+            name: String(at(`tool_calls.${call}.name`)),
+            arguments: jsonText(at(`tool_calls.${call}.arguments`) ?? "{}"),
+          },
+        });
+      }
+      out.push(assistant(content, calls));
+    } else if (role === "tool") {
+      out.push({ role: "tool", tool_call_id: String(at("tool_call_id") ?? ""), content });
+    } else if (role === "system" || role === "user" || role === "developer") {
+      out.push({ role, content });
+    }
+  }
+  return out;
+}
+
+/**
+ * The request messages of a span, from `gen_ai.input.messages` (+ system instructions), `ai.prompt.messages`
+ * or indexed `gen_ai.prompt.N.*` attributes.
+ */
 export function requestMessages(attributes: Record<string, unknown>): ChatMessage[] {
   const semconv = parseList(attributes["gen_ai.input.messages"]);
   if (semconv) {
@@ -132,16 +165,21 @@ export function requestMessages(attributes: Record<string, unknown>): ChatMessag
     return [...out, ...semconv.flatMap(fromSemconvMessage)];
   }
   const aiSdk = parseList(attributes["ai.prompt.messages"]);
-  return aiSdk ? aiSdk.flatMap(fromAiSdkMessage) : [];
+  return aiSdk ? aiSdk.flatMap(fromAiSdkMessage) : indexedMessages(attributes, "gen_ai.prompt");
 }
 
-/** The assistant message of a span, from `gen_ai.output.messages` or `ai.response.text` / `ai.response.toolCalls`. */
+/**
+ * The assistant message of a span, from `gen_ai.output.messages`, `ai.response.text` / `ai.response.toolCalls`
+ * or indexed `gen_ai.completion.N.*` attributes.
+ */
 export function responseMessage(attributes: Record<string, unknown>): ChatMessage | undefined {
   const semconv = parseList(attributes["gen_ai.output.messages"]);
   if (semconv) return semconv.flatMap(fromSemconvMessage).find((message) => message.role === "assistant");
   const text = attributes["ai.response.text"];
   const calls = parseList(attributes["ai.response.toolCalls"]) ?? [];
-  if (typeof text !== "string" && calls.length === 0) return undefined;
+  if (typeof text !== "string" && calls.length === 0) {
+    return indexedMessages(attributes, "gen_ai.completion").find((message) => message.role === "assistant");
+  }
   return assistant(
     typeof text === "string" ? text : "",
     calls.map((call) => ({

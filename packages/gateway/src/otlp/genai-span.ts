@@ -137,15 +137,16 @@ export function spanToCall(span: OtlpSpan): SpanCall {
           index: 0,
           message: message as ChatCompletionResult["choices"][number]["message"],
           finishReason: finishReason(
-            a["gen_ai.response.finish_reasons"],
+            a["gen_ai.response.finish_reasons"] ?? a["gen_ai.completion.0.finish_reason"],
             (message.tool_calls?.length ?? 0) > 0,
           ),
         },
       ],
     };
     if (typeof a["gen_ai.response.id"] === "string") result.id = a["gen_ai.response.id"];
-    const input = number(a["gen_ai.usage.input_tokens"]);
-    const output = number(a["gen_ai.usage.output_tokens"]);
+    // The current names, then the older ones some instrumentations still set.
+    const input = number(a["gen_ai.usage.input_tokens"] ?? a["gen_ai.usage.prompt_tokens"]);
+    const output = number(a["gen_ai.usage.output_tokens"] ?? a["gen_ai.usage.completion_tokens"]);
     if (input !== undefined || output !== undefined) {
       result.usage = {
         promptTokens: input ?? 0,

@@ -130,6 +130,50 @@ describe("POST /v1/traces (OTLP/HTTP JSON)", () => {
     expect(late.json).toMatchObject({ partialSuccess: { rejectedSpans: 1 } });
   });
 
+  it("reads the older indexed gen_ai.prompt.N / gen_ai.completion.N attributes", async () => {
+    const traceId = "abcdefabcdefabcdefabcdefabcdef01";
+    const span = {
+      traceId,
+      spanId: "00000000000000bb",
+      parentSpanId: "00000000000000cc",
+      name: "openai.chat",
+      startTimeUnixNano: "1000000",
+      endTimeUnixNano: "3000000",
+      attributes: [
+        attr("gen_ai.request.model", "gpt-y"),
+        attr("gen_ai.prompt.0.role", "system"),
+        attr("gen_ai.prompt.0.content", "Be terse."),
+        attr("gen_ai.prompt.1.role", "user"),
+        attr("gen_ai.prompt.1.content", "Time in Oslo?"),
+        attr("gen_ai.completion.0.role", "assistant"),
+        attr("gen_ai.completion.0.finish_reason", "tool_calls"),
+        attr("gen_ai.completion.0.tool_calls.0.id", "t1"),
+        attr("gen_ai.completion.0.tool_calls.0.name", "clock"),
+        attr("gen_ai.completion.0.tool_calls.0.arguments", '{"city":"Oslo"}'),
+        attr("gen_ai.usage.prompt_tokens", 9),
+        attr("gen_ai.usage.completion_tokens", 3),
+      ],
+    };
+    expect((await post(`${gateway.url}/v1/traces`, request([span]))).json).toEqual({});
+    const call = gateway.episode(traceId)?.calls[0];
+    expect(call?.request.messages).toEqual([
+      { role: "system", content: "Be terse." },
+      { role: "user", content: "Time in Oslo?" },
+    ]);
+    expect(call?.result?.choices[0]).toMatchObject({
+      finishReason: "tool_calls",
+      message: {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "t1", type: "function", function: { name: "clock", arguments: '{"city":"Oslo"}' } },
+        ],
+      },
+    });
+    expect(call?.result?.usage).toEqual({ promptTokens: 9, completionTokens: 3, totalTokens: 12 });
+    expect(call?.latencyMs).toBe(2);
+  });
+
   it("records a span with ERROR status as a failed call and refuses spans without messages", async () => {
     const failed = {
       ...chatSpan("0000000000000009", 5, [{ role: "user", parts: [{ type: "text", content: "hi" }] }], []),
