@@ -55,6 +55,14 @@ describe("createGatewayClient", () => {
 
   it("forwards the client's own key to the upstream only, and never logs it", async () => {
     expect(stub.requests.at(-1)?.headers.authorization).toBe("Bearer sk-user-own-key-42");
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-user-own-key-42", maxRetries: 0 });
+    const ids: string[] = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).toEqual(["stub-small", "stub-large"]);
+    expect(stub.requests.at(-1)).toMatchObject({
+      url: "/v1/models",
+      headers: { authorization: "Bearer sk-user-own-key-42" },
+    });
     expect(gateway.url.startsWith("http://127.0.0.1:")).toBe(true);
     expect(logs.some((line) => line.startsWith("POST /rollouts/client-1/v1/chat/completions 200"))).toBe(
       true,

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { EpisodeEndedError } from "../errors/episode-ended-error.js";
 import { BearerAuth } from "./bearer-auth.js";
 import { handleChatCompletion } from "./chat-completions.js";
@@ -99,8 +99,11 @@ export function buildServer(context: GatewayContext, settings: ServerSettings): 
       .send(openAiError(`No route ${request.method} ${request.url.split("?")[0]}`, "not_found_error"));
   });
 
-  const listModels = async () => {
-    const ids = context.model.listModels ? await context.model.listModels() : [];
+  const listModels = async (request: FastifyRequest) => {
+    const { authorization } = request.headers;
+    const ids = context.model.listModels
+      ? await context.model.listModels(authorization === undefined ? {} : { headers: { authorization } })
+      : [];
     return {
       object: "list",
       data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "orbiter" })),
