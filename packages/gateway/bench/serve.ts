@@ -38,4 +38,6 @@ process.on("message", (message: string) => {
     void close().then(() => process.exit(0));
   }
 });
+// The benchmark that started this process is gone (killed, or its output closed): do not outlive it.
+process.on("disconnect", () => process.exit(0));
 process.stdout.write(`${JSON.stringify({ url })}\n`);
