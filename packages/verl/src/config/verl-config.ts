@@ -176,8 +176,9 @@ const verlConfigShape = {
    * threads, each with a replica of the policy on its own backend. Rollout rows, reference log-probabilities and
    * each mini-batch's gradients are split across them; the optimiser step is applied once. `"auto"` takes the
    * available cores (`os.availableParallelism()`), capped by the responses per step, and 1 for a policy that is
-   * not a `TransformerPolicy` or a step too small to gain (parameters × responses under 4 M, e.g. test-sized
-   * models); 1 runs everything on the trainer's thread. Results are bit-identical run after run
+   * not a `TransformerPolicy`, on the native `tensorflow` backend (its kernels already use every core), or for a
+   * step too small to gain (parameters × responses under 4 M, e.g. test-sized models); 1 runs everything on the
+   * trainer's thread. Results are bit-identical run after run
    * for a given count, and equal within float tolerance across counts.
    * @default "auto"
    */

@@ -60,6 +60,7 @@ describe("config.workers", () => {
       resolveWorkerCount(VeRLConfig.parse({ algorithm: "grpo", batchSize: 1, groupSize: 1 }), big, null),
     ).toBe(1);
     expect(resolveWorkerCount(grpo, small, null)).toBe(1);
+    expect(resolveWorkerCount(grpo, big, null, "tensorflow")).toBe(1);
     expect(resolveWorkerCount({ ...grpo, workers: 3 }, small, null)).toBe(3);
     const other = { ...big } as unknown as Policy;
     expect(resolveWorkerCount(grpo, other, null)).toBe(1);

@@ -16,10 +16,16 @@ export const MIN_PARALLEL_WORK = 1 << 22;
 /**
  * The participant count `config.workers` asks for: a number as given; `"auto"` is the available cores capped by
  * the responses per step (and by the mini-batch size), or 1 when the policy or reference is not a
- * `TransformerPolicy` (only those have replicas) or the step is too small to gain ({@link MIN_PARALLEL_WORK}).
+ * `TransformerPolicy` (only those have replicas), on the native `tensorflow` backend (whose kernels already use
+ * every core), or when the step is too small to gain ({@link MIN_PARALLEL_WORK}).
  * @throws InvalidArgumentError when a count above 1 is asked for with another kind of policy
  */
-export function resolveWorkerCount(config: VeRLConfig, policy: Policy, reference: Policy | null): number {
+export function resolveWorkerCount(
+  config: VeRLConfig,
+  policy: Policy,
+  reference: Policy | null,
+  backend: BackendName = "wasm",
+): number {
   const replicable =
     policy instanceof TransformerPolicy && (reference === null || reference instanceof TransformerPolicy);
   if (config.workers !== "auto") {
@@ -31,7 +37,8 @@ export function resolveWorkerCount(config: VeRLConfig, policy: Policy, reference
     }
     return config.workers;
   }
-  if (!replicable) return 1;
+  // Native TensorFlow already spreads its kernels over every core.
+  if (!replicable || backend === "tensorflow") return 1;
   const responses = config.batchSize * config.groupSize;
   if (policy.parameterCount * responses < MIN_PARALLEL_WORK) return 1;
   return Math.max(
@@ -66,7 +73,7 @@ export class TrainerWorkers {
     backend: BackendName,
   ): Promise<DataParallelGroup | null> {
     if (this.starting === null) {
-      const count = resolveWorkerCount(config, policy, reference);
+      const count = resolveWorkerCount(config, policy, reference, backend);
       this.starting =
         count <= 1
           ? Promise.resolve(null)
