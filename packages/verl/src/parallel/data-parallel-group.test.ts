@@ -158,9 +158,12 @@ describe("DataParallelGroup failures", () => {
     ).pool;
     expect(pool.running).toBe(2);
     const none = { policy: false, reference: false };
-    await expect(pool.request(1, { type: "fail", how: "exit" }, none)).rejects.toThrow(
-      /Policy worker 1 exited with code 3/,
-    );
+    // The worker dies while this thread samples its own share of a rollout: the rollout fails (no unhandled
+    // rejection), and so does every later request.
+    const dying = pool.request(1, { type: "fail", how: "exit" }, none);
+    const rollout = local.generate(["ab", "cd", "a"], { n: 2, maxNewTokens: 4 });
+    await expect(dying).rejects.toThrow(/Policy worker 1 exited with code 3/);
+    await expect(rollout).rejects.toThrow(BackendError);
     await expect(local.generate(["ab", "cd", "a"], { n: 1, maxNewTokens: 3 })).rejects.toThrow(
       /exited with code 3/,
     );

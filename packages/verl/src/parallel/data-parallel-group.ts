@@ -35,6 +35,16 @@ function replicaSpec(policy: TransformerPolicy): ReplicaSpec {
   return { config: policy.config, tokenizer: policy.tokenizer.toJSON(), addBos: policy.addBos };
 }
 
+/**
+ * `promise`, marked as handled: the workers' answers are awaited after this thread's own share, and a worker
+ * that fails meanwhile (or this thread's share throwing first) must not surface as an unhandled rejection. The
+ * failure still reaches whoever awaits the returned promise.
+ */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 /** `[start, end)` bounds that cut `count` items into `parts` contiguous near-equal parts. */
 function cut(count: number, parts: number): Array<[number, number]> {
   return Array.from({ length: parts }, (_, p) => [
@@ -174,14 +184,13 @@ export class DataParallelGroup implements GradientWorkers {
             )
             .then((reply) => reply.result),
     );
+    const remoteParts = settledLater(Promise.all(remote));
     const [start, end] = bounds[0] as [number, number];
     const local =
       start === end
         ? null
         : await batchedGenerate(this.policy, this.policy.tokenizer, promptIds.slice(start, end), parsed);
-    const parts = [local, ...(await Promise.all(remote))].filter(
-      (part): part is GenerationResult => part !== null,
-    );
+    const parts = [local, ...(await remoteParts)].filter((part): part is GenerationResult => part !== null);
     return mergeGenerations(parts, this.policy.tokenizer.padId);
   }
 
@@ -213,6 +222,7 @@ export class DataParallelGroup implements GradientWorkers {
         )
         .then((reply) => reply.logProbs);
     });
+    const remoteParts = settledLater(Promise.all(remote));
     const [start, end] = bounds[0] as [number, number];
     const local =
       start === end
@@ -224,7 +234,7 @@ export class DataParallelGroup implements GradientWorkers {
               .logProbs({ tokens, attentionMask, responseStart, temperature })
               .logProbs.dataSync();
           });
-    const flat = [local, ...(await Promise.all(remote))];
+    const flat = [local, ...(await remoteParts)];
     const width = generation.responseLength;
     const out: number[][] = [];
     for (const part of flat) {

@@ -224,6 +224,8 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
           ? workers.gradients(plans, { config, klCoef }, stale)
           : Promise.resolve([]);
       stale = false;
+      // Awaited below, after this thread's share; handled now so that a failure meanwhile is not "unhandled".
+      remote.catch(() => undefined);
       // Participant 0's share runs here while the workers compute theirs.
       let sum: GradientSum | null = null;
       try {
