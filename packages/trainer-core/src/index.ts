@@ -22,7 +22,12 @@ export {
   type MetricsLogRecord,
   readMetricsLog,
 } from "./metrics/metrics-logger.js";
-export { type StepMetrics, TrainMetrics, type TrainMetricsInput } from "./metrics/train-metrics.js";
+export {
+  type CompletedTrainMetrics,
+  type StepMetrics,
+  TrainMetrics,
+  type TrainMetricsInput,
+} from "./metrics/train-metrics.js";
 export {
   ProgressReporter,
   type ProgressReporterOptions,
@@ -31,6 +36,7 @@ export {
 } from "./progress/progress-reporter.js";
 export {
   type CheckFailure,
+  type DatasetLike,
   Trainer,
   type TrainerOptions,
   type TrainerProgress,

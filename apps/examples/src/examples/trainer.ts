@@ -88,8 +88,10 @@ export class MyTrainer extends Trainer<LabelledPoint[], TrainConfig, LinearClass
   readonly testSet: LabelledPoint[];
 
   constructor(options: MyTrainerOptions) {
-    super(options);
-    this.testSet = options.testSet;
+    // The base constructor refuses options it does not know (a typo must not pass silently): keep ours out.
+    const { testSet, ...trainerOptions } = options;
+    super(trainerOptions);
+    this.testSet = testSet;
   }
 
   /** Validate agent configuration. */

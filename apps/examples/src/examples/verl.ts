@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
+  type CompletedTrainMetrics,
   evaluatePolicy,
   type Policy,
   type RewardSpecInput,
   Sample,
-  type TrainMetrics,
   VeRLAlgorithm,
   VeRLTrainer,
 } from "@orbiter/train";
@@ -63,9 +63,9 @@ export interface AlgorithmRun {
   /** The same measure after training. */
   after: number;
   /** Metrics of `trainer.train(prompts)`. */
-  train: TrainMetrics;
+  train: CompletedTrainMetrics;
   /** Metrics of `trainer.evaluate(prompts, { greedy: true })`. */
-  greedy: TrainMetrics;
+  greedy: CompletedTrainMetrics;
   /** Every training step. */
   steps: StepRecord[];
   /** The tensor backend that ran it. */

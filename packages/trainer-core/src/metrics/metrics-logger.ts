@@ -8,7 +8,7 @@ import type {
   StepEvent,
   TrainerCallbacks,
 } from "../trainer/trainer-events.js";
-import type { StepMetrics, TrainMetrics } from "./train-metrics.js";
+import type { CompletedTrainMetrics, StepMetrics } from "./train-metrics.js";
 
 /** Kind of a metrics log line. */
 export type MetricsLogKind = "step" | "epoch" | "evaluation";
@@ -111,12 +111,16 @@ export class MetricsLogger implements TrainerCallbacks {
   }
 
   /** Logs the end of an epoch. */
-  logEpoch(epoch: number, step: number, metrics?: TrainMetrics): Promise<void> {
+  logEpoch(epoch: number, step: number, metrics?: CompletedTrainMetrics): Promise<void> {
     return this.enqueue({ kind: "epoch", step, epoch, time: this.now().toISOString(), ...numbers(metrics) });
   }
 
   /** Logs an evaluation. */
-  logEvaluation(step: number, metrics: TrainMetrics, context: { final?: boolean } = {}): Promise<void> {
+  logEvaluation(
+    step: number,
+    metrics: CompletedTrainMetrics,
+    context: { final?: boolean } = {},
+  ): Promise<void> {
     return this.enqueue({
       kind: "evaluation",
       step,
@@ -202,7 +206,7 @@ export class MetricsLogger implements TrainerCallbacks {
   }
 }
 
-function numbers(metrics: StepMetrics | TrainMetrics | undefined): Partial<MetricsLogRecord> & {
+function numbers(metrics: StepMetrics | CompletedTrainMetrics | undefined): Partial<MetricsLogRecord> & {
   extra: Record<string, number>;
 } {
   if (!metrics) return { extra: {} };

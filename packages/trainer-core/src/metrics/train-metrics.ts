@@ -4,8 +4,8 @@ import { z } from "zod";
 const metricNumber = z.custom<number>((value) => typeof value === "number", { message: "Expected a number" });
 
 /**
- * The result of a training or evaluation phase (the seed's `TrainMetrics`). Trainers may return the input form
- * (`{ loss: 0.5, accuracy: 0.85 }`); the trainer fills in `steps` and `extra`.
+ * The result of a training or evaluation phase. Trainers return the input form (`{ loss: 0.5, accuracy: 0.85 }`);
+ * the trainer fills in `steps` and `extra`.
  *
  * @example
  * ```ts
@@ -25,10 +25,15 @@ export const TrainMetrics = z.strictObject({
   extra: z.record(z.string(), metricNumber).default(() => ({})),
 });
 
-/** Metrics of a finished phase: `steps` and `extra` always present. */
-export type TrainMetrics = Omit<z.output<typeof TrainMetrics>, "steps"> & { steps: number };
-/** What `train()` and `evaluate()` may return: `steps` and `extra` can be left out. */
-export type TrainMetricsInput = z.input<typeof TrainMetrics>;
+/**
+ * What `train()` and `evaluate()` return: the schema's input, so `{ loss: 0.5, accuracy: 0.85 }` is one;
+ * `steps` and `extra` can be left out and are filled in by the trainer (see {@link CompletedTrainMetrics}).
+ */
+export type TrainMetrics = z.input<typeof TrainMetrics>;
+/** Another name of {@link TrainMetrics}, the form a phase may return. */
+export type TrainMetricsInput = TrainMetrics;
+/** Metrics of a finished phase, as the trainer reports them: `steps` and `extra` always present. */
+export type CompletedTrainMetrics = Omit<z.output<typeof TrainMetrics>, "steps"> & { steps: number };
 
 /**
  * The metrics of one optimiser step, reported by a trainer with `reportStep` and written to the metrics log.

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { InvalidStateError, ValidationFailedError } from "@orbiter/types";
 import { TRAINER_STATE_FILE } from "../checkpoint/checkpoint-manifest.js";
 import type { TrainConfig } from "../config/train-config.js";
-import type { TrainMetrics } from "../metrics/train-metrics.js";
+import type { CompletedTrainMetrics } from "../metrics/train-metrics.js";
 import type { Trainer } from "../trainer/trainer.js";
 import type { StepEvent } from "../trainer/trainer-events.js";
 import { TrainerState } from "../trainer/trainer-state.js";
@@ -83,7 +83,7 @@ function recordStates(trainer: AnyTrainer): TrainerState[] {
   return states;
 }
 
-function assertMetrics(metrics: TrainMetrics, what: string): void {
+function assertMetrics(metrics: CompletedTrainMetrics, what: string): void {
   assert.equal(typeof metrics.loss, "number", `${what}.loss must be a number`);
   assert.ok(Number.isInteger(metrics.steps) && metrics.steps >= 0, `${what}.steps must be an integer >= 0`);
   for (const key of ["accuracy", "reward"] as const) {
@@ -197,7 +197,7 @@ export function trainerConformanceCases<T extends AnyTrainer>(
           run: async () => {
             const trainer = await create();
             const states = recordStates(trainer);
-            const metrics = (await trainer.train(...trainArgs())) as TrainMetrics;
+            const metrics = (await trainer.train(...trainArgs())) as CompletedTrainMetrics;
             assert.deepEqual(states, happyPath.slice(0, 4));
             assertMetrics(metrics, "train metrics");
           },
@@ -221,10 +221,10 @@ export function trainerConformanceCases<T extends AnyTrainer>(
         const trainer = await create();
         await trainer.validate();
         assert.equal(trainer.state, TrainerState.VALIDATED);
-        const train = (await trainer.train(...trainArgs())) as TrainMetrics;
+        const train = (await trainer.train(...trainArgs())) as CompletedTrainMetrics;
         assert.equal(trainer.state, TrainerState.TRAINED);
         assertMetrics(train, "train metrics");
-        const evaluation = (await trainer.evaluate()) as TrainMetrics;
+        const evaluation = (await trainer.evaluate()) as CompletedTrainMetrics;
         assert.equal(trainer.state, TrainerState.COMPLETE);
         assertMetrics(evaluation, "evaluation metrics");
       },

@@ -1,4 +1,4 @@
-import type { StepMetrics, TrainMetrics } from "../metrics/train-metrics.js";
+import type { CompletedTrainMetrics, StepMetrics } from "../metrics/train-metrics.js";
 import type { TrainerState } from "./trainer-state.js";
 
 /** Payload of the `stateChange` event. */
@@ -30,7 +30,7 @@ export interface EpochEvent {
   /** Step counter at the end of the epoch. */
   step: number;
   /** Summary metrics of the epoch, when the trainer reports them. */
-  metrics: TrainMetrics | undefined;
+  metrics: CompletedTrainMetrics | undefined;
 }
 
 /** Payload of the `evaluation` event: an evaluation during training, or the final `evaluate()`. */
@@ -38,7 +38,7 @@ export interface EvaluationEvent {
   /** Step counter at the time of the evaluation. */
   step: number;
   /** The evaluation's metrics. */
-  metrics: TrainMetrics;
+  metrics: CompletedTrainMetrics;
   /** True for the evaluation phase (`evaluate()`), false for one made during training (`evalEvery`). */
   final: boolean;
 }

@@ -104,6 +104,14 @@ describe("Trainer lifecycle", () => {
     expect(InvalidArgumentError.isInstance(unknown) && unknown.field).toBe("config.epoch");
   });
 
+  it("refuses an unknown constructor option (a typo such as datset), naming it", () => {
+    const typo = thrownBy(() => new SeedTrainer({ ...seedOptions, datset: ["a"] } as never));
+    expect(InvalidArgumentError.isInstance(typo) && typo.field).toBe("datset");
+    expect((typo as Error).message).toContain('"dataset"');
+    const notObject = thrownBy(() => new SeedTrainer(42 as never));
+    expect(InvalidArgumentError.isInstance(notObject) && notObject.field).toBe("options");
+  });
+
   it("refuses train() before validate() with InvalidStateError and leaves the state alone", async () => {
     const trainer = new SeedTrainer(seedOptions);
     const error = await captureError(trainer.train());

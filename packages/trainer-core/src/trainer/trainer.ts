@@ -25,13 +25,27 @@ import { learningRateAt } from "../config/learning-rate.js";
 import { TrainConfig, type TrainConfigInput } from "../config/train-config.js";
 import { type Listener, TypedEmitter } from "../internal/typed-emitter.js";
 import { MetricsLogger } from "../metrics/metrics-logger.js";
-import { type StepMetrics, TrainMetrics, type TrainMetricsInput } from "../metrics/train-metrics.js";
+import {
+  type CompletedTrainMetrics,
+  type StepMetrics,
+  TrainMetrics,
+  type TrainMetricsInput,
+} from "../metrics/train-metrics.js";
 import type { TrainerCallbacks, TrainerEvents } from "./trainer-events.js";
 import { canTransition, TrainerState } from "./trainer-state.js";
 
+/**
+ * The dataset of a `Trainer` written without type arguments: anything with a `length` that can be iterated (an
+ * array, a `TrajectoryDataset`, ...), so `this.dataset.length` type-checks in such a subclass.
+ */
+export interface DatasetLike extends Iterable<unknown> {
+  /** Number of items. */
+  readonly length: number;
+}
+
 /** Options every {@link Trainer} constructor accepts; all are optional. */
 export interface TrainerOptions<
-  TDataset = unknown,
+  TDataset = DatasetLike,
   TAgent = unknown,
   TRewardFn = unknown,
   TConfigInput = unknown,
@@ -55,9 +69,9 @@ export interface TrainerOptions<
 /** What {@link Trainer.run} returns. */
 export interface TrainerRunResult {
   /** Metrics of the training phase. */
-  train: TrainMetrics;
+  train: CompletedTrainMetrics;
   /** Metrics of the evaluation phase. */
-  evaluation: TrainMetrics;
+  evaluation: CompletedTrainMetrics;
 }
 
 /** Counters of a trainer's progress, saved in checkpoints. */
@@ -82,6 +96,38 @@ export interface CheckFailure {
 
 type PhaseMethod = (...args: unknown[]) => Promise<TrainMetricsInput>;
 
+/** The keys of {@link TrainerOptions}: anything else given to the constructor is a mistake (a typo). */
+const TRAINER_OPTION_KEYS = {
+  agent: true,
+  dataset: true,
+  rewardFn: true,
+  config: true,
+  callbacks: true,
+  metricsLogPath: true,
+  signal: true,
+} as const satisfies Record<keyof TrainerOptions, true>;
+
+/** Refuses an options value that is not an object, or has a key no trainer option is called. */
+function checkOptionKeys(options: unknown, trainer: string): void {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${trainer} options must be an object`, {
+      field: "options",
+      value: options,
+    });
+  }
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(TRAINER_OPTION_KEYS, key)) {
+      const known = Object.keys(TRAINER_OPTION_KEYS)
+        .map((name) => `"${name}"`)
+        .join(", ");
+      throw new InvalidArgumentError(`Unknown ${trainer} option "${key}" (the options are ${known})`, {
+        field: key,
+        value: (options as Record<string, unknown>)[key],
+      });
+    }
+  }
+}
+
 const wrappers = new WeakSet<object>();
 
 function messageOf(error: unknown): string {
@@ -99,11 +145,11 @@ function lengthOf(value: unknown): number | undefined {
 }
 
 /**
- * The training lifecycle (the seed's `Trainer`): `validate()` runs four checks, `train()` trains, `evaluate()`
+ * The training lifecycle: `validate()` runs four checks, `train()` trains, `evaluate()`
  * evaluates, and `run()` does all three, moving through {@link TrainerState}:
  * `created → validating → validated → training → trained → evaluating → complete`, or `error`.
  *
- * **How subclasses plug in.** Implement `train()` and `evaluate()` as ordinary methods, as in the seed (they may
+ * **How subclasses plug in.** Implement `train()` and `evaluate()` as ordinary methods, as in the training guide (they may
  * take arguments and return `{ loss, accuracy?, reward?, steps?, extra? }`), and override any of the four checks.
  * The base constructor wraps the subclass's `train` and `evaluate` on the instance, so the state machine holds
  * even when a user calls `trainer.train()` directly: an illegal call throws `InvalidStateError` without changing
@@ -121,7 +167,8 @@ function lengthOf(value: unknown): number | undefined {
  * A subclass with its own config passes its zod schema (whose output has the `TrainConfig` fields, e.g.
  * `TrainConfig.extend({ klCoef: z.number() })`) as the constructor's second argument.
  *
- * @typeParam TDataset type of `dataset`
+ * @typeParam TDataset type of `dataset` (default {@link DatasetLike}); it is `undefined` at run time when the
+ * constructor got none, so a subclass that takes its data later declares it as `MyData | undefined`
  * @typeParam TConfig parsed config type (has every `TrainConfig` field)
  * @typeParam TAgent type of `agent`
  * @typeParam TRewardFn type of `rewardFn`
@@ -139,15 +186,15 @@ function lengthOf(value: unknown): number | undefined {
  * ```
  */
 export abstract class Trainer<
-  TDataset = unknown,
+  TDataset = DatasetLike,
   TConfig extends TrainConfig = TrainConfig,
   TAgent = unknown,
   TRewardFn = unknown,
 > {
   /** The agent being trained. */
   agent: TAgent | undefined;
-  /** The training data. */
-  dataset: TDataset | undefined;
+  /** The training data (`undefined` when none was given; the default `checkDataset` then fails). */
+  dataset: TDataset;
   /** The reward function. */
   rewardFn: TRewardFn | undefined;
   /** The parsed config (every default filled in). */
@@ -163,13 +210,14 @@ export abstract class Trainer<
   private readonly events = new TypedEmitter<TrainerEvents>();
   private readonly counters: TrainerProgress = { step: 0, epoch: 0, totalSteps: undefined };
   private failure: unknown;
-  private metrics: { train?: TrainMetrics; evaluation?: TrainMetrics } = {};
+  private metrics: { train?: CompletedTrainMetrics; evaluation?: CompletedTrainMetrics } = {};
   private rawTrain: PhaseMethod;
   private rawEvaluate: PhaseMethod;
 
   /**
    * @param options agent, dataset, reward function, config, callbacks, metrics log path, abort signal
-   * @throws InvalidArgumentError naming the field (`config.epochs`) when the config is invalid
+   * @throws InvalidArgumentError naming the field (`config.epochs`) when the config is invalid, or the unknown
+   * option (a typo such as `datset`)
    */
   constructor(options?: TrainerOptions<TDataset, TAgent, TRewardFn, TrainConfigInput>);
   /**
@@ -184,12 +232,13 @@ export abstract class Trainer<
     options: TrainerOptions<TDataset, TAgent, TRewardFn, unknown> = {},
     configSchema: z.ZodType<TConfig> = TrainConfig as unknown as z.ZodType<TConfig>,
   ) {
+    checkOptionKeys(options, new.target.name);
     this.config = parseWith(configSchema, options.config ?? {}, {
       what: `${new.target.name} config`,
       path: "config",
     });
     this.agent = options.agent;
-    this.dataset = options.dataset;
+    this.dataset = options.dataset as TDataset;
     this.rewardFn = options.rewardFn;
     this.signal = options.signal;
     this.rng = new SeededRandom(deriveSeed(this.config.seed, "trainer"));
@@ -274,7 +323,7 @@ export abstract class Trainer<
   }
 
   /** The last metrics of the training and evaluation phases. */
-  get lastMetrics(): { readonly train?: TrainMetrics; readonly evaluation?: TrainMetrics } {
+  get lastMetrics(): { readonly train?: CompletedTrainMetrics; readonly evaluation?: CompletedTrainMetrics } {
     return { ...this.metrics };
   }
 
@@ -497,7 +546,7 @@ export abstract class Trainer<
   }
 
   /** Reports an evaluation made during training (every `evalEvery` steps); returns the completed metrics. */
-  protected async reportEvaluation(metrics: TrainMetricsInput): Promise<TrainMetrics> {
+  protected async reportEvaluation(metrics: TrainMetricsInput): Promise<CompletedTrainMetrics> {
     this.assertInside("reportEvaluation()", TrainerState.TRAINING);
     const parsed = this.completeMetrics(metrics, "evaluation metrics");
     await this.events.emit("evaluation", { step: this.counters.step, metrics: parsed, final: false });
@@ -532,7 +581,7 @@ export abstract class Trainer<
     }
   }
 
-  private async runTraining(args: unknown[]): Promise<TrainMetrics> {
+  private async runTraining(args: unknown[]): Promise<CompletedTrainMetrics> {
     await this.prepareTrain(...args);
     this.assertCan("train()", TrainerState.TRAINING);
     return this.runPhase("training", TrainerState.TRAINING, TrainerState.TRAINED, async () => {
@@ -545,7 +594,7 @@ export abstract class Trainer<
     });
   }
 
-  private async runEvaluation(args: unknown[]): Promise<TrainMetrics> {
+  private async runEvaluation(args: unknown[]): Promise<CompletedTrainMetrics> {
     await this.prepareEvaluate(...args);
     if (this.currentState === TrainerState.TRAINING) {
       // Called from inside train(): an evaluation during training, with no state change.
@@ -587,7 +636,7 @@ export abstract class Trainer<
     }
   }
 
-  private completeMetrics(metrics: TrainMetricsInput, what: string): TrainMetrics {
+  private completeMetrics(metrics: TrainMetricsInput, what: string): CompletedTrainMetrics {
     const parsed = parseWith(TrainMetrics, metrics, { what: `${this.constructor.name} ${what}` });
     return { ...parsed, steps: parsed.steps ?? this.counters.step };
   }

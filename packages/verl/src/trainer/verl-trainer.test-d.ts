@@ -1,4 +1,4 @@
-import type { TrainMetrics } from "@orbiter/trainer-core";
+import type { CompletedTrainMetrics } from "@orbiter/trainer-core";
 import { describe, expectTypeOf, it } from "vitest";
 import { VeRLAlgorithm } from "../config/verl-algorithm.js";
 import type { VeRLConfig, VeRLConfigInput } from "../config/verl-config.js";
@@ -30,7 +30,7 @@ describe("VeRLTrainer types", () => {
 
   it("train and evaluate take the dataset forms and return completed metrics", () => {
     expectTypeOf<VeRLTrainer["train"]>().parameter(0).toEqualTypeOf<VeRLDatasetInput | undefined>();
-    expectTypeOf<VeRLTrainer["train"]>().returns.resolves.toEqualTypeOf<TrainMetrics>();
+    expectTypeOf<VeRLTrainer["train"]>().returns.resolves.toEqualTypeOf<CompletedTrainMetrics>();
     expectTypeOf<string[]>().toExtend<VeRLDatasetInput>();
     expectTypeOf<{ toSamples(): Array<{ input: string; output: string }> }>().toExtend<VeRLDatasetInput>();
     expectTypeOf<number>().not.toExtend<VeRLDatasetInput>();

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import {
+  type CompletedTrainMetrics,
   ProgressReporter,
   type ProgressReporterOptions,
   type StepEvent,
   Trainer,
   type TrainerCallbacks,
-  type TrainMetrics,
 } from "@orbiter/trainer-core";
 import {
   CheckpointError,
@@ -126,7 +126,7 @@ const REFERENCE_DIR = "reference";
  * const evaluation = await trainer.evaluate(testSamples, { greedy: true }); // evaluation.accuracy
  * ```
  */
-export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, RewardSpec[]> {
+export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfig, Policy, RewardSpec[]> {
   /** The validated reward functions. */
   readonly rewards: ReadonlyArray<RewardSpec>;
   private readonly tokenizerOption: Tokenizer | undefined;
@@ -274,7 +274,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
    * @param dataset samples, prompt strings, or an object with `toSamples()`; @default the constructor's `dataset`
    * @returns `loss` and `reward` averaged over the last epoch's steps, and the last step's metrics in `extra`
    */
-  override async train(dataset?: VeRLDatasetInput): Promise<TrainMetrics> {
+  override async train(dataset?: VeRLDatasetInput): Promise<CompletedTrainMetrics> {
     void dataset; // already stored by prepareTrain(), which runs first with the same arguments
     const samples = await this.loadSamples();
     const policy = await this.ensureTraining();
@@ -360,7 +360,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput, VeRLConfig, Policy, R
    *
    * @param testSet samples to evaluate on @default the `evalSet` option, else the training data
    */
-  override async evaluate(testSet?: VeRLDatasetInput, options: EvaluateOptions = {}): Promise<TrainMetrics> {
+  override async evaluate(
+    testSet?: VeRLDatasetInput,
+    options: EvaluateOptions = {},
+  ): Promise<CompletedTrainMetrics> {
     const samples = await this.evaluationSamples(testSet);
     const evaluation = await this.evaluateSamples(samples, options);
     return {
