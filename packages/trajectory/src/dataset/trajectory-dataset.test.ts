@@ -291,6 +291,34 @@ describe("TrajectoryDataset queries", () => {
     ]);
   });
 
+  it("hands out items as a read-only view: no push, assignment or delete reaches the dataset", () => {
+    const dataset = sampleDataset();
+    const view = dataset.items as TrajectoryItem[];
+    const stranger = { ...(view[0] as TrajectoryItem), reward: Number.NaN };
+    const attempts: Array<[string, () => unknown]> = [
+      ["push", () => view.push(stranger)],
+      ["index", () => (view[0] = stranger)],
+      ["length", () => (view.length = 0)],
+      ["splice", () => view.splice(0, 1)],
+      ["delete", () => delete view[0]],
+      ["freeze", () => Object.freeze(view)],
+    ];
+    for (const [what, attempt] of attempts) {
+      let error: unknown;
+      try {
+        attempt();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(InvalidArgumentError.isInstance(error) && error.field, what).toBe("items");
+    }
+    expect(dataset.length).toBe(6);
+    expect(dataset.items[0]?.reward).not.toBeNaN();
+    dataset.capture({ state: "s", action: "a", reward: 1 });
+    expect(view).toHaveLength(7); // still a live view of the stored items
+    expect([...view].at(-1)?.state).toBe("s");
+  });
+
   it("clear empties the dataset but keeps it usable", () => {
     const dataset = sampleDataset();
     const before = dataset.items;

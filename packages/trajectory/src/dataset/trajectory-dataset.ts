@@ -14,6 +14,7 @@ import { checkPath, type ReadOptionsInput, resolveReadOptions } from "../io/impo
 import { RevisionCollector } from "../io/item-revisions.js";
 import { readJsonFile, writeJsonFile } from "../io/json-file.js";
 import { readJsonlFile, writeJsonlFile } from "../io/jsonl-file.js";
+import { onPath } from "../io/path-errors.js";
 import { type CaptureMessagesOptions, messagesToItemInput } from "../messages/capture-messages.js";
 import type { TrajectorySink } from "../sink/trajectory-sink.js";
 import { DefaultStrategy } from "../strategy/default-strategy.js";
@@ -89,6 +90,22 @@ function splitImportOptions(options: unknown, what: string) {
   return { read: resolveReadOptions(read, what), dataset: datasetOptions as TrajectoryDatasetOptions };
 }
 
+function refuseWrite(): never {
+  throw new InvalidArgumentError(
+    "TrajectoryDataset.items is a read-only view: add items with capture() (validated), remove them with clear()",
+    { field: "items" },
+  );
+}
+
+/** Traps every write to the array behind {@link TrajectoryDataset.items}; reads go through unchanged. */
+const readOnlyView: ProxyHandler<TrajectoryItem[]> = {
+  set: refuseWrite,
+  defineProperty: refuseWrite,
+  deleteProperty: refuseWrite,
+  setPrototypeOf: refuseWrite,
+  preventExtensions: refuseWrite,
+};
+
 let adoptItems: (dataset: TrajectoryDataset, items: TrajectoryItem[]) => void;
 
 /**
@@ -119,6 +136,8 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   /** The sink every stored item is sent to, if any. */
   readonly sink: TrajectorySink | undefined;
   #items: TrajectoryItem[] = [];
+  /** The read-only view of `#items` handed out by {@link items} (made on first use, again after `clear`). */
+  #view: ReadonlyArray<TrajectoryItem> | undefined;
   /** True for an unmodified `DefaultStrategy`: keep everything as validated, no second validation. */
   readonly #passThrough: boolean;
 
@@ -139,10 +158,13 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
 
   /**
    * The stored items, in capture order: a live read-only view (it grows as items are captured; after
-   * {@link clear} a new one starts, and a view taken before keeps the old items).
+   * {@link clear} a new one starts, and a view taken before keeps the old items). Writing to it (`push`, an
+   * index, `length`, ...) throws `InvalidArgumentError` naming `items`: items only enter through
+   * {@link capture}, validated.
    */
   get items(): ReadonlyArray<TrajectoryItem> {
-    return this.#items;
+    this.#view ??= new Proxy(this.#items, readOnlyView);
+    return this.#view;
   }
 
   [Symbol.iterator](): Iterator<TrajectoryItem> {
@@ -193,6 +215,7 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   /** Removes every stored item (the sink keeps what it received). */
   clear(): void {
     this.#items = [];
+    this.#view = undefined;
   }
 
   /** The items of one task, in capture order. */
@@ -248,12 +271,14 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
    * renamed: the target is never left partial).
    */
   async exportJson(path: string): Promise<ExportSummary> {
-    return writeJsonFile(checkPath(path), this.#items, this.#items.length);
+    const target = checkPath(path);
+    return onPath(target, "export to", () => writeJsonFile(target, this.#items, this.#items.length));
   }
 
   /** Writes the items to `path` as JSON Lines (one item per line). Streamed and atomic, like {@link exportJson}. */
   async exportJsonl(path: string): Promise<ExportSummary> {
-    return writeJsonlFile(checkPath(path), this.#items, this.#items.length);
+    const target = checkPath(path);
+    return onPath(target, "export to", () => writeJsonlFile(target, this.#items, this.#items.length));
   }
 
   /**
@@ -263,7 +288,9 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   async exportCsv(path: string, options: ExportCsvOptions = {}): Promise<ExportSummary> {
     const target = checkPath(path);
     const parsed = parseWith(ExportCsvOptions, options, { what: "exportCsv options", path: "options" });
-    return writeCsvFile(target, this.#items, this.#items.length, parsed.loneSurrogates);
+    return onPath(target, "export to", () =>
+      writeCsvFile(target, this.#items, this.#items.length, parsed.loneSurrogates),
+    );
   }
 
   /**
@@ -275,7 +302,8 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   static async fromJson(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
     const { read, dataset } = splitImportOptions(options, "fromJson");
     const result = new TrajectoryDataset(dataset);
-    await readJsonFile(checkPath(path), read, (item) => result.#items.push(item));
+    const source = checkPath(path);
+    await onPath(source, "read", () => readJsonFile(source, read, (item) => result.#items.push(item)));
     return result;
   }
 
@@ -297,7 +325,8 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
     const { read, dataset } = splitImportOptions(options, "fromJsonl");
     const result = new TrajectoryDataset(dataset);
     const collector = new RevisionCollector(result.#items);
-    await readJsonlFile(checkPath(path), read, "error", (item) => collector.add(item));
+    const source = checkPath(path);
+    await onPath(source, "read", () => readJsonlFile(source, read, "error", (item) => collector.add(item)));
     return result;
   }
 
@@ -305,13 +334,15 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   static async fromCsv(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
     const { read, dataset } = splitImportOptions(options, "fromCsv");
     const result = new TrajectoryDataset(dataset);
-    await readCsvFile(checkPath(path), read, (item) => result.#items.push(item));
+    const source = checkPath(path);
+    await onPath(source, "read", () => readCsvFile(source, read, (item) => result.#items.push(item)));
     return result;
   }
 
   static {
     adoptItems = (dataset, items) => {
       dataset.#items = items;
+      dataset.#view = undefined;
     };
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { type FileHandle, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Bytes per buffer; two of them alternate so that one is filled while the other is being written. */
@@ -78,8 +78,19 @@ export class AtomicTextWriter {
     this.#handle = handle;
   }
 
-  /** Creates the temporary file next to `target`. */
+  /**
+   * Creates the temporary file next to `target`. A target that is a folder is refused here (with the `EISDIR`
+   * error the final rename would give), before anything is written.
+   */
   static async create(target: string): Promise<AtomicTextWriter> {
+    const existing = await stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${target}'`), {
+        code: "EISDIR",
+        syscall: "open",
+        path: target,
+      });
+    }
     const temporary = join(
       dirname(target),
       `.${basename(target)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,

@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { InvalidArgumentError } from "@orbiter/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 
@@ -55,14 +56,6 @@ describe("atomic export", () => {
     expect(await temporaryFiles()).toEqual([]);
   });
 
-  it("fails cleanly when the folder does not exist or the target is a folder", async () => {
-    await expect(dataset(1).exportJsonl(join(directory, "no-such-folder", "x.jsonl"))).rejects.toMatchObject({
-      code: "ENOENT",
-    });
-    await expect(dataset(1).exportJsonl(directory)).rejects.toThrow();
-    expect(await temporaryFiles()).toEqual([]);
-  });
-
   it("exports the items present when called, even if more are captured meanwhile", async () => {
     const path = join(directory, "snapshot.jsonl");
     const source = dataset(100);
@@ -79,5 +72,58 @@ describe("atomic export", () => {
       field: "path",
     });
     await expect(dataset(1).exportCsv(42 as unknown as string)).rejects.toMatchObject({ field: "path" });
+  });
+});
+
+describe("unusable paths", () => {
+  const methods = { json: "exportJson", jsonl: "exportJsonl", csv: "exportCsv" } as const;
+  const readers = { json: "fromJson", jsonl: "fromJsonl", csv: "fromCsv" } as const;
+
+  async function rejection(promise: Promise<unknown>): Promise<InvalidArgumentError> {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!InvalidArgumentError.isInstance(error))
+      throw new Error(`expected InvalidArgumentError, got ${error}`);
+    return error;
+  }
+
+  it.each(["json", "jsonl", "csv"] as const)(
+    "%s export into a missing folder names the path, keeps the system error as cause, leaves nothing",
+    async (format) => {
+      const path = join(directory, "no-such-folder", `out.${format}`);
+      const error = await rejection(dataset(3)[methods[format]](path));
+      expect(error.field).toBe("path");
+      expect(error.value).toBe(path);
+      expect(error.message).toContain(path);
+      expect(error.message).toContain("does not exist");
+      expect(error.message).not.toContain(".tmp");
+      expect((error.cause as { code?: string }).code).toBe("ENOENT");
+      expect(await temporaryFiles()).toEqual([]);
+    },
+  );
+
+  it.each(["json", "jsonl", "csv"] as const)(
+    "%s export onto a folder names the path and leaves the folder as it was",
+    async (format) => {
+      const path = join(directory, `folder-${format}`);
+      await mkdir(path);
+      const error = await rejection(dataset(3)[methods[format]](path));
+      expect(error.field).toBe("path");
+      expect(error.message).toContain(path);
+      expect(error.message).toContain("is a folder");
+      expect((error.cause as { code?: string }).code).toBe("EISDIR");
+      expect(await readdir(path)).toEqual([]);
+      expect(await temporaryFiles()).toEqual([]);
+    },
+  );
+
+  it.each(["json", "jsonl", "csv"] as const)("%s import of a missing file names the path", async (format) => {
+    const path = join(directory, `missing.${format}`);
+    const error = await rejection(TrajectoryDataset[readers[format]](path));
+    expect(error.field).toBe("path");
+    expect(error.message).toBe(`Cannot read ${JSON.stringify(path)}: no such file`);
+    expect((error.cause as { code?: string }).code).toBe("ENOENT");
   });
 });

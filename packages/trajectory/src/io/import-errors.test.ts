@@ -138,7 +138,9 @@ describe("fromJsonl", () => {
     );
     expect((await rejection(TrajectoryDataset.fromJsonl(""))).field).toBe("path");
     await expect(TrajectoryDataset.fromJsonl(join(directory, "missing.jsonl"))).rejects.toMatchObject({
-      code: "ENOENT",
+      name: "InvalidArgumentError",
+      field: "path",
+      cause: { code: "ENOENT" },
     });
     expect((await TrajectoryDataset.fromJsonl(path)).length).toBe(0);
   });
