@@ -22,8 +22,8 @@ const isFunction = (value: unknown): boolean => typeof value === "function";
  * ```
  */
 export const SynthesisConfig = z.strictObject({
-  /** How many samples (kept seed samples included) the pipeline aims for. @default 1000 */
-  targetSize: z.number().int().nonnegative().default(1000),
+  /** How many samples (kept seed samples included) the pipeline aims for; at least 1. @default 1000 */
+  targetSize: z.number().int().positive().default(1000),
   /**
    * Samples scoring below this are dropped. When omitted there is no score filter.
    * Unscored samples are kept unless `dropUnscored` is set. @default undefined

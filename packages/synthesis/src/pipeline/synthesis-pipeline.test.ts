@@ -341,6 +341,9 @@ describe("SynthesisPipeline", () => {
     expect(() => new SynthesisPipeline({ config: { targetSize: -1 } })).toThrow(
       expect.objectContaining({ field: "config.targetSize" }),
     );
+    expect(() => new SynthesisPipeline({ config: { targetSize: 0 } })).toThrow(
+      expect.objectContaining({ name: "InvalidArgumentError", field: "config.targetSize" }),
+    );
     expect(() => new SynthesisPipeline({ config: { minScore: Number.NaN } })).toThrow(
       expect.objectContaining({ field: "config.minScore" }),
     );
