@@ -10,6 +10,7 @@ export {
   type Params,
   SearchSpace,
 } from "./hyperparameter/search-space.js";
+export { EvaluationsFailedError } from "./pipeline/evaluations-failed-error.js";
 export {
   EVOLUTION_CHECKPOINT_FORMAT,
   EVOLUTION_CHECKPOINT_VERSION,

@@ -15,6 +15,7 @@ import { SphereStrategy, sleep, sphere } from "../__fixtures__/sphere-strategy.j
 import type { EvolutionConfigInput } from "../config/evolution-config.js";
 import { tournamentSelection } from "../selection/tournament-selection.js";
 import type { EvolutionStrategy, MutationContext } from "../strategy/evolution-strategy.js";
+import { EvaluationsFailedError } from "./evaluations-failed-error.js";
 import { EvolutionPhase } from "./evolution-phase.js";
 import { EvolutionPipeline } from "./evolution-pipeline.js";
 import type { EvolutionProgressEvent, EvolutionResult } from "./evolution-result.js";
@@ -320,6 +321,49 @@ describe("EvolutionPipeline evaluation", () => {
     expect(result.bestScore).toBe(5);
     const failed = events.find((event) => event.type === "evaluation" && event.error !== undefined);
     expect(failed).toMatchObject({ type: "evaluation", epoch: 0, index: 1, score: Number.NEGATIVE_INFINITY });
+  });
+
+  it("rejects when no evaluation of a generation succeeds, with the failures and the first as cause", async () => {
+    const errors = new Map<number, Error>();
+    const error = await captureError(
+      new EvolutionPipeline({
+        config: { epochs: 3, populationSize: 4, concurrency: 2 },
+        strategy: {
+          evaluate: (x: number) => {
+            const failure = new Error(`candidate ${x} crashed`);
+            errors.set(x, failure);
+            throw failure;
+          },
+          mutate: (_x: number, { index }) => index,
+        },
+      }).run([0]),
+    );
+    expect(EvaluationsFailedError.isInstance(error)).toBe(true);
+    expect(PhaseError.isInstance(error)).toBe(true);
+    const failed = error as EvaluationsFailedError;
+    expect(failed.phase).toBe("evaluating");
+    expect(failed.epoch).toBe(0);
+    expect(failed.failures.map(({ epoch, index, message }) => ({ epoch, index, message }))).toEqual(
+      [0, 1, 2, 3].map((index) => ({ epoch: 0, index, message: `candidate ${index} crashed` })),
+    );
+    expect(failed.cause).toBe(errors.get(0));
+    expect(failed.message).toContain("all 4 evaluations of generation 0 failed");
+  });
+
+  it("rejects a later generation whose evaluations all fail, even after a good one", async () => {
+    const error = await captureError(
+      new EvolutionPipeline({
+        config: { epochs: 3, populationSize: 3, elitism: 0, cache: false },
+        strategy: {
+          evaluate: (x: number) => {
+            if (x >= 10) throw new Error("out of range");
+            return x;
+          },
+          mutate: (x: number) => x + 10,
+        },
+      }).run([1, 2, 3]),
+    );
+    expect(EvaluationsFailedError.isInstance(error) && error.epoch).toBe(1);
   });
 
   it("aborts the run on the first failed evaluation with failOnError", async () => {

@@ -16,6 +16,7 @@ import { writeJsonAtomic } from "../internal/write-json-atomic.js";
 import { rankByScore } from "../selection/rank-by-score.js";
 import { truncationSelection } from "../selection/truncation-selection.js";
 import type { EvolutionStrategy } from "../strategy/evolution-strategy.js";
+import { EvaluationsFailedError } from "./evaluations-failed-error.js";
 import {
   decodeScore,
   EVOLUTION_CHECKPOINT_FORMAT,
@@ -101,7 +102,8 @@ const SEARCH_FIELDS = [
  * to `populationSize`, then for each epoch: EVALUATING (in parallel under `concurrency`; cached scores reused; a
  * throwing evaluation scores −∞ and is recorded, or aborts with `failOnError`), SELECTING (default: truncation to
  * `selectionRatio`) and MUTATING (the `elitism` best carried over unchanged, the rest bred from the parents by
- * optional crossover then mutation). The last generation is only evaluated. Runs stop early at `targetScore` or
+ * optional crossover then mutation). A generation in which every evaluation fails rejects the run with an
+ * {@link EvaluationsFailedError}. The last generation is only evaluated. Runs stop early at `targetScore` or
  * after `patience` generations without improvement.
  *
  * Every random choice comes from one generator seeded by `config.seed`; each offspring gets its own forked
@@ -177,8 +179,9 @@ export class EvolutionPipeline<C> {
    * `create`). Missing candidates are mutants of the given ones (round robin), or created.
    *
    * @throws InvalidArgumentError for a bad initial population; AbortedError when cancelled; PhaseError when a
-   * strategy method other than `evaluate` throws (or `evaluate` does, with `failOnError`); CheckpointError when a
-   * checkpoint cannot be written
+   * strategy method other than `evaluate` throws (or `evaluate` does, with `failOnError`);
+   * {@link EvaluationsFailedError} (a PhaseError) when every evaluation of a generation fails; CheckpointError
+   * when a checkpoint cannot be written
    */
   async run(initialPopulation: readonly C[], options: EvolutionRunOptions = {}): Promise<EvolutionResult<C>> {
     if (!Array.isArray(initialPopulation)) {
@@ -381,6 +384,8 @@ export class EvolutionPipeline<C> {
     const total = population.length;
     const scores = new Array<number>(total);
     const keys = new Array<string | undefined>(total);
+    /** Whether each score comes from a failed evaluation (carried and cached scores never do). */
+    const failed = new Array<boolean>(total).fill(false);
     const pending: number[] = [];
     const firstOfKey = new Map<string, number>();
     const duplicates: Array<[number, number]> = [];
@@ -456,6 +461,7 @@ export class EvolutionPipeline<C> {
             // The pool rejects with the first error and starts no other evaluation.
             if (failOnError) throw error;
             score = Number.NEGATIVE_INFINITY;
+            failed[index] = true;
             failure = messageOf(error);
             failures.push({ epoch, index, message: failure, error });
           }
@@ -473,10 +479,12 @@ export class EvolutionPipeline<C> {
     }
     for (const [index, first] of duplicates) {
       scores[index] = scores[first] as number;
+      failed[index] = failed[first] as boolean;
       hits++;
       report(index, scores[index] as number, true);
     }
     failures.sort((a, b) => a.index - b.index);
+    if (total > 0 && failed.every(Boolean)) throw new EvaluationsFailedError(epoch, failures);
     state.failures.push(...failures);
     state.evaluations += evaluations;
     state.cacheHits += hits;
