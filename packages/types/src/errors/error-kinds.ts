@@ -172,12 +172,15 @@ const reward = brand("RewardError");
 export class RewardError extends OrbiterError {
   /** Name of the reward function. */
   readonly reward: string;
+  /** The sample whose response was being scored, when known. */
+  readonly sample: unknown;
 
-  constructor(rewardName: string, message: string, options: OrbiterErrorOptions = {}) {
+  constructor(rewardName: string, message: string, options: OrbiterErrorOptions & { sample?: unknown } = {}) {
     super("ORBITER_REWARD", message, options);
     this.name = "RewardError";
     stamp(this, reward);
     this.reward = rewardName;
+    this.sample = options.sample;
   }
 
   static override isInstance(error: unknown): error is RewardError {

@@ -139,8 +139,11 @@ const verlConfigShape = {
   advantageEpsilon: z.number().positive().default(1e-6),
   /** How several rewards combine into one score. @default "weighted-sum" */
   rewardCombination: z.enum(values(RewardCombination)).default("weighted-sum"),
-  /** What a failing reward function does. @default "zero" */
-  onRewardError: z.enum(values(OnRewardError)).default("zero"),
+  /**
+   * What a reward function that throws or returns a non-finite value does: stop with a `RewardError`
+   * (`"throw"`), count as 0 (`"zero"`) or leave the response out of the update (`"skip"`). @default "throw"
+   */
+  onRewardError: z.enum(values(OnRewardError)).default("throw"),
   /** Total reward at or above which an evaluated response counts as correct (when the sample has no expected output). @default 1 */
   accuracyThreshold: z.number().default(1),
   /** New tokens sampled per response. @default 32 */

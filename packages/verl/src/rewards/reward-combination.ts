@@ -14,11 +14,13 @@ export const RewardCombination = {
 export type RewardCombination = (typeof RewardCombination)[keyof typeof RewardCombination];
 
 /**
- * What happens when a reward function throws or returns something that is not a finite number (or null).
- * - `zero`: the failure is counted (`rewards/<name>/errors`) and the reward counts as 0 for that response.
- * - `throw`: training stops with a `RewardError` naming the reward.
+ * What happens when a reward function throws, rejects, or returns something that is not a finite number (or
+ * null to abstain). Every failure is counted in the step metrics (`rewards/<name>/errors`).
+ * - `throw`: training stops with a `RewardError` naming the reward and the sample (as verl and TRL stop).
+ * - `zero`: the reward counts as 0 for that response and training goes on.
+ * - `skip`: the response is left out of the update (as if every reward had abstained on it).
  */
-export const OnRewardError = { ZERO: "zero", THROW: "throw" } as const;
+export const OnRewardError = { THROW: "throw", ZERO: "zero", SKIP: "skip" } as const;
 
 /** One of the {@link OnRewardError} values. */
 export type OnRewardError = (typeof OnRewardError)[keyof typeof OnRewardError];

@@ -26,7 +26,9 @@ export function rewardMetrics(scores: RewardScores): Record<string, number> {
     const row = scores.values[k] ?? [];
     const scored = row.filter((value): value is number => value !== null);
     metrics[`rewards/${name}/mean`] = meanAndStd(scored).mean;
-    metrics[`rewards/${name}/abstained`] = row.length === 0 ? 0 : (row.length - scored.length) / row.length;
+    // Without a count of abstentions (scores built by hand), every null is one.
+    const abstained = scores.abstentions ? (scores.abstentions[name] ?? 0) : row.length - scored.length;
+    metrics[`rewards/${name}/abstained`] = row.length === 0 ? 0 : abstained / row.length;
     metrics[`rewards/${name}/errors`] = scores.errors[name] ?? 0;
   });
   return metrics;

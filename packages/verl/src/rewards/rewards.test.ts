@@ -8,6 +8,7 @@ import { parseRewardSpecs } from "./reward-spec.js";
 import { scoreRewards } from "./score-rewards.js";
 
 const sample = Sample.parse({ id: "s", input: "3+4=", output: "7" });
+const other = Sample.parse({ id: "t", input: "2+2=", output: "4" });
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -97,7 +98,45 @@ describe("scoreRewards", () => {
     expect(metrics["rewards/b/abstained"]).toBeCloseTo(2 / 3, 12);
   });
 
-  it("counts failures and scores them 0, or throws a RewardError", async () => {
+  it("throws a RewardError naming the reward and the sample by default", async () => {
+    const cause = new Error("bad output");
+    const failing: Array<[string, (output: string) => unknown, RegExp]> = [
+      [
+        "throws",
+        () => {
+          throw cause;
+        },
+        /threw: bad output/,
+      ],
+      ["rejects", () => Promise.reject(cause), /threw: bad output/],
+      ["nan", () => Number.NaN, /returned NaN/],
+      ["infinite", () => Number.NEGATIVE_INFINITY, /returned -Infinity/],
+      ["text", () => "1", /returned "1"/],
+    ];
+    for (const [name, fn, message] of failing) {
+      const rewards = parseRewardSpecs([
+        { name: "fine", fn: () => 1 },
+        { name, fn: fn as () => number },
+      ]);
+      const error = await scoreRewards(rewards, [
+        { output: "ok", sample },
+        { output: "ok", sample: other },
+      ]).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(RewardError.isInstance(error), name).toBe(true);
+      const rewardError = error as RewardError;
+      expect(rewardError.reward).toBe(name);
+      expect(rewardError.sample).toBe(sample);
+      expect(rewardError.message).toMatch(message);
+      expect(rewardError.message).toContain(`Reward "${name}"`);
+      expect(rewardError.message).toContain('sample "s" (input "3+4=")');
+      if (name === "throws" || name === "rejects") expect(rewardError.cause).toBe(cause);
+    }
+  });
+
+  it('with onRewardError "zero" counts failures and scores them 0', async () => {
     const rewards = parseRewardSpecs([
       {
         name: "flaky",
@@ -109,12 +148,31 @@ describe("scoreRewards", () => {
       { name: "inf", weight: 2, fn: () => Number.POSITIVE_INFINITY },
     ]);
     const responses = ["ok", "boom", "nan"].map((output) => ({ output, sample }));
-    const scores = await scoreRewards(rewards, responses);
+    const scores = await scoreRewards(rewards, responses, { onRewardError: "zero" });
     expect(scores.errors).toEqual({ flaky: 2, inf: 3 });
     expect(scores.totals).toEqual([1, 0, 0]);
     expect(rewardMetrics(scores)["rewards/flaky/errors"]).toBe(2);
-    await expect(scoreRewards(rewards, responses, { onRewardError: "throw" })).rejects.toSatisfy(
-      (error) => RewardError.isInstance(error) && (error as RewardError).reward === "flaky",
-    );
+    expect(rewardMetrics(scores)["rewards/flaky/abstained"]).toBe(0);
+  });
+
+  it('with onRewardError "skip" leaves the failing rows out (null total) and counts the failures', async () => {
+    const rewards = parseRewardSpecs([
+      {
+        name: "flaky",
+        fn: async (output: string) => {
+          if (output === "boom") throw new Error("bad output");
+          return output === "nan" ? Number.NaN : 1;
+        },
+      },
+      { name: "one", weight: 2, fn: () => 1 },
+    ]);
+    const responses = ["ok", "boom", "nan", "ok"].map((output) => ({ output, sample }));
+    const scores = await scoreRewards(rewards, responses, { onRewardError: "skip" });
+    expect(scores.totals).toEqual([3, null, null, 3]);
+    expect(scores.errors).toEqual({ flaky: 2 });
+    const metrics = rewardMetrics(scores);
+    expect(metrics["rewards/flaky/errors"]).toBe(2);
+    expect(metrics["rewards/flaky/abstained"]).toBe(0);
+    expect(metrics["reward/mean"]).toBe(3);
   });
 });

@@ -18,24 +18,45 @@ export interface RewardScores {
   names: string[];
   /** Reward weights, in the same order. */
   weights: number[];
-  /** `values[k][i]`: reward k on response i; `null` where it abstained. Failures are already replaced. */
+  /**
+   * `values[k][i]`: reward k on response i; `null` where it abstained or (with `onRewardError: "skip"`) failed.
+   * With `"zero"` a failure is already 0 here.
+   */
   values: Array<Array<number | null>>;
-  /** `totals[i]` = Σ_k w_k·values[k][i] over rewards that did not abstain; `null` when every reward abstained. */
+  /**
+   * `totals[i]` = Σ_k w_k·values[k][i] over rewards that did not abstain; `null` when every reward abstained or,
+   * with `onRewardError: "skip"`, when a reward failed on response i (the row is left out of the update).
+   */
   totals: Array<number | null>;
-  /** Failures (throw or non-finite value) per reward name. */
+  /** Failures (throw, rejection, or a value that is not a finite number or null) per reward name. */
   errors: Record<string, number>;
+  /** Abstentions (null or undefined returned) per reward name; failures are not counted here. */
+  abstentions?: Record<string, number>;
 }
 
 /** Options of {@link scoreRewards}. */
 export interface ScoreRewardsOptions {
-  /** What a failing reward does: count it and use 0, or throw a `RewardError`. @default "zero" */
+  /** What a failing reward does: throw a `RewardError`, count as 0, or leave the response out. @default "throw" */
   onRewardError?: OnRewardError;
+}
+
+/** The sample, named for a message: its id and the start of its prompt. */
+function describeSample(sample: Sample): string {
+  const input = sample.input.length > 60 ? `${sample.input.slice(0, 60)}…` : sample.input;
+  return `sample ${JSON.stringify(sample.id)} (input ${JSON.stringify(input)})`;
+}
+
+/** How a returned value is shown in a message: strings quoted, so `"1"` differs from `1`. */
+function describeValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
  * Runs every reward function on every response (concurrently when they are async) and combines them by weighted
- * sum. A reward that throws or returns a non-finite number is counted in `errors` and, with
- * `onRewardError: "zero"`, scored 0; with `"throw"` a `RewardError` naming the reward is thrown.
+ * sum. A reward that throws, rejects, or returns something other than a finite number (or null/undefined to
+ * abstain) is a failure, counted in `errors`; by default (`onRewardError: "throw"`) the first one throws a
+ * `RewardError` naming the reward and the sample, `"zero"` scores it 0 and `"skip"` leaves the response out
+ * (`totals[i]` null).
  *
  * @example
  * ```ts
@@ -48,32 +69,42 @@ export async function scoreRewards(
   responses: ReadonlyArray<ScoredResponse>,
   options: ScoreRewardsOptions = {},
 ): Promise<RewardScores> {
-  const policy = options.onRewardError ?? "zero";
+  const policy = options.onRewardError ?? "throw";
   const errors: Record<string, number> = {};
-  const failed = (reward: RewardSpec, message: string, cause?: unknown): number => {
+  const abstentions: Record<string, number> = {};
+  const skipped = new Array<boolean>(responses.length).fill(false);
+  /** Counts a failure and throws it (`"throw"`) or marks the row (`"skip"`); the caller returns 0 or null. */
+  const failed = (reward: RewardSpec, row: number, what: string, cause?: unknown): void => {
     errors[reward.name] = (errors[reward.name] ?? 0) + 1;
     if (policy === "throw") {
+      const { sample } = responses[row] as ScoredResponse;
       throw new RewardError(
         reward.name,
-        `Reward "${reward.name}" ${message}`,
-        cause === undefined ? {} : { cause },
+        `Reward "${reward.name}" ${what} on response ${row} to ${describeSample(sample)}`,
+        cause === undefined ? { sample } : { sample, cause },
       );
     }
-    return 0;
+    if (policy === "skip") skipped[row] = true;
   };
   const values = await Promise.all(
     rewards.map((reward) =>
       Promise.all(
-        responses.map(async ({ output, sample, context }): Promise<number | null> => {
+        responses.map(async ({ output, sample, context }, row): Promise<number | null> => {
           let value: unknown;
           try {
             value = await reward.fn(output, sample, context ?? {});
           } catch (error) {
-            return failed(reward, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
+            const message = error instanceof Error ? error.message : String(error);
+            failed(reward, row, `threw: ${message}`, error);
+            return policy === "zero" ? 0 : null;
           }
-          if (value === null || value === undefined) return null;
+          if (value === null || value === undefined) {
+            abstentions[reward.name] = (abstentions[reward.name] ?? 0) + 1;
+            return null;
+          }
           if (typeof value !== "number" || !Number.isFinite(value)) {
-            return failed(reward, `returned ${String(value)}, not a finite number`);
+            failed(reward, row, `returned ${describeValue(value)}, not a finite number`);
+            return policy === "zero" ? 0 : null;
           }
           return value;
         }),
@@ -81,6 +112,7 @@ export async function scoreRewards(
     ),
   );
   const totals = responses.map((_, i) => {
+    if (skipped[i]) return null;
     let total: number | null = null;
     rewards.forEach((reward, k) => {
       const value = values[k]?.[i];
@@ -94,5 +126,6 @@ export async function scoreRewards(
     values,
     totals,
     errors,
+    abstentions,
   };
 }

@@ -49,7 +49,7 @@ export interface EvaluatePolicyInput {
   topP?: number;
   /** Total reward from which an answer to a sample without reference counts as correct. @default 1 */
   accuracyThreshold?: number;
-  /** What a failing reward does. @default "zero" */
+  /** What a failing reward does (see `OnRewardError`). @default "throw" */
   onRewardError?: OnRewardError;
   /** Base seed; the sampler seed of each chunk derives from it unless `options.seed` is given. @default 0 */
   seed?: number;
@@ -92,6 +92,7 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
   const totals: Array<number | null> = [];
   const values: Array<Array<number | null>> = rewards.map(() => []);
   const errors: Record<string, number> = {};
+  const abstentions: Record<string, number> = {};
   let correct = 0;
   let lengthSum = 0;
   for (let start = 0; start < samples.length; start += chunk) {
@@ -114,7 +115,7 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
       output,
       sample: part[generation.promptIndex[row] as number] as Sample,
     }));
-    const scores = await scoreRewards(rewards, responses, { onRewardError: input.onRewardError ?? "zero" });
+    const scores = await scoreRewards(rewards, responses, { onRewardError: input.onRewardError ?? "throw" });
     scores.totals.forEach((total, row) => {
       const response = responses[row] as { output: string; sample: Sample };
       if (isCorrect(response.output, response.sample, total, input.accuracyThreshold ?? 1)) correct++;
@@ -126,6 +127,9 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
       values[k]?.push(...row);
     });
     for (const [name, count] of Object.entries(scores.errors)) errors[name] = (errors[name] ?? 0) + count;
+    for (const [name, count] of Object.entries(scores.abstentions ?? {})) {
+      abstentions[name] = (abstentions[name] ?? 0) + count;
+    }
   }
   const summary = rewardMetrics({
     names: rewards.map((reward) => reward.name),
@@ -133,6 +137,7 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
     values,
     totals,
     errors,
+    abstentions,
   });
   const metrics: Record<string, number> = {};
   for (const [name, value] of Object.entries(summary)) metrics[`eval/${name}`] = value;

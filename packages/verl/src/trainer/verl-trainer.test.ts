@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError, PhaseError, Sample, ValidationFailedError } from "@orbiter/types";
+import { InvalidArgumentError, PhaseError, RewardError, Sample, ValidationFailedError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
@@ -178,10 +178,38 @@ describe("VeRLTrainer", () => {
     }
   });
 
-  it("counts a failing reward and scores it 0 by default, or fails the phase with onRewardError: throw", async () => {
-    const flaky = { name: "flaky", weight: 5, fn: (output: string) => (output.length >= 0 ? Number.NaN : 1) };
+  it("stops on a failing reward by default with a RewardError naming it and the sample", async () => {
     const trainer = new VeRLTrainer({
       config: { algorithm: "grpo", batchSize: 2, groupSize: 4, maxNewTokens: 3, maxSteps: 1, model: tiny },
+      rewards: [countA, { name: "broken", fn: () => Number.NaN }],
+    });
+    const error = await trainer.train(prompts).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(PhaseError.isInstance(error)).toBe(true);
+    const cause = (error as PhaseError).cause;
+    expect(RewardError.isInstance(cause) && cause.reward).toBe("broken");
+    expect(prompts).toContain(((cause as RewardError).sample as Sample).input);
+    expect((cause as RewardError).message).toMatch(
+      /Reward "broken" returned NaN, not a finite number on response 0/,
+    );
+    expect(trainer.state).toBe("error");
+    trainer.dispose();
+  });
+
+  it('counts a failing reward and scores it 0 with onRewardError: "zero"', async () => {
+    const flaky = { name: "flaky", weight: 5, fn: (output: string) => (output.length >= 0 ? Number.NaN : 1) };
+    const trainer = new VeRLTrainer({
+      config: {
+        algorithm: "grpo",
+        batchSize: 2,
+        groupSize: 4,
+        maxNewTokens: 3,
+        maxSteps: 1,
+        model: tiny,
+        onRewardError: "zero",
+      },
       rewards: [flaky, countA],
     });
     const metrics = await trainer.train(prompts);
@@ -190,7 +218,16 @@ describe("VeRLTrainer", () => {
     expect(metrics.extra["rewards/flaky/mean"]).toBe(0);
     expect(metrics.extra["reward/mean"]).toBeCloseTo(metrics.extra["rewards/count-a/mean"] as number, 12);
     trainer.dispose();
-    const strict = new VeRLTrainer({
+  });
+
+  it('leaves the responses of a failing reward out of the update with onRewardError: "skip"', async () => {
+    const policy = new TransformerPolicy({
+      tokenizer: CharTokenizer.fromCorpus(prompts),
+      config: tiny,
+      seed: 5,
+    });
+    const before = weightsOf(policy);
+    const trainer = new VeRLTrainer({
       config: {
         algorithm: "grpo",
         batchSize: 2,
@@ -198,21 +235,20 @@ describe("VeRLTrainer", () => {
         maxNewTokens: 3,
         maxSteps: 1,
         model: tiny,
-        onRewardError: "throw",
+        onRewardError: "skip",
       },
-      rewards: [
-        {
-          name: "broken",
-          fn: () => {
-            throw new Error("no");
-          },
-        },
-      ],
+      policy,
+      rewards: [countA, { name: "broken", fn: () => Promise.reject(new Error("service down")) }],
     });
-    await expect(strict.train(prompts)).rejects.toSatisfy(
-      (error) => PhaseError.isInstance(error) && /broken/.test(String((error as PhaseError).message)),
-    );
-    strict.dispose();
+    const metrics = await trainer.train(prompts);
+    expect(trainer.state).toBe("trained");
+    expect(metrics.extra["rewards/broken/errors"]).toBe(8);
+    expect(metrics.extra["rewards/broken/abstained"]).toBe(0);
+    // Every response was left out: nothing was learned, the weights are exactly as they were.
+    expect(Number.isNaN(metrics.loss)).toBe(true);
+    expect(weightsOf(policy)).toEqual(before);
+    trainer.dispose();
+    policy.dispose();
   });
 
   it("skips an update whose loss is not finite and never writes NaN into the weights", async () => {
@@ -433,6 +469,9 @@ describe("VeRLTrainer", () => {
       InvalidArgumentError,
     );
     expect(() => new VeRLTrainer({ rewards: [] })).toThrow(/rewards/);
+    expect(() => new VeRLTrainer({ rewards: [countA], datset: prompts } as never)).toThrow(
+      expect.objectContaining({ name: "InvalidArgumentError", field: "datset" }),
+    );
     const noCritic = new TransformerPolicy({ tokenizer: CharTokenizer.fromCorpus(prompts), config: tiny });
     const trainer = new VeRLTrainer({ policy: noCritic, config: { algorithm: "ppo" }, rewards: [countA] });
     await expect(trainer.train(prompts)).rejects.toSatisfy(

@@ -96,6 +96,22 @@ export interface VeRLTrainerOptions {
   serve?: ServeModel;
 }
 
+/** The keys of {@link VeRLTrainerOptions}; any other key given to the constructor is refused (a typo). */
+const OPTION_KEYS = {
+  config: true,
+  rewards: true,
+  policy: true,
+  reference: true,
+  tokenizer: true,
+  dataset: true,
+  evalSet: true,
+  callbacks: true,
+  metricsLogPath: true,
+  signal: true,
+  progress: true,
+  onStep: true,
+} as const satisfies Record<keyof VeRLTrainerOptions, true>;
+
 interface StepResult {
   loss: number;
   reward: number;
@@ -147,13 +163,22 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   private readonly agentRunner: AgentRunner | undefined;
 
   /**
-   * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid
+   * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid, or an option is
+   * unknown (a typo such as `datset`)
    */
   constructor(options: VeRLTrainerOptions) {
     if (options === null || typeof options !== "object") {
       throw new InvalidArgumentError("VeRLTrainer needs an options object with `rewards`", {
         field: "options",
       });
+    }
+    for (const key of Object.keys(options)) {
+      if (!Object.hasOwn(OPTION_KEYS, key)) {
+        throw new InvalidArgumentError(
+          `Unknown VeRLTrainer option "${key}" (the options are ${Object.keys(OPTION_KEYS).join(", ")})`,
+          { field: key, value: (options as unknown as Record<string, unknown>)[key] },
+        );
+      }
     }
     super(
       {
