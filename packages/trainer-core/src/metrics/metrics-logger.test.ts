@@ -89,6 +89,24 @@ describe("MetricsLogger", () => {
     expect(good.count).toBe(1);
   });
 
+  it("keeps the lines of a failed write and writes them, in order, once the file can be written", async () => {
+    const folder = join(dir, "later");
+    await writeFile(folder, ""); // a file where the log's folder should be: every write fails
+    const logger = new MetricsLogger({ path: join(folder, "metrics.jsonl"), now });
+    await expect(logger.logStep(1, { loss: 1 })).rejects.toThrow();
+    await expect(logger.logStep(2, { loss: 2 })).rejects.toThrow();
+    await rm(folder);
+    await logger.logStep(3, { loss: 3 });
+    await logger.close();
+    const records = await readMetricsLog(join(folder, "metrics.jsonl"));
+    expect(records.map((record) => [record.step, record.loss])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(logger.count).toBe(3);
+  });
+
   it("fails the training phase when the trainer's metrics log cannot be written", async () => {
     const blocker = join(dir, "not-a-folder");
     await writeFile(blocker, "");

@@ -62,7 +62,8 @@ export interface MetricsLoggerOptions {
  * It is also a {@link TrainerCallbacks}: pass it in a trainer's `callbacks`, or give the trainer a
  * `metricsLogPath`. As a callback it does not hold the training loop up while the disk writes: the line is queued
  * and the step goes on; a write that failed is thrown at the next event, and the file is flushed and closed at the
- * end of each phase (a failure then fails the phase).
+ * end of each phase (a failure then fails the phase). The lines of a failed write are kept and written, in order,
+ * by the next write that succeeds.
  *
  * @example
  * ```ts
@@ -196,12 +197,18 @@ export class MetricsLogger implements TrainerCallbacks {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
     this.buffer = [];
-    if (this.handle === undefined) {
-      if (!this.started) await mkdir(dirname(this.path), { recursive: true });
-      this.handle = await open(this.path, this.started ? "a" : "w");
-      this.started = true;
+    try {
+      if (this.handle === undefined) {
+        if (!this.started) await mkdir(dirname(this.path), { recursive: true });
+        this.handle = await open(this.path, this.started ? "a" : "w");
+        this.started = true;
+      }
+      await this.handle.write(lines.join(""));
+    } catch (error) {
+      // Nothing logged is dropped: the lines go back in front of those logged since, for the next write.
+      this.buffer = lines.concat(this.buffer);
+      throw error;
     }
-    await this.handle.write(lines.join(""));
     this.linesWritten += lines.length;
   }
 }

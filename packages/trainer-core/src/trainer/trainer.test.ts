@@ -525,6 +525,35 @@ describe("Trainer checkpoints", () => {
 
   const config = { batchSize: 3, epochs: 4, learningRate: 0.2, seed: 9 };
 
+  it("keeps NaN and infinite metrics through a checkpoint (they are not turned into null)", async () => {
+    class DivergedTrainer extends Trainer<string[]> {
+      async train() {
+        return {
+          loss: Number.NaN,
+          reward: Number.NEGATIVE_INFINITY,
+          extra: { kl: Number.POSITIVE_INFINITY, ok: 1 },
+        };
+      }
+      async evaluate() {
+        return { loss: 0.25, accuracy: Number.NaN };
+      }
+    }
+    const checkpoint = join(dir, "diverged");
+    const trainer = new DivergedTrainer(seedOptions);
+    await trainer.run();
+    await trainer.saveCheckpoint(checkpoint);
+    const resumed = new DivergedTrainer(seedOptions);
+    await resumed.resume(checkpoint);
+    expect(resumed.lastMetrics).toEqual(trainer.lastMetrics);
+    expect(resumed.lastMetrics.train).toEqual({
+      loss: Number.NaN,
+      reward: Number.NEGATIVE_INFINITY,
+      steps: 0,
+      extra: { kl: Number.POSITIVE_INFINITY, ok: 1 },
+    });
+    expect(resumed.lastMetrics.evaluation?.accuracy).toBeNaN();
+  });
+
   it("resumes from a mid-training checkpoint and ends exactly where an unbroken run ends", async () => {
     const unbroken = await new LinearRegressionTrainer({ dataset: linePoints(9), config }).run();
 

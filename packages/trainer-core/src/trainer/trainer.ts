@@ -20,6 +20,7 @@ import {
   readCheckpointManifest,
   TRAINER_STATE_FILE,
 } from "../checkpoint/checkpoint-manifest.js";
+import { decodeMetrics, encodeMetrics } from "../checkpoint/checkpoint-metrics.js";
 import { writeDirectoryAtomic } from "../checkpoint/write-directory-atomic.js";
 import { learningRateAt } from "../config/learning-rate.js";
 import { TrainConfig, type TrainConfigInput } from "../config/train-config.js";
@@ -435,7 +436,10 @@ export abstract class Trainer<
         progress: { step: this.counters.step, epoch: this.counters.epoch },
         config: JSON.parse(JSON.stringify(this.config)) as Record<string, unknown>,
         rng: this.rng.getState(),
-        metrics: JSON.parse(JSON.stringify(this.metrics)) as CheckpointManifest["metrics"],
+        metrics: {
+          ...(this.metrics.train ? { train: encodeMetrics(this.metrics.train) } : {}),
+          ...(this.metrics.evaluation ? { evaluation: encodeMetrics(this.metrics.evaluation) } : {}),
+        },
         custom: checked.data,
       };
       await writeFile(join(temporaryDir, TRAINER_STATE_FILE), `${JSON.stringify(written, null, 2)}\n`);
@@ -468,7 +472,7 @@ export abstract class Trainer<
     this.rng = SeededRandom.fromState(manifest.rng);
     this.metrics = {};
     for (const phase of ["train", "evaluation"] as const) {
-      const parsed = TrainMetrics.safeParse(manifest.metrics[phase]);
+      const parsed = TrainMetrics.safeParse(decodeMetrics(manifest.metrics[phase]));
       if (parsed.success) this.metrics[phase] = { ...parsed.data, steps: parsed.data.steps ?? 0 };
     }
     try {
