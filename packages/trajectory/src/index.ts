@@ -28,6 +28,7 @@ export {
   type JsonlRecoveryReport,
   JsonlSink,
   JsonlSinkOptions,
+  type JsonlUnwritten,
 } from "./sink/jsonl-sink.js";
 export type { TrajectorySink } from "./sink/trajectory-sink.js";
 export { DefaultStrategy } from "./strategy/default-strategy.js";

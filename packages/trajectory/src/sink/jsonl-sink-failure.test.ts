@@ -57,4 +57,28 @@ describe("JsonlSink write failures", () => {
     expect(sink.closed).toBe(true);
     expect(() => sink.close()).not.toThrow();
   });
+
+  it("a failed batch flush says which items it lost and keeps their lines", () => {
+    const sink = new JsonlSink(join(directory, "batch.jsonl"), { batchSize: 100, flushIntervalMs: 0 });
+    sink.append({ ...item, id: "first" });
+    sink.flush();
+    for (const id of ["a", "b", "c"]) sink.append({ ...item, id });
+    disk.full = true;
+    let error: unknown;
+    try {
+      sink.flush();
+    } catch (caught) {
+      error = caught;
+    } finally {
+      disk.full = false;
+    }
+    expect(error).toMatchObject({ name: "InvalidStateError", state: "failed" });
+    expect((error as Error).message).toContain('items 2 to 4 of this sink (ids "a" to "c")');
+    expect(((error as Error).cause as { code?: string }).code).toBe("ENOSPC");
+    expect(sink.unwritten?.first).toBe(2);
+    expect(sink.unwritten?.ids).toEqual(["a", "b", "c"]);
+    expect(sink.unwritten?.lines.map((line) => JSON.parse(line).id)).toEqual(["a", "b", "c"]);
+    expect(() => sink.append(item)).toThrow(/failed earlier/);
+    sink.close();
+  });
 });

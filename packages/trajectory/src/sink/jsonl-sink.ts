@@ -91,6 +91,23 @@ export interface JsonlRecovery {
   sink: JsonlSink | undefined;
 }
 
+/** Items a failed write or disk flush did not (or only partly) put in the file: {@link JsonlSink.unwritten}. */
+export interface JsonlUnwritten {
+  /** 1-based number, among the items appended to this sink, of the first one lost. */
+  first: number;
+  /** Their ids, in order. */
+  ids: ReadonlyArray<string>;
+  /** Their JSON lines (each ends with `\n`), ready to be written elsewhere. */
+  lines: ReadonlyArray<string>;
+}
+
+/** Lines on their way to disk, with the ids and the number of the first (for {@link JsonlUnwritten}). */
+interface LineBatch {
+  first: number;
+  ids: string[];
+  lines: string[];
+}
+
 const NEWLINE = 0x0a;
 
 function writeFullySync(fd: number, bytes: Buffer): void {
@@ -150,7 +167,13 @@ export class JsonlSink implements TrajectorySink {
   readonly fsync: "always" | "batch";
   readonly #batchSize: number;
   #fd: number | undefined;
-  #pending: string[] = [];
+  /** Lines buffered, not written yet. */
+  #pending: LineBatch = { first: 1, ids: [], lines: [] };
+  /** Lines written since the last disk flush began (not known to be on disk). */
+  #unsynced: LineBatch = { first: 1, ids: [], lines: [] };
+  /** Lines whose disk flush ({@link flushAsync}) is running. */
+  #syncing = new Set<LineBatch>();
+  #unwritten: JsonlUnwritten | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #failure: unknown;
   /** Set when the flush timer failed and no call has reported it yet: `close` throws it then. */
@@ -219,6 +242,38 @@ export class JsonlSink implements TrajectorySink {
     return this.#appended;
   }
 
+  /**
+   * After a failed write or disk flush: the items that may be missing or torn in the file, with their JSON lines
+   * (every item appended but not known to be on disk). `undefined` while nothing has failed.
+   */
+  get unwritten(): JsonlUnwritten | undefined {
+    return this.#unwritten;
+  }
+
+  /** Records what a failure lost (everything not known to be on disk) and returns the error to throw. */
+  #fail(error: unknown): InvalidStateError {
+    const batches = [...this.#syncing, this.#unsynced, this.#pending].filter((batch) => batch.ids.length > 0);
+    const ids = batches.flatMap((batch) => batch.ids);
+    const first = batches[0]?.first ?? this.#appended + 1;
+    this.#unwritten = { first, ids, lines: batches.flatMap((batch) => batch.lines) };
+    const last = first + ids.length - 1;
+    const which =
+      ids.length === 1
+        ? `item ${first} of this sink (id ${JSON.stringify(ids[0])})`
+        : `items ${first} to ${last} of this sink (ids ${JSON.stringify(ids[0])} to ${JSON.stringify(ids.at(-1))})`;
+    const failure = new InvalidStateError(
+      `JsonlSink ${this.path}: writing ${ids.length === 0 ? "to the file" : which} failed (${(error as Error).message}); ${ids.length === 0 ? "no item was lost" : "they may be missing or torn in the file, and are kept in sink.unwritten"}`,
+      { cause: error, state: "failed" },
+    );
+    this.#failure ??= failure;
+    return failure;
+  }
+
+  /** Starts a new batch after `batch`, numbered on from it. */
+  static #after(batch: LineBatch): LineBatch {
+    return { first: batch.first + batch.ids.length, ids: [], lines: [] };
+  }
+
   #checkOpen(): number {
     if (this.#failure !== undefined) {
       this.#failureUnreported = false;
@@ -237,46 +292,41 @@ export class JsonlSink implements TrajectorySink {
   append(item: TrajectoryItem): void {
     const fd = this.#checkOpen();
     const line = itemToJson(item) + "\n";
-    if (this.fsync === "always") {
-      try {
-        writeFullySync(fd, Buffer.from(line, "utf8"));
-        fdatasyncSync(fd);
-      } catch (error) {
-        this.#failure = error;
-        throw error;
-      }
-    } else {
-      this.#pending.push(line);
-      if (this.#pending.length >= this.#batchSize) this.flush();
-    }
+    this.#pending.lines.push(line);
+    this.#pending.ids.push(item.id);
+    if (this.fsync === "always" || this.#pending.ids.length >= this.#batchSize) this.flush();
     this.#appended++;
   }
 
-  /** Writes and fdatasyncs the buffered lines. */
+  /**
+   * Writes and fdatasyncs the buffered lines. On failure it throws `InvalidStateError` naming the items that may
+   * be lost (see {@link unwritten}), and the sink refuses further appends.
+   */
   flush(): void {
     const fd = this.#checkOpen();
-    if (this.#pending.length === 0 && !this.#dirty) return;
+    if (this.#pending.ids.length === 0 && !this.#dirty) return;
     this.#writePending(fd);
     try {
       fdatasyncSync(fd);
-      this.#dirty = false;
     } catch (error) {
-      this.#failure = error;
-      throw error;
+      throw this.#fail(error);
     }
+    this.#dirty = false;
+    this.#unsynced = JsonlSink.#after(this.#unsynced);
   }
 
   #writePending(fd: number): void {
-    if (this.#pending.length === 0) return;
-    const bytes = Buffer.from(this.#pending.join(""), "utf8");
-    this.#pending = [];
+    const pending = this.#pending;
+    if (pending.ids.length === 0) return;
     try {
-      writeFullySync(fd, bytes);
-      this.#dirty = true;
+      writeFullySync(fd, Buffer.from(pending.lines.join(""), "utf8"));
     } catch (error) {
-      this.#failure = error;
-      throw error;
+      throw this.#fail(error);
     }
+    this.#dirty = true;
+    this.#unsynced.ids.push(...pending.ids);
+    this.#unsynced.lines.push(...pending.lines);
+    this.#pending = JsonlSink.#after(pending);
   }
 
   /**
@@ -290,15 +340,19 @@ export class JsonlSink implements TrajectorySink {
     this.#writePending(fd);
     if (!this.#dirty) return;
     this.#dirty = false;
+    const syncing = this.#unsynced;
+    this.#unsynced = JsonlSink.#after(syncing);
+    this.#syncing.add(syncing);
     this.#syncsInFlight++;
     try {
       await new Promise<void>((resolve, reject) =>
         fdatasync(fd, (error) => (error ? reject(error) : resolve())),
       );
+      this.#syncing.delete(syncing);
     } catch (error) {
-      this.#failure ??= error;
-      throw error;
+      throw this.#fail(error);
     } finally {
+      this.#syncing.delete(syncing);
       this.#syncsInFlight--;
       if (this.#syncsInFlight === 0 && this.#closeWhenSynced !== undefined) {
         closeSync(this.#closeWhenSynced);

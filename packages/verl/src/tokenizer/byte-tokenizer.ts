@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./tokenizer.js";
 
@@ -24,13 +24,7 @@ export class ByteTokenizer implements Tokenizer {
 
   /** Reads the form written by {@link ByteTokenizer.toJSON}. */
   static fromJSON(json: unknown): ByteTokenizer {
-    const parsed = ByteTokenizerJson.safeParse(json);
-    if (!parsed.success) {
-      throw new InvalidArgumentError("Invalid ByteTokenizer JSON", {
-        field: "tokenizer",
-        cause: parsed.error,
-      });
-    }
+    const parsed = parseWith(ByteTokenizerJson, json, { what: "ByteTokenizer JSON", path: "tokenizer" });
     return new ByteTokenizer();
   }
 

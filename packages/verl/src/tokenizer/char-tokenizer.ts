@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./tokenizer.js";
 
@@ -73,14 +73,8 @@ export class CharTokenizer implements Tokenizer {
 
   /** Reads the form written by {@link CharTokenizer.toJSON}. */
   static fromJSON(json: unknown): CharTokenizer {
-    const parsed = CharTokenizerJson.safeParse(json);
-    if (!parsed.success) {
-      throw new InvalidArgumentError("Invalid CharTokenizer JSON", {
-        field: "tokenizer",
-        cause: parsed.error,
-      });
-    }
-    return new CharTokenizer(parsed.data.characters);
+    const parsed = parseWith(CharTokenizerJson, json, { what: "CharTokenizer JSON", path: "tokenizer" });
+    return new CharTokenizer(parsed.characters);
   }
 
   get vocabSize(): number {

@@ -78,3 +78,24 @@ describe("ByteTokenizer", () => {
     expect(() => tokenizer.decode([300])).toThrow(InvalidArgumentError);
   });
 });
+
+describe("tokenizerFromJSON", () => {
+  function fieldOf(json: unknown): string | undefined {
+    try {
+      tokenizerFromJSON(json);
+    } catch (error) {
+      if (InvalidArgumentError.isInstance(error)) return error.field;
+      throw error;
+    }
+    return undefined;
+  }
+
+  it("names the offending field of a malformed tokenizer", () => {
+    expect(fieldOf({ type: "char", version: 1, characters: ["a", 3] })).toBe("tokenizer.characters[1]");
+    expect(fieldOf({ type: "char", version: 1 })).toBe("tokenizer.characters");
+    expect(fieldOf({ type: "char", version: 2, characters: [] })).toBe("tokenizer.version");
+    expect(fieldOf({ type: "byte", version: 1, extra: true })).toBe("tokenizer.extra");
+    expect(fieldOf({ type: "byte", version: "1" })).toBe("tokenizer.version");
+    expect(fieldOf({ type: "word" })).toBe("tokenizer.type");
+  });
+});
