@@ -24,7 +24,7 @@ export class ByteTokenizer implements Tokenizer {
 
   /** Reads the form written by {@link ByteTokenizer.toJSON}. */
   static fromJSON(json: unknown): ByteTokenizer {
-    const parsed = parseWith(ByteTokenizerJson, json, { what: "ByteTokenizer JSON", path: "tokenizer" });
+    parseWith(ByteTokenizerJson, json, { what: "ByteTokenizer JSON", path: "tokenizer" });
     return new ByteTokenizer();
   }
 
