@@ -1,4 +1,4 @@
-// Benchmarks of @orbiter/verl on the reference workload (/work/shared/REFERENCE-WORKLOAD.md), one JSON line per
+// Benchmarks of @orbiter/verl on the reference workload (described in bench/README.md), one JSON line per
 // measurement and backend present, also written to bench-results/verl.jsonl at the repository root. Other lines
 // never start with "{". Usage: pnpm --filter @orbiter/verl bench [workload ...] [--backend=wasm,cpu]
 import { mkdirSync, writeFileSync } from "node:fs";

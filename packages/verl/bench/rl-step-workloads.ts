@@ -1,4 +1,4 @@
-// `grpo` and `ppo`: one RL training step each of the reference workload (/work/shared/REFERENCE-WORKLOAD.md),
+// `grpo` and `ppo`: one RL training step each of the reference workload (described in bench/README.md),
 // built from the same pieces as VeRLTrainer's step: batched KV-cache rollout (no early stop), rewards, the rollout
 // batch (reference forward without gradient, advantages), and the mini-batch update (one forward for log-probs,
 // entropy and values; clipped surrogate + KL + value loss; backward; global-norm clipping; Adam).

@@ -35,7 +35,7 @@ export function round(value: number): number {
  * machine (the backends here run one thread).
  */
 
-/** Warm-up repetitions of every workload (REFERENCE-WORKLOAD.md: ≥ 5 timed after 2 warm-ups). */
+/** Warm-up repetitions of every workload (bench/README.md: at least 5 timed runs after 2 warm-ups). */
 export const WARMUP = 2;
 
 /** Timed repetitions on the fast backends. */
