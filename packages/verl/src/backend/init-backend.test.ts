@@ -1,6 +1,6 @@
 import { BackendError, InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { availableBackends, currentBackend, initBackend } from "./init-backend.js";
 
 describe("initBackend", () => {
@@ -33,5 +33,25 @@ describe("initBackend", () => {
   it("rejects an unknown backend name, naming the field", async () => {
     await expect(initBackend({ backend: "webgpu" as never })).rejects.toThrow(InvalidArgumentError);
     await expect(initBackend({ backend: "webgpu" as never })).rejects.toMatchObject({ field: "backend" });
+  });
+
+  it("keeps tfjs's one-time 'install our node backend' banner of the cpu backend quiet, and only that", async () => {
+    const factory = tf.findBackendFactory("cpu");
+    if (factory === null) throw new Error("tfjs has no cpu backend");
+    // A fresh cpu backend, whose first tensor would print the banner.
+    tf.removeBackend("cpu");
+    tf.registerBackend("cpu", factory, 1);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      await initBackend({ backend: "cpu" });
+      tf.tensor1d([1, 2, 3]).dispose();
+      expect(warn).not.toHaveBeenCalled();
+      // A genuine tfjs warning still gets through.
+      tf.registerBackend("cpu", factory, 1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toContain("already registered");
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

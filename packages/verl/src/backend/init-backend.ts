@@ -32,6 +32,23 @@ async function register(name: BackendName): Promise<{ ok: boolean; error?: unkno
   }
 }
 
+/**
+ * tfjs's cpu backend prints a banner ("looks like you are running TensorFlow.js in Node.js ... install our node
+ * backend") on the first tensor it stores in Node. Here the cpu backend is only chosen after `tensorflow` (that
+ * node backend) was tried or by explicit request, so the advice is moot: the first write is made now, with
+ * tfjs's warnings off for that one call only, so that every later warning still shows.
+ */
+function spendCpuFirstUseNotice(): void {
+  const env = tf.env();
+  const quiet = env.getBool("IS_TEST");
+  env.set("IS_TEST", true);
+  try {
+    tf.zeros([1]).dispose();
+  } finally {
+    env.set("IS_TEST", quiet);
+  }
+}
+
 /** Makes `name` the active tfjs backend; resolves to false when it fails to initialise. */
 async function activate(name: BackendName): Promise<{ ok: boolean; error?: unknown }> {
   const registered = await register(name);
@@ -39,6 +56,7 @@ async function activate(name: BackendName): Promise<{ ok: boolean; error?: unkno
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
+    if (ok && name === "cpu") spendCpuFirstUseNotice();
     return { ok: ok && tf.getBackend() === name };
   } catch (error) {
     return { ok: false, error };

@@ -60,10 +60,11 @@ function gradients(
   });
 }
 
-// References from tfjs's built-in gradients on the cpu backend, before ours are registered.
+// The backends present (found through init-backend, which also keeps the cpu backend's first-use banner quiet),
+// then references from tfjs's built-in gradients on the cpu backend, before ours are registered.
+const backends = await backendsForTests();
 await tf.setBackend("cpu");
 const references = new Map(cases.map(({ name, inputs, f }) => [name, gradients(inputs, f)]));
-const backends = await backendsForTests();
 
 describe.each(backends)("registered gradients on %s match tfjs's built-in ones on cpu", (backend) => {
   it.each(cases)("$name", async ({ name, inputs, f }) => {

@@ -2,6 +2,7 @@ import { InvalidArgumentError, RewardError, Sample } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { computeGroupAdvantage } from "../algorithms/group-advantage.js";
+import { initBackend } from "../backend/init-backend.js";
 import { normalizeThenSum } from "./normalize-then-sum.js";
 import { rewardMetrics } from "./reward-metrics.js";
 import { parseRewardSpecs } from "./reward-spec.js";
@@ -11,7 +12,7 @@ const sample = Sample.parse({ id: "s", input: "3+4=", output: "7" });
 const other = Sample.parse({ id: "t", input: "2+2=", output: "4" });
 
 beforeAll(async () => {
-  await tf.setBackend("cpu");
+  await initBackend({ backend: "cpu" });
 });
 
 describe("RewardSpec", () => {
