@@ -256,6 +256,7 @@ describe("exportVerlJob", () => {
         "config.rewardCombination",
       ],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, advantageEpsilon: 1e-4 }, "config.advantageEpsilon"],
+      [{ algorithm: "grpo", batchSize: 4, groupSize: 2, onRewardError: "skip" }, "config.onRewardError"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, dualClip: null }, "config.dualClip"],
       [{ algorithm: "ppo", batchSize: 4, valueClip: null }, "config.valueClip"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, adaptiveKl: { target: 0.1 } }, "config.adaptiveKl"],

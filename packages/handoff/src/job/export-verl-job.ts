@@ -229,7 +229,8 @@ export async function exportVerlJob(dir: string, options: ExportVerlJobOptions):
     const texts: Record<string, string> = {
       "reward_fn.py": renderRewardFunction({
         rewardUrl: job.rewardUrl,
-        onRewardError: config.onRewardError,
+        // checkVerlSettings refused "skip" above: a verl reward function always returns a score.
+        onRewardError: config.onRewardError === "zero" ? "zero" : "throw",
         timeoutSeconds: job.rewardTimeoutSeconds,
         rewardNames: rewards.map((reward) => reward.name),
       }),

@@ -123,6 +123,13 @@ export function checkVerlSettings(config: VeRLConfig): void {
       refuse(field, value, `@orbiter/handoff has no verl mapping for "${field}"`);
     }
   }
+  if (config.onRewardError === "skip") {
+    refuse(
+      "onRewardError",
+      "skip",
+      'a verl reward function must return a score for every response, so a failing one cannot leave it out; use "throw" or "zero"',
+    );
+  }
   if (config.dualClip === null) {
     refuse(
       "dualClip",

@@ -110,6 +110,9 @@ const OPTION_KEYS = {
   signal: true,
   progress: true,
   onStep: true,
+  agent: true,
+  agentOptions: true,
+  serve: true,
 } as const satisfies Record<keyof VeRLTrainerOptions, true>;
 
 interface StepResult {
