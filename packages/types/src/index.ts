@@ -24,6 +24,7 @@ export {
   RewardError,
   ValidationFailedError,
 } from "./errors/error-kinds.js";
+export { messageOf } from "./errors/message-of.js";
 export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
 export { fsyncDirectory, temporarySibling, writeFileAtomic } from "./io/write-file-atomic.js";
 export { randomUuid } from "./random/random-uuid.js";

@@ -1,4 +1,4 @@
-import { AbortedError, InvalidArgumentError } from "@orbiter/types";
+import { AbortedError, InvalidArgumentError, messageOf } from "@orbiter/types";
 import { UpstreamError } from "../errors/upstream-error.js";
 import { redact } from "../model/upstream-chat-model.js";
 import { HttpProblem } from "./openai-error.js";
@@ -9,7 +9,7 @@ import { HttpProblem } from "./openai-error.js";
  */
 export function modelFailure(error: unknown, secrets: ReadonlyArray<string>): HttpProblem {
   if (error instanceof HttpProblem) return error;
-  const message = redact(error instanceof Error ? error.message : String(error), secrets);
+  const message = redact(messageOf(error), secrets);
   if (UpstreamError.isInstance(error)) {
     return new HttpProblem(
       502,

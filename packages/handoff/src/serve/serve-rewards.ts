@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InvalidArgumentError, OrbiterError, parseWith, type Sample } from "@orbiter/types";
+import { InvalidArgumentError, messageOf, OrbiterError, parseWith, type Sample } from "@orbiter/types";
 import { parseRewardSpecs, type RewardSpec, type RewardSpecInput } from "@orbiter/verl";
 import { z } from "zod";
 import { parseBody, ScoreBatchRequest, ScoreRequest, sampleFromCall } from "./score-request.js";
@@ -115,7 +115,7 @@ async function scoreOne(
       } catch (error) {
         if (policy === "zero") return 0;
         if (error instanceof HttpFailure) throw error;
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         throw new HttpFailure(500, "reward_error", `Reward "${reward.name}" threw: ${message}`, {
           reward: reward.name,
         });

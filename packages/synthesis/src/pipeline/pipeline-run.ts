@@ -2,6 +2,7 @@ import {
   deriveSeed,
   InvalidArgumentError,
   InvalidStateError,
+  messageOf,
   OrbiterError,
   PhaseError,
   RewardError,
@@ -230,7 +231,7 @@ export class PipelineRun {
       output = await step.synthesise(this.items, context);
     } catch (error) {
       if (OrbiterError.isInstance(error)) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       throw new PhaseError(`step:${name}`, `Step "${name}" failed in round ${round}: ${message}`, {
         cause: error,
       });

@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   InvalidStateError,
   JsonValue,
+  messageOf,
   PhaseError,
   parseWith,
   SeededRandom,
@@ -130,10 +131,6 @@ function checkOptionKeys(options: unknown, trainer: string): void {
 }
 
 const wrappers = new WeakSet<object>();
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function lengthOf(value: unknown): number | undefined {
   if (typeof value === "string" || Array.isArray(value)) return value.length;

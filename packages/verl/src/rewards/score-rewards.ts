@@ -1,4 +1,4 @@
-import { RewardError, type Sample } from "@orbiter/types";
+import { messageOf, RewardError, type Sample } from "@orbiter/types";
 import type { OnRewardError } from "./reward-combination.js";
 import type { RewardContext, RewardSpec } from "./reward-spec.js";
 
@@ -94,8 +94,7 @@ export async function scoreRewards(
           try {
             value = await reward.fn(output, sample, context ?? {});
           } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            failed(reward, row, `threw: ${message}`, error);
+            failed(reward, row, `threw: ${messageOf(error)}`, error);
             return policy === "zero" ? 0 : null;
           }
           if (value === null || value === undefined) {
