@@ -1,10 +1,9 @@
 import {
   AbortedError,
-  CheckpointError,
   deriveSeed,
   InvalidArgumentError,
   InvalidStateError,
-  JsonValue,
+  messageOf,
   PhaseError,
   parseWith,
   SeededRandom,
@@ -12,27 +11,24 @@ import {
 import { EvolutionConfig, type EvolutionConfigInput } from "../config/evolution-config.js";
 import { abortError, runPool } from "../internal/run-pool.js";
 import { stableKey } from "../internal/stable-key.js";
-import { writeJsonAtomic } from "../internal/write-json-atomic.js";
 import { rankByScore } from "../selection/rank-by-score.js";
 import { truncationSelection } from "../selection/truncation-selection.js";
+import { checkStrategy } from "../strategy/check-strategy.js";
 import type { EvolutionStrategy } from "../strategy/evolution-strategy.js";
+import { type GenerationScores, recordEpoch } from "./epoch-stats.js";
+import { planEvaluations, settleDuplicates } from "./evaluation-plan.js";
+import { EvaluationReporter } from "./evaluation-reporter.js";
 import { EvaluationsFailedError } from "./evaluations-failed-error.js";
 import {
-  decodeScore,
-  EVOLUTION_CHECKPOINT_FORMAT,
-  EVOLUTION_CHECKPOINT_VERSION,
-  type EvolutionCheckpoint,
-  encodeScore,
   readEvolutionCheckpoint,
+  restoreEvolutionCheckpoint,
+  saveEvolutionCheckpoint,
 } from "./evolution-checkpoint.js";
 import { EvolutionPhase } from "./evolution-phase.js";
-import type {
-  EpochStats,
-  EvaluationFailure,
-  EvolutionProgressEvent,
-  EvolutionResult,
-  StopReason,
-} from "./evolution-result.js";
+import type { EvolutionProgressEvent, EvolutionResult, StopReason } from "./evolution-result.js";
+import { type OffspringPlan, planOffspring } from "./offspring-plan.js";
+import type { RunState } from "./run-state.js";
+import { scoreCandidates } from "./score-candidates.js";
 
 /** Options of the {@link EvolutionPipeline} constructor. */
 export interface EvolutionPipelineOptions<C> {
@@ -55,50 +51,8 @@ export interface EvolutionRunOptions {
   checkpointPath?: string | undefined;
 }
 
-/** The mutable state of a run: everything a checkpoint holds. */
-interface RunState<C> {
-  nextEpoch: number;
-  population: C[];
-  carried: Array<number | undefined>;
-  rng: SeededRandom;
-  cache: Map<string, number>;
-  history: EpochStats[];
-  best: { candidate: C; score: number; epoch: number } | undefined;
-  patienceBest: number;
-  stale: number;
-  evaluations: number;
-  cacheHits: number;
-  failures: EvaluationFailure[];
-}
-
-/** What evaluating one generation produced. */
-interface GenerationScores {
-  scores: number[];
-  keys: Array<string | undefined>;
-  evaluations: number;
-  hits: number;
-  failures: number;
-}
-
-const optionalMethods = ["select", "crossover", "key", "create", "encode", "decode"] as const;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Config fields that shape the search: a checkpoint resumes only under the same values. */
-const SEARCH_FIELDS = [
-  "populationSize",
-  "selectionRatio",
-  "mutationRate",
-  "elitism",
-  "crossoverRate",
-  "seed",
-  "cache",
-] as const satisfies ReadonlyArray<keyof EvolutionConfig>;
-
 /**
- * A genetic loop over candidates (the seed's `EvolutionPipeline`). `run(initialPopulation)` fills the population
+ * A genetic loop over candidates. `run(initialPopulation)` fills the population
  * to `populationSize`, then for each epoch: EVALUATING (in parallel under `concurrency`; cached scores reused; a
  * throwing evaluation scores −∞ and is recorded, or aborts with `failOnError`), SELECTING (default: truncation to
  * `selectionRatio`) and MUTATING (the `elitism` best carried over unchanged, the rest bred from the parents by
@@ -141,27 +95,7 @@ export class EvolutionPipeline<C> {
       what: "EvolutionConfig",
       path: "config",
     });
-    const strategy = options.strategy as unknown;
-    if (strategy === null || typeof strategy !== "object") {
-      throw new InvalidArgumentError("EvolutionPipeline needs a strategy object", {
-        field: "strategy",
-        value: strategy,
-      });
-    }
-    const methods = strategy as Record<string, unknown>;
-    for (const name of ["evaluate", "mutate"]) {
-      if (typeof methods[name] !== "function") {
-        throw new InvalidArgumentError(`The strategy has no ${name}() method`, { field: `strategy.${name}` });
-      }
-    }
-    for (const name of optionalMethods) {
-      if (methods[name] !== undefined && typeof methods[name] !== "function") {
-        throw new InvalidArgumentError(`strategy.${name} must be a function when given`, {
-          field: `strategy.${name}`,
-        });
-      }
-    }
-    this.strategy = options.strategy;
+    this.strategy = checkStrategy<C>(options.strategy);
   }
 
   /** The current phase: `init`, `evaluating`, `selecting`, `mutating` or `complete`. */
@@ -230,7 +164,7 @@ export class EvolutionPipeline<C> {
    */
   async resume(checkpointPath: string, options: EvolutionRunOptions = {}): Promise<EvolutionResult<C>> {
     const checkpoint = await readEvolutionCheckpoint(checkpointPath);
-    const state = this.restore(checkpoint, checkpointPath);
+    const state = restoreEvolutionCheckpoint(checkpoint, checkpointPath, this.config, this.strategy);
     const runOptions = { ...options, checkpointPath: options.checkpointPath ?? checkpointPath };
     return this.guarded(runOptions, (signal) => this.loop(state, runOptions, signal));
   }
@@ -269,7 +203,7 @@ export class EvolutionPipeline<C> {
       this.setPhase(EvolutionPhase.EVALUATING, epoch, options);
       const evaluated = await this.evaluate(state, epoch, options, signal);
       scores = evaluated.scores;
-      const stats = this.recordEpoch(state, evaluated, epoch);
+      const stats = recordEpoch(state, evaluated, epoch, (candidate) => this.keyOf(candidate));
       options.onProgress?.({ type: "epoch", epoch, stats });
 
       const bestScore = state.best?.score ?? Number.NEGATIVE_INFINITY;
@@ -289,7 +223,7 @@ export class EvolutionPipeline<C> {
       await this.breed(state, scores, parents, epoch, signal);
       state.nextEpoch = epoch + 1;
       if (options.checkpointPath !== undefined) {
-        await this.save(state, options.checkpointPath);
+        await saveEvolutionCheckpoint(options.checkpointPath, state, this.config, this.strategy);
         options.onProgress?.({ type: "checkpoint", epoch: epoch + 1, path: options.checkpointPath });
       }
     }
@@ -372,162 +306,58 @@ export class EvolutionPipeline<C> {
     return new PhaseError(phase, `Evolution failed while ${phase}: ${messageOf(error)}`, { cause: error });
   }
 
+  /**
+   * Evaluates a generation: carried and cached scores are reused, the rest scored (see `scoreCandidates`);
+   * rejects with {@link EvaluationsFailedError} when not one candidate has a successful score.
+   */
   private async evaluate(
     state: RunState<C>,
     epoch: number,
     options: EvolutionRunOptions,
     signal: AbortSignal,
   ): Promise<GenerationScores> {
-    const { population, carried, cache } = state;
+    const { population } = state;
     const { concurrency, failOnError, seed } = this.config;
-    const useCache = this.config.cache;
-    const total = population.length;
-    const scores = new Array<number>(total);
-    const keys = new Array<string | undefined>(total);
-    /** Whether each score comes from a failed evaluation (carried and cached scores never do). */
-    const failed = new Array<boolean>(total).fill(false);
-    const pending: number[] = [];
-    const firstOfKey = new Map<string, number>();
-    const duplicates: Array<[number, number]> = [];
-    let hits = 0;
-    let completed = 0;
-    const report = (index: number, score: number, cached: boolean, error?: string) => {
-      completed++;
-      options.onProgress?.({
-        type: "evaluation",
-        epoch,
-        index,
-        score,
-        cached,
-        ...(error === undefined ? {} : { error }),
-        completed,
-        total,
-      });
-    };
-    for (let index = 0; index < total; index++) {
-      const kept = carried[index];
-      if (kept !== undefined) {
-        scores[index] = kept;
-        completed++;
-        continue;
-      }
-      if (useCache) {
-        const key = this.keyOf(population[index] as C);
-        keys[index] = key;
-        if (key !== undefined) {
-          const cached = cache.get(key);
-          if (cached !== undefined) {
-            scores[index] = cached;
-            hits++;
-            report(index, cached, true);
-            continue;
-          }
-          const first = firstOfKey.get(key);
-          if (first !== undefined) {
-            duplicates.push([index, first]);
-            continue;
-          }
-          firstOfKey.set(key, index);
-        }
-      }
-      pending.push(index);
-    }
-
-    let evaluations = 0;
-    const failures: EvaluationFailure[] = [];
+    const cache = this.config.cache ? state.cache : undefined;
+    const reporter = new EvaluationReporter(epoch, population.length, options.onProgress);
+    const plan = planEvaluations(
+      population,
+      state.carried,
+      cache,
+      (candidate) => this.keyOf(candidate),
+      reporter,
+    );
+    let scored: Awaited<ReturnType<typeof scoreCandidates>>;
     try {
-      await runPool(
-        pending.length,
+      scored = await scoreCandidates(plan, {
+        strategy: this.strategy,
+        population,
+        epoch,
         concurrency,
-        async (slot) => {
-          const index = pending[slot] as number;
-          const context = { epoch, index, seed: deriveSeed(seed, "evaluate", epoch, index), signal };
-          let score: number;
-          let failure: string | undefined;
-          try {
-            const value: unknown = await this.strategy.evaluate(population[index] as C, context);
-            if (typeof value !== "number" || Number.isNaN(value)) {
-              throw new InvalidArgumentError(
-                `strategy.evaluate() returned ${String(value)} instead of a number`,
-                {
-                  field: "strategy.evaluate",
-                  value,
-                },
-              );
-            }
-            score = value;
-          } catch (error) {
-            if (signal.aborted) throw abortError(signal);
-            // The pool rejects with the first error and starts no other evaluation.
-            if (failOnError) throw error;
-            score = Number.NEGATIVE_INFINITY;
-            failed[index] = true;
-            failure = messageOf(error);
-            failures.push({ epoch, index, message: failure, error });
-          }
-          evaluations++;
-          scores[index] = score;
-          const key = keys[index];
-          if (failure === undefined && key !== undefined) cache.set(key, score);
-          report(index, score, false, failure);
-        },
+        failOnError,
+        seed,
+        cache,
         signal,
-      );
+        reporter,
+      });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
       throw this.phaseError(EvolutionPhase.EVALUATING, error);
     }
-    for (const [index, first] of duplicates) {
-      scores[index] = scores[first] as number;
-      failed[index] = failed[first] as boolean;
-      hits++;
-      report(index, scores[index] as number, true);
+    settleDuplicates(plan, reporter);
+    if (population.length > 0 && plan.failed.every(Boolean)) {
+      throw new EvaluationsFailedError(epoch, scored.failures);
     }
-    failures.sort((a, b) => a.index - b.index);
-    if (total > 0 && failed.every(Boolean)) throw new EvaluationsFailedError(epoch, failures);
-    state.failures.push(...failures);
-    state.evaluations += evaluations;
-    state.cacheHits += hits;
-    return { scores, keys, evaluations, hits, failures: failures.length };
-  }
-
-  private recordEpoch(state: RunState<C>, evaluated: GenerationScores, epoch: number): EpochStats {
-    const { population } = state;
-    const { scores, keys } = evaluated;
-    let best = Number.NEGATIVE_INFINITY;
-    let worst = Number.POSITIVE_INFINITY;
-    let sum = 0;
-    let finite = 0;
-    for (let index = 0; index < scores.length; index++) {
-      const score = scores[index] as number;
-      if (score > best) best = score;
-      if (Number.isFinite(score)) {
-        sum += score;
-        finite++;
-        if (score < worst) worst = score;
-      }
-      if (state.best === undefined || score > state.best.score) {
-        state.best = { candidate: population[index] as C, score, epoch };
-      }
-    }
-    const distinct = new Set<unknown>();
-    for (let index = 0; index < population.length; index++) {
-      const key = keys[index] ?? this.keyOf(population[index] as C);
-      distinct.add(key ?? population[index]);
-    }
-    const stats: EpochStats = {
-      epoch,
-      best,
-      mean: finite === 0 ? Number.NEGATIVE_INFINITY : sum / finite,
-      worst: finite === 0 ? Number.NEGATIVE_INFINITY : worst,
-      diversity: population.length === 0 ? 0 : distinct.size / population.length,
-      evaluations: evaluated.evaluations,
-      cacheHits: evaluated.hits,
-      failures: evaluated.failures,
-      bestSoFar: state.best?.score ?? Number.NEGATIVE_INFINITY,
+    state.failures.push(...scored.failures);
+    state.evaluations += scored.evaluations;
+    state.cacheHits += plan.hits;
+    return {
+      scores: plan.scores,
+      keys: plan.keys,
+      evaluations: scored.evaluations,
+      hits: plan.hits,
+      failures: scored.failures.length,
     };
-    state.history.push(stats);
-    return stats;
   }
 
   private async select(state: RunState<C>, scores: number[], epoch: number): Promise<C[]> {
@@ -567,23 +397,20 @@ export class EvolutionPipeline<C> {
     const eliteCount = eliteIndices.length;
     const offspringCount = populationSize - eliteCount;
     const crossover = this.strategy.crossover;
-    // Draw every random decision in index order before any asynchronous work, for determinism.
-    const plans = Array.from({ length: offspringCount }, (_, offset) => {
-      const firstIndex = offset % parents.length;
-      let secondIndex: number | undefined;
-      if (crossover && parents.length > 1 && crossoverRate > 0 && state.rng.bernoulli(crossoverRate)) {
-        secondIndex = state.rng.integer(0, parents.length - 2);
-        if (secondIndex >= firstIndex) secondIndex++;
-      }
-      return { firstIndex, secondIndex, rng: state.rng.fork() };
-    });
+    const plans = planOffspring(
+      state.rng,
+      offspringCount,
+      parents.length,
+      crossoverRate,
+      crossover !== undefined,
+    );
     const offspring = new Array<C>(offspringCount);
     try {
       await runPool(
         offspringCount,
         concurrency,
         async (offset) => {
-          const plan = plans[offset] as (typeof plans)[number];
+          const plan = plans[offset] as OffspringPlan;
           const index = eliteCount + offset;
           let child = parents[plan.firstIndex] as C;
           if (plan.secondIndex !== undefined && crossover) {
@@ -612,117 +439,5 @@ export class EvolutionPipeline<C> {
       ...eliteIndices.map((index) => scores[index] as number),
       ...offspring.map(() => undefined),
     ];
-  }
-
-  private encode(candidate: C, what: string): JsonValue {
-    const json = this.strategy.encode ? this.strategy.encode(candidate) : candidate;
-    const checked = JsonValue.safeParse(json);
-    if (!checked.success) {
-      throw new CheckpointError(
-        `${what} is not JSON; give the strategy encode() and decode() methods to checkpoint such candidates`,
-        { cause: checked.error },
-      );
-    }
-    return checked.data;
-  }
-
-  private decode(json: JsonValue): C {
-    return this.strategy.decode ? this.strategy.decode(json) : (json as C);
-  }
-
-  private async save(state: RunState<C>, path: string): Promise<void> {
-    const checkpoint: EvolutionCheckpoint = {
-      format: EVOLUTION_CHECKPOINT_FORMAT,
-      version: EVOLUTION_CHECKPOINT_VERSION,
-      savedAt: new Date().toISOString(),
-      config: JSON.parse(JSON.stringify(this.config)) as Record<string, unknown>,
-      nextEpoch: state.nextEpoch,
-      population: state.population.map((candidate, index) => this.encode(candidate, `population[${index}]`)),
-      carried: state.carried.map((score) => (score === undefined ? null : encodeScore(score))),
-      rng: state.rng.getState(),
-      cache: [...state.cache].map(([key, score]) => [key, encodeScore(score)]),
-      history: state.history.map((stats) => ({
-        ...stats,
-        best: encodeScore(stats.best),
-        mean: encodeScore(stats.mean),
-        worst: encodeScore(stats.worst),
-        bestSoFar: encodeScore(stats.bestSoFar),
-      })),
-      best: state.best
-        ? {
-            candidate: this.encode(state.best.candidate, "the best candidate"),
-            score: encodeScore(state.best.score),
-            epoch: state.best.epoch,
-          }
-        : null,
-      patienceBest: encodeScore(state.patienceBest),
-      stale: state.stale,
-      evaluations: state.evaluations,
-      cacheHits: state.cacheHits,
-      failures: state.failures.map(({ epoch, index, message }) => ({ epoch, index, message })),
-    };
-    await writeJsonAtomic(path, checkpoint);
-  }
-
-  private restore(checkpoint: EvolutionCheckpoint, path: string): RunState<C> {
-    // The settings that decide which candidates are made must match the run that wrote the checkpoint; `epochs`,
-    // `concurrency`, early stopping and error handling may change (results do not depend on them until they act).
-    for (const field of SEARCH_FIELDS) {
-      const saved = JSON.stringify(checkpoint.config[field]);
-      const current = JSON.stringify(this.config[field]);
-      if (saved !== current) {
-        throw new CheckpointError(
-          `${path} was written with config.${field} = ${saved ?? "undefined"}, but this pipeline has ${current ?? "undefined"}`,
-          { path },
-        );
-      }
-    }
-    if (checkpoint.population.length !== this.config.populationSize) {
-      throw new CheckpointError(
-        `${path} holds ${checkpoint.population.length} candidates but config.populationSize is ${this.config.populationSize}`,
-        { path },
-      );
-    }
-    if (checkpoint.carried.length !== checkpoint.population.length) {
-      throw new CheckpointError(`${path}: carried and population differ in length`, { path });
-    }
-    if (checkpoint.nextEpoch >= this.config.epochs) {
-      throw new CheckpointError(
-        `${path} continues at epoch ${checkpoint.nextEpoch} but config.epochs is ${this.config.epochs}: nothing to run`,
-        { path },
-      );
-    }
-    let state: RunState<C>;
-    try {
-      state = {
-        nextEpoch: checkpoint.nextEpoch,
-        population: checkpoint.population.map((json) => this.decode(json)),
-        carried: checkpoint.carried.map((score) => (score === null ? undefined : decodeScore(score))),
-        rng: SeededRandom.fromState(checkpoint.rng),
-        cache: new Map(checkpoint.cache.map(([key, score]) => [key, decodeScore(score)])),
-        history: checkpoint.history.map((stats) => ({
-          ...stats,
-          best: decodeScore(stats.best),
-          mean: decodeScore(stats.mean),
-          worst: decodeScore(stats.worst),
-          bestSoFar: decodeScore(stats.bestSoFar),
-        })),
-        best: checkpoint.best
-          ? {
-              candidate: this.decode(checkpoint.best.candidate),
-              score: decodeScore(checkpoint.best.score),
-              epoch: checkpoint.best.epoch,
-            }
-          : undefined,
-        patienceBest: decodeScore(checkpoint.patienceBest),
-        stale: checkpoint.stale,
-        evaluations: checkpoint.evaluations,
-        cacheHits: checkpoint.cacheHits,
-        failures: checkpoint.failures.map((failure) => ({ ...failure })),
-      };
-    } catch (error) {
-      throw new CheckpointError(`${path} could not be decoded: ${messageOf(error)}`, { path, cause: error });
-    }
-    return state;
   }
 }
