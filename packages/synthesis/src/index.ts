@@ -1,3 +1,4 @@
+export type { SampleSource } from "@orbiter/types";
 export { AddNoiseOptions, augmentAddNoise } from "./augmentation/augment-add-noise.js";
 export { augmentSwapIo } from "./augmentation/augment-swap-io.js";
 export { type DecontaminationResult, decontaminate } from "./dedup/decontaminate.js";
@@ -57,7 +58,6 @@ export type {
   SynthesisResult,
   SynthesisStopReason,
 } from "./pipeline/synthesis-result.js";
-export type { SampleSource } from "./sample-source.js";
 export {
   type GroupBy,
   type SplitOptions,

@@ -33,4 +33,10 @@ export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-mes
 export { JsonObject, JsonValue } from "./schemas/json.js";
 export { formatPath, type ParseContext, parseWith, toInvalidArgumentError } from "./schemas/parse-with.js";
 export { Sample, type SampleInput } from "./schemas/sample.js";
+export {
+  isSampleProvider,
+  listSamples,
+  type SampleProvider,
+  type SampleSource,
+} from "./schemas/sample-source.js";
 export { TrajectoryItem, type TrajectoryItemInput } from "./schemas/trajectory-item.js";

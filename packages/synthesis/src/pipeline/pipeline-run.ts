@@ -2,12 +2,14 @@ import {
   deriveSeed,
   InvalidArgumentError,
   InvalidStateError,
+  listSamples,
   messageOf,
   OrbiterError,
   PhaseError,
   RewardError,
   type Sample,
   type SampleInput,
+  type SampleSource,
   SeededRandom,
 } from "@orbiter/types";
 import { NearDuplicateIndex } from "../dedup/near-duplicate-index.js";
@@ -15,7 +17,6 @@ import { throwIfAborted } from "../internal/abort.js";
 import { hashString } from "../internal/hash.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
 import { toSample } from "../internal/to-sample.js";
-import { type SampleSource, toSampleInputs } from "../sample-source.js";
 import { CheckpointLog, type RunCounters } from "./checkpoint-log.js";
 import type { StepProgress, SynthesisContext, SynthesisFailure, SynthesisStep } from "./data-synthesiser.js";
 import { dedupText } from "./dedup-text.js";
@@ -99,7 +100,7 @@ export class PipelineRun {
 
   async execute(): Promise<SynthesisResult> {
     const started = performance.now();
-    const seed = this.parseSeed();
+    const seed = await this.parseSeed();
     let startRound = 0;
     let startStep = 0;
     let seedDone = false;
@@ -165,8 +166,8 @@ export class PipelineRun {
     }
   }
 
-  private parseSeed(): Sample[] {
-    const inputs = toSampleInputs(this.seedData, "seedData");
+  private async parseSeed(): Promise<Sample[]> {
+    const inputs = await listSamples(this.seedData, "seedData");
     return inputs.map((input, i) =>
       toSample(input, () => `seed-${i}`, { what: "seed sample", path: `seedData[${i}]` }),
     );

@@ -1,5 +1,4 @@
-import { InvalidArgumentError, InvalidStateError, parseWith } from "@orbiter/types";
-import type { SampleSource } from "../sample-source.js";
+import { InvalidArgumentError, InvalidStateError, parseWith, type SampleSource } from "@orbiter/types";
 import type { SynthesisStep } from "./data-synthesiser.js";
 import { PipelineRun } from "./pipeline-run.js";
 import { SynthesisConfig, type SynthesisConfigInput } from "./synthesis-config.js";
