@@ -1,4 +1,7 @@
-// Re-exported from @orbiter/types, where they live so that every package can share them.
+/**
+ * @deprecated import `writeFileAtomic` and `fsyncDirectory` from `@orbiter/types`, where they live. Kept so that
+ * code importing them from this package's published API goes on working.
+ */
 export { fsyncDirectory, writeFileAtomic } from "@orbiter/types";
 export {
   CHECKPOINT_FORMAT,

@@ -1,6 +1,7 @@
 import { access, mkdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { type MetricsLogRecord, readMetricsLog, writeFileAtomic } from "@orbiter/trainer-core";
+import { type MetricsLogRecord, readMetricsLog } from "@orbiter/trainer-core";
+import { writeFileAtomic } from "@orbiter/types";
 import { type CurvePoint, renderLineChart } from "./charts.js";
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoPaths } from "./demo-paths.js";

@@ -1,7 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "@orbiter/trainer-core";
-import { InvalidStateError } from "@orbiter/types";
+import { InvalidStateError, writeFileAtomic } from "@orbiter/types";
 import { DEMO_PHASES, type DemoPhase } from "./cli.js";
 import type { DemoPaths } from "./demo-paths.js";
 import type { DemoResults, PhaseResult } from "./demo-results.js";

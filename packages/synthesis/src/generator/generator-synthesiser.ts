@@ -12,7 +12,7 @@ import {
 import { z } from "zod";
 import { sleep, throwIfAborted } from "../internal/abort.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
-import { toSample } from "../internal/to-sample.js";
+import { parseSample } from "../internal/parse-sample.js";
 import {
   DataSynthesiser,
   type StepProgress,
@@ -279,7 +279,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
       }
       try {
         const text = await this.attempt(prompt, index, attempt, signal);
-        const sample = this.toSample(text, prompt, index, attempt, promptMetadata);
+        const sample = this.buildSample(text, prompt, index, attempt, promptMetadata);
         return { sample, attempts: attempt };
       } catch (error) {
         if (signal?.aborted) throw new AbortedError("The generation was aborted", { cause: signal.reason });
@@ -337,7 +337,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     }
   }
 
-  private toSample(
+  private buildSample(
     text: GeneratedText,
     prompt: string,
     index: number,
@@ -365,7 +365,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
       throw new Error(`The generator returned ${describe(text)}, expected a string or { output }`);
     }
     // A sample without an id gets a placeholder; callers renumber it.
-    return toSample(input, () => "pending", { what: "generated sample" });
+    return parseSample(input, () => "pending", { what: "generated sample" });
   }
 }
 

@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { CheckpointError, type JsonObject, type Sample } from "@orbiter/types";
-import { toSample } from "../internal/to-sample.js";
+import { parseSample } from "../internal/parse-sample.js";
 
 /** Checkpointed samples always carry their id; a missing one is left for the schema to report. */
 const missingId = (): string => "";
@@ -138,7 +138,7 @@ export class CheckpointLog {
         continue;
       }
       if (record.kind === "sample") {
-        pending.push(toSample(record.sample, missingId, { what: "checkpointed sample", line }));
+        pending.push(parseSample(record.sample, missingId, { what: "checkpointed sample", line }));
       } else if (record.kind === "marker") {
         state.samples.push(...pending);
         pending = [];

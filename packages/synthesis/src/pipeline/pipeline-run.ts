@@ -16,7 +16,7 @@ import { NearDuplicateIndex } from "../dedup/near-duplicate-index.js";
 import { throwIfAborted } from "../internal/abort.js";
 import { hashString } from "../internal/hash.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
-import { toSample } from "../internal/to-sample.js";
+import { parseSample } from "../internal/parse-sample.js";
 import { CheckpointLog, type RunCounters } from "./checkpoint-log.js";
 import type { StepProgress, SynthesisContext, SynthesisFailure, SynthesisStep } from "./data-synthesiser.js";
 import { dedupText } from "./dedup-text.js";
@@ -169,7 +169,7 @@ export class PipelineRun {
   private async parseSeed(): Promise<Sample[]> {
     const inputs = await listSamples(this.seedData, "seedData");
     return inputs.map((input, i) =>
-      toSample(input, () => `seed-${i}`, { what: "seed sample", path: `seedData[${i}]` }),
+      parseSample(input, () => `seed-${i}`, { what: "seed sample", path: `seedData[${i}]` }),
     );
   }
 
@@ -250,7 +250,7 @@ export class PipelineRun {
       );
     }
     const samples = output.map((input: SampleInput, i) =>
-      toSample(input, () => `${name}-r${round}-${stats.produced + i}`, {
+      parseSample(input, () => `${name}-r${round}-${stats.produced + i}`, {
         what: `sample from step "${name}"`,
         path: `steps[${s}].output[${i}]`,
       }),

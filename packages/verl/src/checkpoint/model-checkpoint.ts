@@ -1,7 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "@orbiter/trainer-core";
-import { CheckpointError } from "@orbiter/types";
+import { CheckpointError, writeFileAtomic } from "@orbiter/types";
 import type { HostTensor } from "../model/named-parameter.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 

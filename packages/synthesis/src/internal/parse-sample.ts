@@ -34,7 +34,7 @@ function isJson(value: unknown, depth: number): boolean {
  * with `id` filled from `defaultId` when missing. Well-formed input takes a fast path; anything else goes
  * through the zod schema, whose `InvalidArgumentError` names the offending field.
  */
-export function toSample(input: unknown, defaultId: () => string, context: ParseContext): Sample {
+export function parseSample(input: unknown, defaultId: () => string, context: ParseContext): Sample {
   if (input !== null && typeof input === "object" && !Array.isArray(input)) {
     const candidate = input as Record<string, unknown>;
     let known = true;

@@ -1,19 +1,19 @@
 import { InvalidArgumentError, parseWith, Sample } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { toSample } from "./to-sample.js";
+import { parseSample } from "./parse-sample.js";
 
 const context = { what: "sample", path: "data[0]" };
 const id = () => "generated";
 
-describe("toSample", () => {
+describe("parseSample", () => {
   it("fills the id and metadata, copying the input", () => {
     const input = { input: "a", output: "b", metadata: { k: [1, { x: null }] } };
-    const sample = toSample(input, id, context);
+    const sample = parseSample(input, id, context);
     expect(sample).toEqual({ id: "generated", input: "a", output: "b", metadata: { k: [1, { x: null }] } });
     expect(sample).not.toBe(input);
     expect(sample.metadata).not.toBe(input.metadata);
-    expect(toSample({ id: "own", input: "", output: "", score: 0.5 }, id, context)).toEqual({
+    expect(parseSample({ id: "own", input: "", output: "", score: 0.5 }, id, context)).toEqual({
       id: "own",
       input: "",
       output: "",
@@ -31,11 +31,11 @@ describe("toSample", () => {
       [{ id: "", input: "", output: "" }, "data[0].id"],
     ];
     for (const [value, field] of cases) {
-      expect(() => toSample(value, id, context)).toThrow(InvalidArgumentError);
-      expect(() => toSample(value, id, context)).toThrow(expect.objectContaining({ field }));
+      expect(() => parseSample(value, id, context)).toThrow(InvalidArgumentError);
+      expect(() => parseSample(value, id, context)).toThrow(expect.objectContaining({ field }));
     }
-    expect(() => toSample("nope", id, context)).toThrow(InvalidArgumentError);
-    expect(() => toSample({ input: "", output: "" }, () => "", context)).toThrow(
+    expect(() => parseSample("nope", id, context)).toThrow(InvalidArgumentError);
+    expect(() => parseSample({ input: "", output: "" }, () => "", context)).toThrow(
       expect.objectContaining({ field: "data[0].id" }),
     );
   });
@@ -67,7 +67,7 @@ describe("toSample", () => {
         }
         let actual: unknown;
         try {
-          actual = toSample(raw, id, context);
+          actual = parseSample(raw, id, context);
         } catch (error) {
           actual = error instanceof InvalidArgumentError ? "error" : error;
         }
