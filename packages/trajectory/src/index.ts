@@ -22,14 +22,8 @@ export {
   renderConversation,
   renderTurn,
 } from "./messages/capture-messages.js";
-export {
-  type JsonlRecoverOptions,
-  type JsonlRecovery,
-  type JsonlRecoveryReport,
-  JsonlSink,
-  JsonlSinkOptions,
-  type JsonlUnwritten,
-} from "./sink/jsonl-sink.js";
+export type { JsonlRecoverOptions, JsonlRecovery, JsonlRecoveryReport } from "./sink/jsonl-recovery.js";
+export { JsonlSink, JsonlSinkOptions, type JsonlUnwritten } from "./sink/jsonl-sink.js";
 export type { TrajectorySink } from "./sink/trajectory-sink.js";
 export { DefaultStrategy } from "./strategy/default-strategy.js";
 export { TrajectoryStrategy } from "./strategy/trajectory-strategy.js";

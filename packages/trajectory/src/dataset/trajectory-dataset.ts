@@ -16,6 +16,11 @@ import { readJsonFile, writeJsonFile } from "../io/json-file.js";
 import { readJsonlFile, writeJsonlFile } from "../io/jsonl-file.js";
 import { onPath } from "../io/path-errors.js";
 import { type CaptureMessagesOptions, messagesToItemInput } from "../messages/capture-messages.js";
+import {
+  type JsonlRecoverOptions,
+  type JsonlRecovery,
+  readRecoverableJsonl,
+} from "../sink/jsonl-recovery.js";
 import type { TrajectorySink } from "../sink/trajectory-sink.js";
 import { DefaultStrategy } from "../strategy/default-strategy.js";
 import type { TrajectoryStrategy } from "../strategy/trajectory-strategy.js";
@@ -105,16 +110,6 @@ const readOnlyView: ProxyHandler<TrajectoryItem[]> = {
   setPrototypeOf: refuseWrite,
   preventExtensions: refuseWrite,
 };
-
-let adoptItems: (dataset: TrajectoryDataset, items: TrajectoryItem[]) => void;
-
-/**
- * Gives `dataset` already validated items (bypassing strategy and sink). Package-internal: used by
- * `JsonlSink.recover`, never exported from the package.
- */
-export function adoptValidatedItems(dataset: TrajectoryDataset, items: TrajectoryItem[]): void {
-  adoptItems(dataset, items);
-}
 
 /**
  * An in-memory collection of State-Action-Reward trajectory items: capture with validation and a strategy,
@@ -330,6 +325,31 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
     return result;
   }
 
+  /**
+   * Recovers a JSON Lines file after a crash (what `JsonlSink.recover` does): every complete line becomes an item;
+   * an incomplete last line (torn write) is dropped and reported, and (unless `repair: false`) cut off the file
+   * so appending can go on; with `resume` a new `JsonlSink` appends to the file again and is attached to the
+   * dataset. Mid-file corruption is not a torn write: it throws `InvalidArgumentError` naming the line, or with
+   * `onError: "skip"` is skipped and reported. A missing file recovers as empty.
+   *
+   * @param what how the caller is named in errors @default "TrajectoryDataset.recoverJsonl"
+   * @example
+   * ```ts
+   * const { dataset, report } = await TrajectoryDataset.recoverJsonl(path, { resume: true });
+   * if (report.tornLine) console.warn(`dropped torn line ${report.tornLine.line}`);
+   * ```
+   */
+  static async recoverJsonl(
+    path: string,
+    options: JsonlRecoverOptions = {},
+    what = "TrajectoryDataset.recoverJsonl",
+  ): Promise<JsonlRecovery> {
+    const recovered = await readRecoverableJsonl(path, options, what);
+    const dataset = new TrajectoryDataset(recovered.datasetOptions);
+    dataset.#items = recovered.items;
+    return { dataset, report: recovered.report, sink: recovered.sink };
+  }
+
   /** Reads a CSV file (csv-parse, streamed) written by {@link exportCsv} or with the same columns. */
   static async fromCsv(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
     const { read, dataset } = splitImportOptions(options, "fromCsv");
@@ -337,12 +357,5 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
     const source = checkPath(path);
     await onPath(source, "read", () => readCsvFile(source, read, (item) => result.#items.push(item)));
     return result;
-  }
-
-  static {
-    adoptItems = (dataset, items) => {
-      dataset.#items = items;
-      dataset.#view = undefined;
-    };
   }
 }

@@ -233,3 +233,27 @@ describe("JsonlSink.recover", () => {
     await truncate(target, 0);
   });
 });
+
+describe("TrajectoryDataset.recoverJsonl", () => {
+  it("is the dataset side of JsonlSink.recover: same items and report, errors named after it", async () => {
+    const path = join(directory, "dataset-side.jsonl");
+    const sink = new JsonlSink(path, { fsync: "always" });
+    const written = new TrajectoryDataset({ sink });
+    written.capture({ id: "one", timestamp: 1, state: "s", action: "a", reward: 1 });
+    written.capture({ id: "two", timestamp: 2, state: "s", action: "b", reward: 0 });
+    sink.close();
+    await appendFile(path, '{"id":"torn","sta');
+    const viaSink = await JsonlSink.recover(path, { repair: false });
+    const { dataset, report, sink: resumed } = await TrajectoryDataset.recoverJsonl(path, { resume: true });
+    expect(dataset.items.map((item) => item.id)).toEqual(["one", "two"]);
+    expect(viaSink.dataset.items).toEqual(dataset.items);
+    expect(report).toMatchObject({ records: 2, repaired: true, tornLine: { line: 3 } });
+    expect(dataset.sink).toBe(resumed);
+    dataset.capture({ id: "three", timestamp: 3, state: "s", action: "c", reward: 1 });
+    resumed?.close();
+    expect((await TrajectoryDataset.fromJsonl(path)).length).toBe(3);
+    await expect(TrajectoryDataset.recoverJsonl(path, { repair: "yes" as never })).rejects.toThrow(
+      /Invalid TrajectoryDataset.recoverJsonl options/,
+    );
+  });
+});

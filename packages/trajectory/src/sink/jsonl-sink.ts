@@ -8,24 +8,13 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
-import { open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { InvalidArgumentError, InvalidStateError, parseWith, type TrajectoryItem } from "@orbiter/types";
+import { InvalidStateError, parseWith, type TrajectoryItem } from "@orbiter/types";
 import { z } from "zod";
-import {
-  adoptValidatedItems,
-  TrajectoryDataset,
-  type TrajectoryDatasetOptions,
-} from "../dataset/trajectory-dataset.js";
+import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 import { itemToJson } from "../internal/item-serializer.js";
-import {
-  checkPath,
-  type ImportWarning,
-  type ReadOptionsInput,
-  resolveReadOptions,
-} from "../io/import-options.js";
-import { RevisionCollector } from "../io/item-revisions.js";
-import { readJsonlFile } from "../io/jsonl-file.js";
+import { checkPath } from "../io/import-options.js";
+import type { JsonlRecoverOptions, JsonlRecovery } from "./jsonl-recovery.js";
 import type { TrajectorySink } from "./trajectory-sink.js";
 
 /** Options of {@link JsonlSink}. */
@@ -45,51 +34,6 @@ export const JsonlSinkOptions = z.strictObject({
 });
 /** Options of {@link JsonlSink}, as accepted. */
 export type JsonlSinkOptions = z.input<typeof JsonlSinkOptions>;
-
-/** Options of {@link JsonlSink.recover}. */
-export type JsonlRecoverOptions = ReadOptionsInput &
-  TrajectoryDatasetOptions & {
-    /**
-     * Truncate the torn last line off the file, so appends can resume after the last complete line.
-     * @default true
-     */
-    repair?: boolean;
-    /**
-     * Reopen the file for appending after recovery and attach the new {@link JsonlSink} to the returned
-     * dataset (implies `repair`); `true` uses the default sink options. Cannot be combined with `sink`.
-     * @default false
-     */
-    resume?: boolean | JsonlSinkOptions;
-  };
-
-/** What {@link JsonlSink.recover} found and did. */
-export interface JsonlRecoveryReport {
-  /** The file recovered. */
-  path: string;
-  /** False when the file did not exist (nothing to recover). */
-  existed: boolean;
-  /** Items recovered. */
-  records: number;
-  /** The torn last line that was dropped, if any. */
-  tornLine: { line: number; bytes: number } | undefined;
-  /**
-   * True when the file was changed so that appends can resume: the torn line cut off, or the line break
-   * added after a complete last line that lacked it.
-   */
-  repaired: boolean;
-  /** Every record dropped or skipped, torn line included (each was also given to `onWarning`). */
-  warnings: ImportWarning[];
-}
-
-/** The result of {@link JsonlSink.recover}. */
-export interface JsonlRecovery {
-  /** The recovered items (with the resumed sink attached when `resume` was asked). */
-  dataset: TrajectoryDataset;
-  /** What was recovered and dropped. */
-  report: JsonlRecoveryReport;
-  /** The sink appending to the file again, when `resume` was asked. */
-  sink: JsonlSink | undefined;
-}
 
 /** Items a failed write or disk flush did not (or only partly) put in the file: {@link JsonlSink.unwritten}. */
 export interface JsonlUnwritten {
@@ -381,11 +325,11 @@ export class JsonlSink implements TrajectorySink {
   }
 
   /**
-   * Reads back a JSON Lines file after a crash: every complete line becomes an item (a line repeating an
-   * earlier line's `id` replaces that item, as in `TrajectoryDataset.fromJsonl`); an incomplete last line
+   * Reads back a JSON Lines file after a crash: every complete line becomes an item; an incomplete last line
    * (torn write) is dropped and reported, and (unless `repair: false`) cut off the file so appending can go
    * on. Mid-file corruption is not a torn write: it throws `InvalidArgumentError` naming the line, or with
-   * `onError: "skip"` is skipped and reported. A missing file recovers as empty.
+   * `onError: "skip"` is skipped and reported. A missing file recovers as empty. The same as
+   * {@link TrajectoryDataset.recoverJsonl}, where the recovered dataset is built.
    *
    * @example
    * ```ts
@@ -394,87 +338,7 @@ export class JsonlSink implements TrajectorySink {
    * dataset.capture(nextItem); // appended to the same file
    * ```
    */
-  static async recover(path: string, options: JsonlRecoverOptions = {}): Promise<JsonlRecovery> {
-    checkPath(path);
-    const { repair = true, resume = false, strategy, sink, ...read } = options;
-    const readOptions = resolveReadOptions(read, "JsonlSink.recover");
-    if (typeof repair !== "boolean") {
-      throw new InvalidArgumentError(
-        'Invalid JsonlSink.recover options: "options.repair" must be a boolean',
-        {
-          field: "options.repair",
-          value: repair,
-        },
-      );
-    }
-    // Checked before the file is touched, and named as a recover option.
-    const resumeOptions =
-      typeof resume === "boolean"
-        ? resume
-        : parseWith(JsonlSinkOptions, resume, { what: "JsonlSink.recover options", path: "options.resume" });
-    if (resume !== false && sink !== undefined) {
-      throw new InvalidArgumentError(
-        'Invalid JsonlSink.recover options: pass either "resume" or "sink", not both',
-        {
-          field: "options.sink",
-        },
-      );
-    }
-    const existed = await stat(path).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return false;
-        throw error;
-      },
-    );
-    const items: TrajectoryItem[] = [];
-    const collector = new RevisionCollector(items);
-    const report: JsonlRecoveryReport = {
-      path,
-      existed,
-      records: 0,
-      tornLine: undefined,
-      repaired: false,
-      warnings: [],
-    };
-    if (existed) {
-      const warnings: ImportWarning[] = [];
-      const summary = await readJsonlFile(
-        path,
-        {
-          onError: readOptions.onError,
-          onWarning: (warning) => {
-            warnings.push(warning);
-            read.onWarning?.(warning);
-          },
-        },
-        "drop",
-        (item) => collector.add(item),
-      );
-      report.records = summary.records;
-      report.tornLine = summary.tornLine;
-      report.warnings = warnings;
-      if ((summary.tornLine || !summary.endsWithNewline) && (repair || resume !== false)) {
-        const handle = await open(path, "r+");
-        try {
-          // Cut the torn line off, or end a complete last line that lacks only its line break.
-          if (summary.tornLine) await handle.truncate(summary.validBytes);
-          else await handle.write("\n", summary.bytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        report.repaired = true;
-      }
-    }
-    let resumed: JsonlSink | undefined;
-    if (resumeOptions !== false) resumed = new JsonlSink(path, resumeOptions === true ? {} : resumeOptions);
-    const datasetOptions: TrajectoryDatasetOptions = {};
-    if (strategy !== undefined) datasetOptions.strategy = strategy;
-    const attached = resumed ?? sink;
-    if (attached !== undefined) datasetOptions.sink = attached;
-    const dataset = new TrajectoryDataset(datasetOptions);
-    adoptValidatedItems(dataset, items);
-    return { dataset, report, sink: resumed };
+  static recover(path: string, options: JsonlRecoverOptions = {}): Promise<JsonlRecovery> {
+    return TrajectoryDataset.recoverJsonl(path, options, "JsonlSink.recover");
   }
 }
