@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /**
- * Hyper-parameters of an {@link EvolutionPipeline} (the seed's `EvolutionConfig`, extended). Unknown keys are
- * rejected; a bad value throws an `InvalidArgumentError` naming the field (`config.selectionRatio`).
+ * Hyper-parameters of an {@link EvolutionPipeline}: population, selection, mutation, crossover, early stopping,
+ * concurrency and caching. Unknown keys are rejected; a bad value throws an `InvalidArgumentError` naming the field (`config.selectionRatio`).
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-/** Where an {@link EvolutionPipeline} is (the seed's `EvolutionPhase`). */
+/** Where an {@link EvolutionPipeline} is in its loop: initialising, evaluating, selecting, mutating or done. */
 export const EvolutionPhase = {
   /** Created, or filling the initial population. */
   INIT: "init",

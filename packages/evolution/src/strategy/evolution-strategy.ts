@@ -55,8 +55,8 @@ export interface CreationContext {
 }
 
 /**
- * How candidates of type `C` are scored and varied (the seed's `EvolutionStrategy`). Extend it as an abstract
- * class, or pass a plain object with the same methods: only `evaluate` and `mutate` are required. Higher scores
+ * How candidates of type `C` are scored and varied: `evaluate` and `mutate`, optionally `select`, `crossover`,
+ * `key`, `create`, `encode` and `decode`. Extend it as an abstract class, or pass a plain object with the same methods: only `evaluate` and `mutate` are required. Higher scores
  * are better.
  *
  * @example

@@ -49,7 +49,8 @@ export const trainConfigShape = {
 };
 
 /**
- * Hyper-parameters shared by every trainer (the seed's `TrainConfig`). Parse it with
+ * Hyper-parameters shared by every trainer: epochs, batch size, learning rate and its schedule, evaluation
+ * cadence, seed. Parse it with
  * `parseWith(TrainConfig, input, { what: "TrainConfig", path: "config" })`; unknown keys are rejected. It has no
  * refinements, so `TrainConfig.extend({ ... })` gives a subclass its own config with these fields.
  *

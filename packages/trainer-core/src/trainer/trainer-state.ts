@@ -1,5 +1,5 @@
 /**
- * The lifecycle of a {@link Trainer} (the seed's `TrainerState`):
+ * The lifecycle of a {@link Trainer} (its state machine):
  * `created → validating → validated → training → trained → evaluating → complete`, or `error` from any phase.
  */
 export const TrainerState = {

@@ -42,8 +42,8 @@ function contentText(content: ChatMessage["content"]): string {
 }
 
 /**
- * The text of one turn: its content, then one `name(arguments)` line per tool call (the form of the seed's
- * actions, e.g. `search({"query":"Python"})`).
+ * The text of one turn: its content, then one `name(arguments)` line per tool call (the form of a
+ * captured action, e.g. `search({"query":"Python"})`).
  */
 export function renderTurn(message: ChatMessage): string {
   const lines: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * The reinforcement-learning algorithm a {@link VeRLTrainer} runs (the seed's `VeRLAlgorithm`).
+ * The reinforcement-learning algorithm a {@link VeRLTrainer} runs:
  * - `ppo`: Proximal Policy Optimization with a value head (critic) and GAE advantages.
  * - `grpo`: Group Relative Policy Optimization: several samples per prompt, group-normalised rewards, no critic.
  */

@@ -247,7 +247,8 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
 }
 
 /**
- * Configuration of a {@link VeRLTrainer} (the seed's `VeRLConfig`, plus the knobs verl and TRL users rely on).
+ * Configuration of a {@link VeRLTrainer}: algorithm, batch and group sizes, clipping, KL, sampling, rewards and
+ * checkpoints, the knobs verl and TRL users rely on.
  * Options left out take the defaults of the chosen algorithm (see `ALGORITHM_DEFAULTS`); unknown keys are
  * rejected. Parse it with `parseWith(VeRLConfig, input, { what: "VeRLConfig", path: "config" })`.
  *

@@ -21,7 +21,8 @@ export type RewardFunction = (
 ) => number | null | undefined | Promise<number | null | undefined>;
 
 /**
- * A named, weighted reward signal (the seed's `RewardSpec`).
+ * A named, weighted reward signal: a function scoring one response, its name in the metrics and its weight in
+ * the sum.
  *
  * @example
  * ```ts

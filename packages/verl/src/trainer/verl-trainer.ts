@@ -125,7 +125,7 @@ const POLICY_DIR = "policy";
 const REFERENCE_DIR = "reference";
 
 /**
- * Reinforcement learning from verifiable rewards on a TensorFlow.js policy (the seed's `VeRLTrainer`): each step
+ * Reinforcement learning from verifiable rewards on a TensorFlow.js policy: each step
  * samples `groupSize` responses for `batchSize` prompts, scores them with the reward functions, computes
  * advantages (GAE with a critic for PPO, group-normalised for GRPO, or RLOO / REINFORCE++), then runs
  * `ppoEpochs` passes of mini-batch Adam updates of the clipped surrogate, with a KL penalty to a frozen reference
@@ -133,7 +133,7 @@ const REFERENCE_DIR = "reference";
  * and progress reporter; checkpoints (`saveEvery`) resume exactly.
  *
  * With no `policy`, it builds the default `TransformerPolicy` and a character tokenizer from the data, so the
- * seed's three lines train a real model.
+ * three lines of the quick start train a real model.
  *
  * @example
  * ```ts
