@@ -10,7 +10,8 @@ export function packageBuild(entry: string[]): Options | Options[] {
     format: ["esm"],
     target: "node20",
     platform: "node",
-    dts: { compilerOptions: { composite: false, customConditions: [] } },
+    // stripInternal: members documented `@internal` are left out of the published declarations.
+    dts: { compilerOptions: { composite: false, customConditions: [], stripInternal: true } },
     sourcemap: true,
     clean: true,
     treeshake: true,

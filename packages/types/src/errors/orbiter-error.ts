@@ -36,7 +36,10 @@ export class OrbiterError extends Error {
     return OrbiterError.hasMarker(error, marker);
   }
 
-  /** @internal Checks the brand that `Symbol.for` shares across copies of the package. */
+  /**
+   * Checks the brand that `Symbol.for` shares across copies of the package: for the `isInstance` of subclasses,
+   * including those of other packages (so it is part of the published API).
+   */
   protected static hasMarker(error: unknown, markerName: string): boolean {
     if (error == null || typeof error !== "object") return false;
     const markerSymbol = Symbol.for(markerName);
