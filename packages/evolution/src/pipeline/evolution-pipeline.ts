@@ -257,38 +257,34 @@ export class EvolutionPipeline<C> {
   }
 
   private async fill(initial: readonly C[], rng: SeededRandom, signal: AbortSignal): Promise<C[]> {
-    const { populationSize, mutationRate, concurrency } = this.config;
+    const { populationSize, mutationRate } = this.config;
     const population = [...initial];
     const missing = populationSize - initial.length;
     if (missing === 0) return population;
     const rngs = Array.from({ length: missing }, () => rng.fork());
     const made = new Array<C>(missing);
-    try {
-      await runPool(
-        missing,
-        concurrency,
-        async (offset) => {
-          const index = initial.length + offset;
-          const childRng = rngs[offset] as SeededRandom;
-          const child =
-            initial.length === 0
-              ? await (this.strategy.create as NonNullable<EvolutionStrategy<C>["create"]>)({
-                  rng: childRng,
-                  index,
-                })
-              : await this.strategy.mutate(initial[offset % initial.length] as C, {
-                  mutationRate,
-                  rng: childRng,
-                  epoch: 0,
-                  index,
-                });
-          made[offset] = this.checkCandidate(child, initial.length === 0 ? "create" : "mutate");
-        },
-        signal,
-      );
-    } catch (error) {
-      throw this.phaseError(EvolutionPhase.INIT, error);
-    }
+    await this.pool(
+      EvolutionPhase.INIT,
+      missing,
+      async (offset) => {
+        const index = initial.length + offset;
+        const childRng = rngs[offset] as SeededRandom;
+        const child =
+          initial.length === 0
+            ? await (this.strategy.create as NonNullable<EvolutionStrategy<C>["create"]>)({
+                rng: childRng,
+                index,
+              })
+            : await this.strategy.mutate(initial[offset % initial.length] as C, {
+                mutationRate,
+                rng: childRng,
+                epoch: 0,
+                index,
+              });
+        made[offset] = this.checkCandidate(child, initial.length === 0 ? "create" : "mutate");
+      },
+      signal,
+    );
     return population.concat(made);
   }
 
@@ -299,6 +295,24 @@ export class EvolutionPipeline<C> {
       });
     }
     return candidate;
+  }
+
+  /**
+   * Runs `task` for indices `0..count-1`, at most `concurrency` at once; a failure rejects with a PhaseError
+   * naming `phase` (or with the AbortedError when the run was cancelled).
+   */
+  private async pool(
+    phase: EvolutionPhase,
+    count: number,
+    task: (index: number) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      await runPool(count, this.config.concurrency, task, signal);
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw this.phaseError(phase, error);
+    }
   }
 
   private phaseError(phase: EvolutionPhase, error: unknown): unknown {
@@ -392,48 +406,38 @@ export class EvolutionPipeline<C> {
     epoch: number,
     signal: AbortSignal,
   ): Promise<void> {
-    const { populationSize, elitism, crossoverRate, mutationRate, concurrency } = this.config;
+    const { populationSize, elitism, crossoverRate, mutationRate } = this.config;
     const eliteIndices = rankByScore(scores).slice(0, Math.min(elitism, state.population.length));
     const eliteCount = eliteIndices.length;
     const offspringCount = populationSize - eliteCount;
     const crossover = this.strategy.crossover;
-    const plans = planOffspring(
-      state.rng,
-      offspringCount,
-      parents.length,
-      crossoverRate,
-      crossover !== undefined,
-    );
+    const canCross = crossover !== undefined;
+    const plans = planOffspring(state.rng, offspringCount, parents.length, crossoverRate, canCross);
     const offspring = new Array<C>(offspringCount);
-    try {
-      await runPool(
-        offspringCount,
-        concurrency,
-        async (offset) => {
-          const plan = plans[offset] as OffspringPlan;
-          const index = eliteCount + offset;
-          let child = parents[plan.firstIndex] as C;
-          if (plan.secondIndex !== undefined && crossover) {
-            child = this.checkCandidate(
-              await crossover.call(this.strategy, child, parents[plan.secondIndex] as C, {
-                rng: plan.rng,
-                epoch,
-                index,
-              }),
-              "crossover",
-            );
-          }
-          offspring[offset] = this.checkCandidate(
-            await this.strategy.mutate(child, { mutationRate, rng: plan.rng, epoch, index }),
-            "mutate",
+    await this.pool(
+      EvolutionPhase.MUTATING,
+      offspringCount,
+      async (offset) => {
+        const plan = plans[offset] as OffspringPlan;
+        const index = eliteCount + offset;
+        let child = parents[plan.firstIndex] as C;
+        if (plan.secondIndex !== undefined && crossover) {
+          child = this.checkCandidate(
+            await crossover.call(this.strategy, child, parents[plan.secondIndex] as C, {
+              rng: plan.rng,
+              epoch,
+              index,
+            }),
+            "crossover",
           );
-        },
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) throw abortError(signal);
-      throw this.phaseError(EvolutionPhase.MUTATING, error);
-    }
+        }
+        offspring[offset] = this.checkCandidate(
+          await this.strategy.mutate(child, { mutationRate, rng: plan.rng, epoch, index }),
+          "mutate",
+        );
+      },
+      signal,
+    );
     state.population = [...eliteIndices.map((index) => state.population[index] as C), ...offspring];
     state.carried = [
       ...eliteIndices.map((index) => scores[index] as number),

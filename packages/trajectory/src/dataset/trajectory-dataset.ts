@@ -10,7 +10,12 @@ import { z } from "zod";
 import { validateItem } from "../internal/item-validator.js";
 import { readCsvFile, writeCsvFile } from "../io/csv-file.js";
 import type { ExportSummary } from "../io/export-summary.js";
-import { checkPath, type ReadOptionsInput, resolveReadOptions } from "../io/import-options.js";
+import {
+  checkPath,
+  type ReadOptionsInput,
+  type ResolvedReadOptions,
+  resolveReadOptions,
+} from "../io/import-options.js";
 import { RevisionCollector } from "../io/item-revisions.js";
 import { readJsonFile, writeJsonFile } from "../io/json-file.js";
 import { readJsonlFile, writeJsonlFile } from "../io/jsonl-file.js";
@@ -294,12 +299,10 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
    * `InvalidArgumentError` naming its line, or with `{ onError: "skip" }` is skipped and reported to
    * `onWarning`.
    */
-  static async fromJson(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
-    const { read, dataset } = splitImportOptions(options, "fromJson");
-    const result = new TrajectoryDataset(dataset);
-    const source = checkPath(path);
-    await onPath(source, "read", () => readJsonFile(source, read, (item) => result.#items.push(item)));
-    return result;
+  static fromJson(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
+    return TrajectoryDataset.#read(path, options, "fromJson", (source, read, items) =>
+      readJsonFile(source, read, (item) => items.push(item)),
+    );
   }
 
   /**
@@ -316,13 +319,11 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
    * });
    * ```
    */
-  static async fromJsonl(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
-    const { read, dataset } = splitImportOptions(options, "fromJsonl");
-    const result = new TrajectoryDataset(dataset);
-    const collector = new RevisionCollector(result.#items);
-    const source = checkPath(path);
-    await onPath(source, "read", () => readJsonlFile(source, read, "error", (item) => collector.add(item)));
-    return result;
+  static fromJsonl(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
+    return TrajectoryDataset.#read(path, options, "fromJsonl", (source, read, items) => {
+      const collector = new RevisionCollector(items);
+      return readJsonlFile(source, read, "error", (item) => collector.add(item));
+    });
   }
 
   /**
@@ -351,11 +352,23 @@ export class TrajectoryDataset implements Iterable<TrajectoryItem> {
   }
 
   /** Reads a CSV file (csv-parse, streamed) written by {@link exportCsv} or with the same columns. */
-  static async fromCsv(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
-    const { read, dataset } = splitImportOptions(options, "fromCsv");
+  static fromCsv(path: string, options?: ImportOptions): Promise<TrajectoryDataset> {
+    return TrajectoryDataset.#read(path, options, "fromCsv", (source, read, items) =>
+      readCsvFile(source, read, (item) => items.push(item)),
+    );
+  }
+
+  /** One importer: options split and checked, the path checked, the file read into a new dataset's items. */
+  static async #read(
+    path: string,
+    options: ImportOptions | undefined,
+    what: string,
+    reader: (source: string, read: ResolvedReadOptions, items: TrajectoryItem[]) => Promise<unknown>,
+  ): Promise<TrajectoryDataset> {
+    const { read, dataset } = splitImportOptions(options, what);
     const result = new TrajectoryDataset(dataset);
     const source = checkPath(path);
-    await onPath(source, "read", () => readCsvFile(source, read, (item) => result.#items.push(item)));
+    await onPath(source, "read", () => reader(source, read, result.#items));
     return result;
   }
 }

@@ -99,6 +99,24 @@ export class AtomicTextWriter {
     return new AtomicTextWriter(target, temporary, handle);
   }
 
+  /**
+   * Writes `path` atomically: `fill` appends to a new writer, which is then committed; if `fill` or the commit
+   * fails, the temporary file is removed and the error rethrown (the target is untouched).
+   *
+   * @returns the number of bytes written
+   */
+  static async write(path: string, fill: (writer: AtomicTextWriter) => Promise<void>): Promise<number> {
+    const writer = await AtomicTextWriter.create(path);
+    try {
+      await fill(writer);
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    return writer.bytes;
+  }
+
   /** Bytes written so far (committed or buffered). */
   get bytes(): number {
     return this.#bytes + this.#used + this.#overflow.reduce((sum, chunk) => sum + chunk.length, 0);

@@ -99,8 +99,7 @@ export async function writeCsvFile(
   count: number,
   loneSurrogates: LoneSurrogatePolicy,
 ): Promise<ExportSummary> {
-  const writer = await AtomicTextWriter.create(path);
-  try {
+  const bytes = await AtomicTextWriter.write(path, async (writer) => {
     writer.append(stringify([CSV_COLUMNS as unknown as string[]], STRINGIFY_OPTIONS));
     const rows: Array<Array<string | undefined>> = [];
     for (let index = 0; index < count; index++) {
@@ -111,12 +110,8 @@ export async function writeCsvFile(
         if (writer.append(text)) await writer.drain();
       }
     }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  return { path, records: count, bytes: writer.bytes };
+  });
+  return { path, records: count, bytes };
 }
 
 /** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */

@@ -17,20 +17,15 @@ export async function writeJsonFile(
   items: ReadonlyArray<TrajectoryItem>,
   count = items.length,
 ): Promise<ExportSummary> {
-  const writer = await AtomicTextWriter.create(path);
-  try {
+  const bytes = await AtomicTextWriter.write(path, async (writer) => {
     writer.append(count === 0 ? "[" : "[\n");
     for (let index = 0; index < count; index++) {
       const separator = index + 1 < count ? ",\n" : "\n";
       if (writer.append(itemToJson(items[index] as TrajectoryItem), separator)) await writer.drain();
     }
     writer.append("]\n");
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  return { path, records: count, bytes: writer.bytes };
+  });
+  return { path, records: count, bytes };
 }
 
 /** Scanner states. */

@@ -14,17 +14,12 @@ export async function writeJsonlFile(
   items: ReadonlyArray<TrajectoryItem>,
   count = items.length,
 ): Promise<ExportSummary> {
-  const writer = await AtomicTextWriter.create(path);
-  try {
+  const bytes = await AtomicTextWriter.write(path, async (writer) => {
     for (let index = 0; index < count; index++) {
       if (writer.append(itemToJson(items[index] as TrajectoryItem), "\n")) await writer.drain();
     }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  return { path, records: count, bytes: writer.bytes };
+  });
+  return { path, records: count, bytes };
 }
 
 /** What a torn last line does when a JSONL file is read. */

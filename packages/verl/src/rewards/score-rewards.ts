@@ -119,12 +119,31 @@ export async function scoreRewards(
     });
     return total;
   });
+  return { ...emptyRewardScores(rewards), values, totals, errors, abstentions };
+}
+
+/** The scores of no response yet, for {@link appendRewardScores} to gather chunks into. */
+export function emptyRewardScores(rewards: ReadonlyArray<RewardSpec>): RewardScores {
   return {
     names: rewards.map((reward) => reward.name),
     weights: rewards.map((reward) => reward.weight),
-    values,
-    totals,
-    errors,
-    abstentions,
+    values: rewards.map(() => []),
+    totals: [],
+    errors: {},
+    abstentions: {},
   };
+}
+
+/** Appends the scores of more responses, by the same rewards, to `into` (failures and abstentions added up). */
+export function appendRewardScores(into: RewardScores, part: RewardScores): void {
+  into.totals.push(...part.totals);
+  part.values.forEach((row, k) => {
+    into.values[k]?.push(...row);
+  });
+  const abstentions = (into.abstentions ??= {});
+  for (const [name, count] of Object.entries(part.errors))
+    into.errors[name] = (into.errors[name] ?? 0) + count;
+  for (const [name, count] of Object.entries(part.abstentions ?? {})) {
+    abstentions[name] = (abstentions[name] ?? 0) + count;
+  }
 }

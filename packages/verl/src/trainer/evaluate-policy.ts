@@ -4,7 +4,7 @@ import type { Policy } from "../model/policy.js";
 import type { OnRewardError } from "../rewards/reward-combination.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import type { RewardSpec } from "../rewards/reward-spec.js";
-import { scoreRewards } from "../rewards/score-rewards.js";
+import { appendRewardScores, emptyRewardScores, scoreRewards } from "../rewards/score-rewards.js";
 import { encodePromptsForRollout } from "./prompt-encoding.js";
 
 /** Options of {@link VeRLTrainer.evaluate}. */
@@ -89,10 +89,7 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
   const maxNewTokens = input.maxNewTokens ?? 32;
   const { greedy, samplesPerPrompt: perPrompt, batchSize: chunk } = options;
   const outputs: string[] = [];
-  const totals: Array<number | null> = [];
-  const values: Array<Array<number | null>> = rewards.map(() => []);
-  const errors: Record<string, number> = {};
-  const abstentions: Record<string, number> = {};
+  const all = emptyRewardScores(rewards);
   let correct = 0;
   let lengthSum = 0;
   for (let start = 0; start < samples.length; start += chunk) {
@@ -122,23 +119,9 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Policy
       lengthSum += (generation.responses[row] as number[]).length;
     });
     outputs.push(...generation.texts);
-    totals.push(...scores.totals);
-    scores.values.forEach((row, k) => {
-      values[k]?.push(...row);
-    });
-    for (const [name, count] of Object.entries(scores.errors)) errors[name] = (errors[name] ?? 0) + count;
-    for (const [name, count] of Object.entries(scores.abstentions ?? {})) {
-      abstentions[name] = (abstentions[name] ?? 0) + count;
-    }
+    appendRewardScores(all, scores);
   }
-  const summary = rewardMetrics({
-    names: rewards.map((reward) => reward.name),
-    weights: rewards.map((reward) => reward.weight),
-    values,
-    totals,
-    errors,
-    abstentions,
-  });
+  const summary = rewardMetrics(all);
   const metrics: Record<string, number> = {};
   for (const [name, value] of Object.entries(summary)) metrics[`eval/${name}`] = value;
   const accuracy = outputs.length === 0 ? 0 : correct / outputs.length;
