@@ -234,7 +234,7 @@ export class JsonlSink implements TrajectorySink {
 
   /** Appends one item as a line; in `"always"` mode it is on disk when this returns. */
   append(item: TrajectoryItem): void {
-    const fd = this.#checkOpen();
+    this.#checkOpen();
     const line = itemToJson(item) + "\n";
     this.#pending.lines.push(line);
     this.#pending.ids.push(item.id);

@@ -140,7 +140,8 @@ export function appendRewardScores(into: RewardScores, part: RewardScores): void
   part.values.forEach((row, k) => {
     into.values[k]?.push(...row);
   });
-  const abstentions = (into.abstentions ??= {});
+  const abstentions = into.abstentions ?? {};
+  into.abstentions = abstentions;
   for (const [name, count] of Object.entries(part.errors))
     into.errors[name] = (into.errors[name] ?? 0) + count;
   for (const [name, count] of Object.entries(part.abstentions ?? {})) {
