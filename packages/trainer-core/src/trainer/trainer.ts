@@ -1,31 +1,23 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   AbortedError,
   CheckpointError,
   deriveSeed,
-  InvalidArgumentError,
   InvalidStateError,
-  JsonValue,
+  type JsonValue,
   messageOf,
-  PhaseError,
   parseWith,
   SeededRandom,
-  ValidationFailedError,
 } from "@orbiter/types";
 import type { z } from "zod";
+import { type CheckpointManifest, readCheckpointManifest } from "../checkpoint/checkpoint-manifest.js";
 import {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  type CheckpointManifest,
-  readCheckpointManifest,
-  TRAINER_STATE_FILE,
-} from "../checkpoint/checkpoint-manifest.js";
-import { decodeMetrics, encodeMetrics } from "../checkpoint/checkpoint-metrics.js";
-import { writeDirectoryAtomic } from "../checkpoint/write-directory-atomic.js";
+  checkpointedMetrics,
+  type PhaseMetrics,
+  writeTrainerCheckpoint,
+} from "../checkpoint/trainer-checkpoint.js";
 import { learningRateAt } from "../config/learning-rate.js";
 import { TrainConfig, type TrainConfigInput } from "../config/train-config.js";
-import { type Listener, TypedEmitter } from "../internal/typed-emitter.js";
+import type { Listener } from "../internal/typed-emitter.js";
 import { MetricsLogger } from "../metrics/metrics-logger.js";
 import {
   type CompletedTrainMetrics,
@@ -33,137 +25,35 @@ import {
   TrainMetrics,
   type TrainMetricsInput,
 } from "../metrics/train-metrics.js";
+import { type RoutedPhases, routePhases } from "./route-phases.js";
 import type { TrainerCallbacks, TrainerEvents } from "./trainer-events.js";
-import { canTransition, TrainerState } from "./trainer-state.js";
+import { TrainerLifecycle } from "./trainer-lifecycle.js";
+import { checkOptionKeys, type DatasetLike, lengthOf, type TrainerOptions } from "./trainer-options.js";
+import type { TrainerProgress, TrainerRunResult } from "./trainer-results.js";
+import { TrainerState } from "./trainer-state.js";
+
+export type { CheckFailure } from "./run-checks.js";
+export type { DatasetLike, TrainerOptions } from "./trainer-options.js";
+export type { TrainerProgress, TrainerRunResult } from "./trainer-results.js";
 
 /**
- * The dataset of a `Trainer` written without type arguments: anything with a `length` that can be iterated (an
- * array, a `TrajectoryDataset`, ...), so `this.dataset.length` type-checks in such a subclass.
- */
-export interface DatasetLike extends Iterable<unknown> {
-  /** Number of items. */
-  readonly length: number;
-}
-
-/** Options every {@link Trainer} constructor accepts; all are optional. */
-export interface TrainerOptions<
-  TDataset = DatasetLike,
-  TAgent = unknown,
-  TRewardFn = unknown,
-  TConfigInput = unknown,
-> {
-  /** The agent being trained (checked by `checkAgent`). */
-  agent?: TAgent | undefined;
-  /** The training data (checked by `checkDataset`). */
-  dataset?: TDataset | undefined;
-  /** The reward function (checked by `checkReward`). */
-  rewardFn?: TRewardFn | undefined;
-  /** Hyper-parameters, parsed with the trainer's config schema. @default {} (every default) */
-  config?: TConfigInput | undefined;
-  /** Callback objects that receive the trainer's events. @default [] */
-  callbacks?: ReadonlyArray<TrainerCallbacks> | undefined;
-  /** Write one JSON line per step (and per epoch and evaluation) to this file. @default undefined (no log) */
-  metricsLogPath?: string | undefined;
-  /** Cancels training: the next `reportStep` (or `throwIfAborted`) throws. @default undefined */
-  signal?: AbortSignal | undefined;
-}
-
-/** What {@link Trainer.run} returns. */
-export interface TrainerRunResult {
-  /** Metrics of the training phase. */
-  train: CompletedTrainMetrics;
-  /** Metrics of the evaluation phase. */
-  evaluation: CompletedTrainMetrics;
-}
-
-/** Counters of a trainer's progress, saved in checkpoints. */
-export interface TrainerProgress {
-  /** Optimiser steps taken (cumulative across `train()` calls and resumes). */
-  step: number;
-  /** Epochs finished. */
-  epoch: number;
-  /** Steps the run will take in total, when the subclass said so with `setTotalSteps`. */
-  totalSteps: number | undefined;
-}
-
-/** One failed pre-training check, as listed by `ValidationFailedError.failures`. */
-export interface CheckFailure {
-  /** Name of the check (`checkAgent`, `checkDataset`, `checkReward`, `checkConfig`). */
-  check: string;
-  /** `"returned false"`, `"returned string instead of a boolean"` or `"threw: <message>"`. */
-  reason: string;
-  /** The error the check threw, if it threw. */
-  error?: unknown;
-}
-
-type PhaseMethod = (...args: unknown[]) => Promise<TrainMetricsInput>;
-
-/** The keys of {@link TrainerOptions}: anything else given to the constructor is a mistake (a typo). */
-const TRAINER_OPTION_KEYS = {
-  agent: true,
-  dataset: true,
-  rewardFn: true,
-  config: true,
-  callbacks: true,
-  metricsLogPath: true,
-  signal: true,
-} as const satisfies Record<keyof TrainerOptions, true>;
-
-/** Refuses an options value that is not an object, or has a key no trainer option is called. */
-function checkOptionKeys(options: unknown, trainer: string): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${trainer} options must be an object`, {
-      field: "options",
-      value: options,
-    });
-  }
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(TRAINER_OPTION_KEYS, key)) {
-      const known = Object.keys(TRAINER_OPTION_KEYS)
-        .map((name) => `"${name}"`)
-        .join(", ");
-      throw new InvalidArgumentError(`Unknown ${trainer} option "${key}" (the options are ${known})`, {
-        field: key,
-        value: (options as Record<string, unknown>)[key],
-      });
-    }
-  }
-}
-
-const wrappers = new WeakSet<object>();
-
-function lengthOf(value: unknown): number | undefined {
-  if (typeof value === "string" || Array.isArray(value)) return value.length;
-  if (value !== null && typeof value === "object") {
-    const record = value as { length?: unknown; size?: unknown };
-    if (typeof record.length === "number") return record.length;
-    if (typeof record.size === "number") return record.size;
-  }
-  return undefined;
-}
-
-/**
- * The training lifecycle: `validate()` runs four checks, `train()` trains, `evaluate()`
- * evaluates, and `run()` does all three, moving through {@link TrainerState}:
- * `created → validating → validated → training → trained → evaluating → complete`, or `error`.
+ * The training lifecycle: `validate()` runs four checks, `train()` trains, `evaluate()` evaluates, and `run()`
+ * does all three, through {@link TrainerState} (`created → validating → validated → training → trained →
+ * evaluating → complete`, or `error`), kept by a {@link TrainerLifecycle}.
  *
- * **How subclasses plug in.** Implement `train()` and `evaluate()` as ordinary methods, as in the training guide (they may
- * take arguments and return `{ loss, accuracy?, reward?, steps?, extra? }`), and override any of the four checks.
- * The base constructor wraps the subclass's `train` and `evaluate` on the instance, so the state machine holds
- * even when a user calls `trainer.train()` directly: an illegal call throws `InvalidStateError` without changing
- * the state, an exception inside a phase moves to `error` and is re-thrown as a `PhaseError` naming the phase with
- * the original as `cause`, and the returned metrics are checked and completed. Write them as methods, not as
- * arrow-function fields (a field assigned after the constructor would bypass the wrapper). A subclass that takes
- * its data in `train(dataset)` overrides {@link Trainer.prepareTrain}, which runs before the state check and may
- * call `validate()` itself.
+ * **Subclasses** implement `train()` and `evaluate()` as ordinary methods (they may take arguments and return
+ * `{ loss, accuracy?, reward?, steps?, extra? }`) and may override the four checks. The constructor routes the
+ * instance's `train` and `evaluate` into the lifecycle (see `routePhases`), so a direct `trainer.train()` obeys
+ * the state machine too: an illegal call throws `InvalidStateError` and changes nothing, an exception moves to
+ * `error` and is re-thrown as a `PhaseError` naming the phase (original as `cause`), and the metrics are checked
+ * and completed. Write them as methods, not arrow-function fields. A subclass taking its data in
+ * `train(dataset)` overrides {@link Trainer.prepareTrain}, which runs before the state check.
  *
- * Inside `train()`, call {@link Trainer.reportStep} once per optimiser step (it feeds the events, the metrics log
- * and cancellation), `reportEpoch` per epoch and `reportEvaluation` for evaluations made during training.
- * Checkpoints: {@link Trainer.saveCheckpoint} / {@link Trainer.resume} plus the `onSaveCheckpoint` /
- * `onResume` hooks for the subclass's own files.
- *
- * A subclass with its own config passes its zod schema (whose output has the `TrainConfig` fields, e.g.
- * `TrainConfig.extend({ klCoef: z.number() })`) as the constructor's second argument.
+ * Inside `train()`, call {@link Trainer.reportStep} per optimiser step (events, metrics log, cancellation),
+ * `reportEpoch` per epoch and `reportEvaluation` for evaluations during training. Checkpoints:
+ * {@link Trainer.saveCheckpoint} / {@link Trainer.resume} with the `onSaveCheckpoint` / `onResume` hooks. A
+ * subclass config is a zod schema built on `TrainConfig` (`TrainConfig.extend({ klCoef: z.number() })`), passed
+ * as the constructor's second argument.
  *
  * @typeParam TDataset type of `dataset` (default {@link DatasetLike}); it is `undefined` at run time when the
  * constructor got none, so a subclass that takes its data later declares it as `MyData | undefined`
@@ -204,13 +94,10 @@ export abstract class Trainer<
   /** The metrics log, when `metricsLogPath` was given. */
   readonly metricsLogger: MetricsLogger | undefined;
 
-  private currentState: TrainerState = TrainerState.CREATED;
-  private readonly events = new TypedEmitter<TrainerEvents>();
+  private readonly lifecycle = new TrainerLifecycle(this.constructor.name, () => this.throwIfAborted());
   private readonly counters: TrainerProgress = { step: 0, epoch: 0, totalSteps: undefined };
-  private failure: unknown;
-  private metrics: { train?: CompletedTrainMetrics; evaluation?: CompletedTrainMetrics } = {};
-  private rawTrain: PhaseMethod;
-  private rawEvaluate: PhaseMethod;
+  private metrics: PhaseMetrics = {};
+  private readonly phases: RoutedPhases;
 
   /**
    * @param options agent, dataset, reward function, config, callbacks, metrics log path, abort signal
@@ -247,29 +134,10 @@ export abstract class Trainer<
     } else {
       this.metricsLogger = undefined;
     }
-    // Wrap the most-derived train/evaluate so that direct calls go through the state machine.
-    for (const method of ["train", "evaluate"] as const) {
-      if (typeof this[method] !== "function") {
-        throw new InvalidArgumentError(`${new.target.name} must implement ${method}()`, { field: method });
-      }
-    }
-    this.rawTrain = this.train as PhaseMethod;
-    this.rawEvaluate = this.evaluate as PhaseMethod;
-    const train = (...args: unknown[]) => this.runTraining(args);
-    const evaluate = (...args: unknown[]) => this.runEvaluation(args);
-    wrappers.add(train);
-    wrappers.add(evaluate);
-    Object.defineProperty(this, "train", {
-      value: train,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-    Object.defineProperty(this, "evaluate", {
-      value: evaluate,
-      writable: true,
-      configurable: true,
-      enumerable: false,
+    // Route direct calls of the most-derived train/evaluate through the state machine.
+    this.phases = routePhases(this, new.target.name, {
+      train: (args) => this.runTraining(args),
+      evaluate: (args) => this.runEvaluation(args),
     });
   }
 
@@ -307,12 +175,12 @@ export abstract class Trainer<
 
   /** The current lifecycle state. */
   get state(): TrainerState {
-    return this.currentState;
+    return this.lifecycle.state;
   }
 
   /** The error that moved the trainer to `error` (a `ValidationFailedError` or the phase's original error). */
   get error(): unknown {
-    return this.failure;
+    return this.lifecycle.failure;
   }
 
   /** A copy of the step and epoch counters. */
@@ -327,20 +195,12 @@ export abstract class Trainer<
 
   /** Listens to one event; returns a function that removes the listener. */
   on<K extends keyof TrainerEvents>(event: K, listener: Listener<TrainerEvents[K]>): () => void {
-    return this.events.on(event, listener);
+    return this.lifecycle.events.on(event, listener);
   }
 
   /** Registers an object of callbacks (such as a `MetricsLogger` or `ProgressReporter`); returns a remover. */
   addCallbacks(callbacks: TrainerCallbacks): () => void {
-    const removers: Array<() => void> = [];
-    if (callbacks.onStateChange) removers.push(this.on("stateChange", (e) => callbacks.onStateChange?.(e)));
-    if (callbacks.onStep) removers.push(this.on("step", (e) => callbacks.onStep?.(e)));
-    if (callbacks.onEpoch) removers.push(this.on("epoch", (e) => callbacks.onEpoch?.(e)));
-    if (callbacks.onEvaluation) removers.push(this.on("evaluation", (e) => callbacks.onEvaluation?.(e)));
-    if (callbacks.onCheckpoint) removers.push(this.on("checkpoint", (e) => callbacks.onCheckpoint?.(e)));
-    return () => {
-      for (const remove of removers) remove();
-    };
+    return this.lifecycle.subscribe(callbacks);
   }
 
   /**
@@ -349,42 +209,12 @@ export abstract class Trainer<
    * moves to `error` and a `ValidationFailedError` lists every failed check.
    */
   async validate(): Promise<void> {
-    this.assertCan("validate()", TrainerState.VALIDATING);
-    try {
-      await this.transition(TrainerState.VALIDATING);
-    } catch (error) {
-      throw await this.fail("validation", error);
-    }
-    const checks: Array<[string, () => unknown]> = [
+    await this.lifecycle.validate([
       ["checkAgent", () => this.checkAgent()],
       ["checkDataset", () => this.checkDataset()],
       ["checkReward", () => this.checkReward()],
       ["checkConfig", () => this.checkConfig()],
-    ];
-    const failures: CheckFailure[] = [];
-    for (const [check, run] of checks) {
-      try {
-        const result = await run();
-        if (result === false) failures.push({ check, reason: "returned false" });
-        else if (result !== true)
-          failures.push({ check, reason: `returned ${typeof result} instead of a boolean` });
-      } catch (error) {
-        failures.push({ check, reason: `threw: ${messageOf(error)}`, error });
-      }
-    }
-    if (failures.length > 0) {
-      const list = failures.map((failure) => `${failure.check} ${failure.reason}`).join("; ");
-      const error = new ValidationFailedError(
-        `${this.constructor.name} validation failed: ${list}`,
-        failures,
-      );
-      throw await this.fail("validation", error);
-    }
-    try {
-      await this.transition(TrainerState.VALIDATED);
-    } catch (error) {
-      throw await this.fail("validation", error);
-    }
+    ]);
   }
 
   /**
@@ -392,11 +222,11 @@ export abstract class Trainer<
    * once, on a `created` or `validated` trainer.
    */
   async run(): Promise<TrainerRunResult> {
-    if (this.currentState !== TrainerState.VALIDATED) {
-      if (this.currentState !== TrainerState.CREATED) {
+    if (this.lifecycle.state !== TrainerState.VALIDATED) {
+      if (this.lifecycle.state !== TrainerState.CREATED) {
         throw new InvalidStateError(
-          `Cannot run() while ${this.constructor.name} is "${this.currentState}": run() works once, on a new trainer`,
-          { state: this.currentState },
+          `Cannot run() while ${this.constructor.name} is "${this.lifecycle.state}": run() works once, on a new trainer`,
+          { state: this.lifecycle.state },
         );
       }
       await this.validate();
@@ -415,34 +245,19 @@ export abstract class Trainer<
    * @throws CheckpointError when writing fails (the previous checkpoint at `dir`, if any, is kept)
    */
   async saveCheckpoint(dir: string): Promise<CheckpointManifest> {
-    const manifest = await writeDirectoryAtomic(dir, async (temporaryDir) => {
-      const custom = (await this.onSaveCheckpoint(temporaryDir)) ?? null;
-      const checked = JsonValue.nullable().safeParse(custom);
-      if (!checked.success) {
-        throw new CheckpointError("onSaveCheckpoint must return JSON (finite numbers, no functions)", {
-          path: dir,
-          cause: checked.error,
-        });
-      }
-      const written: CheckpointManifest = {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
+    const manifest = await writeTrainerCheckpoint(
+      dir,
+      {
         trainer: this.constructor.name,
-        savedAt: new Date().toISOString(),
-        state: this.currentState,
+        state: this.lifecycle.state,
         progress: { step: this.counters.step, epoch: this.counters.epoch },
-        config: JSON.parse(JSON.stringify(this.config)) as Record<string, unknown>,
+        config: this.config,
         rng: this.rng.getState(),
-        metrics: {
-          ...(this.metrics.train ? { train: encodeMetrics(this.metrics.train) } : {}),
-          ...(this.metrics.evaluation ? { evaluation: encodeMetrics(this.metrics.evaluation) } : {}),
-        },
-        custom: checked.data,
-      };
-      await writeFile(join(temporaryDir, TRAINER_STATE_FILE), `${JSON.stringify(written, null, 2)}\n`);
-      return written;
-    });
-    await this.events.emit("checkpoint", { dir, step: manifest.progress.step });
+        metrics: this.metrics,
+      },
+      (temporaryDir) => this.onSaveCheckpoint(temporaryDir),
+    );
+    await this.lifecycle.events.emit("checkpoint", { dir, step: manifest.progress.step });
     return manifest;
   }
 
@@ -456,10 +271,10 @@ export abstract class Trainer<
    * @throws CheckpointError when the folder is not a readable checkpoint or `onResume` fails
    */
   async resume(dir: string): Promise<CheckpointManifest> {
-    if (this.currentState !== TrainerState.CREATED && this.currentState !== TrainerState.VALIDATED) {
+    if (this.lifecycle.state !== TrainerState.CREATED && this.lifecycle.state !== TrainerState.VALIDATED) {
       throw new InvalidStateError(
-        `Cannot resume() while ${this.constructor.name} is "${this.currentState}": resume a new trainer`,
-        { state: this.currentState },
+        `Cannot resume() while ${this.constructor.name} is "${this.lifecycle.state}": resume a new trainer`,
+        { state: this.lifecycle.state },
       );
     }
     const manifest = await readCheckpointManifest(dir);
@@ -467,11 +282,7 @@ export abstract class Trainer<
     this.counters.step = manifest.progress.step;
     this.counters.epoch = manifest.progress.epoch;
     this.rng = SeededRandom.fromState(manifest.rng);
-    this.metrics = {};
-    for (const phase of ["train", "evaluation"] as const) {
-      const parsed = TrainMetrics.safeParse(decodeMetrics(manifest.metrics[phase]));
-      if (parsed.success) this.metrics[phase] = { ...parsed.data, steps: parsed.data.steps ?? 0 };
-    }
+    this.metrics = checkpointedMetrics(manifest);
     try {
       await this.onResume(dir, manifest.custom, manifest);
     } catch (error) {
@@ -524,9 +335,9 @@ export abstract class Trainer<
    * @returns the 1-based number of the step
    */
   protected async reportStep(metrics: StepMetrics): Promise<number> {
-    this.assertInside("reportStep()", TrainerState.TRAINING);
+    this.lifecycle.assertInside("reportStep()", TrainerState.TRAINING);
     const step = ++this.counters.step;
-    await this.events.emit("step", {
+    await this.lifecycle.events.emit("step", {
       step,
       epoch: this.counters.epoch,
       totalSteps: this.counters.totalSteps,
@@ -538,19 +349,23 @@ export abstract class Trainer<
 
   /** Reports the end of an epoch from inside `train()`; returns the number of epochs finished. */
   protected async reportEpoch(metrics?: TrainMetricsInput): Promise<number> {
-    this.assertInside("reportEpoch()", TrainerState.TRAINING);
+    this.lifecycle.assertInside("reportEpoch()", TrainerState.TRAINING);
     const parsed = metrics === undefined ? undefined : this.completeMetrics(metrics, "epoch metrics");
     const epoch = this.counters.epoch++;
-    await this.events.emit("epoch", { epoch, step: this.counters.step, metrics: parsed });
+    await this.lifecycle.events.emit("epoch", { epoch, step: this.counters.step, metrics: parsed });
     this.throwIfAborted();
     return this.counters.epoch;
   }
 
   /** Reports an evaluation made during training (every `evalEvery` steps); returns the completed metrics. */
   protected async reportEvaluation(metrics: TrainMetricsInput): Promise<CompletedTrainMetrics> {
-    this.assertInside("reportEvaluation()", TrainerState.TRAINING);
+    this.lifecycle.assertInside("reportEvaluation()", TrainerState.TRAINING);
     const parsed = this.completeMetrics(metrics, "evaluation metrics");
-    await this.events.emit("evaluation", { step: this.counters.step, metrics: parsed, final: false });
+    await this.lifecycle.events.emit("evaluation", {
+      step: this.counters.step,
+      metrics: parsed,
+      final: false,
+    });
     return parsed;
   }
 
@@ -584,10 +399,10 @@ export abstract class Trainer<
 
   private async runTraining(args: unknown[]): Promise<CompletedTrainMetrics> {
     await this.prepareTrain(...args);
-    this.assertCan("train()", TrainerState.TRAINING);
-    return this.runPhase("training", TrainerState.TRAINING, TrainerState.TRAINED, async () => {
+    this.lifecycle.assertCan("train()", TrainerState.TRAINING);
+    return this.lifecycle.runPhase("training", TrainerState.TRAINING, TrainerState.TRAINED, async () => {
       const metrics = this.completeMetrics(
-        await this.currentRaw("train").apply(this, args),
+        await this.phases.implementation("train").apply(this, args),
         "training metrics",
       );
       this.metrics.train = metrics;
@@ -597,97 +412,24 @@ export abstract class Trainer<
 
   private async runEvaluation(args: unknown[]): Promise<CompletedTrainMetrics> {
     await this.prepareEvaluate(...args);
-    if (this.currentState === TrainerState.TRAINING) {
+    if (this.lifecycle.state === TrainerState.TRAINING) {
       // Called from inside train(): an evaluation during training, with no state change.
-      return this.reportEvaluation(await this.currentRaw("evaluate").apply(this, args));
+      return this.reportEvaluation(await this.phases.implementation("evaluate").apply(this, args));
     }
-    this.assertCan("evaluate()", TrainerState.EVALUATING);
-    return this.runPhase("evaluation", TrainerState.EVALUATING, TrainerState.COMPLETE, async () => {
+    this.lifecycle.assertCan("evaluate()", TrainerState.EVALUATING);
+    return this.lifecycle.runPhase("evaluation", TrainerState.EVALUATING, TrainerState.COMPLETE, async () => {
       const metrics = this.completeMetrics(
-        await this.currentRaw("evaluate").apply(this, args),
+        await this.phases.implementation("evaluate").apply(this, args),
         "evaluation metrics",
       );
       this.metrics.evaluation = metrics;
-      await this.events.emit("evaluation", { step: this.counters.step, metrics, final: true });
+      await this.lifecycle.events.emit("evaluation", { step: this.counters.step, metrics, final: true });
       return metrics;
     });
-  }
-
-  /** The subclass's method, even if a field assigned after the constructor replaced the wrapper. */
-  private currentRaw(name: "train" | "evaluate"): PhaseMethod {
-    const current = this[name] as PhaseMethod;
-    if (!wrappers.has(current)) return current;
-    return name === "train" ? this.rawTrain : this.rawEvaluate;
-  }
-
-  private async runPhase<T>(
-    phase: string,
-    active: TrainerState,
-    done: TrainerState,
-    body: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      await this.transition(active);
-      this.throwIfAborted();
-      const result = await body();
-      await this.transition(done);
-      return result;
-    } catch (error) {
-      throw await this.fail(phase, error);
-    }
   }
 
   private completeMetrics(metrics: TrainMetricsInput, what: string): CompletedTrainMetrics {
     const parsed = parseWith(TrainMetrics, metrics, { what: `${this.constructor.name} ${what}` });
     return { ...parsed, steps: parsed.steps ?? this.counters.step };
-  }
-
-  private assertCan(action: string, target: TrainerState): void {
-    const state = this.currentState;
-    if (canTransition(state, target)) return;
-    let hint = "";
-    if (state === TrainerState.CREATED && target === TrainerState.TRAINING)
-      hint = ": call validate() first, or run()";
-    else if (state === TrainerState.ERROR)
-      hint = ": it failed earlier (see trainer.error); create a new trainer";
-    else if (target === TrainerState.EVALUATING && state !== TrainerState.EVALUATING)
-      hint = ": train it first";
-    else if (state === TrainerState.TRAINING || state === TrainerState.EVALUATING || state === "validating") {
-      hint = ": another phase is running";
-    }
-    throw new InvalidStateError(`Cannot ${action} while ${this.constructor.name} is "${state}"${hint}`, {
-      state,
-    });
-  }
-
-  private assertInside(action: string, state: TrainerState): void {
-    if (this.currentState !== state) {
-      throw new InvalidStateError(
-        `${action} may only be called while ${this.constructor.name} is "${state}", not "${this.currentState}"`,
-        { state: this.currentState },
-      );
-    }
-  }
-
-  private async transition(to: TrainerState): Promise<void> {
-    const from = this.currentState;
-    this.currentState = to;
-    await this.events.emit("stateChange", { from, to });
-  }
-
-  /** Moves to `error` and returns the error to throw: validation failures as they are, others in a PhaseError. */
-  private async fail(phase: string, error: unknown): Promise<Error> {
-    const from = this.currentState;
-    this.currentState = TrainerState.ERROR;
-    this.failure = error;
-    try {
-      await this.events.emit("stateChange", { from, to: TrainerState.ERROR, error });
-    } catch {
-      // A listener of the error transition must not hide the failure being reported.
-    }
-    if (ValidationFailedError.isInstance(error)) return error;
-    return new PhaseError(phase, `${this.constructor.name} failed during ${phase}: ${messageOf(error)}`, {
-      cause: error,
-    });
   }
 }
