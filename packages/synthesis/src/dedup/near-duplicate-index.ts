@@ -1,16 +1,9 @@
-import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
-import { mix32 } from "../internal/hash.js";
+import { InvalidArgumentError } from "@orbiter/types";
 import { chooseLshParameters, type LshParameters } from "./lsh-parameters.js";
+import { type MinHashMethod, MinHashSignature } from "./minhash-signature.js";
 import { exactShingleJaccard, fingerprintJaccard, rawShingleFingerprints, sortUnique } from "./shingles.js";
 
-/**
- * How MinHash signatures are computed. `"one-permutation"`: each shingle is hashed once into one of the
- * signature's bins and the bin keeps its minimum; empty bins borrow from another bin chosen by a fixed hash
- * sequence (one permutation hashing with optimal densification, Shrivastava 2017) — every bin still
- * collides with probability equal to the Jaccard similarity, at a cost independent of the signature length.
- * `"independent"`: the classic scheme, one universal hash per signature value (cost shingles × values).
- */
-export type MinHashMethod = "one-permutation" | "independent";
+export type { MinHashMethod };
 
 /** Options of {@link NearDuplicateIndex}. */
 export interface NearDuplicateIndexOptions {
@@ -42,8 +35,6 @@ export interface DuplicateMatch {
 }
 
 const EMPTY = -1;
-/** Donor bins listed per empty bin; after them the bins are scanned in order (a rare case). */
-const DONORS = 16;
 
 /**
  * An incremental near-duplicate detector over texts: MinHash signatures bucketed by LSH bands propose
@@ -71,15 +62,8 @@ export class NearDuplicateIndex {
   private readonly texts: string[] = [];
   /** Threshold 1: the positions of each distinct text. */
   private readonly exact: Map<string, number[]> | undefined;
-  // MinHash functions h(x) = a·x + c mod 2^32 with odd a, applied to mixed shingle fingerprints.
-  private readonly multipliers: Int32Array = new Int32Array(0);
-  private readonly addends: Int32Array = new Int32Array(0);
-  private readonly valueSeed: number = 0;
-  private readonly signature: Uint32Array = new Uint32Array(0);
-  private readonly filled: Uint8Array = new Uint8Array(0);
-  /** For one permutation hashing: donor bins to try, in order, for each bin left empty (`bins × DONORS`). */
-  private readonly donors: Int32Array = new Int32Array(0);
-  private readonly bandKeys: Int32Array = new Int32Array(0);
+  /** The MinHash signer (LSH modes only). */
+  private readonly signer: MinHashSignature | undefined;
   private scratch = new Uint32Array(256);
   /** Number of fingerprints in `scratch`, and whether they are sorted and repeat-free yet. */
   private scratchCount = 0;
@@ -141,11 +125,13 @@ export class NearDuplicateIndex {
     if (threshold === 1) {
       this.exact = new Map();
       this.lsh = undefined;
+      this.signer = undefined;
       return;
     }
     this.exact = undefined;
     if (threshold === 0) {
       this.lsh = undefined;
+      this.signer = undefined;
       return;
     }
     if (options.lsh) {
@@ -169,24 +155,7 @@ export class NearDuplicateIndex {
         recall: options.recall ?? 0.99,
       });
     }
-    const hashes = this.lsh.bands * this.lsh.rows;
-    const random = new SeededRandom(seed);
-    this.multipliers = new Int32Array(hashes);
-    this.addends = new Int32Array(hashes);
-    for (let i = 0; i < hashes; i++) {
-      this.multipliers[i] = random.int32() | 1;
-      this.addends[i] = random.int32();
-    }
-    this.valueSeed = random.int32();
-    this.filled = new Uint8Array(hashes);
-    this.donors = new Int32Array(hashes * DONORS);
-    for (let bin = 0; bin < hashes; bin++) {
-      for (let attempt = 0; attempt < DONORS; attempt++) {
-        this.donors[bin * DONORS + attempt] = random.integer(0, hashes - 1);
-      }
-    }
-    this.signature = new Uint32Array(hashes);
-    this.bandKeys = new Int32Array(this.lsh.bands);
+    this.signer = new MinHashSignature(this.lsh, hashing, seed);
   }
 
   /** How many texts the index holds. */
@@ -287,72 +256,7 @@ export class NearDuplicateIndex {
   }
 
   private computeSignature(): void {
-    if (this.hashing === "independent") this.independentSignature();
-    else this.onePermutationSignature();
-    const { signature, bandKeys } = this;
-    const { bands, rows } = this.lsh as LshParameters;
-    for (let band = 0; band < bands; band++) {
-      let key = Math.imul(band + 1, 0x9e3779b9);
-      const offset = band * rows;
-      for (let r = 0; r < rows; r++) {
-        key = Math.imul(key ^ (signature[offset + r] as number), 0x01000193);
-        key ^= key >>> 15;
-      }
-      bandKeys[band] = mix32(key) | 0;
-    }
-  }
-
-  /** Classic MinHash: value `h` is the minimum of `a_h · x + c_h mod 2^32` over the fingerprints `x`. */
-  private independentSignature(): void {
-    const { multipliers, addends, signature, scratch, scratchCount: count } = this;
-    const hashes = signature.length;
-    for (let h = 0; h < hashes; h++) {
-      const a = multipliers[h] as number;
-      const c = addends[h] as number;
-      let min = 0xffffffff;
-      for (let j = 0; j < count; j++) {
-        const value = (Math.imul(scratch[j] as number, a) + c) >>> 0;
-        if (value < min) min = value;
-      }
-      signature[h] = min;
-    }
-  }
-
-  /**
-   * One permutation hashing: a fingerprint `x` goes to bin `⌊x · bins / 2^32⌋` with value
-   * `mix32(x ⊕ seed)`, each bin keeps its minimum, and an empty bin takes the value of the first non-empty
-   * bin of its fixed donor list (optimal densification). Values are a bijection of fingerprints, so equal
-   * values in a bin always come from the same shingle.
-   */
-  private onePermutationSignature(): void {
-    const { signature, filled, scratch, scratchCount: count, valueSeed, donors } = this;
-    const bins = signature.length;
-    const scale = bins / 4294967296;
-    signature.fill(0xffffffff);
-    filled.fill(0);
-    for (let j = 0; j < count; j++) {
-      const x = scratch[j] as number;
-      const bin = Math.floor(x * scale);
-      const value = mix32(x ^ valueSeed);
-      if (value < (signature[bin] as number)) signature[bin] = value;
-      filled[bin] = 1;
-    }
-    if (count === 0) return;
-    for (let bin = 0; bin < bins; bin++) {
-      if (filled[bin] === 1) continue;
-      let donor = -1;
-      for (let attempt = 0; attempt < DONORS && donor < 0; attempt++) {
-        const candidate = donors[bin * DONORS + attempt] as number;
-        if (filled[candidate] === 1) donor = candidate;
-      }
-      for (let offset = 1; donor < 0; offset++) {
-        const candidate = (bin + offset) % bins;
-        if (filled[candidate] === 1) donor = candidate;
-      }
-      // A borrowed value cannot equal another bin's own value: values are a bijection of fingerprints,
-      // and each fingerprint has one bin. So bins collide only through the same donor and shingle.
-      signature[bin] = signature[donor] as number;
-    }
+    (this.signer as MinHashSignature).sign(this.scratch, this.scratchCount);
   }
 
   /** Sorts the current text's fingerprints (once) and returns how many distinct ones there are. */
@@ -375,7 +279,8 @@ export class NearDuplicateIndex {
 
   /** The first verified match, or, with `all`, every verified match pushed into `all`. */
   private verifyCandidates(text: string, all?: DuplicateMatch[]): DuplicateMatch | undefined {
-    const { bandKeys, slotKeys, slotHeads, entryDocs, entryNext, starts, threshold } = this;
+    const { slotKeys, slotHeads, entryDocs, entryNext, starts, threshold } = this;
+    const { bandKeys } = this.signer as MinHashSignature;
     const mask = slotKeys.length - 1;
     const stampValue = ++this.stamp;
     const stamps = this.stamps;
@@ -426,7 +331,8 @@ export class NearDuplicateIndex {
     this.poolLength += count;
     this.ends[doc] = this.poolLength;
     this.sorted[doc] = this.scratchSorted ? 1 : 0;
-    const bands = this.bandKeys.length;
+    const { bandKeys } = this.signer as MinHashSignature;
+    const bands = bandKeys.length;
     // Doubling once is not enough when a text has more bands than the tables hold.
     while ((this.slotCount + bands) * 2 > this.slotKeys.length) this.rehash();
     if (this.entryCount + bands > this.entryDocs.length) {
@@ -437,7 +343,7 @@ export class NearDuplicateIndex {
     }
     const mask = this.slotKeys.length - 1;
     for (let band = 0; band < bands; band++) {
-      const key = this.bandKeys[band] as number;
+      const key = bandKeys[band] as number;
       let slot = key & mask;
       while (this.slotHeads[slot] !== EMPTY && this.slotKeys[slot] !== key) slot = (slot + 1) & mask;
       const entry = this.entryCount++;
