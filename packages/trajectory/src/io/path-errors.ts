@@ -2,7 +2,7 @@ import { dirname } from "node:path";
 import { InvalidArgumentError } from "@orbiter/types";
 
 /** What was being done with the path, for the message. */
-export type PathAction = "export to" | "read";
+export type PathAction = "export to" | "read" | "append to";
 
 /** Why a system error code means the path itself is unusable, in words a user can act on. */
 function reasonOf(code: string, path: string, action: PathAction): string | undefined {

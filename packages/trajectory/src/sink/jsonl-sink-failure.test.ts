@@ -82,3 +82,22 @@ describe("JsonlSink write failures", () => {
     sink.close();
   });
 });
+
+describe("JsonlSink on an unusable path", () => {
+  it("names the path the user gave, with the system error as cause", () => {
+    for (const [path, code, reason] of [
+      [join(directory, "no-such-folder", "run.jsonl"), "ENOENT", "does not exist"],
+      [directory, "EISDIR", "is a folder"],
+    ] as const) {
+      let error: unknown;
+      try {
+        new JsonlSink(path);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject({ name: "InvalidArgumentError", field: "path", value: path });
+      expect((error as Error).message).toContain(reason);
+      expect(((error as Error).cause as { code?: string }).code).toBe(code);
+    }
+  });
+});

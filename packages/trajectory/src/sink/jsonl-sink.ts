@@ -14,6 +14,7 @@ import { z } from "zod";
 import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 import { itemToJson } from "../internal/item-serializer.js";
 import { checkPath } from "../io/import-options.js";
+import { pathError } from "../io/path-errors.js";
 import type { JsonlRecoverOptions, JsonlRecovery } from "./jsonl-recovery.js";
 import type { TrajectorySink } from "./trajectory-sink.js";
 
@@ -130,13 +131,22 @@ export class JsonlSink implements TrajectorySink {
   /** Bytes written since the last disk flush. */
   #dirty = false;
 
+  /**
+   * @throws InvalidArgumentError naming `path` when its folder does not exist, it is a folder, or it cannot be
+   * opened (the system error as `cause`); InvalidStateError when the file ends with a torn line
+   */
   constructor(path: string, options: JsonlSinkOptions = {}) {
     this.path = checkPath(path);
     const parsed = parseWith(JsonlSinkOptions, options, { what: "JsonlSink options", path: "options" });
     this.fsync = parsed.fsync;
     this.#batchSize = parsed.batchSize;
     // "a+": appends always go to the end; positioned reads are allowed (to check the last byte).
-    const fd = openSync(this.path, "a+", 0o666);
+    let fd: number;
+    try {
+      fd = openSync(this.path, "a+", 0o666);
+    } catch (error) {
+      throw pathError(error, this.path, "append to");
+    }
     try {
       const { size } = fstatSync(fd);
       if (size > 0) {
