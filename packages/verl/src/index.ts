@@ -248,4 +248,5 @@ export {
   type RolloutBatch,
   type RolloutBatchStats,
 } from "./trainer/rollout-batch.js";
-export { type VeRLStepEvent, VeRLTrainer, type VeRLTrainerOptions } from "./trainer/verl-trainer.js";
+export { VeRLTrainer } from "./trainer/verl-trainer.js";
+export type { VeRLStepEvent, VeRLTrainerOptions } from "./trainer/verl-trainer-options.js";

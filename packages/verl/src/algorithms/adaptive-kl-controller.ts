@@ -83,3 +83,20 @@ export class AdaptiveKlController implements KlController {
     this.value *= 1 + (error * steps) / this.horizon;
   }
 }
+
+/**
+ * The KL controller a config asks for: adaptive (verl `AdaptiveKLController`) from `klCoef` when `adaptiveKl` sets
+ * a target and horizon, else fixed at `klCoef`.
+ */
+export function createKlController(config: {
+  klCoef: number;
+  adaptiveKl: { target: number; horizon: number } | null;
+}): KlController {
+  return config.adaptiveKl
+    ? new AdaptiveKlController({
+        initial: config.klCoef,
+        target: config.adaptiveKl.target,
+        horizon: config.adaptiveKl.horizon,
+      })
+    : new FixedKlController(config.klCoef);
+}

@@ -1,0 +1,52 @@
+import { InvalidArgumentError, type Sample } from "@orbiter/types";
+import { resolveSamples, type VeRLDatasetInput } from "./dataset-input.js";
+
+/**
+ * The samples a trainer works on: the training data (resolved once per dataset object and cached) and the
+ * evaluation data (an explicit test set, else the `evalSet` option, else the training data).
+ */
+export class TrainerSamples {
+  private cached: Sample[] | undefined;
+  private cachedSource: unknown;
+
+  /** @param evalSet the `evalSet` option of the trainer */
+  constructor(readonly evalSet: VeRLDatasetInput | undefined) {}
+
+  /** The training samples last resolved (undefined before the first `training()`). */
+  get loaded(): Sample[] | undefined {
+    return this.cached;
+  }
+
+  /**
+   * The samples of `dataset`, resolved again only when `dataset` is another object than last time.
+   *
+   * @throws InvalidArgumentError naming `dataset` when there is none, or the bad element
+   */
+  async training(dataset: VeRLDatasetInput | undefined): Promise<Sample[]> {
+    if (dataset === undefined) {
+      throw new InvalidArgumentError("No training data: pass it to train(dataset) or to the constructor", {
+        field: "dataset",
+      });
+    }
+    if (this.cached === undefined || this.cachedSource !== dataset) {
+      this.cached = await resolveSamples(dataset);
+      this.cachedSource = dataset;
+    }
+    return this.cached;
+  }
+
+  /** The samples of the `evalSet` option (empty without one). */
+  async evalSetSamples(): Promise<Sample[]> {
+    return this.evalSet === undefined ? [] : resolveSamples(this.evalSet, "evalSet");
+  }
+
+  /** The samples to evaluate on: `testSet`, else the `evalSet` option, else the training data of `dataset`. */
+  async evaluation(
+    testSet: VeRLDatasetInput | undefined,
+    dataset: VeRLDatasetInput | undefined,
+  ): Promise<Sample[]> {
+    if (testSet !== undefined) return resolveSamples(testSet, "testSet");
+    if (this.evalSet !== undefined) return resolveSamples(this.evalSet, "evalSet");
+    return this.training(dataset);
+  }
+}

@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { CheckpointError } from "@orbiter/types";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import type { Policy } from "../model/policy.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
+
+const POLICY_DIR = "policy";
+const REFERENCE_DIR = "reference";
+
+/** The trainer state a VeRLTrainer checkpoint keeps beside the weights (trainer-core's `custom` JSON). */
+export interface VeRLCheckpointState {
+  /** The KL coefficient β at the time of the checkpoint. */
+  klCoef?: number;
+  /** Mini-batch updates skipped so far. */
+  skippedUpdates?: number;
+  /** A reference model was saved in `reference/`. */
+  hasReference?: boolean;
+  /** The optimiser state was saved beside the policy. */
+  hasOptimizer?: boolean;
+  /**
+   * The data cursor: the order of epoch e is a seeded shuffle of `samples` indices (seed, "epoch", e) and step s
+   * takes batch s mod stepsPerEpoch of it, so the step counter and the dataset size locate it exactly. Sampling
+   * and mini-batch seeds derive from (seed, step) the same way.
+   */
+  dataSize?: number | null;
+}
+
+/** What a VeRLTrainer checkpoint holds. */
+export interface VeRLCheckpointContents {
+  /** The policy under training. */
+  policy: Policy;
+  /** Its optimiser, once training has started. */
+  optimizer?: AdamOptimizer | undefined;
+  /** The frozen reference model of the KL term, when there is one. */
+  reference?: Policy | null | undefined;
+}
+
+/** Writes the policy (with the optimiser state) to `dir/policy` and the reference model to `dir/reference`. */
+export async function writeVeRLCheckpoint(dir: string, contents: VeRLCheckpointContents): Promise<void> {
+  await saveCheckpoint(join(dir, POLICY_DIR), {
+    policy: contents.policy,
+    ...(contents.optimizer ? { optimizer: contents.optimizer } : {}),
+  });
+  if (contents.reference) await contents.reference.save(join(dir, REFERENCE_DIR));
+}
+
+/** The models and optimiser state read by {@link readVeRLCheckpoint}; the caller owns both policies. */
+export interface LoadedVeRLCheckpoint {
+  policy: TransformerPolicy;
+  reference: TransformerPolicy | undefined;
+  optimizerState: AdamState | undefined;
+}
+
+/**
+ * Reads what {@link writeVeRLCheckpoint} wrote and runs `copy` on it (copying weights into live models). Everything
+ * that can fail happens here, so that a failure — a missing optimiser state that `state` says was saved, a model
+ * that does not load, a `copy` that refuses the shapes — frees what was loaded and the caller adopts nothing.
+ *
+ * @throws CheckpointError when a file is missing or does not match
+ */
+export async function readVeRLCheckpoint(
+  dir: string,
+  state: VeRLCheckpointState,
+  copy: (loaded: LoadedVeRLCheckpoint) => void,
+): Promise<LoadedVeRLCheckpoint> {
+  const { policy, optimizerState } = await loadCheckpoint(join(dir, POLICY_DIR));
+  let reference: TransformerPolicy | undefined;
+  try {
+    if (state.hasOptimizer && optimizerState === undefined) {
+      throw new CheckpointError(`${dir} lacks the optimiser state it should have`, { path: dir });
+    }
+    if (state.hasReference) {
+      reference = await TransformerPolicy.load(join(dir, REFERENCE_DIR), { frozen: true });
+    }
+    copy({ policy, reference, optimizerState });
+  } catch (error) {
+    policy.dispose();
+    reference?.dispose();
+    throw error;
+  }
+  return { policy, reference, optimizerState };
+}
