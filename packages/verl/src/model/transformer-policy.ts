@@ -3,6 +3,7 @@ import {
   deriveSeed,
   InvalidArgumentError,
   InvalidStateError,
+  messageOf,
   parseWith,
 } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
@@ -179,8 +180,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     try {
       policy = new TransformerPolicy({ tokenizer, config, frozen: options.frozen ?? false, addBos });
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new CheckpointError(`${path}: invalid config or tokenizer metadata (${detail})`, {
+      throw new CheckpointError(`${path}: invalid config or tokenizer metadata (${messageOf(error)})`, {
         path,
         cause: error,
       });
@@ -343,13 +343,13 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
     return batchedGenerate(this, this.tokenizer, promptIds, parsed);
   }
 
-  /** @internal Prefill of the batched sampler; see {@link IncrementalDecoder.prefill}. */
+  /** Prefill of the batched KV-cache sampler ({@link IncrementalDecoder.prefill}); the caller owns the result. */
   prefill(tokens: tf.Tensor2D, mask: tf.Tensor2D | null, repeat: number): DecoderStep {
     this.assertUsable();
     return prefillTransformer(this.decoding, tokens, mask, repeat);
   }
 
-  /** @internal One decoding step of the batched sampler; see {@link IncrementalDecoder.step}. */
+  /** One decoding step of the batched KV-cache sampler ({@link IncrementalDecoder.step}); the caller owns the result. */
   step(cache: KvCache, tokens: Int32Array, positions: Int32Array): DecoderStep {
     this.assertUsable();
     return stepTransformer(this.decoding, cache, tokens, positions);
