@@ -7,7 +7,7 @@ import { initBackend } from "../backend/init-backend.js";
 import { ChatPolicy } from "../chat/chat-policy.js";
 import { chatTokenizer } from "../chat/chat-template.js";
 import { VeRLConfig } from "../config/verl-config.js";
-import { backendsForTests } from "../internal/test-backends.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { EpisodeCall } from "./agent-episode.js";
 import { buildEpisodeBatch, type EpisodeRow, episodeGroupAdvantages } from "./episode-batch.js";

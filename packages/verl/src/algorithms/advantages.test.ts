@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectClose } from "../internal/expect-close.js";
-import { backendsForTests } from "../internal/test-backends.js";
+import { expectClose } from "../internal/testing/expect-close.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { computeGaeAdvantage } from "./gae-advantage.js";
 import { broadcastToTokens, computeGroupAdvantage, computeRlooAdvantage } from "./group-advantage.js";
 import { maskedMean, maskedVariance, maskedWhiten } from "./masked-statistics.js";

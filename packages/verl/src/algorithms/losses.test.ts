@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectClose } from "../internal/expect-close.js";
-import { backendsForTests } from "../internal/test-backends.js";
+import { expectClose } from "../internal/testing/expect-close.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { AdaptiveKlController, FixedKlController } from "./adaptive-kl-controller.js";
 import { entropyFromLogits } from "./entropy.js";
 import { explainedVariance } from "./explained-variance.js";

@@ -1,7 +1,7 @@
 import { SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { backendsForTests } from "../internal/test-backends.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { initBackend } from "./init-backend.js";
 
 function random(shape: number[], seed: number): { shape: number[]; data: Float32Array } {

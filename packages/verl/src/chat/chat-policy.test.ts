@@ -2,7 +2,7 @@ import { AbortedError, type ChatMessage, type ToolDefinition } from "@orbiter/ty
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import { backendsForTests } from "../internal/test-backends.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { ChatPolicy } from "./chat-policy.js";
 import { CHAT_MARKERS, chatTokenizer, encodeMessages } from "./chat-template.js";

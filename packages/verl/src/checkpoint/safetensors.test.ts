@@ -1,7 +1,7 @@
 import { CheckpointError } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkSafetensorsLayout } from "../internal/check-safetensors-layout.js";
+import { checkSafetensorsLayout } from "../internal/testing/check-safetensors-layout.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** Reads a little-endian float32 at a byte position, independently of the decoder. */

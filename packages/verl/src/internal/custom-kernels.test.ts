@@ -8,7 +8,7 @@ import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm } from "./layer-norm.js";
-import { backendsForTests } from "./test-backends.js";
+import { backendsForTests } from "./testing/test-backends.js";
 
 const backends = await backendsForTests();
 

@@ -1,7 +1,7 @@
 import { SeededRandom } from "@orbiter/types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import { backendsForTests } from "../internal/test-backends.js";
+import { backendsForTests } from "../internal/testing/test-backends.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { supervisedFineTune } from "./supervised-fine-tune.js";

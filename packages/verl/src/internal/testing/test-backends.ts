@@ -1,4 +1,4 @@
-import { availableBackends, type BackendName } from "../backend/init-backend.js";
+import { availableBackends, type BackendName } from "../../backend/init-backend.js";
 
 /**
  * The backends present on this machine, for `describe.each` in tests: one suite runs against every one of
