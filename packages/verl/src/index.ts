@@ -41,18 +41,8 @@ export {
   parseAssistantOutput,
   parseChat,
 } from "./chat/parse-assistant-output.js";
-export {
-  type LoadedCheckpoint,
-  loadCheckpoint,
-  type SaveCheckpointOptions,
-  saveCheckpoint,
-} from "./checkpoint/checkpoint.js";
+export type { HostTensor } from "./checkpoint/host-tensor.js";
 export { MODEL_FILE, readModelCheckpoint, writeModelCheckpoint } from "./checkpoint/model-checkpoint.js";
-export {
-  OPTIMIZER_FILE,
-  readOptimizerState,
-  writeOptimizerState,
-} from "./checkpoint/optimizer-checkpoint.js";
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -60,7 +50,7 @@ export {
   type SafetensorsDtype,
   type SafetensorsTensor,
 } from "./checkpoint/safetensors.js";
-export type { HostTensor, NamedParameter } from "./model/named-parameter.js";
+export type { NamedParameter } from "./model/named-parameter.js";
 export type {
   CloneOptions,
   ForwardInput,
@@ -86,6 +76,11 @@ export {
   type AdamState,
 } from "./optim/adam-optimizer.js";
 export { clipByGlobalNorm } from "./optim/clip-by-global-norm.js";
+export {
+  OPTIMIZER_FILE,
+  readOptimizerState,
+  writeOptimizerState,
+} from "./optim/optimizer-checkpoint.js";
 export {
   GenerateOptions,
   type GenerateOptionsInput,
@@ -121,6 +116,12 @@ export { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 export { CHAR_TOKENIZER_SPECIALS, CharTokenizer } from "./tokenizer/char-tokenizer.js";
 export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerJson } from "./tokenizer/tokenizer.js";
 export { tokenizerFromJSON } from "./tokenizer/tokenizer-from-json.js";
+export {
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type SaveCheckpointOptions,
+  saveCheckpoint,
+} from "./trainer/training-checkpoint.js";
 
 // --- part 2: config, rewards, advantages, losses, KL, VeRLTrainer ---
 

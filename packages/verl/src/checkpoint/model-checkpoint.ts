@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, writeFileAtomic } from "@orbiter/types";
-import type { HostTensor } from "../model/named-parameter.js";
+import type { HostTensor } from "./host-tensor.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of a policy's weights inside a checkpoint directory. */

@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 
 /** A model parameter with its stable name (`blocks.0.attention.qkv.weight`), independent of tfjs's global names. */
 export interface NamedParameter {
@@ -6,14 +7,6 @@ export interface NamedParameter {
   readonly name: string;
   /** The tfjs variable. */
   readonly variable: tf.Variable;
-}
-
-/** A host copy of a float32 tensor: its shape and row-major values. */
-export interface HostTensor {
-  /** Shape of the tensor. */
-  shape: number[];
-  /** Row-major values. */
-  data: Float32Array;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type * as tf from "@tensorflow/tfjs";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 import type { GenerateOptionsInput, GenerationResult } from "../rollout/generate-options.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import type { HostTensor, NamedParameter } from "./named-parameter.js";
+import type { NamedParameter } from "./named-parameter.js";
 
 /** Input of {@link Policy.forward}. */
 export interface ForwardInput {

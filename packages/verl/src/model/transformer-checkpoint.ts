@@ -1,8 +1,8 @@
 import { CheckpointError } from "@orbiter/types";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { readModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
-import type { HostTensor } from "./named-parameter.js";
 import type { ResolvedTransformerConfig, TransformerConfigInput } from "./transformer-config.js";
 
 /** The metadata value under `orbiter.policy` that marks a transformer policy checkpoint. */

@@ -5,16 +5,16 @@ import { CheckpointError, InvalidArgumentError, InvalidStateError } from "@orbit
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { MODEL_FILE, writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
-import { OPTIMIZER_FILE } from "../checkpoint/optimizer-checkpoint.js";
 import { checkSafetensorsLayout } from "../internal/testing/check-safetensors-layout.js";
 import { backendsForTests } from "../internal/testing/test-backends.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
+import { OPTIMIZER_FILE } from "../optim/optimizer-checkpoint.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { GenerateOptions } from "../rollout/generate-options.js";
 import { supervisedFineTune } from "../sft/supervised-fine-tune.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import { loadCheckpoint, saveCheckpoint } from "../trainer/training-checkpoint.js";
 import { TransformerPolicy } from "./transformer-policy.js";
 
 const backends = await backendsForTests();

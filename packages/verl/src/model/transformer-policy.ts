@@ -7,6 +7,7 @@ import {
   parseWith,
 } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
 import { dense } from "../internal/fast-matmul.js";
@@ -20,7 +21,7 @@ import {
 import type { DecoderStep, IncrementalDecoder, KvCache, LayerCache } from "../rollout/kv-cache.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { causalBias, NEG_INF, sequenceAttention } from "./attention.js";
-import { type HostTensor, type NamedParameter, weightMismatches } from "./named-parameter.js";
+import { type NamedParameter, weightMismatches } from "./named-parameter.js";
 import type {
   CloneOptions,
   ForwardInput,

@@ -1,7 +1,8 @@
 import { CheckpointError, InvalidArgumentError, InvalidStateError, parseWith } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { HostTensor, NamedParameter } from "../model/named-parameter.js";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
+import type { NamedParameter } from "../model/named-parameter.js";
 
 /** Options of {@link AdamOptimizer} (PyTorch's Adam, with optional decoupled weight decay as AdamW). */
 export const AdamOptions = z.strictObject({

@@ -1,4 +1,4 @@
-import type { HostTensor } from "../model/named-parameter.js";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 import type { Policy } from "../model/policy.js";
 
 /** Where each parameter of a policy sits in one flat float32 buffer, in `policy.parameters()` order. */

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { OrbiterError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/init-backend.js";
-import type { HostTensor } from "../model/named-parameter.js";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { CheckpointError } from "@orbiter/types";
-import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
+import { loadCheckpoint, saveCheckpoint } from "./training-checkpoint.js";
 
 const POLICY_DIR = "policy";
 const REFERENCE_DIR = "reference";

@@ -1,9 +1,9 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, writeFileAtomic } from "@orbiter/types";
-import type { HostTensor } from "../model/named-parameter.js";
-import type { AdamState } from "../optim/adam-optimizer.js";
-import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "../checkpoint/safetensors.js";
+import type { AdamState } from "./adam-optimizer.js";
 
 /** File name of the optimiser state inside a checkpoint directory. */
 export const OPTIMIZER_FILE = "optimizer.safetensors";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
-import { OPTIMIZER_FILE, readOptimizerState, writeOptimizerState } from "./optimizer-checkpoint.js";
+import { OPTIMIZER_FILE, readOptimizerState, writeOptimizerState } from "../optim/optimizer-checkpoint.js";
 
 /** What {@link saveCheckpoint} writes. */
 export interface SaveCheckpointOptions {
