@@ -40,6 +40,10 @@ describe("VeRLConfig", () => {
     expect(grpo.klPlacement).toBe("loss");
     expect(grpo.klEstimator).toBe("k3");
     expect(grpo.klCoef).toBe(0.04);
+    // RL warms the learning rate up by default (trainer-core's TrainConfig does not); 0 turns it off.
+    expect(grpo.warmupSteps).toBe(10);
+    expect(parse({ algorithm: "ppo" }).warmupSteps).toBe(10);
+    expect(parse({ warmupSteps: 0 }).warmupSteps).toBe(0);
     expect(grpo.miniBatchSize).toBe(4 * ALGORITHM_DEFAULTS.grpo.groupSize);
     expect(parse({ model: { dModel: 32, nHeads: 2 } }).model).toEqual({ dModel: 32, nHeads: 2 });
     const custom = parse({

@@ -12,6 +12,9 @@ const probability = z.number().min(0).max(1);
 const values = <T extends Record<string, string>>(object: T) =>
   Object.values(object) as [T[keyof T], ...T[keyof T][]];
 
+/** Default learning-rate warm-up of RL runs, in training steps (see `VeRLConfig.warmupSteps`). */
+export const RL_WARMUP_STEPS = 10;
+
 /** Defaults that depend on the algorithm; every other field has a single default. */
 export const ALGORITHM_DEFAULTS = {
   ppo: {
@@ -59,6 +62,15 @@ const verlConfigShape = {
   ...trainConfigShape,
   /** Prompts per training step (each sampled `groupSize` times). @default 8 */
   batchSize: positiveInt.default(8),
+  /**
+   * Steps of linear learning-rate warm-up (step 0 trains at `learningRate / warmupSteps`). RL usually starts from
+   * a fine-tuned policy with a fresh Adam, whose first updates move every weight by the full learning rate
+   * (the bias-corrected `m̂ / √v̂` is ±1 while the moments hold one gradient): 3–4× the steady-state step,
+   * enough at 1e-3 to undo a warm start. Ten steps cover Adam's first-moment horizon `1 / (1 − β1)`; 0 turns
+   * the warm-up off. (trainer-core's `TrainConfig` keeps 0.)
+   * @default 10
+   */
+  warmupSteps: nonNegativeInt.default(RL_WARMUP_STEPS),
   /** Peak Adam learning rate. @default 1e-4 (both algorithms) */
   learningRate: z.number().positive().optional(),
   /** Clip the global gradient norm to this value. @default 1 */

@@ -143,6 +143,8 @@ describe("VeRLTrainer critic", () => {
         maxNewTokens: 4,
         epochs: 60,
         learningRate: 1e-3,
+        // A critic trained from scratch: the default warm-up (there to protect a warm start) would only delay it.
+        warmupSteps: 0,
         klCoef: 0,
         model: { dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64 },
         seed: 1,
