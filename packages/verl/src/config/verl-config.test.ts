@@ -40,10 +40,12 @@ describe("VeRLConfig", () => {
     expect(grpo.klPlacement).toBe("loss");
     expect(grpo.klEstimator).toBe("k3");
     expect(grpo.klCoef).toBe(0.04);
-    // RL warms the learning rate up by default (trainer-core's TrainConfig does not); 0 turns it off.
+    // RL warms the learning rate up and decays it on a cosine by default (trainer-core's TrainConfig does not).
     expect(grpo.warmupSteps).toBe(10);
     expect(parse({ algorithm: "ppo" }).warmupSteps).toBe(10);
     expect(parse({ warmupSteps: 0 }).warmupSteps).toBe(0);
+    expect(grpo.lrSchedule).toBe("cosine");
+    expect(parse({ lrSchedule: "constant" }).lrSchedule).toBe("constant");
     expect(grpo.miniBatchSize).toBe(4 * ALGORITHM_DEFAULTS.grpo.groupSize);
     expect(parse({ model: { dModel: 32, nHeads: 2 } }).model).toEqual({ dModel: 32, nHeads: 2 });
     const custom = parse({

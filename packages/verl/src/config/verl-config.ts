@@ -65,12 +65,20 @@ const verlConfigShape = {
   /**
    * Steps of linear learning-rate warm-up (step 0 trains at `learningRate / warmupSteps`). RL usually starts from
    * a fine-tuned policy with a fresh Adam, whose first updates move every weight by the full learning rate
-   * (the bias-corrected `m̂ / √v̂` is ±1 while the moments hold one gradient): 3–4× the steady-state step,
-   * enough at 1e-3 to undo a warm start. Ten steps cover Adam's first-moment horizon `1 / (1 − β1)`; 0 turns
-   * the warm-up off. (trainer-core's `TrainConfig` keeps 0.)
+   * (the bias-corrected `m̂ / √v̂` is ±1 while the moments hold one gradient, whatever the gradient's size, so
+   * neither gradient clipping nor the KL term — whose gradient is 0 at the reference — holds it back): 3–4× the
+   * steady-state step, enough at 1e-3 to undo a warm start. Ten steps cover Adam's first-moment horizon
+   * `1 / (1 − β1)`; 0 turns the warm-up off. (trainer-core's `TrainConfig` keeps 0.)
    * @default 10
    */
   warmupSteps: nonNegativeInt.default(RL_WARMUP_STEPS),
+  /**
+   * Shape of the learning rate over the run. The cosine decays from the peak after the warm-up to
+   * `minLearningRate` at the last step, so the noisy late updates of a high rate settle instead of walking the
+   * policy away. (trainer-core's `TrainConfig` defaults to `"linear-warmup"`, a constant rate after warm-up.)
+   * @default "cosine"
+   */
+  lrSchedule: trainConfigShape.lrSchedule.unwrap().default("cosine"),
   /** Peak Adam learning rate. @default 1e-4 (both algorithms) */
   learningRate: z.number().positive().optional(),
   /** Clip the global gradient norm to this value. @default 1 */

@@ -77,12 +77,23 @@ describe("RL learning-rate warm-up", () => {
     expect(warm.largest).toBeLessThan(1.01e-3);
   });
 
-  it("ramps linearly to the peak at step warmupSteps and stays there", async () => {
-    const { rates } = await train({ maxSteps: 12 });
-    const expected = [...Array.from({ length: 10 }, (_, i) => ((i + 1) * 1e-2) / 10), 1e-2, 1e-2];
-    expect(rates).toHaveLength(12);
+  it("ramps linearly to the peak at step warmupSteps, then decays on a cosine to 0 at the last step", async () => {
+    const { rates, largest } = await train({ maxSteps: 15 });
+    const peak = 1e-2;
+    const warmUp = Array.from({ length: 10 }, (_, i) => ((i + 1) * peak) / 10);
+    // Steps 10..14 decay from the peak to 0 over 4 intervals.
+    const decay = Array.from({ length: 5 }, (_, i) => (peak / 2) * (1 + Math.cos((Math.PI * i) / 4)));
+    const expected = [...warmUp, ...decay];
+    expect(rates).toHaveLength(15);
     rates.forEach((rate, i) => {
       expect(rate).toBeCloseTo(expected[i] as number, 12);
     });
+    expect(rates[14]).toBe(0);
+    expect(Number.isFinite(largest)).toBe(true);
+  });
+
+  it("keeps the old constant rate when asked: lrSchedule constant and warmupSteps 0", async () => {
+    const { rates } = await train({ maxSteps: 3, lrSchedule: "constant", warmupSteps: 0 });
+    expect(rates).toEqual([1e-2, 1e-2, 1e-2]);
   });
 });
