@@ -65,6 +65,7 @@ describe("README tour", () => {
       "Trainer",
       "Evolution",
       "VeRL",
+      "Agent mode",
     ]);
   });
 
