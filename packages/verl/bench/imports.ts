@@ -1,4 +1,7 @@
-// The benchmark's single entry into the package sources and shared types.
+// The benchmark's single entry into the package sources and shared types: the public API, plus the trainer's
+// step pieces it times one by one (not part of the public surface).
 export { SeededRandom } from "@orbiter/types";
 export * from "../src/index.js";
 export { DataParallelGroup } from "../src/parallel/data-parallel-group.js";
+export { runPolicyUpdate } from "../src/trainer/policy-update.js";
+export { buildRolloutBatch } from "../src/trainer/rollout-batch.js";

@@ -42,7 +42,6 @@ export {
   parseChat,
 } from "./chat/parse-assistant-output.js";
 export type { HostTensor } from "./checkpoint/host-tensor.js";
-export { MODEL_FILE, readModelCheckpoint, writeModelCheckpoint } from "./checkpoint/model-checkpoint.js";
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -64,23 +63,9 @@ export {
   TransformerConfig,
   type TransformerConfigInput,
 } from "./model/transformer-config.js";
-export {
-  TransformerPolicy,
-  type TransformerPolicyOptions,
-  transformerParameterSpecs,
-} from "./model/transformer-policy.js";
-export {
-  AdamOptimizer,
-  AdamOptions,
-  type AdamOptionsInput,
-  type AdamState,
-} from "./optim/adam-optimizer.js";
+export { TransformerPolicy, type TransformerPolicyOptions } from "./model/transformer-policy.js";
+export { AdamOptimizer, AdamOptions, type AdamOptionsInput, type AdamState } from "./optim/adam-optimizer.js";
 export { clipByGlobalNorm } from "./optim/clip-by-global-norm.js";
-export {
-  OPTIMIZER_FILE,
-  readOptimizerState,
-  writeOptimizerState,
-} from "./optim/optimizer-checkpoint.js";
 export {
   GenerateOptions,
   type GenerateOptionsInput,
@@ -103,12 +88,10 @@ export {
   supervisedFineTuneEpisodes,
 } from "./sft/episode-fine-tune.js";
 export {
-  fineTuneSequences,
   type SftEpochMetrics,
   SftOptions,
   type SftOptionsInput,
   type SftResult,
-  type SftSequence,
   type SftStepMetrics,
   supervisedFineTune,
 } from "./sft/supervised-fine-tune.js";
@@ -132,33 +115,8 @@ export {
   episodeMessages,
 } from "./agent/agent-episode.js";
 export { AgentOptions, type AgentOptionsInput } from "./agent/agent-options.js";
-export {
-  type AgentContext,
-  type AgentFunction,
-  type AgentRolloutInput,
-  type RolloutGateway,
-  runAgentEpisodes,
-} from "./agent/agent-rollout.js";
-export {
-  AgentRunner,
-  type AgentStepInput,
-  type AgentStepResult,
-  type ServeModel,
-} from "./agent/agent-runner.js";
-export {
-  buildEpisodeBatch,
-  EPISODE_ESTIMATORS,
-  type EpisodeBatchInput,
-  type EpisodeRow,
-  episodeGroupAdvantages,
-} from "./agent/episode-batch.js";
-export {
-  conversationSequence,
-  type EpisodeSequence,
-  type EpisodeSequenceOptions,
-  type EpisodeSequences,
-  episodeSequences,
-} from "./agent/episode-sequence.js";
+export type { AgentContext, AgentFunction, RolloutGateway } from "./agent/agent-rollout.js";
+export type { ServeModel } from "./agent/agent-runner.js";
 export { type EvaluateAgentInput, evaluateAgent } from "./agent/evaluate-agent.js";
 export { serveWithGateway } from "./agent/serve-with-gateway.js";
 export {
@@ -214,7 +172,6 @@ export {
 } from "./config/verl-config.js";
 export { normalizeThenSum } from "./rewards/normalize-then-sum.js";
 export { OnRewardError, RewardCombination } from "./rewards/reward-combination.js";
-export { rewardMetrics } from "./rewards/reward-metrics.js";
 export {
   parseRewardSpecs,
   type RewardContext,
@@ -228,26 +185,12 @@ export {
   type ScoreRewardsOptions,
   scoreRewards,
 } from "./rewards/score-rewards.js";
-export { resolveSamples, type SampleProvider, type VeRLDatasetInput } from "./trainer/dataset-input.js";
+export type { SampleProvider, VeRLDatasetInput } from "./trainer/dataset-input.js";
 export {
   type EvaluateOptions,
   type EvaluatePolicyInput,
   evaluatePolicy,
-  isCorrect,
   type PolicyEvaluation,
 } from "./trainer/evaluate-policy.js";
-export {
-  type GradientApplier,
-  type PolicyUpdateInput,
-  type PolicyUpdateResult,
-  runPolicyUpdate,
-} from "./trainer/policy-update.js";
-export { encodePromptsForRollout } from "./trainer/prompt-encoding.js";
-export {
-  type BuildRolloutBatchInput,
-  buildRolloutBatch,
-  type RolloutBatch,
-  type RolloutBatchStats,
-} from "./trainer/rollout-batch.js";
 export { VeRLTrainer } from "./trainer/verl-trainer.js";
 export type { VeRLStepEvent, VeRLTrainerOptions } from "./trainer/verl-trainer-options.js";
