@@ -112,13 +112,7 @@ export function readCompletionResponse(
       message: assistantMessage(readContent(message.content), toolCalls),
       finishReason: readFinishReason(raw.finish_reason, toolCalls.length > 0),
     };
-    if (isObject(raw.logprobs)) {
-      choice.logprobs = raw.logprobs as JsonObject;
-      const tokenLogprobs = tokenLogprobsOf(raw.logprobs);
-      if (tokenLogprobs) choice.tokenLogprobs = tokenLogprobs;
-    }
-    const tokenIds = readIntegers(raw.token_ids);
-    if (tokenIds) choice.tokenIds = tokenIds;
+    copyTokenDetails(raw, choice);
     choices.push(choice);
   });
   const result: ChatCompletionResult = {
@@ -186,13 +180,7 @@ export function readStreamChunk(chunk: unknown): ChunkReading {
     if (typeof delta.content === "string" && delta.content !== "") event.content = delta.content;
     const toolCalls = readToolCallDeltas(delta.tool_calls);
     if (toolCalls) event.toolCalls = toolCalls;
-    if (isObject(raw.logprobs)) {
-      event.logprobs = raw.logprobs as JsonObject;
-      const tokenLogprobs = tokenLogprobsOf(raw.logprobs);
-      if (tokenLogprobs) event.tokenLogprobs = tokenLogprobs;
-    }
-    const tokenIds = readIntegers(raw.token_ids);
-    if (tokenIds) event.tokenIds = tokenIds;
+    copyTokenDetails(raw, event);
     reading.events.push(event);
     if (raw.finish_reason !== null && raw.finish_reason !== undefined) {
       reading.finishReasons.push({ choiceIndex, finishReason: raw.finish_reason });
@@ -239,4 +227,21 @@ export function chunkToWire(id: string, created: number, model: string, choices:
   const chunk: Json = { id, object: "chat.completion.chunk", created, model, choices };
   if (usage) chunk.usage = usageToWire(usage);
   return chunk;
+}
+
+/**
+ * Copies what a wire choice (or chunk choice) carries about its tokens onto `into`: the OpenAI `logprobs` object,
+ * the per-token log-probabilities read from it, and vLLM's `token_ids` (absent ones left out).
+ */
+function copyTokenDetails(
+  raw: Record<string, unknown>,
+  into: { logprobs?: JsonObject | null; tokenLogprobs?: number[]; tokenIds?: number[] },
+): void {
+  if (isObject(raw.logprobs)) {
+    into.logprobs = raw.logprobs as JsonObject;
+    const tokenLogprobs = tokenLogprobsOf(raw.logprobs);
+    if (tokenLogprobs) into.tokenLogprobs = tokenLogprobs;
+  }
+  const tokenIds = readIntegers(raw.token_ids);
+  if (tokenIds) into.tokenIds = tokenIds;
 }

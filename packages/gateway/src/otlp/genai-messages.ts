@@ -109,15 +109,24 @@ function fromSemconvMessage(message: Json): ChatMessage[] {
   return [];
 }
 
-function parseList(value: unknown): Json[] | undefined {
-  let parsed = value;
-  if (typeof value === "string") {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
+/** What {@link parseJsonAttribute} returns for a string that is not valid JSON. */
+export const NOT_JSON: unique symbol = Symbol("not JSON");
+
+/**
+ * A span attribute that may hold JSON text (exporters write structured values either way): the parsed value of a
+ * string, the value itself otherwise, and {@link NOT_JSON} for a string that does not parse.
+ */
+export function parseJsonAttribute(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return NOT_JSON;
   }
+}
+
+function parseList(value: unknown): Json[] | undefined {
+  const parsed = parseJsonAttribute(value);
   return Array.isArray(parsed) ? parsed.filter(isObject) : undefined;
 }
 

@@ -6,7 +6,7 @@ import {
   type ToolDefinition,
 } from "@orbiter/types";
 import type { RecordedCall } from "../episodes/gateway-episode.js";
-import { requestMessages, responseMessage } from "./genai-messages.js";
+import { NOT_JSON, parseJsonAttribute, requestMessages, responseMessage } from "./genai-messages.js";
 import type { OtlpSpan } from "./otlp-json.js";
 
 /** Operations of the GenAI conventions that are model calls. */
@@ -47,12 +47,9 @@ function tools(value: unknown): ToolDefinition[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const out: ToolDefinition[] = [];
   for (const entry of value) {
-    let tool: Record<string, unknown>;
-    try {
-      tool = typeof entry === "string" ? JSON.parse(entry) : (entry as Record<string, unknown>);
-    } catch {
-      continue;
-    }
+    const parsed = parseJsonAttribute(entry);
+    if (parsed === NOT_JSON) continue;
+    const tool = parsed as Record<string, unknown>;
     if (typeof tool?.name !== "string") continue;
     out.push({
       type: "function",
@@ -69,14 +66,8 @@ function tools(value: unknown): ToolDefinition[] | undefined {
 }
 
 function toolChoice(value: unknown): ChatCompletionRequest["tool_choice"] {
-  let parsed = value;
-  if (typeof value === "string") {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
+  const parsed = parseJsonAttribute(value);
+  if (parsed === NOT_JSON) return undefined;
   const choice = parsed as { type?: string; toolName?: string } | undefined;
   if (choice?.type === "auto" || choice?.type === "none" || choice?.type === "required") return choice.type;
   if (choice?.type === "tool" && typeof choice.toolName === "string") {

@@ -198,6 +198,27 @@ const RECORD_FAILED = new HttpProblem(
   "recording_failed",
 );
 
+/**
+ * Records and answers a model call that failed before anything was sent: aborted when the client has gone (no
+ * answer) or the gateway itself aborted it (closing, answered 503), else an error answered with the failure's status.
+ */
+async function answerModelFailure(
+  error: unknown,
+  context: GatewayContext,
+  options: ChatModelCallOptions,
+  reply: FastifyReply,
+  finish: Finish,
+  clientGone: () => boolean,
+): Promise<void> {
+  if (clientGone()) {
+    await finish("aborted");
+    return;
+  }
+  const problem = modelFailure(error, context.secrets);
+  await finish(options.signal?.aborted ? "aborted" : "error", problem);
+  await reply.code(problem.status).send(problem.body);
+}
+
 async function completeCall(
   context: GatewayContext,
   body: ChatCompletionRequest,
@@ -211,14 +232,7 @@ async function completeCall(
   try {
     result = checkResult(await context.model.complete(body, options));
   } catch (error) {
-    if (clientGone()) {
-      await finish("aborted");
-      return;
-    }
-    const problem = modelFailure(error, context.secrets);
-    // Aborted by the gateway itself (closing): recorded as aborted, answered 503.
-    await finish(options.signal?.aborted ? "aborted" : "error", problem);
-    await reply.code(problem.status).send(problem.body);
+    await answerModelFailure(error, context, options, reply, finish, clientGone);
     return;
   }
   call.result = result;
@@ -252,14 +266,7 @@ async function streamCall(
     // The first event decides between an SSE stream and an error answer with a status.
     step = await iterator.next();
   } catch (error) {
-    if (clientGone()) {
-      await finish("aborted");
-      return;
-    }
-    const problem = modelFailure(error, context.secrets);
-    // Aborted by the gateway itself (closing): recorded as aborted, answered 503.
-    await finish(options.signal?.aborted ? "aborted" : "error", problem);
-    await reply.code(problem.status).send(problem.body);
+    await answerModelFailure(error, context, options, reply, finish, clientGone);
     return;
   }
   reply.hijack();

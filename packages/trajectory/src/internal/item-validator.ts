@@ -61,33 +61,39 @@ function isSafeNonNegativeInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Copies a JSON value (zod `z.json()`), or bails. */
-function copyJsonValue(value: unknown): JsonValue | undefined {
+/**
+ * Whether a value other than an object or null is a JSON primitive (a string, a boolean, a finite number); a -0 is
+ * noted in `sawNegativeZero`. The one rule of {@link copyJsonValue} and {@link isJsonValue} for primitives.
+ */
+function isJsonPrimitive(value: unknown): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
-      return value;
+      return true;
     case "number":
-      if (!Number.isFinite(value)) return BAIL;
+      if (!Number.isFinite(value)) return false;
       if (value === 0 && isNegativeZero(value)) sawNegativeZero = true;
-      return value;
-    case "object": {
-      if (value === null) return null;
-      if (Array.isArray(value)) {
-        const length = value.length;
-        const out: JsonValue[] = new Array(length);
-        for (let index = 0; index < length; index++) {
-          const element = copyJsonValue(value[index]);
-          if (element === BAIL) return BAIL;
-          out[index] = element;
-        }
-        return out;
-      }
-      return copyJsonObject(value);
-    }
+      return true;
     default:
-      return BAIL;
+      return false;
   }
+}
+
+/** Copies a JSON value (zod `z.json()`), or bails. */
+function copyJsonValue(value: unknown): JsonValue | undefined {
+  if (typeof value !== "object") return isJsonPrimitive(value) ? (value as JsonValue) : BAIL;
+  if (value === null) return null;
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const out: JsonValue[] = new Array(length);
+    for (let index = 0; index < length; index++) {
+      const element = copyJsonValue(value[index]);
+      if (element === BAIL) return BAIL;
+      out[index] = element;
+    }
+    return out;
+  }
+  return copyJsonObject(value);
 }
 
 /** Copies a JSON object (zod `z.record(z.string(), z.json())`: own enumerable string keys), or bails. */
@@ -106,25 +112,13 @@ function copyJsonObject(value: unknown): JsonObject | undefined {
 
 /** Checks a JSON value like {@link copyJsonValue}, without copying: for objects fresh from `JSON.parse`. */
 function isJsonValue(value: unknown): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      if (!Number.isFinite(value)) return false;
-      if (value === 0 && isNegativeZero(value)) sawNegativeZero = true;
-      return true;
-    case "object": {
-      if (value === null) return true;
-      if (Array.isArray(value)) {
-        for (let index = 0; index < value.length; index++) if (!isJsonValue(value[index])) return false;
-        return true;
-      }
-      return isJsonObject(value);
-    }
-    default:
-      return false;
+  if (typeof value !== "object") return isJsonPrimitive(value);
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (!isJsonValue(value[index])) return false;
+    return true;
   }
+  return isJsonObject(value);
 }
 
 /** Checks a JSON object like {@link copyJsonObject}, without copying. */

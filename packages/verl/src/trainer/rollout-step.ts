@@ -1,4 +1,5 @@
 import { deriveSeed, type Sample } from "@orbiter/types";
+import type { AgentStepResult } from "../agent/agent-runner.js";
 import type { BackendName } from "../backend/init-backend.js";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
@@ -30,21 +31,8 @@ export interface RolloutStepInput {
   learningRate: number;
 }
 
-/** What one training step returns (the shape agent mode's step returns too). */
-export interface TrainStepResult {
-  /** Mean loss of the step's updates (NaN when no update ran). */
-  loss: number;
-  /** Mean total reward of the step's responses. */
-  reward: number;
-  /** The step's metrics under verl's names. */
-  metrics: Record<string, number>;
-  /** Mean KL to the reference over the batch (for the adaptive KL controller). */
-  meanKl: number;
-  /** Rows the KL mean was taken over. */
-  rows: number;
-  /** Mini-batch updates skipped (non-finite loss or gradient). */
-  skipped: number;
-}
+/** What one training step returns: agent mode's step result, the same loss, reward, metrics and KL figures. */
+export type TrainStepResult = AgentStepResult;
 
 /**
  * One training step on responses the policy generates: rollout (`groupSize` responses per prompt) → rewards →
