@@ -255,4 +255,58 @@ describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => 
     trainer.dispose();
     policy.dispose();
   }, 60_000);
+
+  it("reports the flat GRPO groups and, with filterZeroStdGroups, leaves them out of the update", async () => {
+    const policy = new TransformerPolicy({
+      tokenizer: chatTokenizer(),
+      config: { contextLength: 80, dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32 },
+      seed: 9,
+    });
+    // Task Oslo scores 1 whatever the answer (a flat group); Rome's episodes score 0 or 1 by the sampled answer.
+    const answerIs = (episode: number) => (episode % 2 === 0 ? 1 : 0);
+    let call = 0;
+    const reward: RewardSpecInput = {
+      name: "mixed",
+      fn: (_answer, task) => (task.id === "Oslo" ? 1 : answerIs(call++)),
+    };
+    const run = async (filterZeroStdGroups: boolean) => {
+      call = 0;
+      const trainer = new VeRLTrainer({
+        policy,
+        config: {
+          algorithm: "grpo",
+          batchSize: 2,
+          groupSize: 2,
+          epochs: 1,
+          maxNewTokens: 4,
+          klCoef: 0,
+          filterZeroStdGroups,
+          seed: 3,
+        },
+        rewards: [reward],
+        // One model call per episode, so one training row each.
+        agent: async (task, context) => {
+          const client = new OpenAI({ baseURL: context.baseURL, apiKey: context.apiKey, maxRetries: 0 });
+          const completion = await client.chat.completions.create(
+            { model: context.model, messages: [{ role: "user", content: task.input }] },
+            { signal: context.signal },
+          );
+          return completion.choices[0]?.message.content ?? "";
+        },
+      });
+      try {
+        return (await trainer.train([tasks[0]!, tasks[1]!])).extra ?? {};
+      } finally {
+        trainer.dispose();
+      }
+    };
+    const kept = await run(false);
+    expect(kept["frac_reward_zero_std"]).toBe(0.5);
+    expect(kept["episode/rows"]).toBe(4);
+    const filtered = await run(true);
+    expect(filtered["frac_reward_zero_std"]).toBe(0.5);
+    expect(filtered["episode/rows"]).toBe(2); // only Rome's two episodes
+    expect(filtered["reward/mean"]).toBe(0.75); // every scored episode still counts in the reward
+    policy.dispose();
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import type { AgentOptions } from "./agent-options.js";
 import { type AgentFunction, type RolloutGateway, runAgentEpisodes } from "./agent-rollout.js";
 import { buildEpisodeBatch, EPISODE_ESTIMATORS, type EpisodeRow } from "./episode-batch.js";
 import { episodeSequences } from "./episode-sequence.js";
+import { flatTaskGroups } from "./flat-task-groups.js";
 
 /** Starts a gateway serving `model` (`@orbiter/gateway`'s `startGateway`). */
 export type ServeModel = (options: {
@@ -162,8 +163,15 @@ export class AgentRunner {
     let prefixBreaks = 0;
     let truncated = 0;
     let dropped = 0;
+    // GRPO groups whose episodes all scored the same carry no signal; `filterZeroStdGroups` leaves them out of
+    // the update (as in single-turn training), so the informative groups get the whole token-mean.
+    const flatGroups = flatTaskGroups(
+      totals,
+      finished.map((episode) => episode.taskIndex),
+    );
+    const filterFlat = config.filterZeroStdGroups && config.groupSize > 1;
     finished.forEach((episode, index) => {
-      const total = totals[index];
+      const total = filterFlat && flatGroups.flat.has(episode.taskIndex) ? null : totals[index];
       const built = episodeSequences(episode.calls, { contextLength: input.policy.contextLength });
       prefixBreaks += built.prefixBreaks;
       truncated += built.truncated;
@@ -212,6 +220,7 @@ export class AgentRunner {
       "episode/truncated": truncated,
       "episode/dropped_overflow": dropped,
       "episode/rows": rows.length,
+      frac_reward_zero_std: config.groupSize > 1 ? flatGroups.fraction : 0,
       "actor/lr": input.learningRate,
       "actor/kl_coef": input.klCoef,
       "actor/reference_kl": meanKl,
