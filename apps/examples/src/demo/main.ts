@@ -1,4 +1,4 @@
-import { OrbiterError } from "@orbiter/types";
+import { runCommand } from "../command-line.js";
 import { DEMO_HELP, parseDemoArgs } from "./cli.js";
 import { runDemo } from "./run-demo.js";
 
@@ -13,15 +13,4 @@ async function main(argv: ReadonlyArray<string>): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  // Printed here, not rethrown: an uncaught error would also dump the wasm backend's module source.
-  const message = OrbiterError.isInstance(error)
-    ? error.message
-    : error instanceof Error
-      ? (error.stack ?? error.message)
-      : String(error);
-  process.stderr.write(`demo failed: ${message}\n`);
-  process.exitCode = 1;
-}
+await runCommand("demo", () => main(process.argv.slice(2)));

@@ -1,7 +1,8 @@
-import { access, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { type MetricsLogRecord, readMetricsLog } from "@orbiter/trainer-core";
 import { writeFileAtomic } from "@orbiter/types";
+import { pathExists } from "../command-line.js";
 import { type CurvePoint, renderLineChart } from "./charts.js";
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoPaths } from "./demo-paths.js";
@@ -26,17 +27,8 @@ export interface WrittenReport {
   charts: ReportChart[];
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function stepRecords(path: string): Promise<MetricsLogRecord[]> {
-  if (!(await exists(path))) return [];
+  if (!(await pathExists(path))) return [];
   return (await readMetricsLog(path)).filter((record) => record.kind === "step");
 }
 

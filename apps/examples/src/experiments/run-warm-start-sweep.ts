@@ -1,8 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { InvalidArgumentError, OrbiterError } from "@orbiter/types";
+import { InvalidArgumentError } from "@orbiter/types";
 import { initBackend } from "@orbiter/verl";
+import { runCommand } from "../command-line.js";
 import { APP_DIR } from "../demo/cli.js";
 import { formatSweepTable, runWarmStartSweep, type SweepAlgorithm } from "./warm-start-sweep.js";
 
@@ -112,14 +113,4 @@ async function main(argv: string[]): Promise<void> {
   await writeFile(join(out, "warm-start-sweep.json"), `${JSON.stringify({ overrides, rows }, null, 1)}\n`);
 }
 
-try {
-  await main(process.argv.slice(2));
-} catch (error) {
-  const message = OrbiterError.isInstance(error)
-    ? error.message
-    : error instanceof Error
-      ? (error.stack ?? error.message)
-      : String(error);
-  process.stderr.write(`sweep failed: ${message}\n`);
-  process.exitCode = 1;
-}
+await runCommand("sweep", () => main(process.argv.slice(2)));

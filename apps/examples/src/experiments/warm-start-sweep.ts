@@ -1,7 +1,7 @@
-import { access } from "node:fs/promises";
 import { deriveSeed, type Sample } from "@orbiter/types";
 import type { Policy, VeRLConfigInput } from "@orbiter/verl";
 import { VeRLTrainer } from "@orbiter/verl";
+import { pathExists } from "../command-line.js";
 import { DEFAULT_OPTIONS, type DemoOptions } from "../demo/cli.js";
 import { createContext, formatPercent } from "../demo/demo-context.js";
 import { type DemoPaths, demoPaths } from "../demo/demo-paths.js";
@@ -100,22 +100,13 @@ export function sweepConfig(
   } as VeRLConfigInput;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs the demo's capture, synthesis and SFT phases into `paths` unless its SFT checkpoint is already there. */
 export async function ensureWarmStart(
   paths: DemoPaths,
   seed: number,
   log: (line: string) => void,
 ): Promise<void> {
-  if (await exists(paths.result("sft"))) return;
+  if (await pathExists(paths.result("sft"))) return;
   const options: DemoOptions = { ...DEFAULT_OPTIONS, seed, out: paths.root, backend: "wasm" };
   const quiet = { write: () => true };
   const context = createContext(options, paths, "wasm", {
