@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { currentBackend, initBackend } from "../backend/init-backend.js";
 import { VeRLConfig } from "../config/verl-config.js";
-import { TransformerPolicy } from "../model/transformer-policy.js";
+import { movedPolicyPair } from "../internal/testing/policy-pair.js";
+import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { type GradientApplier, runPolicyUpdate } from "../trainer/policy-update.js";
 import { buildRolloutBatch } from "../trainer/rollout-batch.js";
@@ -29,18 +30,7 @@ let group: DataParallelGroup;
 
 beforeAll(async () => {
   const backend = await initBackend();
-  policy = new TransformerPolicy({
-    tokenizer,
-    config: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16, valueHead: true },
-    seed: 2,
-  });
-  reference = policy.clone({ frozen: true });
-  const weights = policy.getWeights();
-  for (const tensor of weights.values()) {
-    for (let i = 0; i < tensor.data.length; i++)
-      tensor.data[i] = (tensor.data[i] as number) * 1.05 + 0.001 * Math.sin(i);
-  }
-  policy.setWeights(weights);
+  ({ policy, reference } = movedPolicyPair(tokenizer));
   group = await DataParallelGroup.start({ participants: 2, policy, reference, backend });
 });
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LossAggregation } from "../algorithms/loss-aggregation.js";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLConfig } from "../config/verl-config.js";
-import { TransformerPolicy } from "../model/transformer-policy.js";
+import { movedPolicyPair } from "../internal/testing/policy-pair.js";
+import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { type GradientApplier, runPolicyUpdate } from "./policy-update.js";
 import { buildRolloutBatch, type RolloutBatch } from "./rollout-batch.js";
@@ -27,19 +28,7 @@ let reference: TransformerPolicy;
 beforeAll(async () => {
   await initBackend();
   const tokenizer = CharTokenizer.fromCorpus(["abcd"]);
-  policy = new TransformerPolicy({
-    tokenizer,
-    config: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16, valueHead: true },
-    seed: 2,
-  });
-  reference = policy.clone({ frozen: true });
-  // Move the policy away from the reference so that the ratio and the KL are not trivial.
-  const weights = policy.getWeights();
-  for (const tensor of weights.values()) {
-    for (let i = 0; i < tensor.data.length; i++)
-      tensor.data[i] = (tensor.data[i] as number) * 1.05 + 0.001 * Math.sin(i);
-  }
-  policy.setWeights(weights);
+  ({ policy, reference } = movedPolicyPair(tokenizer));
 });
 
 afterAll(() => {
