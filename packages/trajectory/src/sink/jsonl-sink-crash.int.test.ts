@@ -89,6 +89,23 @@ describe("JsonlSink after a SIGKILL", () => {
     expect((await readFile(path, "utf8")).endsWith("\n")).toBe(true);
   });
 
+  it("writeBuffered: every item written before it was reported is recovered, without any fdatasync", async () => {
+    const path = join(directory, "written.jsonl");
+    let last = "0";
+    const run = start(path, "written", (line) => {
+      last = line;
+      return Number(line) >= 500;
+    });
+    await run.ready;
+    const reported = await killed(run, last);
+    const { dataset } = await JsonlSink.recover(path, { onWarning: () => {} });
+    expect(reported).toBeGreaterThanOrEqual(500);
+    expect(dataset.length).toBeGreaterThanOrEqual(reported);
+    dataset.items.forEach((item, index) => {
+      expect(item).toStrictEqual(expectedItem(index, false));
+    });
+  });
+
   it('"batch": large batches killed mid-write leave a clean prefix, torn tail dropped with a warning', async () => {
     // Several rounds, since where the kill lands is up to the scheduler. Each batch is a ~5 MB write, so a kill
     // can land inside the write system call and tear the last line (the cut-at-every-byte test in

@@ -83,6 +83,30 @@ describe("JsonlSink write failures", () => {
   });
 });
 
+describe("JsonlSink.writeBuffered failures", () => {
+  it("names the items a failed write may have lost, keeps their lines, and refuses further appends", () => {
+    const sink = new JsonlSink(join(directory, "written.jsonl"), { batchSize: 100, flushIntervalMs: 0 });
+    sink.append({ ...item, id: "kept" });
+    sink.writeBuffered();
+    for (const id of ["x", "y"]) sink.append({ ...item, id });
+    disk.full = true;
+    let error: unknown;
+    try {
+      sink.writeBuffered();
+    } catch (caught) {
+      error = caught;
+    } finally {
+      disk.full = false;
+    }
+    expect(error).toMatchObject({ name: "InvalidStateError", state: "failed" });
+    // "kept" was written but not fdatasynced: it counts as not known to be on disk.
+    expect(sink.unwritten?.ids).toEqual(["kept", "x", "y"]);
+    expect(sink.unwritten?.first).toBe(1);
+    expect(() => sink.append(item)).toThrow(/failed earlier/);
+    sink.close();
+  });
+});
+
 describe("JsonlSink on an unusable path", () => {
   it("names the path the user gave, with the system error as cause", () => {
     for (const [path, code, reason] of [

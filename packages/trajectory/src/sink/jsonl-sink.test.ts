@@ -117,6 +117,29 @@ describe("JsonlSink.flushAsync", () => {
   });
 });
 
+describe("JsonlSink.writeBuffered", () => {
+  it("puts the buffered lines in the file without waiting for the batch, and flush then has nothing to write", async () => {
+    const path = freshPath();
+    const sink = new JsonlSink(path, { fsync: "batch", batchSize: 1000, flushIntervalMs: 0 });
+    const dataset = new TrajectoryDataset({ sink });
+    dataset.capture(input(0));
+    dataset.capture(input(1));
+    expect(lineCount(path)).toBe(0);
+    sink.writeBuffered();
+    expect(lineCount(path)).toBe(2);
+    sink.writeBuffered(); // nothing buffered: writes nothing
+    expect(lineCount(path)).toBe(2);
+    dataset.capture(input(2));
+    sink.writeBuffered();
+    await sink.flushAsync(); // forces the written lines to disk; writes nothing again
+    expect(lineCount(path)).toBe(3);
+    const back = await TrajectoryDataset.fromJsonl(path);
+    expect(back.items).toStrictEqual(dataset.items);
+    sink.close();
+    expect(() => sink.writeBuffered()).toThrow(InvalidStateError);
+  });
+});
+
 describe("JsonlSink.recover", () => {
   async function writeItems(path: string, count: number, from = 0): Promise<TrajectoryItem[]> {
     const sink = new JsonlSink(path, { fsync: "batch", flushIntervalMs: 0 });

@@ -284,6 +284,24 @@ export class JsonlSink implements TrajectorySink {
   }
 
   /**
+   * Writes the buffered lines to the file (one `write(2)` for all of them) without forcing them to disk. Once
+   * this returns, the lines are the kernel's: they survive the process being killed (even by SIGKILL), though
+   * not an OS crash or a power loss until the next {@link flush} or {@link flushAsync}, which then forces them
+   * to disk too. A server can answer a request after this returns and flush to disk in the background. On
+   * failure it throws `InvalidStateError` naming the items that may be lost (see {@link unwritten}).
+   *
+   * @example
+   * ```ts
+   * sink.append(item);
+   * sink.writeBuffered(); // a SIGKILL from here on does not lose the item
+   * await sink.flushAsync(); // and now neither does a power loss
+   * ```
+   */
+  writeBuffered(): void {
+    this.#writePending(this.#checkOpen());
+  }
+
+  /**
    * Like {@link flush}, but the disk flush (`fdatasync`) runs on libuv's thread pool, so the event loop keeps
    * serving while the disk works: the buffered lines are written at once, and the promise resolves once they
    * (and every line written before) are on disk. A server that answers only after this resolves loses no
