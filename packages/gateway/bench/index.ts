@@ -3,12 +3,13 @@
  * upstream (another process), against the stub alone, in the same run.
  *
  * - added latency per call: a sequential keep-alive client times each call with a microsecond clock, in
- *   alternating blocks against the stub and the gateway (autocannon's histogram has a 1 ms resolution, too
- *   coarse for a sub-millisecond target); p50 and p99 of each, and the difference — with the default durable
- *   answers (after the disk flush, so one call at a time pays a whole fdatasync), and with `no-sync`;
- * - recorded calls per second: autocannon (32 connections, non-streaming, small answers) against the gateway,
- *   recording with grouped fdatasync; every answered call is checked to be in the file; also per CPU second of
- *   the gateway process;
+ *   alternating blocks against the stub and a gateway at each durability level — `written` (the default),
+ *   `synced`, `none` (autocannon's histogram has a 1 ms resolution, too coarse for a sub-millisecond target);
+ *   p50 and p99 of each, the difference, and the gateway's CPU time per call (less sensitive than wall-clock
+ *   time to what else runs on the machine);
+ * - recorded calls per second: autocannon (32 connections, non-streaming, small answers) against the gateway
+ *   at the default level and at `synced`; every answered call is checked to be in the file; also per CPU
+ *   second of the gateway process;
  * - memory growth over 100,000 calls: the gateway's RSS and heap after garbage collection, before and after.
  *
  * Prints one JSON object per measurement (CONTRIBUTING.md) and writes them to bench-results/gateway.jsonl.
@@ -42,10 +43,19 @@ const body = JSON.stringify({
   ],
 });
 
+/** What an answered call guarantees at each level, reported with its figures. */
+const DURABILITY_NOTES = {
+  written:
+    "the default: answer after the record is written to the file (grouped write; fdatasync in the background within 100 ms): SIGKILL loses nothing answered",
+  synced: "answer after the record is on disk (grouped fdatasync): a power loss loses nothing answered",
+  none: "answer first; records written and flushed in the background within 100 ms",
+} as const;
+
 interface Server {
   child: ChildProcess;
   url: string;
-  stats(): Promise<{ cpuMs: number; rss: number; heapUsed: number }>;
+  /** CPU time and memory of the process (after collecting garbage unless `collect` is false). */
+  stats(collect?: boolean): Promise<{ cpuMs: number; rss: number; heapUsed: number }>;
   close(): Promise<void>;
 }
 
@@ -67,8 +77,8 @@ async function startServer(args: string[]): Promise<Server> {
   return {
     child,
     url,
-    async stats() {
-      child.send("stats");
+    async stats(collect = true) {
+      child.send(collect ? "stats" : "cpu");
       const [message] = await once(child, "message");
       return message as { cpuMs: number; rss: number; heapUsed: number };
     },
@@ -131,36 +141,47 @@ async function cannon(url: string, options: { duration?: number; amount?: number
 const folder = await mkdtemp(join(tmpdir(), "orbiter-gateway-bench-"));
 const stub = await startServer(["stub"]);
 try {
-  // 1. Added latency per call: durable answers (the default), and answers before the disk flush.
-  for (const mode of ["sync", "no-sync"] as const) {
-    const out = join(folder, `latency-${mode}.jsonl`);
-    const gateway = await startServer(["gateway", stub.url, out, mode]);
+  // 1. Added latency per call at each durability level, in alternating blocks against the same stub.
+  {
+    const levels = ["written", "synced", "none"] as const;
+    const gateways = await Promise.all(
+      levels.map((level) =>
+        startServer(["gateway", stub.url, join(folder, `latency-${level}.jsonl`), level]),
+      ),
+    );
     await timeCalls(stub.url, 500);
-    await timeCalls(gateway.url, 500);
+    for (const gateway of gateways) await timeCalls(gateway.url, 500);
     const direct: number[] = [];
-    const through: number[] = [];
+    const through: number[][] = levels.map(() => []);
+    const cpuMs = levels.map(() => 0);
     const block = 250;
     for (let done = 0; done < LATENCY_CALLS; done += block) {
       direct.push(...(await timeCalls(stub.url, block)));
-      through.push(...(await timeCalls(gateway.url, block)));
+      for (const [index, gateway] of gateways.entries()) {
+        const before = await gateway.stats(false);
+        (through[index] as number[]).push(...(await timeCalls(gateway.url, block)));
+        cpuMs[index] = (cpuMs[index] as number) + (await gateway.stats(false)).cpuMs - before.cpuMs;
+      }
     }
-    await gateway.close();
-    for (const p of [50, 99]) {
-      const stubValue = percentile(direct, p);
-      const gatewayValue = percentile(through, p);
-      report({
-        name: `added-latency-p${p}${mode === "sync" ? "" : "-no-sync"}`,
-        value: round(gatewayValue - stubValue),
-        unit: "ms",
-        ...(p === 50 && mode === "sync" ? { target: 1, comparison: "<=" as const } : {}),
-        stubMs: round(stubValue),
-        gatewayMs: round(gatewayValue),
-        calls: direct.length,
-        recording:
-          mode === "sync"
-            ? "answer after fdatasync (grouped): nothing acknowledged is lost"
-            : "answer before the (grouped) fdatasync",
-      });
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+    for (const [index, level] of levels.entries()) {
+      const calls = through[index] as number[];
+      for (const p of [50, 99]) {
+        const stubValue = percentile(direct, p);
+        const gatewayValue = percentile(calls, p);
+        report({
+          name: `added-latency-p${p}${level === "written" ? "" : `-${level}`}`,
+          value: round(gatewayValue - stubValue),
+          unit: "ms",
+          ...(p === 50 && level === "written" ? { target: 1, comparison: "<=" as const } : {}),
+          durability: level,
+          stubMs: round(stubValue),
+          gatewayMs: round(gatewayValue),
+          calls: calls.length,
+          gatewayCpuUsPerCall: round(((cpuMs[index] as number) * 1000) / calls.length, 1),
+          recording: DURABILITY_NOTES[level],
+        });
+      }
     }
   }
 
@@ -168,30 +189,32 @@ try {
   {
     const stubRun = await cannon(stub.url, { duration: THROUGHPUT_SECONDS });
     progress(`stub alone: ${stubRun.requests.average} calls/s`);
-    const out = join(folder, "throughput.jsonl");
-    const gateway = await startServer(["gateway", stub.url, out]);
-    await cannon(gateway.url, { duration: 2 });
-    const before = await gateway.stats();
-    const run = await cannon(gateway.url, { duration: THROUGHPUT_SECONDS });
-    const after = await gateway.stats();
-    await gateway.close();
-    const lines = (await readFile(out, "utf8")).split("\n").filter(Boolean).length;
-    const answered = run["2xx"];
-    const cpuSeconds = (after.cpuMs - before.cpuMs) / 1000;
-    progress(`gateway: ${answered} answered, ${lines} lines in the file (warm-up included)`);
-    report({
-      name: "recorded-calls-per-second",
-      value: Math.round(answered / (run.duration || THROUGHPUT_SECONDS)),
-      unit: "calls/s",
-      target: 2000,
-      comparison: ">=",
-      perCpuSecond: Math.round(answered / cpuSeconds),
-      stubAloneCallsPerSecond: Math.round(stubRun.requests.average),
-      errors: run.errors + run.non2xx,
-      allAnsweredRecorded: lines >= answered,
-      latencyP50Ms: run.latency.p50,
-      latencyP99Ms: run.latency.p99,
-    });
+    for (const level of ["written", "synced"] as const) {
+      const out = join(folder, `throughput-${level}.jsonl`);
+      const gateway = await startServer(["gateway", stub.url, out, level]);
+      await cannon(gateway.url, { duration: 2 });
+      const before = await gateway.stats();
+      const run = await cannon(gateway.url, { duration: THROUGHPUT_SECONDS });
+      const after = await gateway.stats();
+      await gateway.close();
+      const lines = (await readFile(out, "utf8")).split("\n").filter(Boolean).length;
+      const answered = run["2xx"];
+      const cpuSeconds = (after.cpuMs - before.cpuMs) / 1000;
+      progress(`gateway (${level}): ${answered} answered, ${lines} lines in the file (warm-up included)`);
+      report({
+        name: `recorded-calls-per-second${level === "written" ? "" : `-${level}`}`,
+        value: Math.round(answered / (run.duration || THROUGHPUT_SECONDS)),
+        unit: "calls/s",
+        ...(level === "written" ? { target: 2000, comparison: ">=" as const } : {}),
+        durability: level,
+        perCpuSecond: Math.round(answered / cpuSeconds),
+        stubAloneCallsPerSecond: Math.round(stubRun.requests.average),
+        errors: run.errors + run.non2xx,
+        allAnsweredRecorded: lines >= answered,
+        latencyP50Ms: run.latency.p50,
+        latencyP99Ms: run.latency.p99,
+      });
+    }
   }
 
   // 3. Memory growth over 100,000 calls.

@@ -1,10 +1,10 @@
 /**
  * A server process of the gateway benchmark: `serve.ts stub` runs the local stub upstream, `serve.ts gateway
- * <upstream> <out> [no-sync]` runs the gateway in front of it, recording to <out> (answering before the disk
- * flush with `no-sync`). Prints its URL as one JSON line; on an
+ * <upstream> <out> [written|synced|none]` runs the gateway in front of it, recording to <out> at that durability
+ * level (default: the gateway's default). Prints its URL as one JSON line; on an
  * IPC "stats" message it collects garbage (when run with --expose-gc) and answers with its CPU time and memory.
  */
-import { startGateway } from "../src/index.js";
+import { Durability, startGateway } from "../src/index.js";
 import { startStubUpstream } from "../src/test-support/stub-upstream.js";
 
 const [role, upstream, out, mode] = process.argv.slice(2);
@@ -21,7 +21,7 @@ if (role === "stub") {
   const gateway = await startGateway({
     upstream: { baseURL: upstream as string },
     out: out as string,
-    syncBeforeResponse: mode !== "no-sync",
+    ...(mode === undefined ? {} : { durability: Durability.parse(mode) }),
   });
   url = `${gateway.url}/v1`;
   close = () => gateway.close();
@@ -29,9 +29,11 @@ if (role === "stub") {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on("message", (message: string) => {
-  if (message === "stats") {
-    gc?.();
-    gc?.();
+  if (message === "stats" || message === "cpu") {
+    if (message === "stats") {
+      gc?.();
+      gc?.();
+    }
     const cpu = process.cpuUsage();
     process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, ...process.memoryUsage() });
   } else if (message === "close") {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./index.js";
+import { durabilityOf } from "./options/gateway-options.js";
 import { post, readRecords, temporaryFolder } from "./test-support/fixtures.js";
 import { type StubUpstream, startStubUpstream } from "./test-support/stub-upstream.js";
 
@@ -296,5 +297,20 @@ describe("idle episodes", () => {
     await expect(
       startGateway({ upstream: { baseURL: stub.baseURL }, bodyLimitBytes: -1 }),
     ).rejects.toMatchObject({ field: "options.bodyLimitBytes" });
+    await expect(
+      startGateway({ upstream: { baseURL: stub.baseURL }, durability: "fsync" as "synced" }),
+    ).rejects.toMatchObject({ field: "options.durability" });
+    await expect(
+      startGateway({ upstream: { baseURL: stub.baseURL }, durability: "none", syncBeforeResponse: true }),
+    ).rejects.toMatchObject({ field: "options.syncBeforeResponse" });
+  });
+});
+
+describe("durability options", () => {
+  it("default to written; the deprecated syncBeforeResponse maps to synced (true) and none (false)", () => {
+    expect(durabilityOf({})).toBe("written");
+    expect(durabilityOf({ syncBeforeResponse: true })).toBe("synced");
+    expect(durabilityOf({ syncBeforeResponse: false })).toBe("none");
+    expect(durabilityOf({ durability: "synced" })).toBe("synced");
   });
 });

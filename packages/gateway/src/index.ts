@@ -16,4 +16,5 @@ export { UpstreamError, type UpstreamErrorOptions } from "./errors/upstream-erro
 export { UpstreamChatModel, UpstreamOptions } from "./model/upstream-chat-model.js";
 export { GatewayOptions } from "./options/gateway-options.js";
 export { callToItem, rewardRevision } from "./recording/call-item.js";
+export { Durability } from "./recording/durability.js";
 export { type GatewayHandle, startGateway } from "./start-gateway.js";

@@ -4,7 +4,7 @@ import { AbortedError, InvalidStateError, parseWith } from "@orbiter/types";
 import { EpisodeStore } from "./episodes/episode-store.js";
 import type { GatewayEpisode } from "./episodes/gateway-episode.js";
 import { UpstreamChatModel } from "./model/upstream-chat-model.js";
-import { GatewayOptions } from "./options/gateway-options.js";
+import { durabilityOf, GatewayOptions } from "./options/gateway-options.js";
 import { GroupCommit } from "./recording/group-commit.js";
 import { buildServer } from "./server/build-server.js";
 import type { GatewayContext } from "./server/gateway-context.js";
@@ -30,7 +30,8 @@ export interface GatewayHandle {
 }
 
 async function openRecordFile(path: string, log: (line: string) => void): Promise<JsonlSink> {
-  const sinkOptions = { fsync: "batch" as const, batchSize: 100_000, flushIntervalMs: 200 };
+  // The gateway's GroupCommit decides when lines are written and flushed (without blocking the event loop).
+  const sinkOptions = { fsync: "batch" as const, batchSize: 100_000, flushIntervalMs: 0 };
   try {
     return new JsonlSink(path, sinkOptions);
   } catch (error) {
@@ -74,7 +75,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let sink: TrajectorySink | undefined = parsed.sink;
   const ownsSink = parsed.out !== undefined;
   if (parsed.out !== undefined) sink = await openRecordFile(parsed.out, log);
-  const commit = sink ? new GroupCommit(sink, { waitForFlush: parsed.syncBeforeResponse }) : undefined;
+  const commit = sink
+    ? new GroupCommit(sink, {
+        durability: durabilityOf(parsed),
+        syncIntervalMs: parsed.syncIntervalMs,
+        onBackgroundError: (error) =>
+          log(`flushing the record file failed, calls are refused from now on: ${(error as Error).message}`),
+      })
+    : undefined;
   const store = new EpisodeStore({
     commit,
     idleTimeoutMs: parsed.idleTimeoutMs,
@@ -115,11 +123,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     } finally {
       clearTimeout(grace);
       clearInterval(sweep);
-      await store.endAll("close");
-      await commit?.drain();
-      if (ownsSink) (sink as JsonlSink).close();
-      else await sink?.flush?.();
       if (model instanceof UpstreamChatModel) model.close();
+      await store.endAll("close");
+      try {
+        await commit?.sync();
+      } finally {
+        if (ownsSink) (sink as JsonlSink).close();
+        else await sink?.flush?.();
+      }
     }
   };
   return {

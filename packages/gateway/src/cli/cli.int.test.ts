@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { JsonlSink } from "@orbiter/trajectory";
+import { JsonlSink, type TrajectoryDataset } from "@orbiter/trajectory";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRecords, temporaryFolder } from "../test-support/fixtures.js";
@@ -111,14 +111,16 @@ describe("orbiter-gateway (the CLI)", () => {
     expect(stderr).toContain("Usage: orbiter-gateway");
   });
 
-  it("loses no acknowledged call to SIGKILL, and restarts on the same file", async () => {
-    const out = join(folder.path, "kill.jsonl");
-    const { child, url } = await startCli(["--upstream", stub.baseURL, "--out", out]);
+  /**
+   * Eight agents call as fast as they can; the gateway is killed with SIGKILL while calls are in flight, and
+   * every call a client saw answered must be in the file.
+   */
+  async function killUnderLoad(out: string, args: string[]): Promise<TrajectoryDataset> {
+    const { child, url } = await startCli(["--upstream", stub.baseURL, "--out", out, ...args]);
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
     const acknowledged: string[] = [];
     let stop = false;
     let sent = 0;
-    // Eight agents calling as fast as they can; the gateway is killed while calls are in flight.
     const workers = Array.from({ length: 8 }, async (_, worker) => {
       while (!stop) {
         const content = `worker ${worker} call ${sent++}`;
@@ -127,7 +129,7 @@ describe("orbiter-gateway (the CLI)", () => {
             model: "m",
             messages: [{ role: "user", content }],
           });
-          if (!stop || reply) acknowledged.push(reply.choices[0]?.message.content as string);
+          acknowledged.push(reply.choices[0]?.message.content as string);
         } catch {
           return; // the gateway is gone
         }
@@ -144,6 +146,16 @@ describe("orbiter-gateway (the CLI)", () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(200);
     expect(lost).toEqual([]);
     expect(dataset.items.every((item) => item.status === "success")).toBe(true);
+    return dataset;
+  }
+
+  it('loses no acknowledged call to SIGKILL with "synced" answers (after fdatasync)', async () => {
+    await killUnderLoad(join(folder.path, "kill-synced.jsonl"), ["--durability", "synced"]);
+  });
+
+  it("loses no acknowledged call to SIGKILL by default (answers after the write), and restarts on the same file", async () => {
+    const out = join(folder.path, "kill.jsonl");
+    const dataset = await killUnderLoad(out, []);
 
     // A restart on the same file resumes appending after the last complete line.
     const again = await startCli(["--upstream", stub.baseURL, "--out", out]);

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { OrbiterError } from "@orbiter/types";
-import { type GatewayOptions, startGateway } from "../index.js";
+import { Durability, type GatewayOptions, startGateway } from "../index.js";
 
 /** The CLI's help text. */
 export const USAGE = `Usage: orbiter-gateway --upstream URL --out FILE.jsonl [options]
@@ -20,6 +20,8 @@ Options:
   --upstream-timeout MS     longest upstream call (default 600000)
   --body-limit BYTES        largest request body (default 10485760)
   --idle-timeout MS         end an episode after this long without calls (default 300000, 0 = never)
+  --durability LEVEL        when a call is answered: "written" (its record is in the file: survives
+                            kill -9; the default), "synced" (on disk: survives a power loss), "none"
   --verbose                 one line per request on stderr
   --help                    this text
 
@@ -54,6 +56,7 @@ export function parseCli(
         "upstream-timeout": { type: "string" },
         "body-limit": { type: "string" },
         "idle-timeout": { type: "string" },
+        durability: { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -83,6 +86,13 @@ export function parseCli(
   if (bodyLimit !== undefined) options.bodyLimitBytes = bodyLimit;
   const idle = integer(values["idle-timeout"] as string | undefined, "idle-timeout");
   if (idle !== undefined) options.idleTimeoutMs = idle;
+  const durability = values.durability as string | undefined;
+  if (durability !== undefined) {
+    const level = Durability.safeParse(durability);
+    if (!level.success)
+      throw new UsageError(`--durability must be written, synced or none, got "${durability}"`);
+    options.durability = level.data;
+  }
   options.log = (line) => process.stderr.write(`orbiter-gateway: ${line}\n`);
   if (values.verbose) options.logRequests = true;
   return options;

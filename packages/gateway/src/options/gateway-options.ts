@@ -3,6 +3,7 @@ import type { ChatModel } from "@orbiter/types";
 import { z } from "zod";
 import type { GatewayEpisode } from "../episodes/gateway-episode.js";
 import { UpstreamOptions } from "../model/upstream-chat-model.js";
+import { Durability } from "../recording/durability.js";
 
 function isChatModel(value: unknown): value is ChatModel {
   return typeof value === "object" && value !== null && typeof (value as ChatModel).complete === "function";
@@ -54,11 +55,22 @@ export const GatewayOptions = z
      */
     retainEndedEpisodes: z.number().int().nonnegative().default(100),
     /**
-     * Answer a call only once its record is on disk (group commit: one fdatasync covers every call that
-     * completed meanwhile). With false, records are flushed in batches after the answer, and a crash may lose
-     * the last batch. @default true
+     * When a call is answered, relative to its record reaching the file and the disk. `"written"`: once the
+     * record is written to the file (a SIGKILL of the gateway then loses no answered call; an OS crash or power
+     * loss may lose the last `syncIntervalMs`); `"synced"`: once it is on disk (`fdatasync`, one for every
+     * call that completed meanwhile); `"none"`: at once, written and flushed in the background. See
+     * {@link Durability}. @default "written"
      */
-    syncBeforeResponse: z.boolean().default(true),
+    durability: Durability.optional(),
+    /**
+     * With `"written"` and `"none"`: longest time a record waits for its background disk flush, in
+     * milliseconds. @default 100
+     */
+    syncIntervalMs: z.number().int().positive().max(60_000).default(100),
+    /**
+     * @deprecated use `durability`: `true` is `"synced"`, `false` is `"none"`. Give at most one of the two.
+     */
+    syncBeforeResponse: z.boolean().optional(),
     /** How long `close()` waits for in-flight calls before aborting them, in milliseconds. @default 5000 */
     closeGraceMs: z.number().int().nonnegative().default(5000),
     /** Called once for every episode that ends. */
@@ -83,9 +95,26 @@ export const GatewayOptions = z
         message: "give exactly one of model (an in-process ChatModel) and upstream ({ baseURL })",
       });
     }
+    if (options.durability !== undefined && options.syncBeforeResponse !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["syncBeforeResponse"],
+        message: "syncBeforeResponse is deprecated and durability replaces it: give durability only",
+      });
+    }
     if (options.out !== undefined && options.sink !== undefined) {
       context.addIssue({ code: "custom", path: ["sink"], message: "give at most one of out and sink" });
     }
   });
+/** The durability level the options ask for: `durability`, else the deprecated `syncBeforeResponse`, else `"written"`. */
+export function durabilityOf(options: {
+  durability?: Durability | undefined;
+  syncBeforeResponse?: boolean | undefined;
+}): Durability {
+  if (options.durability !== undefined) return options.durability;
+  if (options.syncBeforeResponse !== undefined) return options.syncBeforeResponse ? "synced" : "none";
+  return "written";
+}
+
 /** Options of `startGateway`, as accepted. */
 export type GatewayOptions = z.input<typeof GatewayOptions>;

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonlSink, type TrajectorySink } from "@orbiter/trajectory";
 import { type ChatModel, TrajectoryItem } from "@orbiter/types";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startGateway } from "../index.js";
 import { readRecords, temporaryFolder } from "../test-support/fixtures.js";
 import { GroupCommit } from "./group-commit.js";
@@ -54,6 +56,92 @@ describe("GroupCommit", () => {
     const commit = new GroupCommit(sink);
     await expect(commit.append(item(0))).rejects.toThrow("disk full");
     await expect(commit.append(item(1))).resolves.toBeUndefined();
+  });
+});
+
+/** Lines in the file now (the test reads through its own descriptor: what the kernel holds). */
+const linesIn = async (path: string) =>
+  (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
+
+describe('GroupCommit "written"', () => {
+  it("resolves once the line is in the file, one write for every append of the same turn, disk flush later", async () => {
+    const folder = await temporaryFolder("written");
+    const path = join(folder.path, "written.jsonl");
+    const sink = new JsonlSink(path, { fsync: "batch", flushIntervalMs: 0 });
+    const commit = new GroupCommit(sink, { durability: "written", syncIntervalMs: 20 });
+    const appends = Array.from({ length: 50 }, (_, index) => commit.append(item(index)));
+    expect(readFileSync(path, "utf8")).toBe(""); // nothing written before the turn ends
+    await Promise.all(appends);
+    expect(await linesIn(path)).toBe(50);
+    expect(commit.writes).toBe(1);
+    expect(commit.flushes).toBe(0); // answered before any fdatasync
+    await vi.waitFor(() => expect(commit.flushes).toBe(1), { timeout: 2000 });
+    await commit.append(item(50));
+    expect(await linesIn(path)).toBe(51);
+    expect(commit.writes).toBe(2);
+    await commit.sync();
+    expect(commit.flushes).toBe(2);
+    await commit.drain(); // nothing waits: resolves at once
+    sink.close();
+    await folder.remove();
+  });
+
+  it("flushes a sink that cannot write without flushing, grouped", async () => {
+    const { sink, flushed } = slowSink(5);
+    const commit = new GroupCommit(sink, { durability: "written" });
+    await Promise.all([commit.append(item(0)), commit.append(item(1))]);
+    expect(flushed).toEqual([2]);
+  });
+
+  it("rejects the appends of a failed write and every later one", async () => {
+    let fail = true;
+    const sink = {
+      append: () => {},
+      writeBuffered: () => {
+        if (fail) throw new Error("disk full");
+      },
+      flush: () => {},
+    };
+    const commit = new GroupCommit(sink, { durability: "written" });
+    await expect(commit.append(item(0))).rejects.toThrow("disk full");
+    fail = false;
+    await expect(commit.append(item(1))).rejects.toThrow("disk full");
+  });
+});
+
+describe('GroupCommit "none"', () => {
+  it("resolves at once, and writes and flushes within the interval", async () => {
+    const folder = await temporaryFolder("none");
+    const path = join(folder.path, "none.jsonl");
+    const sink = new JsonlSink(path, { fsync: "batch", flushIntervalMs: 0 });
+    const commit = new GroupCommit(sink, { durability: "none", syncIntervalMs: 20 });
+    await commit.append(item(0));
+    await commit.append(item(1));
+    await commit.drain();
+    expect(await linesIn(path)).toBe(0);
+    await vi.waitFor(() => expect(commit.flushes).toBe(1), { timeout: 2000 });
+    expect(await linesIn(path)).toBe(2);
+    sink.close();
+    await folder.remove();
+  });
+
+  it("reports a failed background flush and refuses later appends", async () => {
+    const errors: string[] = [];
+    const sink: TrajectorySink = {
+      append: () => {},
+      flush: () => {
+        throw new Error("EIO");
+      },
+    };
+    const commit = new GroupCommit(sink, {
+      durability: "none",
+      syncIntervalMs: 5,
+      onBackgroundError: (error) => errors.push((error as Error).message),
+    });
+    await commit.append(item(0));
+    await vi.waitFor(() => expect(errors).toEqual(["EIO"]), { timeout: 2000 });
+    await expect(commit.append(item(1))).rejects.toThrow("EIO");
+    await expect(commit.sync()).rejects.toThrow("EIO");
   });
 });
 
