@@ -133,6 +133,11 @@ async function runAlgorithm(
       // Small enough to train in seconds: 8 sampled answers per prompt, a few passes over each batch.
       groupSize: 8,
       ppoEpochs: algorithm === VeRLAlgorithm.GRPO ? 2 : 4,
+      // A small entropy bonus keeps every prompt exploring. Without it, a prompt whose answers settle early on a
+      // wrong letter scores the same for all its samples, gets no signal and stays wrong. Measured over seeds
+      // 1-12 (both algorithms), the worst sampled reward after training was 0.28 without it (one run short of
+      // this example's test) and 0.59 with 0.01 (seeds 1-16); a larger group (16) or bonus (0.02) did no better.
+      entropyCoef: 0.01,
       // PPO's GAE with lambda = 1: the reward comes at the end of a six-token answer, so use the full return.
       ...(algorithm === VeRLAlgorithm.PPO ? { lambda: 1 } : {}),
       maxNewTokens: MAX_NEW_TOKENS,
