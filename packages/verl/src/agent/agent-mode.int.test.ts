@@ -1,72 +1,21 @@
-import type { ChatMessage, Sample, ToolDefinition } from "@orbiter/types";
+import type { Sample } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import OpenAI from "openai";
-import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { CHAT_MARKERS, chatTokenizer, encodeChat, renderChat } from "../chat/chat-template.js";
+import {
+  SKY,
+  skyAgent,
+  SKY_TOOLS as TOOLS,
+  SKY_TASKS as tasks,
+  warmSkyPolicy as warmPolicy,
+} from "../internal/testing/sky-agent.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { RewardSpecInput } from "../rewards/reward-spec.js";
-import { supervisedFineTuneEpisodes } from "../sft/episode-fine-tune.js";
 import { fineTuneSequences, SftOptions } from "../sft/supervised-fine-tune.js";
 import { VeRLTrainer } from "../trainer/verl-trainer.js";
 import type { AgentContext } from "./agent-rollout.js";
-
-// A tiny world: the sky over four cities, one tool to read it.
-const SKY: Record<string, string> = { Oslo: "rain", Rome: "sun", Lima: "fog", Nice: "wind" };
-const TOOLS: ToolDefinition[] = [
-  {
-    type: "function",
-    function: { name: "sky", parameters: { type: "object", properties: { city: { type: "string" } } } },
-  },
-];
-const tasks: Sample[] = Object.keys(SKY).map((city) => ({
-  id: city,
-  input: `${city}?`,
-  output: "",
-  metadata: {},
-}));
-
-function lookUp(argumentsJson: string): string {
-  try {
-    return SKY[(JSON.parse(argumentsJson) as { city?: string }).city ?? ""] ?? "unknown";
-  } catch {
-    return "bad arguments";
-  }
-}
-
-/** A user's agent, written with the official openai SDK: call tools until the model answers in text. */
-async function skyAgent(task: Sample, context: AgentContext): Promise<string> {
-  const client = new OpenAI({ baseURL: context.baseURL, apiKey: context.apiKey, maxRetries: 0 });
-  const messages: ChatCompletionMessageParam[] = [{ role: "user", content: task.input }];
-  for (let turn = 0; turn < 3; turn++) {
-    const completion = await client.chat.completions.create(
-      { model: context.model, messages, tools: TOOLS as ChatCompletionTool[] },
-      { signal: context.signal },
-    );
-    const message = completion.choices[0]!.message;
-    messages.push(message); // as the SDK returned it (refusal: null and all)
-    const calls = (message.tool_calls ?? []).filter((call) => call.type === "function");
-    if (calls.length === 0) return message.content ?? "";
-    for (const call of calls) {
-      messages.push({ role: "tool", tool_call_id: call.id, content: lookUp(call.function.arguments) });
-    }
-  }
-  return "";
-}
-
-function conversation(city: string): ChatMessage[] {
-  return [
-    { role: "user", content: `${city}?` },
-    {
-      role: "assistant",
-      content: null,
-      tool_calls: [{ id: "c", type: "function", function: { name: "sky", arguments: `{"city":"${city}"}` } }],
-    },
-    { role: "tool", tool_call_id: "c", content: SKY[city]! },
-    { role: "assistant", content: SKY[city]! },
-  ];
-}
 
 const exact: RewardSpecInput = {
   name: "exact",
@@ -75,25 +24,6 @@ const exact: RewardSpecInput = {
     return answer === SKY[task.id] ? 1 : 0;
   },
 };
-
-async function warmPolicy(seed: number): Promise<TransformerPolicy> {
-  const policy = new TransformerPolicy({
-    tokenizer: chatTokenizer(),
-    config: { contextLength: 80, dModel: 32, nHeads: 2, nLayers: 1, dMlp: 64, valueHead: true },
-    seed,
-  });
-  const conversations = ["Oslo", "Rome", "Lima"].map((city) => ({
-    messages: conversation(city),
-    tools: TOOLS,
-  }));
-  await supervisedFineTuneEpisodes(policy, conversations, {
-    epochs: 40,
-    batchSize: 3,
-    learningRate: 1e-2,
-    seed,
-  });
-  return policy;
-}
 
 describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => {
   beforeAll(async () => {

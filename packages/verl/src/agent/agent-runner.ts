@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type ChatModel, deriveSeed, InvalidArgumentError, type Sample } from "@orbiter/types";
-import { ChatPolicy } from "../chat/chat-policy.js";
+import type { BackendName } from "../backend/init-backend.js";
+import { type ChatGenerator, ChatPolicy } from "../chat/chat-policy.js";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import type { AdamOptimizer } from "../optim/adam-optimizer.js";
+import type { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import type { RewardSpec } from "../rewards/reward-spec.js";
 import { type RewardScores, scoreRewards } from "../rewards/score-rewards.js";
@@ -12,7 +14,12 @@ import { runPolicyUpdate } from "../trainer/policy-update.js";
 import type { AgentEpisode } from "./agent-episode.js";
 import type { AgentOptions } from "./agent-options.js";
 import { type AgentFunction, type RolloutGateway, runAgentEpisodes } from "./agent-rollout.js";
-import { buildEpisodeBatch, EPISODE_ESTIMATORS, type EpisodeRow } from "./episode-batch.js";
+import {
+  buildEpisodeBatch,
+  EPISODE_ESTIMATORS,
+  type EpisodeRow,
+  episodeGeneration,
+} from "./episode-batch.js";
 import { episodeSequences } from "./episode-sequence.js";
 import { flatTaskGroups } from "./flat-task-groups.js";
 
@@ -32,6 +39,13 @@ export interface AgentStepInput {
   klCoef: number;
   learningRate: number;
   signal?: AbortSignal;
+  /**
+   * The trainer's worker threads (`config.workers`): model calls sampled together have their rows split across
+   * them, and so do the reference log-probs and the update's micro-batches. @default this thread alone
+   */
+  workers?: TrainerWorkers;
+  /** The backend the workers run (the trainer's). @default "cpu" */
+  backend?: BackendName;
 }
 
 /** What one agent training step returns. */
@@ -97,10 +111,18 @@ export class AgentRunner {
   async rollout(
     policy: Policy,
     tasks: ReadonlyArray<Sample>,
-    settings: { groupSize: number; greedy: boolean; seed: number; prefix: string; signal?: AbortSignal },
+    settings: {
+      groupSize: number;
+      greedy: boolean;
+      seed: number;
+      prefix: string;
+      signal?: AbortSignal;
+      generator?: ChatGenerator | null;
+    },
   ): Promise<ScoredEpisodes & { chat: ChatPolicy }> {
     const { config, options } = this;
     const chat = new ChatPolicy(policy, {
+      ...(settings.generator ? { generator: settings.generator } : {}),
       modelName: options.modelName,
       maxNewTokens: config.maxNewTokens,
       seed: settings.seed,
@@ -150,7 +172,12 @@ export class AgentRunner {
   async step(input: AgentStepInput): Promise<AgentStepResult> {
     const { config } = this;
     const started = performance.now();
+    const group =
+      input.workers === undefined
+        ? null
+        : await input.workers.ensure(config, input.policy, input.reference, input.backend ?? "cpu");
     const { episodes, scores, totals, chat } = await this.rollout(input.policy, input.tasks, {
+      generator: group,
       groupSize: config.groupSize,
       greedy: false,
       seed: deriveSeed(config.seed, "rollout", input.step),
@@ -186,12 +213,21 @@ export class AgentRunner {
     let skipped = 0;
     let updateMetrics: Record<string, number> = {};
     if (rows.length > 0) {
+      // With workers, the reference model scores the rows split across the threads.
+      const referenceLogProbs =
+        group !== null && input.reference !== null
+          ? await group.referenceLogProbs(
+              episodeGeneration(rows, input.policy.tokenizer.padId),
+              config.temperature,
+            )
+          : undefined;
       const { batch, stats } = buildEpisodeBatch({
         config,
         policy: input.policy,
         reference: input.reference,
         rows,
         klCoef: input.klCoef,
+        ...(referenceLogProbs === undefined ? {} : { referenceLogProbs }),
       });
       try {
         const update = await runPolicyUpdate({
@@ -202,6 +238,7 @@ export class AgentRunner {
           learningRate: input.learningRate,
           optimizer: input.optimizer,
           seed: deriveSeed(config.seed, "update", input.step),
+          ...(group === null ? {} : { workers: group }),
         });
         loss = update.loss;
         skipped = update.skipped;
@@ -228,6 +265,8 @@ export class AgentRunner {
       "timing/rollout_ms": rolledOut - started,
       "timing/update_ms": finishedAt - rolledOut,
       "timing/step_ms": finishedAt - started,
+      "perf/workers": input.workers?.count ?? 1,
+      "timing/worker_startup_ms": input.workers?.startupMs ?? 0,
     };
     const scored = totals.filter((total): total is number => total !== null);
     metrics["reward/mean"] = mean(scored);
@@ -269,14 +308,17 @@ export class AgentRunner {
 
   /**
    * Runs one episode per task (greedy by default) and reports success (total reward ≥ `accuracyThreshold`),
-   * the reward and the multi-turn metrics under `eval/`; `episodes` holds the transcripts.
+   * the reward and the multi-turn metrics under `eval/`; `episodes` holds the transcripts. A `generator` (the
+   * trainer's running worker group) splits the sampling across threads.
    */
   async evaluate(
     policy: Policy,
     samples: ReadonlyArray<Sample>,
     options: EvaluateOptions = {},
+    generator: ChatGenerator | null = null,
   ): Promise<PolicyEvaluation & { episodes: AgentEpisode[] }> {
     const { episodes, scores, totals, chat } = await this.rollout(policy, samples, {
+      generator,
       groupSize: options.samplesPerPrompt ?? 1,
       greedy: options.greedy ?? true,
       seed: options.seed ?? deriveSeed(this.config.seed, "evaluate"),

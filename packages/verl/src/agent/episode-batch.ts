@@ -23,6 +23,11 @@ export interface EpisodeBatchInput {
   reference: Policy | null;
   rows: ReadonlyArray<EpisodeRow>;
   klCoef: number;
+  /**
+   * `[B][R]` reference log-probabilities of the rows' tokens computed elsewhere (by parallel workers, on
+   * {@link episodeGeneration} of the same rows); when given, `reference` is not run. @default computed with `reference`
+   */
+  referenceLogProbs?: ReadonlyArray<ReadonlyArray<number>>;
 }
 
 /** Advantage estimators that work on episodes (groups of any size, several rows per episode). */
@@ -83,33 +88,7 @@ export function buildEpisodeBatch(input: EpisodeBatchInput): {
     );
   }
   if (rows.length === 0) throw new InvalidArgumentError("No episode rows to train on", { field: "rows" });
-  const { padId } = input.policy.tokenizer;
-  const length = Math.max(...rows.map((row) => row.sequence.tokens.length));
-  const responseLength = length - 1;
-  const sequences = rows.map((row) => pad(row.sequence.tokens, length, padId));
-  const attentionMask = rows.map((row) =>
-    pad(
-      row.sequence.tokens.map(() => 1),
-      length,
-      0,
-    ),
-  );
-  const responseMask = rows.map((row) => pad(row.sequence.lossMask.slice(1), responseLength, 0));
-  const logProbs = rows.map((row) => pad(row.sequence.logProbs.slice(1), responseLength, 0));
-  const responses = rows.map((row) => row.sequence.tokens.filter((_, i) => row.sequence.lossMask[i] === 1));
-  const generation: GenerationResult = {
-    batchSize: rows.length,
-    promptLength: 1,
-    responseLength,
-    promptIndex: rows.map((row) => row.group),
-    sequences,
-    attentionMask,
-    responses,
-    responseMask,
-    logProbs,
-    texts: rows.map(() => ""),
-    finished: rows.map((row) => !row.sequence.truncated),
-  };
+  const generation = episodeGeneration(rows, input.policy.tokenizer.padId);
   const grpo = config.advantageEstimator === "grpo";
   const scores = grpo
     ? episodeGroupAdvantages(rows, {
@@ -125,7 +104,39 @@ export function buildEpisodeBatch(input: EpisodeBatchInput): {
     scores,
     scoresAreAdvantages: grpo,
     klCoef: input.klCoef,
+    ...(input.referenceLogProbs === undefined ? {} : { referenceLogProbs: input.referenceLogProbs }),
   });
+}
+
+/**
+ * Episode rows as a rollout: every row right-padded to the longest, a one-token "prompt" (BOS) and the rest
+ * scored, the loss mask as the response mask and the sampled log-probs as π_old (0 on tokens the policy did not
+ * produce). `promptIndex` is the row's group.
+ * @throws InvalidArgumentError when there are no rows
+ */
+export function episodeGeneration(rows: ReadonlyArray<EpisodeRow>, padId: number): GenerationResult {
+  if (rows.length === 0) throw new InvalidArgumentError("No episode rows to train on", { field: "rows" });
+  const length = Math.max(...rows.map((row) => row.sequence.tokens.length));
+  const responseLength = length - 1;
+  return {
+    batchSize: rows.length,
+    promptLength: 1,
+    responseLength,
+    promptIndex: rows.map((row) => row.group),
+    sequences: rows.map((row) => pad(row.sequence.tokens, length, padId)),
+    attentionMask: rows.map((row) =>
+      pad(
+        row.sequence.tokens.map(() => 1),
+        length,
+        0,
+      ),
+    ),
+    responses: rows.map((row) => row.sequence.tokens.filter((_, i) => row.sequence.lossMask[i] === 1)),
+    responseMask: rows.map((row) => pad(row.sequence.lossMask.slice(1), responseLength, 0)),
+    logProbs: rows.map((row) => pad(row.sequence.logProbs.slice(1), responseLength, 0)),
+    texts: rows.map(() => ""),
+    finished: rows.map((row) => !row.sequence.truncated),
+  };
 }
 
 function pad(values: ReadonlyArray<number>, length: number, fill: number): number[] {

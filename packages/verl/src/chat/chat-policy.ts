@@ -86,7 +86,16 @@ export interface ChatPolicyOptions {
   seed?: number;
   /** Settings that override the request's (temperature, top-p/k, greedy, a length cap). @default none */
   override?: ChatSamplingOverride;
+  /**
+   * What samples the batches: a `DataParallelGroup` of the policy splits each batch's rows across worker
+   * threads (every row draws from its own seeded stream, so the tokens are those the policy would sample).
+   * @default the policy itself
+   */
+  generator?: ChatGenerator;
 }
+
+/** Something that samples like `policy.generate` (the policy, or a group of threads holding its replicas). */
+export type ChatGenerator = Pick<Policy, "generate">;
 
 /** Counters of a {@link ChatPolicy} since it was made (or {@link ChatPolicy.resetCounters}). */
 export interface ChatPolicyCounters {
@@ -138,6 +147,7 @@ export class ChatPolicy implements ChatModel {
   readonly maxNewTokens: number;
   /** Sampling settings imposed on every call; the trainer sets them. */
   override: ChatSamplingOverride;
+  private readonly generator: ChatGenerator;
   private readonly seed: number;
   private callCounter = 0;
   private queue: PendingCall[] = [];
@@ -156,6 +166,7 @@ export class ChatPolicy implements ChatModel {
     this.maxNewTokens = options.maxNewTokens ?? 64;
     this.seed = options.seed ?? 0;
     this.override = { ...(options.override ?? {}) };
+    this.generator = options.generator ?? policy;
   }
 
   /** Counters since creation or the last reset. */
@@ -315,7 +326,7 @@ export class ChatPolicy implements ChatModel {
       this.stats.batches++;
       let generation: GenerationResult;
       try {
-        generation = await this.policy.generate(
+        generation = await this.generator.generate(
           batch.map((call) => call.promptIds),
           { maxNewTokens, n: first.n, ...first.sampling, seed },
         );

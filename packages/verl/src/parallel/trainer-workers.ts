@@ -60,6 +60,11 @@ export class TrainerWorkers {
     return this.participants;
   }
 
+  /** The running group, or null before the first step that started one (and when one thread is used). */
+  get running(): DataParallelGroup | null {
+    return this.group;
+  }
+
   /** Milliseconds the workers took to start (0 without workers). */
   get startupMs(): number {
     return this.group?.startupMs ?? 0;

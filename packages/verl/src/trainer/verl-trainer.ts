@@ -336,6 +336,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       ? await this.agentRunner.step({
           ...input,
           tasks: prompts,
+          workers: this.workers,
+          ...(this.backendName === undefined ? {} : { backend: this.backendName }),
           ...(this.signal ? { signal: this.signal } : {}),
         })
       : await runRolloutStep({
@@ -381,7 +383,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
         { field: "policy" },
       );
     }
-    if (this.agentRunner) return this.agentRunner.evaluate(policy, samples, options);
+    // Agent episodes sample on the trainer's worker threads when training started them.
+    if (this.agentRunner) return this.agentRunner.evaluate(policy, samples, options, this.workers.running);
     const { maxNewTokens, temperature, topK, topP, accuracyThreshold, onRewardError, seed } = this.config;
     const sampling = { maxNewTokens, temperature, topK, topP, accuracyThreshold, onRewardError, seed };
     return evaluatePolicy({ policy, rewards: this.rewards, samples, ...sampling, options });
