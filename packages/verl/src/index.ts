@@ -14,6 +14,7 @@ export {
 } from "./backend/init-backend.js";
 export { registerFastGradients } from "./backend/register-fast-gradients.js";
 export {
+  type ChatGenerator,
   type ChatOptions,
   ChatPolicy,
   type ChatPolicyCounters,
@@ -41,6 +42,7 @@ export {
   parseAssistantOutput,
   parseChat,
 } from "./chat/parse-assistant-output.js";
+export { PolicyChatModel } from "./chat/policy-chat-model.js";
 export type { HostTensor } from "./checkpoint/host-tensor.js";
 export {
   decodeSafetensors,

@@ -113,6 +113,6 @@ export async function trainWithRl(input: RlTrainingInput): Promise<RlTrainingOut
       groupSize: trainer.config.groupSize,
     };
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }

@@ -175,7 +175,13 @@ export class AgentRunner {
     const group =
       input.workers === undefined
         ? null
-        : await input.workers.ensure(config, input.policy, input.reference, input.backend ?? "cpu");
+        : await input.workers.ensure(
+            config,
+            input.policy,
+            input.reference,
+            input.backend ?? "cpu",
+            this.options.maxTurns,
+          );
     const { episodes, scores, totals, chat } = await this.rollout(input.policy, input.tasks, {
       generator: group,
       groupSize: config.groupSize,

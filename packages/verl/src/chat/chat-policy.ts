@@ -6,6 +6,7 @@ import {
   type ChatMessage,
   type ChatModel,
   type ChatModelCallOptions,
+  type ChatStreamEvent,
   deriveSeed,
   type FinishReason,
   parseWith,
@@ -22,7 +23,7 @@ export interface ChatOptions {
   tools?: ReadonlyArray<ToolDefinition>;
   /** Most tokens of the answer (fewer when the context is nearly full). @default the policy's `maxNewTokens` */
   maxNewTokens?: number;
-  /** Sampling temperature. @default 1 */
+  /** Sampling temperature; 0 samples greedily (log-probs are then reported at temperature 1). @default 1 */
   temperature?: number;
   /** Nucleus mass (1 = off). @default 1 */
   topP?: number;
@@ -201,11 +202,14 @@ export class ChatPolicy implements ChatModel {
     });
     const requested = Math.min(options.maxNewTokens ?? this.maxNewTokens, override.maxNewTokens ?? Infinity);
     const limit = Math.min(requested, this.policy.contextLength - promptIds.length);
+    // Temperature 0 means greedy (as in the OpenAI API); greedy answers report log-probs at temperature 1.
+    const temperature = override.temperature ?? options.temperature ?? 1;
+    const greedy = override.greedy ?? options.greedy ?? temperature === 0;
     const sampling = {
-      temperature: override.temperature ?? options.temperature ?? 1,
+      temperature: greedy && temperature === 0 ? 1 : temperature,
       topP: override.topP ?? options.topP ?? 1,
       topK: override.topK ?? 0,
-      greedy: override.greedy ?? options.greedy ?? false,
+      greedy,
     };
     const firstCallIndex = messages.reduce((sum, message) => sum + (message.tool_calls?.length ?? 0), 0);
     const n = options.n ?? 1;
@@ -285,6 +289,39 @@ export class ChatPolicy implements ChatModel {
         totalTokens: result.promptTokenIds.length + completionTokens,
       },
     };
+  }
+
+  /**
+   * Streams the answer to a chat-completions request (the `ChatModel` contract). The answers are sampled as one
+   * batch, so each choice arrives as one delta (its text or tool calls, with the sampled ids and log-probs),
+   * followed by the `done` event that holds the whole result.
+   */
+  async *stream(
+    request: ChatCompletionRequest,
+    options: ChatModelCallOptions = {},
+  ): AsyncGenerator<ChatStreamEvent> {
+    const result = await this.complete(request, options);
+    for (const choice of result.choices) {
+      const { content, tool_calls: calls } = choice.message;
+      yield {
+        type: "delta",
+        choiceIndex: choice.index,
+        content: typeof content === "string" ? content : "",
+        ...(calls?.length
+          ? {
+              toolCalls: calls.map((call, index) => ({
+                index,
+                id: call.id,
+                type: "function" as const,
+                function: { name: call.function.name, arguments: call.function.arguments },
+              })),
+            }
+          : {}),
+        tokenIds: choice.tokenIds ?? [],
+        tokenLogprobs: choice.tokenLogprobs ?? [],
+      };
+    }
+    yield { type: "done", result };
   }
 
   private schedule(): void {

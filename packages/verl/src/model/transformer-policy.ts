@@ -7,6 +7,7 @@ import {
   parseWith,
 } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import { PolicyChatModel } from "../chat/policy-chat-model.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
@@ -105,7 +106,7 @@ export function transformerParameterSpecs(config: ResolvedTransformerConfig): Pa
  * policy.dispose();
  * ```
  */
-export class TransformerPolicy implements Policy, IncrementalDecoder {
+export class TransformerPolicy extends PolicyChatModel implements Policy, IncrementalDecoder {
   readonly specificationVersion = "v1" as const;
   /** The resolved model sizes. */
   readonly config: ResolvedTransformerConfig;
@@ -124,6 +125,7 @@ export class TransformerPolicy implements Policy, IncrementalDecoder {
    *   shapes are those of {@link transformerParameterSpecs})
    */
   constructor(options: TransformerPolicyOptions, initial?: ReadonlyMap<string, tf.Tensor | HostTensor>) {
+    super();
     if (options === null || typeof options !== "object" || options.tokenizer == null) {
       throw new InvalidArgumentError("TransformerPolicy needs a tokenizer", { field: "tokenizer" });
     }

@@ -17,7 +17,8 @@ export const MIN_PARALLEL_WORK = 1 << 22;
  * The participant count `config.workers` asks for: a number as given; `"auto"` is the available cores capped by
  * the responses per step (and by the mini-batch size), or 1 when the policy or reference is not a
  * `TransformerPolicy` (only those have replicas), on the native `tensorflow` backend (whose kernels already use
- * every core), or when the step is too small to gain ({@link MIN_PARALLEL_WORK}).
+ * every core), or when the step is too small to gain ({@link MIN_PARALLEL_WORK}). `responsesPerSample` counts the
+ * model answers behind each of the step's samples (an agent episode holds up to `maxTurns` of them).
  * @throws InvalidArgumentError when a count above 1 is asked for with another kind of policy
  */
 export function resolveWorkerCount(
@@ -25,6 +26,7 @@ export function resolveWorkerCount(
   policy: Policy,
   reference: Policy | null,
   backend: BackendName = "wasm",
+  responsesPerSample = 1,
 ): number {
   const replicable =
     policy instanceof TransformerPolicy && (reference === null || reference instanceof TransformerPolicy);
@@ -39,7 +41,7 @@ export function resolveWorkerCount(
   }
   // Native TensorFlow already spreads its kernels over every core.
   if (!replicable || backend === "tensorflow") return 1;
-  const responses = config.batchSize * config.groupSize;
+  const responses = config.batchSize * config.groupSize * responsesPerSample;
   if (policy.parameterCount * responses < MIN_PARALLEL_WORK) return 1;
   return Math.max(
     1,
@@ -70,15 +72,19 @@ export class TrainerWorkers {
     return this.group?.startupMs ?? 0;
   }
 
-  /** The group for this config and policy, started on the first call; null when one thread is used. */
+  /**
+   * The group for this config and policy, started on the first call; null when one thread is used.
+   * `responsesPerSample` as in {@link resolveWorkerCount}.
+   */
   async ensure(
     config: VeRLConfig,
     policy: Policy,
     reference: Policy | null,
     backend: BackendName,
+    responsesPerSample = 1,
   ): Promise<DataParallelGroup | null> {
     if (this.starting === null) {
-      const count = resolveWorkerCount(config, policy, reference, backend);
+      const count = resolveWorkerCount(config, policy, reference, backend, responsesPerSample);
       this.starting =
         count <= 1
           ? Promise.resolve(null)
