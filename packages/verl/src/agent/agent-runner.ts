@@ -107,7 +107,10 @@ export class AgentRunner {
     }
   }
 
-  /** Runs one episode group per task with the policy served by a fresh gateway, then scores them. */
+  /**
+   * Runs one episode group per task with the policy served by a fresh gateway, then scores them.
+   * @throws the sampler's error (e.g. `BackendError` of a worker that died) when sampling a model call failed
+   */
   async rollout(
     policy: Policy,
     tasks: ReadonlyArray<Sample>,
@@ -121,8 +124,19 @@ export class AgentRunner {
     },
   ): Promise<ScoredEpisodes & { chat: ChatPolicy }> {
     const { config, options } = this;
+    // A sampler that fails (a worker thread that threw or died, a backend error) fails the step with its error:
+    // the agents only see an HTTP 500 and would count every episode as failed, step after step.
+    const sampler = settings.generator ?? policy;
+    let samplerFailure: { error: unknown } | undefined;
+    const generator: ChatGenerator = {
+      generate: (prompts, generateOptions) =>
+        sampler.generate(prompts, generateOptions).catch((error: unknown) => {
+          samplerFailure ??= { error };
+          throw error;
+        }),
+    };
     const chat = new ChatPolicy(policy, {
-      ...(settings.generator ? { generator: settings.generator } : {}),
+      generator,
       modelName: options.modelName,
       maxNewTokens: config.maxNewTokens,
       seed: settings.seed,
@@ -153,6 +167,7 @@ export class AgentRunner {
     } finally {
       await gateway.close();
     }
+    if (samplerFailure !== undefined) throw samplerFailure.error;
     const finished = episodes.filter((episode) => episode.status === "ok");
     const scores = await scoreRewards(
       this.rewards,

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatModel } from "@orbiter/types";
+import { BackendError, type ChatMessage, type ChatModel } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
@@ -6,6 +6,7 @@ import { ChatPolicy } from "../chat/chat-policy.js";
 import type { VeRLConfigInput } from "../config/verl-config.js";
 import { SKY, SKY_TASKS, SKY_TOOLS, skyAgent, warmSkyPolicy } from "../internal/testing/sky-agent.js";
 import { DataParallelGroup } from "../parallel/data-parallel-group.js";
+import type { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { VeRLTrainer } from "../trainer/verl-trainer.js";
 import { serveWithGateway } from "./serve-with-gateway.js";
 
@@ -165,5 +166,42 @@ describe("agent mode on 2 threads", () => {
       await group.dispose();
       policy.dispose();
     }
+  }, 60_000);
+
+  it("fails the step with a BackendError when a worker dies, instead of counting every episode failed", async () => {
+    const policy = await warmSkyPolicy(6);
+    let episodes = 0;
+    const trainer = new VeRLTrainer({
+      policy,
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 2, maxNewTokens: 20, klCoef: 0, workers: 2 },
+      rewards: [{ name: "exact", fn: (answer, task) => (answer === SKY[task.id] ? 1 : 0) }],
+      agent: async (task, context) => {
+        episodes++;
+        return skyAgent(task, context);
+      },
+      agentOptions: { maxTurns: 3 },
+    });
+    try {
+      const first = await trainer.train(SKY_TASKS.slice(0, 2));
+      expect(first.extra?.["episode/failed"]).toBe(0);
+      expect(trainer.workerCount).toBe(2);
+      const group = (trainer as unknown as { workers: TrainerWorkers }).workers.running;
+      const pool = (group as unknown as { pool: { request: (...args: unknown[]) => Promise<unknown> } }).pool;
+      await expect(
+        pool.request(1, { type: "fail", how: "exit" }, { policy: false, reference: false }),
+      ).rejects.toThrow(/exited with code 3/);
+      const before = episodes;
+      const error = await trainer.train(SKY_TASKS.slice(0, 2)).then(
+        () => null,
+        (caught: unknown) => caught as Error & { cause?: unknown },
+      );
+      expect(error?.message).toMatch(/failed during training: Policy worker 1 exited with code 3/);
+      expect(BackendError.isInstance(error?.cause)).toBe(true);
+      expect(episodes - before).toBe(4); // the episodes ran (and failed on the model) before the step failed
+    } finally {
+      await trainer.dispose();
+      policy.dispose();
+    }
+    expect(trainer.workerCount).toBe(1);
   }, 60_000);
 });
