@@ -1,6 +1,7 @@
-import { captureMessages, renderConversation } from "@orbiter/trajectory";
+import { captureMessages, renderConversation, renderTurn } from "@orbiter/trajectory";
 import { type ChatChoice, type JsonObject, type JsonValue, parseWith, TrajectoryItem } from "@orbiter/types";
 import type { RecordedCall } from "../episodes/gateway-episode.js";
+import { arePlainChatMessages, isJsonObject, isPlainChatMessage } from "./plain-checks.js";
 
 const STATUS = { ok: "success", error: "error", aborted: "aborted" } as const;
 
@@ -91,14 +92,39 @@ export function callMetadata(call: RecordedCall): JsonObject {
  */
 export function callToItem(call: RecordedCall, id: string): TrajectoryItem {
   const choice = firstChoice(call);
+  const metadata = callMetadata(call);
+  const timestamp = Math.floor(call.startedAt);
+  const status = STATUS[call.status];
+  if (
+    choice?.message.role === "assistant" &&
+    isPlainChatMessage(choice.message) &&
+    arePlainChatMessages(call.request.messages) &&
+    isJsonObject(metadata)
+  ) {
+    // Every part was just checked to be what the schema accepts as it is: the item is what captureMessages
+    // would build (state = the request's messages, action = the answer), without zod parsing it all again.
+    const { messages } = call.request;
+    return {
+      id,
+      timestamp,
+      state: renderConversation(messages),
+      action: renderTurn(choice.message),
+      reward: 0,
+      metadata,
+      episodeId: call.rolloutId,
+      step: call.index,
+      status,
+      messages: [...messages, choice.message],
+    };
+  }
   const common = {
     id,
-    timestamp: Math.floor(call.startedAt),
+    timestamp,
     reward: 0,
     episodeId: call.rolloutId,
     step: call.index,
-    status: STATUS[call.status],
-    metadata: callMetadata(call),
+    status,
+    metadata,
   };
   if (choice) return captureMessages([...call.request.messages, choice.message], common);
   // A call that failed before the model said anything: the state, and no action.

@@ -1,13 +1,12 @@
 import type { ServerResponse } from "node:http";
 import {
   AbortedError,
-  ChatCompletionRequest,
+  type ChatCompletionRequest,
   type ChatCompletionResult,
   type ChatModel,
   type ChatModelCallOptions,
   type ChatStreamEvent,
   randomUuid,
-  toInvalidArgumentError,
 } from "@orbiter/types";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RecordedCall } from "../episodes/gateway-episode.js";
@@ -17,53 +16,10 @@ import { checkResult } from "./check-result.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { modelFailure } from "./model-failure.js";
 import { HttpProblem } from "./openai-error.js";
+import { parseChatRequest } from "./parse-chat-request.js";
 import { checkRolloutId, ROLLOUT_HEADER } from "./rollout-id.js";
 
 type DeltaEvent = Extract<ChatStreamEvent, { type: "delta" }>;
-
-/** Fields of OpenAI response messages that carry nothing when empty: dropped when an agent sends them back. */
-const EMPTY_RESPONSE_FIELDS = [
-  "refusal",
-  "annotations",
-  "audio",
-  "function_call",
-  "reasoning_content",
-] as const;
-
-function isEmpty(value: unknown): boolean {
-  return value === null || value === "" || (Array.isArray(value) && value.length === 0);
-}
-
-/**
- * Agents often append the assistant message of a real OpenAI response to their history as it came, with
- * `refusal: null`, `annotations: []` and the like. Those empty fields are dropped before validation; a field
- * that holds something is kept, and the schema names it.
- */
-function withoutEmptyResponseFields(body: Record<string, unknown>): Record<string, unknown> {
-  if (!Array.isArray(body.messages)) return body;
-  let changed = false;
-  const messages = body.messages.map((message: unknown) => {
-    if (typeof message !== "object" || message === null) return message;
-    const record = message as Record<string, unknown>;
-    if (!EMPTY_RESPONSE_FIELDS.some((key) => key in record && isEmpty(record[key]))) return message;
-    changed = true;
-    const copy = { ...record };
-    for (const key of EMPTY_RESPONSE_FIELDS) if (key in copy && isEmpty(copy[key])) delete copy[key];
-    return copy;
-  });
-  return changed ? { ...body, messages } : body;
-}
-
-/** Validates a chat-completions body; a 400 naming the field otherwise. */
-export function parseChatRequest(body: unknown): ChatCompletionRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpProblem(400, "The request body must be a JSON object", "invalid_request_error");
-  }
-  const parsed = ChatCompletionRequest.safeParse(withoutEmptyResponseFields(body as Record<string, unknown>));
-  if (parsed.success) return parsed.data;
-  const error = toInvalidArgumentError(parsed.error, { what: "chat completion request" });
-  throw new HttpProblem(400, error.message, "invalid_request_error", error.field === "" ? null : error.field);
-}
 
 /** Streams a whole result as one delta per choice (for models without `stream`). */
 async function* completeAsStream(
