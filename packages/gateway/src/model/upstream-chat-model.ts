@@ -13,6 +13,7 @@ import { KeepAliveClient } from "./keep-alive-client.js";
 import { readCompletionResponse, readFinishReason, readStreamChunk } from "./openai-wire.js";
 import { readServerSentData } from "./sse-reader.js";
 import { StreamAccumulator } from "./stream-accumulator.js";
+import { UpstreamCall } from "./upstream-call.js";
 
 /** Options of {@link UpstreamChatModel}. */
 export const UpstreamOptions = z.strictObject({
@@ -36,13 +37,6 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined>)
     if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
   }
   return out;
-}
-
-/** The abort signal of one upstream call and how to release its timer. */
-interface CallSignals {
-  signal: AbortSignal;
-  timedOut: boolean;
-  release: () => void;
 }
 
 function bearerToken(header: string | undefined): string | undefined {
@@ -103,28 +97,13 @@ export class UpstreamChatModel implements ChatModel {
     return [this.#apiKey, bearerToken(options?.headers?.authorization)];
   }
 
-  /**
-   * The signal of one call: aborted by the caller's signal or by the timeout, whichever comes first (one
-   * controller and one timer per call; `AbortSignal.any` and `AbortSignal.timeout` cost more on Node 20).
-   */
-  #signals(options: ChatModelCallOptions | undefined): CallSignals {
-    const controller = new AbortController();
-    const signals: CallSignals = { signal: controller.signal, timedOut: false, release: () => {} };
-    const timer = setTimeout(() => {
-      signals.timedOut = true;
-      controller.abort(
-        new UpstreamError(`upstream did not answer within ${this.#timeoutMs} ms`, { timedOut: true }),
-      );
-    }, this.#timeoutMs);
-    const caller = options?.signal;
-    const onAbort = () => controller.abort(caller?.reason);
-    if (caller?.aborted) onAbort();
-    else caller?.addEventListener("abort", onAbort, { once: true });
-    signals.release = () => {
-      clearTimeout(timer);
-      caller?.removeEventListener("abort", onAbort);
-    };
-    return signals;
+  /** One call's deadline and abort wiring (see {@link UpstreamCall}). */
+  #call(options: ChatModelCallOptions | undefined): UpstreamCall {
+    return new UpstreamCall(
+      options?.signal,
+      this.#timeoutMs,
+      () => new UpstreamError(`upstream did not answer within ${this.#timeoutMs} ms`, { timedOut: true }),
+    );
   }
 
   async #send(
@@ -132,18 +111,18 @@ export class UpstreamChatModel implements ChatModel {
     path: string,
     body: string | undefined,
     options: ChatModelCallOptions | undefined,
-    signals: CallSignals,
+    call: UpstreamCall,
   ): Promise<IncomingMessage> {
     let response: IncomingMessage;
     try {
-      response = await this.#client.send(method, path, this.#headers(options), body, signals.signal);
+      response = await this.#client.send(method, path, this.#headers(options), body, call);
     } catch (error) {
-      throw this.#failure(error, signals, options);
+      throw this.#failure(error, call, options);
     }
     const status = response.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       const text = await KeepAliveClient.text(response).catch(() => "");
-      if (signals.signal.aborted) throw this.#failure(signals.signal.reason, signals, options);
+      if (call.stopped) throw this.#failure(call.reason, call, options);
       let detail = text.slice(0, 2000);
       try {
         const parsed = JSON.parse(text) as { error?: { message?: unknown } | string };
@@ -160,12 +139,12 @@ export class UpstreamChatModel implements ChatModel {
     return response;
   }
 
-  async #json(response: IncomingMessage, signals: CallSignals, options: ChatModelCallOptions | undefined) {
+  async #json(response: IncomingMessage, call: UpstreamCall, options: ChatModelCallOptions | undefined) {
     let text: string;
     try {
       text = await KeepAliveClient.text(response);
     } catch (error) {
-      throw this.#failure(error, signals, options);
+      throw this.#failure(error, call, options);
     }
     try {
       return JSON.parse(text) as unknown;
@@ -174,9 +153,9 @@ export class UpstreamChatModel implements ChatModel {
     }
   }
 
-  #failure(error: unknown, signals: CallSignals, options: ChatModelCallOptions | undefined): unknown {
+  #failure(error: unknown, call: UpstreamCall, options: ChatModelCallOptions | undefined): unknown {
     if (options?.signal?.aborted) return options.signal.reason ?? error;
-    if (signals.timedOut) {
+    if (call.timedOut) {
       return new UpstreamError(`upstream did not answer within ${this.#timeoutMs} ms`, {
         timedOut: true,
         cause: error,
@@ -189,17 +168,17 @@ export class UpstreamChatModel implements ChatModel {
   }
 
   async listModels(options?: ChatModelCallOptions): Promise<string[]> {
-    const signals = this.#signals(options);
+    const call = this.#call(options);
     try {
-      const response = await this.#send("GET", "/models", undefined, options, signals);
-      const body = (await this.#json(response, signals, options)) as
+      const response = await this.#send("GET", "/models", undefined, options, call);
+      const body = (await this.#json(response, call, options)) as
         | { data?: Array<{ id?: unknown }> }
         | undefined;
       if (!Array.isArray(body?.data))
         throw new UpstreamError("upstream /models answered without a data list");
       return body.data.map((entry) => entry.id).filter((id): id is string => typeof id === "string");
     } finally {
-      signals.release();
+      call.release();
     }
   }
 
@@ -208,16 +187,16 @@ export class UpstreamChatModel implements ChatModel {
     options?: ChatModelCallOptions,
   ): Promise<ChatCompletionResult> {
     const body = JSON.stringify({ ...request, stream: false, stream_options: undefined });
-    const signals = this.#signals(options);
+    const call = this.#call(options);
     try {
-      const response = await this.#send("POST", "/chat/completions", body, options, signals);
-      const json = await this.#json(response, signals, options);
+      const response = await this.#send("POST", "/chat/completions", body, options, call);
+      const json = await this.#json(response, call, options);
       const result = readCompletionResponse(json, request.model);
       if (!result)
         throw new UpstreamError("upstream answered without a choices list (not a chat completion)");
       return result;
     } finally {
-      signals.release();
+      call.release();
     }
   }
 
@@ -226,9 +205,9 @@ export class UpstreamChatModel implements ChatModel {
     options?: ChatModelCallOptions,
   ): AsyncIterable<ChatStreamEvent> {
     const body = JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } });
-    const signals = this.#signals(options);
+    const call = this.#call(options);
     try {
-      const response = await this.#send("POST", "/chat/completions", body, options, signals);
+      const response = await this.#send("POST", "/chat/completions", body, options, call);
       const accumulator = new StreamAccumulator();
       let done = false;
       try {
@@ -263,14 +242,14 @@ export class UpstreamChatModel implements ChatModel {
           }
         }
       } catch (error) {
-        throw this.#failure(error, signals, options);
+        throw this.#failure(error, call, options);
       }
       if (!done && accumulator.finishReasonOf(0) === undefined) {
         throw new UpstreamError("upstream stream ended before it finished (no [DONE], no finish reason)");
       }
       yield { type: "done", result: accumulator.result(request.model) };
     } finally {
-      signals.release();
+      call.release();
     }
   }
 }
