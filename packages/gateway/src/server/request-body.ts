@@ -8,6 +8,14 @@ const DECOMPRESS = {
   br: brotliDecompressSync,
 } as const;
 
+/** True when the body holds nothing but JSON whitespace (checked without copying it into a string). */
+function isBlank(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  }
+  return true;
+}
+
 /**
  * The JSON value of a request body: undefined for an empty one; decompressed first when `Content-Encoding` is
  * gzip, deflate or br (OTLP exporters may compress), never to more than `limitBytes`. A 415 for protobuf or an
@@ -48,10 +56,9 @@ export function readJsonBody(
       throw new HttpProblem(400, `The request body is not valid ${encoding} data`, "invalid_request_error");
     }
   }
-  const text = bytes.toString("utf8");
-  if (text.trim() === "") return undefined;
+  if (isBlank(bytes)) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw new HttpProblem(
       400,
