@@ -13,13 +13,17 @@ export interface RoutedPhases {
   implementation(name: PhaseName): PhaseMethod;
 }
 
-const routes = new WeakSet<object>();
+const PHASES = ["train", "evaluate"] as const;
 
 /**
  * Puts `train` and `evaluate` on the trainer instance as routes into its lifecycle (`run.train(args)` checks
  * the state, runs the subclass's method inside the phase, completes its metrics), so that a direct call
  * `trainer.train()` obeys the state machine as `run()` does. The subclass's own methods stay reachable through
  * the returned {@link RoutedPhases}.
+ *
+ * Why per instance: the guide's subclass defines `train()` and `evaluate()` itself, so its methods shadow any
+ * method of the base class; only a property of the instance (or a changed prototype, which would also catch
+ * `super.train()`) stands between a caller and them.
  *
  * @throws InvalidArgumentError naming the method when the subclass has no `train` or `evaluate` (plain JavaScript)
  */
@@ -29,17 +33,19 @@ export function routePhases(
   run: Record<PhaseName, (args: unknown[]) => Promise<unknown>>,
 ): RoutedPhases {
   const target = trainer as Record<PhaseName, unknown>;
-  for (const method of ["train", "evaluate"] as const) {
+  for (const method of PHASES) {
     if (typeof target[method] !== "function") {
       throw new InvalidArgumentError(`${name} must implement ${method}()`, { field: method });
     }
   }
   const own = { train: target.train as PhaseMethod, evaluate: target.evaluate as PhaseMethod };
-  for (const method of ["train", "evaluate"] as const) {
-    const route = (...args: unknown[]) => run[method](args);
-    routes.add(route);
+  const routes = {
+    train: (...args: unknown[]) => run.train(args),
+    evaluate: (...args: unknown[]) => run.evaluate(args),
+  };
+  for (const method of PHASES) {
     Object.defineProperty(trainer, method, {
-      value: route,
+      value: routes[method],
       writable: true,
       configurable: true,
       enumerable: false,
@@ -47,8 +53,8 @@ export function routePhases(
   }
   return {
     implementation(method) {
-      const current = target[method] as PhaseMethod;
-      return routes.has(current) ? own[method] : current;
+      const current = target[method];
+      return current === routes[method] ? own[method] : (current as PhaseMethod);
     },
   };
 }

@@ -25,7 +25,7 @@ import {
   TrainMetrics,
   type TrainMetricsInput,
 } from "../metrics/train-metrics.js";
-import { type RoutedPhases, routePhases } from "./route-phases.js";
+import { type PhaseName, type RoutedPhases, routePhases } from "./route-phases.js";
 import type { TrainerCallbacks, TrainerEvents } from "./trainer-events.js";
 import { TrainerLifecycle } from "./trainer-lifecycle.js";
 import { checkOptionKeys, type DatasetLike, lengthOf, type TrainerOptions } from "./trainer-options.js";
@@ -401,10 +401,7 @@ export abstract class Trainer<
     await this.prepareTrain(...args);
     this.lifecycle.assertCan("train()", TrainerState.TRAINING);
     return this.lifecycle.runPhase("training", TrainerState.TRAINING, TrainerState.TRAINED, async () => {
-      const metrics = this.completeMetrics(
-        await this.phases.implementation("train").apply(this, args),
-        "training metrics",
-      );
+      const metrics = await this.callPhase("train", args, "training metrics");
       this.metrics.train = metrics;
       return metrics;
     });
@@ -418,14 +415,16 @@ export abstract class Trainer<
     }
     this.lifecycle.assertCan("evaluate()", TrainerState.EVALUATING);
     return this.lifecycle.runPhase("evaluation", TrainerState.EVALUATING, TrainerState.COMPLETE, async () => {
-      const metrics = this.completeMetrics(
-        await this.phases.implementation("evaluate").apply(this, args),
-        "evaluation metrics",
-      );
+      const metrics = await this.callPhase("evaluate", args, "evaluation metrics");
       this.metrics.evaluation = metrics;
       await this.lifecycle.events.emit("evaluation", { step: this.counters.step, metrics, final: true });
       return metrics;
     });
+  }
+
+  /** Runs the subclass's own `train` or `evaluate` with `args` and completes the metrics it returns. */
+  private async callPhase(phase: PhaseName, args: unknown[], what: string): Promise<CompletedTrainMetrics> {
+    return this.completeMetrics(await this.phases.implementation(phase).apply(this, args), what);
   }
 
   private completeMetrics(metrics: TrainMetricsInput, what: string): CompletedTrainMetrics {
