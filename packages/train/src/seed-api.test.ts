@@ -33,12 +33,12 @@ const seedValueSymbols = [
 ] as const;
 
 describe("@orbiter/train", () => {
-  it.each(seedValueSymbols)("exports %s from the seed's API summary", (name) => {
+  it.each(seedValueSymbols)("exports %s from the guide's API summary", (name) => {
     expect(train).toHaveProperty(name);
     expect((train as Record<string, unknown>)[name]).toBeDefined();
   });
 
-  it("exports RewardSpec as a type with the seed's fields", () => {
+  it("exports RewardSpec as a type with the guide's fields", () => {
     expectTypeOf<RewardSpec>().toHaveProperty("name");
     expectTypeOf<RewardSpec>().toHaveProperty("weight");
     expectTypeOf<RewardSpec>().toHaveProperty("fn");
@@ -46,7 +46,7 @@ describe("@orbiter/train", () => {
     expectTypeOf<TrajectoryItem>().toHaveProperty("reward");
   });
 
-  it("keeps the seed's enum values", () => {
+  it("keeps the guide's enum values", () => {
     expect(train.TrainerState.CREATED).toBe("created");
     expect(Object.values(train.TrainerState)).toHaveLength(8);
     expect(train.VeRLAlgorithm.PPO).toBe("ppo");

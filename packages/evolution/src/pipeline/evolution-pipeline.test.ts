@@ -45,7 +45,7 @@ const parabola = {
 } satisfies EvolutionStrategy<number>;
 
 describe("EvolutionPipeline configuration", () => {
-  it("fills in defaults and keeps the seed's fields", () => {
+  it("fills in defaults and keeps the guide's fields", () => {
     const pipeline = new EvolutionPipeline({
       config: { epochs: 5, populationSize: 20, selectionRatio: 0.5, mutationRate: 0.1 },
       strategy: parabola,
@@ -441,7 +441,7 @@ describe("EvolutionPipeline evaluation", () => {
 });
 
 describe("EvolutionPipeline lifecycle", () => {
-  it("goes through the seed's five phases and reports progress", async () => {
+  it("goes through the guide's five phases and reports progress", async () => {
     const events: EvolutionProgressEvent[] = [];
     const pipeline = new EvolutionPipeline({ config: { epochs: 2, populationSize: 3 }, strategy: parabola });
     const result = await pipeline.run([0], { onProgress: (event) => events.push(event) });

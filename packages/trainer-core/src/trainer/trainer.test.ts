@@ -18,7 +18,7 @@ import type { TrainMetricsInput } from "../metrics/train-metrics.js";
 import { Trainer } from "./trainer.js";
 import { TrainerState } from "./trainer-state.js";
 
-/** The seed's example, as written there. */
+/** The training guide's "Trainer" example, as written there. */
 class SeedTrainer extends Trainer<string[]> {
   override async checkAgent() {
     return this.agent != null;
@@ -69,7 +69,7 @@ function recordStates(trainer: { on: SeedTrainer["on"] }): string[] {
 }
 
 describe("Trainer lifecycle", () => {
-  it("runs the seed's example through the seven states and returns both metrics, completed", async () => {
+  it("runs the guide's example through the seven states and returns both metrics, completed", async () => {
     const trainer = new SeedTrainer(seedOptions);
     const states = recordStates(trainer);
     expect(trainer.state).toBe(TrainerState.CREATED);

@@ -6,7 +6,7 @@ import { ALGORITHM_DEFAULTS, VeRLConfig } from "./verl-config.js";
 const parse = (input: unknown) => parseWith(VeRLConfig, input, { what: "VeRLConfig", path: "config" });
 
 describe("VeRLConfig", () => {
-  it("accepts the seed's config and fills PPO defaults", () => {
+  it("accepts the guide's config and fills PPO defaults", () => {
     const config = parse({
       algorithm: VeRLAlgorithm.PPO,
       epochs: 3,

@@ -7,7 +7,7 @@ import type { VeRLDatasetInput } from "./dataset-input.js";
 import type { VeRLTrainer } from "./verl-trainer.js";
 
 describe("VeRLTrainer types", () => {
-  it("the seed's config and rewards type-check as written", () => {
+  it("the guide's config and rewards type-check as written", () => {
     const config = {
       algorithm: VeRLAlgorithm.PPO,
       epochs: 3,

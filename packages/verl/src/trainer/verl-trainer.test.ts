@@ -36,7 +36,7 @@ function weightsOf(policy: Policy): Float32Array[] {
 }
 
 describe("VeRLTrainer", () => {
-  it("trains the seed's PPO snippet end to end with a default policy and reports verl metrics", async () => {
+  it("trains the guide's PPO snippet end to end with a default policy and reports verl metrics", async () => {
     const steps: number[] = [];
     const trainer = new VeRLTrainer({
       config: {
