@@ -3,25 +3,13 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { currentBackend, initBackend } from "../backend/init-backend.js";
 import { VeRLConfig } from "../config/verl-config.js";
+import { expectSameGradients, gradientRecorder } from "../internal/testing/gradient-recorder.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
-import { type GradientApplier, runPolicyUpdate } from "../trainer/policy-update.js";
+import { runPolicyUpdate } from "../trainer/policy-update.js";
 import { buildRolloutBatch } from "../trainer/rollout-batch.js";
 import { DataParallelGroup } from "./data-parallel-group.js";
-
-/** An optimiser that applies nothing and keeps a host copy of the (clipped) gradients it was given. */
-function recorder(): GradientApplier & { seen: Map<string, Float32Array> } {
-  const seen = new Map<string, Float32Array>();
-  return {
-    learningRate: 0,
-    seen,
-    applyGradients(gradients) {
-      for (const [name, gradient] of Object.entries(gradients))
-        seen.set(name, gradient.dataSync() as Float32Array);
-    },
-  };
-}
 
 const tokenizer = CharTokenizer.fromCorpus(["abcdefgh"]);
 let policy: TransformerPolicy;
@@ -92,8 +80,8 @@ describe("DataParallelGroup (2 participants)", () => {
       });
     });
     const update = { config, policy, klCoef: 0.1, learningRate: 1e-3, seed: 4 };
-    const a = recorder();
-    const b = recorder();
+    const a = gradientRecorder();
+    const b = gradientRecorder();
     const ra = await runPolicyUpdate({ ...update, batch: single.batch, optimizer: a });
     const rb = await runPolicyUpdate({ ...update, batch: split.batch, optimizer: b, workers: group });
     expect(tf.memory().numTensors).toBe(before);
@@ -103,13 +91,7 @@ describe("DataParallelGroup (2 participants)", () => {
     for (const name of ["actor/pg_loss", "actor/grad_norm", "critic/vf_loss", "actor/entropy"]) {
       expect(rb.metrics[name] as number, name).toBeCloseTo(ra.metrics[name] as number, 5);
     }
-    expect([...b.seen.keys()]).toEqual([...a.seen.keys()]);
-    for (const [name, gradient] of a.seen) {
-      const other = b.seen.get(name) as Float32Array;
-      gradient.forEach((x, i) => {
-        expect(Math.abs((other[i] as number) - x), name).toBeLessThan(1e-5 + 1e-3 * Math.abs(x));
-      });
-    }
+    expectSameGradients(b, a);
   });
 });
 

@@ -3,24 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LossAggregation } from "../algorithms/loss-aggregation.js";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLConfig } from "../config/verl-config.js";
+import { expectSameGradients, gradientRecorder } from "../internal/testing/gradient-recorder.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
-import { type GradientApplier, runPolicyUpdate } from "./policy-update.js";
+import { runPolicyUpdate } from "./policy-update.js";
 import { buildRolloutBatch, type RolloutBatch } from "./rollout-batch.js";
-
-/** An optimiser that applies nothing and keeps a host copy of the (clipped) gradients it was given. */
-function recorder(): GradientApplier & { seen: Map<string, Float32Array> } {
-  const seen = new Map<string, Float32Array>();
-  return {
-    learningRate: 0,
-    seen,
-    applyGradients(gradients) {
-      for (const [name, gradient] of Object.entries(gradients))
-        seen.set(name, gradient.dataSync() as Float32Array);
-    },
-  };
-}
 
 let policy: TransformerPolicy;
 let reference: TransformerPolicy;
@@ -79,8 +67,8 @@ describe("runPolicyUpdate", () => {
       expect(split.microBatchSize).toBe(2);
       const batch = await rollout(whole);
       const before = tf.memory().numTensors;
-      const one = recorder();
-      const many = recorder();
+      const one = gradientRecorder();
+      const many = gradientRecorder();
       const a = await runPolicyUpdate({
         config: whole,
         policy,
@@ -112,13 +100,7 @@ describe("runPolicyUpdate", () => {
         expect(b.metrics[name] as number, name).toBeCloseTo(a.metrics[name] as number, 5);
       }
       expect(b.loss).toBeCloseTo(a.loss, 5);
-      expect([...many.seen.keys()]).toEqual([...one.seen.keys()]);
-      for (const [name, gradient] of one.seen) {
-        const other = many.seen.get(name) as Float32Array;
-        gradient.forEach((x, i) => {
-          expect(Math.abs((other[i] as number) - x), name).toBeLessThan(1e-5 + 1e-3 * Math.abs(x));
-        });
-      }
+      expectSameGradients(many, one);
     },
   );
 });
@@ -150,7 +132,7 @@ describe("runPolicyUpdate on failure", () => {
         batch,
         klCoef: 0.1,
         learningRate: 0,
-        optimizer: recorder(),
+        optimizer: gradientRecorder(),
         seed: 1,
       }),
     ).rejects.toThrow("forward failed");
