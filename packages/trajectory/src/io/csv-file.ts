@@ -4,7 +4,7 @@ import { CsvError, type Info, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
-import { ITEM_KEYS, validateItem } from "../internal/item-validator.js";
+import { ITEM_KEYS } from "../internal/item-validator.js";
 import { isWellFormed, toWellFormed } from "../internal/well-formed.js";
 import type { ExportSummary } from "./export-summary.js";
 import { guardCsvCell, unguardCsvCell } from "./formula-guard.js";
@@ -172,7 +172,6 @@ export async function readCsvFile(
   onItem: (item: TrajectoryItem) => void,
 ): Promise<{ records: number }> {
   const policy = new ProblemPolicy(path, options);
-  const what = `trajectory item in ${path}`;
   const skip = options.onError === "skip";
   // No `cast` function and no `raw`: with either, csv-parse builds a context object (copying the raw record)
   // for every field, which makes parsing a hundred times slower.
@@ -193,7 +192,6 @@ export async function readCsvFile(
   input.pipe(parser);
 
   let columns: CsvColumn[] | undefined;
-  let records = 0;
   try {
     for await (const entry of parser as AsyncIterable<{ record: string[]; info: Info }>) {
       const { lines, empty_lines: emptyLines } = entry.info;
@@ -204,9 +202,8 @@ export async function readCsvFile(
         columns = readHeader(entry.record, path);
         continue;
       }
-      let item: TrajectoryItem;
+      const input: Record<string, unknown> = {};
       try {
-        const input: Record<string, unknown> = {};
         for (let index = 0; index < columns.length; index++) {
           const cell = entry.record[index];
           // An empty cell is an absent field (an empty text is written `'`).
@@ -214,14 +211,12 @@ export async function readCsvFile(
           const column = columns[index] as CsvColumn;
           input[column] = cellValue(column, cell, path, line);
         }
-        item = validateItem(input, { what, line });
       } catch (error) {
         if (!InvalidArgumentError.isInstance(error)) throw error;
         policy.invalid(error, line);
         continue;
       }
-      records++;
-      onItem(item);
+      policy.accept(input, line, onItem);
     }
   } catch (error) {
     if (error instanceof CsvError) {
@@ -233,5 +228,5 @@ export async function readCsvFile(
     input.destroy();
   }
   if (columns === undefined) throw recordError(path, 1, "the file is empty (no header line)");
-  return { records };
+  return { records: policy.records };
 }

@@ -1,5 +1,6 @@
-import { InvalidArgumentError, parseWith } from "@orbiter/types";
+import { InvalidArgumentError, parseWith, type TrajectoryItem } from "@orbiter/types";
 import { z } from "zod";
+import { validateItem } from "../internal/item-validator.js";
 
 /** What went wrong with one record of an imported file. */
 export const ImportWarningKind = {
@@ -74,17 +75,40 @@ export function checkPath(path: unknown, field = "path"): string {
 }
 
 /**
- * Counts skipped records and applies the `onError` policy: throws the error, or reports it as a warning.
+ * Takes the records of one imported file: counts the valid ones and applies the `onError` policy to the others
+ * (throws the error, or reports it as a warning).
  */
 export class ProblemPolicy {
   readonly path: string;
   readonly options: ResolvedReadOptions;
   /** Every record skipped so far. */
   readonly warnings: ImportWarning[] = [];
+  /** Records accepted so far. */
+  records = 0;
+  readonly #what: string;
 
   constructor(path: string, options: ResolvedReadOptions) {
     this.path = path;
     this.options = options;
+    this.#what = `trajectory item in ${path}`;
+  }
+
+  /**
+   * Validates one record as a trajectory item and passes it to `onItem`, counting it; an invalid record goes to
+   * {@link ProblemPolicy.invalid} with its line. `adopt`: the value was parsed for this call alone, so a canonical
+   * one may become the item itself.
+   */
+  accept(value: unknown, line: number, onItem: (item: TrajectoryItem) => void, adopt = false): void {
+    let item: TrajectoryItem;
+    try {
+      item = validateItem(value, { what: this.#what, line }, adopt);
+    } catch (error) {
+      if (!InvalidArgumentError.isInstance(error)) throw error;
+      this.invalid(error, line);
+      return;
+    }
+    this.records++;
+    onItem(item);
   }
 
   /** Throws `error` under `onError: "throw"`; otherwise records and reports it. */

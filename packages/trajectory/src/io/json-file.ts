@@ -1,8 +1,7 @@
 import { open } from "node:fs/promises";
-import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
+import type { InvalidArgumentError, TrajectoryItem } from "@orbiter/types";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { itemToJson } from "../internal/item-serializer.js";
-import { validateItem } from "../internal/item-validator.js";
 import type { ExportSummary } from "./export-summary.js";
 import { ImportWarningKind, ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
 
@@ -54,7 +53,6 @@ export async function readJsonFile(
   chunkBytes = CHUNK_BYTES,
 ): Promise<{ records: number }> {
   const policy = new ProblemPolicy(path, options);
-  const what = `trajectory item in ${path}`;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const handle = await open(path, "r");
   const buffer = Buffer.allocUnsafe(chunkBytes);
@@ -71,7 +69,6 @@ export async function readJsonFile(
   let elementStart = 0;
   /** Where scanning resumes in `text`. */
   let position = 0;
-  let records = 0;
 
   const structural = (message: string): InvalidArgumentError =>
     recordError(path, line, `not a JSON array of trajectory items: ${message}`);
@@ -87,20 +84,7 @@ export async function readJsonFile(
       );
       return;
     }
-    acceptValue(value);
-  };
-
-  const acceptValue = (value: unknown): void => {
-    let item: TrajectoryItem;
-    try {
-      item = validateItem(value, { what, line: elementLine }, true);
-    } catch (error) {
-      if (!InvalidArgumentError.isInstance(error)) throw error;
-      policy.invalid(error, elementLine);
-      return;
-    }
-    records++;
-    onItem(item);
+    policy.accept(value, elementLine, onItem, true);
   };
 
   /**
@@ -127,7 +111,7 @@ export async function readJsonFile(
       return -1;
     }
     elementLine = line;
-    acceptValue(value);
+    policy.accept(value, elementLine, onItem, true);
     state = comma ? NEXT_ELEMENT : AFTER_ELEMENT;
     line++;
     return lineEnd + 1;
@@ -263,5 +247,5 @@ export async function readJsonFile(
   } else if (state !== AFTER_ARRAY) {
     throw structural(state === BEFORE_ARRAY ? "the file is empty" : "the closing ']' is missing");
   }
-  return { records };
+  return { records: policy.records };
 }

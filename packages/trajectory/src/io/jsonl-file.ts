@@ -1,7 +1,6 @@
-import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
+import type { TrajectoryItem } from "@orbiter/types";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { itemToJson } from "../internal/item-serializer.js";
-import { validateItem } from "../internal/item-validator.js";
 import { readLines } from "../internal/line-reader.js";
 import type { ExportSummary } from "./export-summary.js";
 import { ImportWarningKind, ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
@@ -62,8 +61,6 @@ export async function readJsonlFile(
   chunkBytes?: number,
 ): Promise<JsonlReadSummary> {
   const policy = new ProblemPolicy(path, options);
-  const what = `trajectory item in ${path}`;
-  let records = 0;
   let tornLineNumber: number | undefined;
 
   const incomplete = (lineNumber: number, cause?: unknown): void => {
@@ -95,15 +92,7 @@ export async function readJsonlFile(
             lineNumber,
           );
         }
-        let item: TrajectoryItem;
-        try {
-          item = validateItem(value, { what, line: lineNumber }, true);
-        } catch (error) {
-          if (!InvalidArgumentError.isInstance(error)) throw error;
-          return policy.invalid(error, lineNumber);
-        }
-        records++;
-        onItem(item);
+        policy.accept(value, lineNumber, onItem, true);
       },
       invalidUtf8(lineNumber, terminated) {
         if (!terminated) return incomplete(lineNumber);
@@ -114,7 +103,7 @@ export async function readJsonlFile(
   );
   const dropped = tornLineNumber !== undefined;
   return {
-    records,
+    records: policy.records,
     lines: summary.lines,
     tornLine: dropped
       ? { line: tornLineNumber as number, bytes: summary.bytes - summary.terminatedBytes }
