@@ -1,6 +1,7 @@
-import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import { SeededRandom } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { fieldOf } from "../internal/testing/field-of.js";
 import { EvolutionPipeline } from "../pipeline/evolution-pipeline.js";
 import { HyperparameterStrategy } from "./hyperparameter-strategy.js";
 
@@ -27,15 +28,6 @@ function fakeTrainingReward(params: {
     0.5 * Math.log2(params.batchSize / 16) ** 2 +
     (params.algorithm === "grpo" ? 1 : 0)
   );
-}
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return InvalidArgumentError.isInstance(error) ? error.field : "not an InvalidArgumentError";
-  }
-  return undefined;
 }
 
 describe("HyperparameterStrategy", () => {

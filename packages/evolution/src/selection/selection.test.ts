@@ -1,5 +1,6 @@
-import { InvalidArgumentError, SeededRandom } from "@orbiter/types";
+import { SeededRandom } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
+import { fieldOf } from "../internal/testing/field-of.js";
 import { rankByScore } from "./rank-by-score.js";
 import { rouletteSelection } from "./roulette-selection.js";
 import { tournamentSelection } from "./tournament-selection.js";
@@ -7,15 +8,6 @@ import { truncationSelection } from "./truncation-selection.js";
 
 const population = ["a", "b", "c", "d", "e"];
 const scores = [1, 5, 3, 5, Number.NEGATIVE_INFINITY];
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return InvalidArgumentError.isInstance(error) ? error.field : "not an InvalidArgumentError";
-  }
-  return undefined;
-}
 
 describe("rankByScore", () => {
   it("orders best first, keeping ties (and −∞ ties) in index order", () => {
