@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 import { validateItem } from "../internal/item-validator.js";
 import { expectedInput } from "./fixtures/expected-items.js";
@@ -15,6 +15,12 @@ const packageDirectory = fileURLToPath(new URL("../..", import.meta.url));
 let directory: string;
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "orbiter-trajectory-crash-"));
+});
+/** Children still running when a test ends (it failed or timed out) are killed, never left writing. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const proc of running) proc.kill("SIGKILL");
+  running.clear();
 });
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
@@ -36,12 +42,16 @@ function start(path: string, mode: string, ready: (line: string) => boolean): Ru
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  running.add(proc);
   let stderr = "";
   proc.stderr?.on("data", (chunk) => {
     stderr += chunk;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on("exit", (code, signal) => resolve({ code, signal })),
+    proc.on("exit", (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    }),
   );
   const readyPromise = new Promise<string>((resolve, reject) => {
     let buffer = "";
