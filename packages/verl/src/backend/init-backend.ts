@@ -1,6 +1,7 @@
 import { BackendError, InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { registerFastGradients } from "./register-fast-gradients.js";
+import { shareIdentityOnWasm } from "./share-identity.js";
 
 /** A TensorFlow.js backend orbiter-train can run on: native TensorFlow, WebAssembly or plain JavaScript. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -89,6 +90,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const result = await activate(name);
     if (result.ok) {
       registerFastGradients();
+      if (name === "wasm") shareIdentityOnWasm();
       return name;
     }
     failures.push(`${name}: ${result.error instanceof Error ? result.error.message : "not available"}`);
