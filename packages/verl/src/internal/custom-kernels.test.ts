@@ -89,6 +89,34 @@ const cases: Array<{
     reference: (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
   },
   {
+    name: "dense, SIMD weight gradient over several row blocks",
+    inputs: [random([300, 16], 17), random([16, 24], 18), random([24], 19)],
+    custom: (x, w, b) => dense(x!, w!, b!),
+    reference: (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
+  },
+  {
+    name: "embeddingLookup, a vocabulary of 8 (SIMD gradient on wasm)",
+    inputs: [random([8, 8], 20)],
+    custom: (table) => embeddingLookup(table!, tf.tensor1d(ids, "int32")),
+    reference: (table) => tf.gather(table!, tf.tensor1d(ids, "int32")),
+  },
+  {
+    name: "gelu at large magnitudes (the exp range reduction's clamp)",
+    inputs: [{ shape: [4, 6], data: Float32Array.from({ length: 24 }, (_, i) => (i - 12) * 4.5) }],
+    custom: (x) => gelu(x!),
+    reference: (x) =>
+      tf.mul(
+        tf.mul(x!, 0.5),
+        tf.add(1, tf.tanh(tf.mul(tf.add(x!, tf.mul(tf.pow(x!, 3), 0.044715)), sqrtTwoOverPi))),
+      ),
+  },
+  {
+    name: "columnSum, SIMD width",
+    inputs: [random([33, 8], 21)],
+    custom: (x) => columnSum(x!),
+    reference: (x) => tf.sum(x!, 0),
+  },
+  {
     name: "embeddingLookup",
     inputs: [random([6, 4], 8)],
     custom: (table) => embeddingLookup(table!, tf.tensor1d(ids, "int32")),

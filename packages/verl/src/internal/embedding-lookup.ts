@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { transpose2d } from "./fast-transpose.js";
+import { weightGradient } from "./fast-matmul.js";
 
 /**
  * Rows of `table [V, d]` at `ids [N]` (int32) → `[N, d]`, computed as `oneHot(ids) @ table` with the
@@ -15,7 +15,7 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     return {
       value: tf.matMul(oneHot, weights),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
-        tf.matMul(transpose2d(saved[0] as tf.Tensor), dy as tf.Tensor),
+        weightGradient(saved[0] as tf.Tensor, dy as tf.Tensor),
       ],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as (weights: tf.Tensor) => tf.Tensor;

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { fitsColumnSums, simdColumnSums, simdKernelsActive } from "./simd-kernels.js";
 
 /**
  * Transposes a matrix `[n, m]` → `[m, n]`. On wasm a plain 2-D transpose of a tall matrix is 3–6× slower than
@@ -27,8 +28,12 @@ export function transposeLastTwo(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
-/** Column sums of a matrix `[n, m]` → `[m]`, as `ones[1, n] @ x` (far faster on wasm than `sum(x, 0)`). */
+/**
+ * Column sums of a matrix `[n, m]` → `[m]`: one SIMD pass on wasm, else `ones[1, n] @ x` (far faster on wasm
+ * than `sum(x, 0)`, which transposes first).
+ */
 export function columnSum(x: tf.Tensor): tf.Tensor {
+  if (simdKernelsActive() && fitsColumnSums(x)) return simdColumnSums(x);
   const [rows, columns] = x.shape as [number, number];
   return tf.reshape(tf.matMul(tf.ones([1, rows]), x), [columns]);
 }

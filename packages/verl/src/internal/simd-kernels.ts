@@ -1,0 +1,184 @@
+import * as tf from "@tensorflow/tfjs";
+import { simdKernelFunctions } from "./simd-kernel-code.js";
+import { wasmModule } from "./wasm-code.js";
+
+/** The exports of the package's SIMD module (pointers are byte addresses, sizes element counts). */
+interface SimdExports {
+  gelu(x: number, out: number, count: number): void;
+  geluGrad(x: number, dy: number, out: number, count: number): void;
+  weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
+  columnSums(x: number, out: number, n: number, m: number): void;
+}
+
+/** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */
+interface WasmRuntime {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+const wasmRuntime = (globalThis as unknown as { WebAssembly: WasmRuntime }).WebAssembly;
+
+/** What the kernels use of tfjs's wasm backend (`memory` is its `WebAssembly.Memory`). */
+interface WasmBackendView {
+  wasm: { asm: { memory: object } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+let compiled: object | null | undefined;
+const instances = new WeakMap<object, SimdExports>();
+let registered = false;
+
+/** The module, compiled once; null when this runtime has no WebAssembly SIMD. */
+function simdModule(): object | null {
+  if (compiled === undefined) {
+    const bytes = wasmModule(simdKernelFunctions());
+    compiled = wasmRuntime.validate(bytes) ? new wasmRuntime.Module(bytes) : null;
+  }
+  return compiled;
+}
+
+/** The module instantiated on the backend's memory (one instance per wasm backend). */
+function exportsFor(backend: WasmBackendView): SimdExports {
+  const memory = backend.wasm.asm.memory;
+  let instance = instances.get(memory);
+  if (instance === undefined) {
+    const module = simdModule() as object;
+    instance = new wasmRuntime.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
+    instances.set(memory, instance);
+  }
+  return instance;
+}
+
+function address(backend: WasmBackendView, tensor: tf.TensorInfo): number {
+  return (backend.dataIdMap.get(tensor.dataId) as { memoryOffset: number }).memoryOffset;
+}
+
+/** Registers the kernels with tfjs's wasm backend (once). */
+function register(): void {
+  if (registered) return;
+  registered = true;
+  const kernel = (
+    kernelName: string,
+    run: (backend: WasmBackendView, simd: SimdExports, inputs: tf.TensorInfo[]) => tf.TensorInfo[],
+  ) =>
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend }) => {
+        const view = backend as unknown as WasmBackendView;
+        const outputs = run(view, exportsFor(view), Object.values(inputs) as tf.TensorInfo[]);
+        return outputs.length === 1 ? (outputs[0] as tf.TensorInfo) : outputs;
+      },
+    });
+  kernel("OrbiterGelu", (backend, simd, [x]) => {
+    const out = backend.makeOutput([...x!.shape], "float32");
+    simd.gelu(address(backend, x!), address(backend, out), tf.util.sizeFromShape(x!.shape));
+    return [out];
+  });
+  kernel("OrbiterGeluGrad", (backend, simd, [x, dy]) => {
+    const out = backend.makeOutput([...x!.shape], "float32");
+    simd.geluGrad(
+      address(backend, x!),
+      address(backend, dy!),
+      address(backend, out),
+      tf.util.sizeFromShape(x!.shape),
+    );
+    return [out];
+  });
+  kernel("OrbiterWeightGrad", (backend, simd, [x, dy]) => {
+    const [n, k] = x!.shape as [number, number];
+    const m = dy!.shape[1] as number;
+    const weight = backend.makeOutput([k, m], "float32");
+    const bias = backend.makeOutput([m], "float32");
+    simd.weightGrad(
+      address(backend, x!),
+      address(backend, dy!),
+      address(backend, weight),
+      address(backend, bias),
+      n,
+      k,
+      m,
+    );
+    return [weight, bias];
+  });
+  kernel("OrbiterColumnSums", (backend, simd, [x]) => {
+    const [n, m] = x!.shape as [number, number];
+    const out = backend.makeOutput([m], "float32");
+    simd.columnSums(address(backend, x!), address(backend, out), n, m);
+    return [out];
+  });
+  // Gradients, for use under a tape (the package calls these inside custom gradients, where none is needed).
+  tf.registerGradient({
+    kernelName: "OrbiterGelu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => ({ x: () => simdGeluGrad(saved[0] as tf.Tensor, dy as tf.Tensor) }),
+  });
+  tf.registerGradient({
+    kernelName: "OrbiterColumnSums",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.mul(tf.onesLike(saved[0] as tf.Tensor), tf.reshape(dy as tf.Tensor, [1, -1])),
+    }),
+  });
+}
+
+/** Whether the SIMD kernels run here: the wasm backend is active and the runtime has WebAssembly SIMD. */
+export function simdKernelsActive(): boolean {
+  if (tf.getBackend() !== "wasm" || simdModule() === null) return false;
+  register();
+  return true;
+}
+
+function run(kernelName: string, inputs: tf.NamedTensorMap): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(kernelName, inputs, {}) as tf.Tensor | tf.Tensor[];
+}
+
+/** GELU (tanh form) of a float32 tensor whose size is a multiple of 4, in one pass. Check {@link simdKernelsActive} first. */
+export function simdGelu(x: tf.Tensor): tf.Tensor {
+  return run("OrbiterGelu", { x }) as tf.Tensor;
+}
+
+/** `dy · GELU′(x)` in one pass (sizes a multiple of 4). Check {@link simdKernelsActive} first. */
+export function simdGeluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return run("OrbiterGeluGrad", { x, dy }) as tf.Tensor;
+}
+
+/**
+ * `[xᵀ @ dy, Σ_rows dy]` for `x [n, k]`, `dy [n, m]` (k a multiple of 4, m of 8), read in place without
+ * transposed or packed copies. Check {@link simdKernelsActive} and {@link fitsWeightGrad} first.
+ */
+export function simdWeightGrad(x: tf.Tensor, dy: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  return run("OrbiterWeightGrad", { x, dy }) as [tf.Tensor, tf.Tensor];
+}
+
+/** Whether {@link simdWeightGrad} takes these operands: 2-D float32, rows equal, k % 4 = 0, m % 8 = 0. */
+export function fitsWeightGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
+  return (
+    x.rank === 2 &&
+    dy.rank === 2 &&
+    x.dtype === "float32" &&
+    dy.dtype === "float32" &&
+    x.shape[0] === dy.shape[0] &&
+    x.size > 0 &&
+    dy.size > 0 &&
+    x.shape[1]! % 4 === 0 &&
+    dy.shape[1]! % 8 === 0
+  );
+}
+
+/** Whether the element-wise kernels take `x`: float32 with a positive size that is a multiple of 4. */
+export function fitsElementWise(x: tf.Tensor): boolean {
+  return x.dtype === "float32" && x.size > 0 && x.size % 4 === 0;
+}
+
+/** Whether {@link simdColumnSums} takes `x`: 2-D float32, at least one row, a multiple of 4 columns. */
+export function fitsColumnSums(x: tf.Tensor): boolean {
+  return x.rank === 2 && x.dtype === "float32" && x.size > 0 && x.shape[1]! % 4 === 0;
+}
+
+/** Column sums `[m]` of `x [n, m]` (float32, m a multiple of 4). Check {@link simdKernelsActive} first. */
+export function simdColumnSums(x: tf.Tensor): tf.Tensor {
+  return run("OrbiterColumnSums", { x }) as tf.Tensor;
+}

@@ -1,0 +1,344 @@
+/**
+ * A minimal WebAssembly binary writer for the package's SIMD kernels: function bodies are built with
+ * {@link WasmCode} (one method per instruction used, operands LEB128-encoded), and {@link wasmModule} wraps
+ * them in a module that imports its memory as `env.memory`. No toolchain is involved: the bytes are produced
+ * at run time from this source.
+ */
+
+/** Value types of parameters and locals. */
+export const I32 = 0x7f;
+/** 32-bit float. */
+export const F32 = 0x7d;
+/** 128-bit SIMD vector. */
+export const V128 = 0x7b;
+
+/** A value type byte: {@link I32}, {@link F32} or {@link V128}. */
+export type ValueType = typeof I32 | typeof F32 | typeof V128;
+
+function unsignedLeb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value >>> 0;
+  do {
+    let byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest !== 0);
+  return out;
+}
+
+function signedLeb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    const done = (rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function f32Bytes(value: number): number[] {
+  return [...new Uint8Array(new Float32Array([value]).buffer)];
+}
+
+/** SIMD opcodes (after the 0xfd prefix) used by the kernels. */
+const SIMD = {
+  load: 0x00,
+  load32Splat: 0x09,
+  store: 0x0b,
+  i32x4Splat: 0x11,
+  splat: 0x13,
+  extractLane: 0x1f,
+  nearest: 0x6a,
+  i32x4Shl: 0xab,
+  i32x4Add: 0xae,
+  abs: 0xe0,
+  neg: 0xe1,
+  add: 0xe4,
+  sub: 0xe5,
+  mul: 0xe6,
+  div: 0xe7,
+  min: 0xe8,
+  max: 0xe9,
+  truncSat: 0xf8,
+} as const;
+
+/** The instructions of one function body, appended in order. */
+export class WasmCode {
+  readonly bytes: number[] = [];
+
+  private op(...bytes: number[]): this {
+    this.bytes.push(...bytes);
+    return this;
+  }
+
+  private simd(code: number, ...immediates: number[]): this {
+    return this.op(0xfd, ...unsignedLeb(code), ...immediates);
+  }
+
+  /** `local.get`. */
+  get(local: number): this {
+    return this.op(0x20, ...unsignedLeb(local));
+  }
+
+  /** `local.set`. */
+  set(local: number): this {
+    return this.op(0x21, ...unsignedLeb(local));
+  }
+
+  /** `local.tee`. */
+  tee(local: number): this {
+    return this.op(0x22, ...unsignedLeb(local));
+  }
+
+  /** `i32.const`. */
+  i32(value: number): this {
+    return this.op(0x41, ...signedLeb(value));
+  }
+
+  /** `f32.const`. */
+  f32(value: number): this {
+    return this.op(0x43, ...f32Bytes(value));
+  }
+
+  /** `i32.add`. */
+  add(): this {
+    return this.op(0x6a);
+  }
+
+  /** `i32.sub`. */
+  sub(): this {
+    return this.op(0x6b);
+  }
+
+  /** `i32.mul`. */
+  mul(): this {
+    return this.op(0x6c);
+  }
+
+  /** `i32.shl`. */
+  shl(): this {
+    return this.op(0x74);
+  }
+
+  /** `i32.lt_u`. */
+  ltU(): this {
+    return this.op(0x49);
+  }
+
+  /** `i32.gt_u`. */
+  gtU(): this {
+    return this.op(0x4b);
+  }
+
+  /** `i32.eqz`. */
+  eqz(): this {
+    return this.op(0x45);
+  }
+
+  /** `f32.load` at `offset` bytes past the address on the stack. */
+  loadF32(offset = 0): this {
+    return this.op(0x2a, 2, ...unsignedLeb(offset));
+  }
+
+  /** `f32.store`. */
+  storeF32(offset = 0): this {
+    return this.op(0x38, 2, ...unsignedLeb(offset));
+  }
+
+  /** `f32.add`. */
+  addF32(): this {
+    return this.op(0x92);
+  }
+
+  /** `f32.mul`. */
+  mulF32(): this {
+    return this.op(0x94);
+  }
+
+  /** `f32.sqrt`. */
+  sqrtF32(): this {
+    return this.op(0x91);
+  }
+
+  /** `f32.div`. */
+  divF32(): this {
+    return this.op(0x95);
+  }
+
+  /** `f32.sub`. */
+  subF32(): this {
+    return this.op(0x93);
+  }
+
+  /** `v128.load` (alignment hint 4 bytes: tensors are only float-aligned). */
+  load(offset = 0): this {
+    return this.simd(SIMD.load, 2, ...unsignedLeb(offset));
+  }
+
+  /** `v128.load32_splat`. */
+  loadSplat(offset = 0): this {
+    return this.simd(SIMD.load32Splat, 2, ...unsignedLeb(offset));
+  }
+
+  /** `v128.store`. */
+  store(offset = 0): this {
+    return this.simd(SIMD.store, 2, ...unsignedLeb(offset));
+  }
+
+  /** `f32x4.splat`. */
+  splat(): this {
+    return this.simd(SIMD.splat);
+  }
+
+  /** `i32x4.splat`. */
+  isplat(): this {
+    return this.simd(SIMD.i32x4Splat);
+  }
+
+  /** `f32x4.extract_lane`. */
+  lane(index: number): this {
+    return this.simd(SIMD.extractLane, index);
+  }
+
+  /** `f32x4.splat` of a constant. */
+  splatConst(value: number): this {
+    return this.f32(value).splat();
+  }
+
+  /** `f32x4.add`. */
+  vadd(): this {
+    return this.simd(SIMD.add);
+  }
+
+  /** `f32x4.sub`. */
+  vsub(): this {
+    return this.simd(SIMD.sub);
+  }
+
+  /** `f32x4.mul`. */
+  vmul(): this {
+    return this.simd(SIMD.mul);
+  }
+
+  /** `f32x4.div`. */
+  vdiv(): this {
+    return this.simd(SIMD.div);
+  }
+
+  /** `f32x4.min`. */
+  vmin(): this {
+    return this.simd(SIMD.min);
+  }
+
+  /** `f32x4.max`. */
+  vmax(): this {
+    return this.simd(SIMD.max);
+  }
+
+  /** `f32x4.neg`. */
+  vneg(): this {
+    return this.simd(SIMD.neg);
+  }
+
+  /** `f32x4.nearest`. */
+  vnearest(): this {
+    return this.simd(SIMD.nearest);
+  }
+
+  /** `i32x4.trunc_sat_f32x4_s`. */
+  vtruncToInt(): this {
+    return this.simd(SIMD.truncSat);
+  }
+
+  /** `i32x4.add`. */
+  viadd(): this {
+    return this.simd(SIMD.i32x4Add);
+  }
+
+  /** `i32x4.shl` by the i32 on the stack. */
+  vishl(): this {
+    return this.simd(SIMD.i32x4Shl);
+  }
+
+  /**
+   * A counted loop: `counter` runs from its current value while `counter < limit` (unsigned), stepping by
+   * `step`; `body` is emitted inside. The body runs at least once, so callers check the range first.
+   */
+  loop(counter: number, limit: number, step: number, body: (code: this) => void): this {
+    this.op(0x03, 0x40); // loop (no result)
+    body(this);
+    this.get(counter).i32(step).add().tee(counter).get(limit).ltU();
+    this.op(0x0d, 0); // br_if 0
+    return this.op(0x0b); // end
+  }
+
+  /** As {@link WasmCode.loop}, stepping by the value of the local `stepLocal`. */
+  loopBy(counter: number, limit: number, stepLocal: number, body: (code: this) => void): this {
+    this.op(0x03, 0x40);
+    body(this);
+    this.get(counter).get(stepLocal).add().tee(counter).get(limit).ltU();
+    this.op(0x0d, 0);
+    return this.op(0x0b);
+  }
+
+  /** Runs `body` only when the i32 on the stack is non-zero. */
+  when(body: (code: this) => void): this {
+    this.op(0x04, 0x40);
+    body(this);
+    return this.op(0x0b);
+  }
+}
+
+/** One exported function: its name, parameter types, extra locals (by type) and body. */
+export interface WasmFunction {
+  name: string;
+  params: ValueType[];
+  locals: ValueType[];
+  code: WasmCode;
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...unsignedLeb(content.length), ...content];
+}
+
+function vector(items: number[][]): number[] {
+  return [...unsignedLeb(items.length), ...items.flat()];
+}
+
+function name(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)];
+  return [...unsignedLeb(bytes.length), ...bytes];
+}
+
+/** The bytes of a module importing `env.memory` and exporting `functions` (no results, i32/f32/v128 params). */
+export function wasmModule(functions: ReadonlyArray<WasmFunction>): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0]);
+  const imports = vector([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]]);
+  const declared = vector(functions.map((_, i) => unsignedLeb(i)));
+  const exports = vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsignedLeb(i)]));
+  const bodies = vector(
+    functions.map((f) => {
+      const locals = vector(f.locals.map((t) => [1, t]));
+      const body = [...locals, ...f.code.bytes, 0x0b];
+      return [...unsignedLeb(body.length), ...body];
+    }),
+  );
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, vector(types)),
+    ...section(2, imports),
+    ...section(3, declared),
+    ...section(7, exports),
+    ...section(10, bodies),
+  ]);
+}
