@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { weightGradient } from "./fast-matmul.js";
+import { affine, weightGradient } from "./fast-matmul.js";
 
 /**
  * Rows of `table [V, d]` at `ids [N]` (int32) → `[N, d]`, computed as `oneHot(ids) @ table` with the
@@ -13,7 +13,7 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     const oneHot = tf.cast(tf.oneHot(ids as tf.Tensor1D, rows), "float32");
     save([oneHot]);
     return {
-      value: tf.matMul(oneHot, weights),
+      value: affine(oneHot, weights),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
         weightGradient(saved[0] as tf.Tensor, dy as tf.Tensor),
       ],

@@ -1,6 +1,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { columnSum, transposeLastTwo } from "./fast-transpose.js";
-import { fitsWeightGrad, simdKernelsActive, simdWeightGrad } from "./simd-kernels.js";
+import { fitsMatMul, fitsWeightGrad, simdKernelsActive, simdMatMul, simdWeightGrad } from "./simd-kernels.js";
+
+/**
+ * `a @ b (+ bias)` for 2-D operands (or batched `a @ b` without a bias): the SIMD kernel on wasm when the shapes
+ * fit (n % 4, m % 8), else tfjs (fused with the bias). No custom gradient: used inside gradients and for
+ * inference.
+ */
+export function affine(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null = null): tf.Tensor {
+  if (simdKernelsActive() && fitsMatMul(a, b, bias)) return simdMatMul(a, b, bias);
+  if (bias === null) return tf.matMul(a, b);
+  return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias });
+}
 
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
@@ -30,27 +41,27 @@ export function weightGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
 export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    value: affine(a, b),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
-      return [tf.matMul(g, transposeLastTwo(sb)), weightGradient(sa, g)];
+      return [affine(g, transposeLastTwo(sb)), weightGradient(sa, g)];
     },
   };
 }) as unknown as CustomGradFunction) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
- * A dense layer `x @ w + bias` for `x [N, k]`, `w [k, m]`, `bias [m]`: one fused matmul-with-bias forward,
+ * A dense layer `x @ w + bias` for `x [N, k]`, `w [k, m]`, `bias [m]`: one matmul-with-bias forward,
  * and a gradient with explicit transposes whose weight and bias parts come from one SIMD pass on wasm.
  */
 export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias }),
+    value: affine(x, w, bias),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
-      const dx = tf.matMul(g, transposeLastTwo(sw));
+      const dx = affine(g, transposeLastTwo(sw));
       if (simdKernelsActive() && fitsWeightGrad(sx, g)) return [dx, ...simdWeightGrad(sx, g)];
       return [dx, weightGradient(sx, g), columnSum(g)];
     },

@@ -253,6 +253,92 @@ function weightGradFunction(): WasmFunction {
   return { name: "weightGrad", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
 }
 
+/**
+ * `matmul(a, b, bias, out, n, k, m)`: `out [n, m] = a [n, k] @ b [k, m] (+ bias [m] when bias is not 0)`, all
+ * row-major, n a multiple of 4 and m of 8: 4×8 register tiles accumulated over k, `b` read in place (XNNPACK
+ * packs a new right operand on every call, which costs as much as the product at these sizes).
+ */
+function matmulFunction(): WasmFunction {
+  const [aPtr, bPtr, biasPtr, outPtr, rows, k, m] = [0, 1, 2, 3, 4, 5, 6];
+  const locals = new Locals(7);
+  const int = () => locals.add(I32);
+  const [aRow, bRow, row, j, ap, bp, bEnd, op] = [int(), int(), int(), int(), int(), int(), int(), int()];
+  const [aRow2, aRow3] = [int(), int()];
+  const acc = Array.from({ length: 8 }, () => locals.add(V128));
+  const [b0, b1, a] = [locals.add(V128), locals.add(V128), locals.add(V128)];
+  const code = new WasmCode();
+  code.get(k).i32(2).shl().set(aRow);
+  code.get(aRow).get(aRow).add().set(aRow2);
+  code.get(aRow2).get(aRow).add().set(aRow3);
+  code.get(m).i32(2).shl().set(bRow);
+  code.loop(row, rows, 4, (block) => {
+    block.i32(0).set(j);
+    block.loop(j, m, 8, (tile) => {
+      for (let c = 0; c < 2; c++) {
+        tile.get(biasPtr);
+        tile.when((withBias) => {
+          withBias
+            .get(biasPtr)
+            .get(j)
+            .i32(2)
+            .shl()
+            .add()
+            .load(16 * c)
+            .set(acc[c]!);
+        });
+        tile.get(biasPtr).eqz();
+        tile.when((zero) => {
+          zero.splatConst(0).set(acc[c]!);
+        });
+        for (let r = 1; r < 4; r++) tile.get(acc[c]!).set(acc[2 * r + c]!);
+      }
+      tile.get(aPtr).get(row).get(aRow).mul().add().set(ap);
+      tile.get(bPtr).get(j).i32(2).shl().add().set(bp);
+      tile.get(bp).get(k).get(bRow).mul().add().set(bEnd);
+      tile.loopBy(bp, bEnd, bRow, (step) => {
+        step.get(bp).load().set(b0);
+        step.get(bp).load(16).set(b1);
+        const rowOffsets = [null, aRow, aRow2, aRow3];
+        for (let r = 0; r < 4; r++) {
+          const offset = rowOffsets[r];
+          step.get(ap);
+          if (offset !== null && offset !== undefined) step.get(offset).add();
+          step.loadSplat().set(a);
+          step
+            .get(acc[2 * r]!)
+            .get(a)
+            .get(b0)
+            .vmul()
+            .vadd()
+            .set(acc[2 * r]!);
+          step
+            .get(acc[2 * r + 1]!)
+            .get(a)
+            .get(b1)
+            .vmul()
+            .vadd()
+            .set(acc[2 * r + 1]!);
+        }
+        step.get(ap).i32(4).add().set(ap);
+      });
+      tile.get(outPtr).get(row).get(m).mul().get(j).add().i32(2).shl().add().set(op);
+      for (let r = 0; r < 4; r++) {
+        for (let c = 0; c < 2; c++) {
+          tile
+            .get(op)
+            .get(bRow)
+            .i32(r)
+            .mul()
+            .add()
+            .get(acc[2 * r + c]!)
+            .store(16 * c);
+        }
+      }
+    });
+  });
+  return { name: "matmul", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
+}
+
 /** Emits `out [m] = Σₙ rows[n, :]` for `rows [n, m]` (m a multiple of 4; `rowBytes` = 4m), using 3 i32 scratch locals. */
 function emitColumnSums(
   code: WasmCode,
@@ -292,5 +378,5 @@ function columnSumsFunction(): WasmFunction {
 
 /** Every kernel of the package's SIMD module. */
 export function simdKernelFunctions(): WasmFunction[] {
-  return [geluFunction(), geluGradFunction(), weightGradFunction(), columnSumsFunction()];
+  return [geluFunction(), geluGradFunction(), weightGradFunction(), columnSumsFunction(), matmulFunction()];
 }

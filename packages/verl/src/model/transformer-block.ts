@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { dense } from "../internal/fast-matmul.js";
+import { affine, dense } from "../internal/fast-matmul.js";
 import { gelu, geluInference } from "../internal/gelu.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 
@@ -72,7 +72,7 @@ export const TRAINING_OPS: BlockOps = { layerNorm, dense, gelu };
 /** Plain ops without gradient wrappers (the KV-cache decoding steps). */
 export const INFERENCE_OPS: BlockOps = {
   layerNorm: layerNormInference,
-  dense: (x, weight, bias) => tf.fused.matMul({ a: x as tf.Tensor2D, b: weight as tf.Tensor2D, bias }),
+  dense: (x, weight, bias) => affine(x, weight, bias),
   gelu: geluInference,
 };
 

@@ -11,7 +11,7 @@ import { PolicyChatModel } from "../chat/policy-chat-model.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
-import { dense } from "../internal/fast-matmul.js";
+import { affine, dense } from "../internal/fast-matmul.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
@@ -380,11 +380,11 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       this.parameter("final_ln.bias"),
       this.config.layerNormEpsilon,
     );
-    const logits = tf.fused.matMul({
-      a: normed as tf.Tensor2D,
-      b: this.parameter("lm_head.weight") as tf.Tensor2D,
-      bias: this.parameter("lm_head.bias"),
-    }) as tf.Tensor2D;
+    const logits = affine(
+      normed,
+      this.parameter("lm_head.weight"),
+      this.parameter("lm_head.bias"),
+    ) as tf.Tensor2D;
     if (!this.config.valueHead) return { logits };
     const values = tf.fused.matMul({
       a: normed as tf.Tensor2D,
