@@ -7,7 +7,7 @@ import { embeddingLookup } from "./embedding-lookup.js";
 import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
-import { layerNorm } from "./layer-norm.js";
+import { layerNorm, layerNormInference } from "./layer-norm.js";
 import { backendsForTests } from "./testing/test-backends.js";
 
 const backends = await backendsForTests();
@@ -126,6 +126,15 @@ const cases: Array<{
     name: "layerNorm",
     inputs: [random([9, 16], 9), random([16], 10), random([16], 11)],
     custom: (x, g, b) => layerNorm(x!, g!, b!, 1e-5),
+    reference: (x, g, b) => {
+      const { mean, variance } = tf.moments(x!, 1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, 1e-5))), g!), b!);
+    },
+  },
+  {
+    name: "layerNormInference (no gradient wrapper), 130 rows",
+    inputs: [random([130, 12], 22), random([12], 23), random([12], 24)],
+    custom: (x, g, b) => layerNormInference(x!, g!, b!, 1e-5),
     reference: (x, g, b) => {
       const { mean, variance } = tf.moments(x!, 1, true);
       return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, 1e-5))), g!), b!);

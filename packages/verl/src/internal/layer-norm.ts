@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { columnSum } from "./fast-transpose.js";
+import { fitsLayerNorm, simdKernelsActive, simdLayerNorm, simdLayerNormGrad } from "./simd-kernels.js";
 
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
@@ -22,10 +23,26 @@ function normaliseRows(x: tf.Tensor, epsilon: number): { normalised: tf.Tensor; 
 /**
  * Layer normalisation of the rows of `x [N, d]`: `(x - mean) / sqrt(var + eps) * gain + bias`, with a fused
  * gradient (`dx = rstd · (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂))` where `ĝ = dy · gain`, and the gain and bias
- * gradients as `ones @ …` products). Row statistics are matrix products (see {@link rowMean}).
+ * gradients as column sums). Row statistics are matrix products (see {@link rowMean}). On wasm the forward and the
+ * gradient are one SIMD pass each over the rows.
  */
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
   const normalise = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    if (simdKernelsActive() && fitsLayerNorm(input, g, b)) {
+      const [out, xHat, rstd] = simdLayerNorm(input, g, b, epsilon, true) as [
+        tf.Tensor,
+        tf.Tensor,
+        tf.Tensor,
+      ];
+      save([xHat, rstd, g]);
+      return {
+        value: out,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return simdLayerNormGrad(sx, sr, sg, dy as tf.Tensor);
+        },
+      };
+    }
     const { normalised, rstd } = normaliseRows(input, epsilon);
     save([normalised, rstd, g]);
     return {
@@ -54,5 +71,8 @@ export function layerNormInference(
   bias: tf.Tensor,
   epsilon: number,
 ): tf.Tensor {
+  if (x.rank === 2 && simdKernelsActive() && fitsLayerNorm(x, gain, bias)) {
+    return simdLayerNorm(x, gain, bias, epsilon, false)[0] as tf.Tensor;
+  }
   return tf.add(tf.mul(normaliseRows(x, epsilon).normalised, gain), bias);
 }

@@ -9,6 +9,30 @@ interface SimdExports {
   weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
   columnSums(x: number, out: number, n: number, m: number): void;
   matmul(a: number, b: number, bias: number, out: number, n: number, k: number, m: number): void;
+  layerNorm(
+    x: number,
+    gain: number,
+    bias: number,
+    out: number,
+    xHat: number,
+    rstd: number,
+    n: number,
+    d: number,
+    invD: number,
+    epsilon: number,
+  ): void;
+  layerNormGrad(
+    xHat: number,
+    rstd: number,
+    gain: number,
+    dy: number,
+    dx: number,
+    dGain: number,
+    dBias: number,
+    n: number,
+    d: number,
+    invD: number,
+  ): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */
@@ -62,14 +86,20 @@ function register(): void {
   registered = true;
   const kernel = (
     kernelName: string,
-    run: (backend: WasmBackendView, simd: SimdExports, inputs: tf.TensorInfo[]) => tf.TensorInfo[],
+    run: (
+      backend: WasmBackendView,
+      simd: SimdExports,
+      inputs: tf.TensorInfo[],
+      attrs: Record<string, unknown>,
+    ) => tf.TensorInfo[],
   ) =>
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
-      kernelFunc: ({ inputs, backend }) => {
+      kernelFunc: ({ inputs, backend, attrs }) => {
         const view = backend as unknown as WasmBackendView;
-        const outputs = run(view, exportsFor(view), Object.values(inputs) as tf.TensorInfo[]);
+        const given = Object.values(inputs) as tf.TensorInfo[];
+        const outputs = run(view, exportsFor(view), given, (attrs ?? {}) as Record<string, unknown>);
         return outputs.length === 1 ? (outputs[0] as tf.TensorInfo) : outputs;
       },
     });
@@ -118,6 +148,45 @@ function register(): void {
     simd.matmul(address(backend, a!), address(backend, b!), biasAddress, address(backend, out), n, k, m);
     return [out];
   });
+  kernel("OrbiterLayerNorm", (backend, simd, [x, gain, bias], attrs) => {
+    const [n, d] = x!.shape as [number, number];
+    const out = backend.makeOutput([n, d], "float32");
+    const saved = attrs.save === true;
+    const xHat = saved ? backend.makeOutput([n, d], "float32") : null;
+    const rstd = saved ? backend.makeOutput([n], "float32") : null;
+    simd.layerNorm(
+      address(backend, x!),
+      address(backend, gain!),
+      address(backend, bias!),
+      address(backend, out),
+      xHat === null ? 0 : address(backend, xHat),
+      rstd === null ? 0 : address(backend, rstd),
+      n,
+      d,
+      1 / d,
+      attrs.epsilon as number,
+    );
+    return xHat === null || rstd === null ? [out] : [out, xHat, rstd];
+  });
+  kernel("OrbiterLayerNormGrad", (backend, simd, [xHat, rstd, gain, dy]) => {
+    const [n, d] = xHat!.shape as [number, number];
+    const dx = backend.makeOutput([n, d], "float32");
+    const dGain = backend.makeOutput([d], "float32");
+    const dBias = backend.makeOutput([d], "float32");
+    simd.layerNormGrad(
+      address(backend, xHat!),
+      address(backend, rstd!),
+      address(backend, gain!),
+      address(backend, dy!),
+      address(backend, dx),
+      address(backend, dGain),
+      address(backend, dBias),
+      n,
+      d,
+      1 / d,
+    );
+    return [dx, dGain, dBias];
+  });
   // Gradients, for use under a tape (the package calls these inside custom gradients, where none is needed).
   tf.registerGradient({
     kernelName: "OrbiterGelu",
@@ -138,6 +207,17 @@ function register(): void {
     },
   });
   tf.registerGradient({
+    kernelName: "OrbiterLayerNorm",
+    inputsToSave: ["x", "gain", "bias"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, gain, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const { epsilon } = attrs as unknown as { epsilon: number };
+      const [, xHat, rstd] = simdLayerNorm(x, gain, bias, epsilon, true) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [dx, dGain, dBias] = simdLayerNormGrad(xHat, rstd, gain, dy as tf.Tensor);
+      return { x: () => dx, gain: () => dGain, bias: () => dBias };
+    },
+  });
+  tf.registerGradient({
     kernelName: "OrbiterColumnSums",
     inputsToSave: ["x"],
     gradFunc: (dy, saved) => ({
@@ -153,8 +233,48 @@ export function simdKernelsActive(): boolean {
   return true;
 }
 
-function run(kernelName: string, inputs: tf.NamedTensorMap): tf.Tensor | tf.Tensor[] {
-  return tf.engine().runKernel(kernelName, inputs, {}) as tf.Tensor | tf.Tensor[];
+function run(
+  kernelName: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * Layer normalisation of the rows of `x [n, d]` (d a multiple of 4) in one pass: `[out]`, or with `save`
+ * `[out, x̂, rstd]` for {@link simdLayerNormGrad}. Check {@link simdKernelsActive} and {@link fitsLayerNorm} first.
+ */
+export function simdLayerNorm(
+  x: tf.Tensor,
+  gain: tf.Tensor,
+  bias: tf.Tensor,
+  epsilon: number,
+  save: boolean,
+): tf.Tensor[] {
+  const out = run("OrbiterLayerNorm", { x, gain, bias }, { epsilon, save });
+  return Array.isArray(out) ? out : [out];
+}
+
+/** `[dx, dGain, dBias]` of {@link simdLayerNorm} from its saved `x̂ [n, d]` and `rstd [n]`. */
+export function simdLayerNormGrad(
+  xHat: tf.Tensor,
+  rstd: tf.Tensor,
+  gain: tf.Tensor,
+  dy: tf.Tensor,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return run("OrbiterLayerNormGrad", { xHat, rstd, gain, dy }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** Whether {@link simdLayerNorm} takes `x [n, d]`: 2-D float32, at least one row, d a multiple of 4. */
+export function fitsLayerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): boolean {
+  return (
+    fitsColumnSums(x) &&
+    gain.dtype === "float32" &&
+    bias.dtype === "float32" &&
+    gain.size === x.shape[1] &&
+    bias.size === x.shape[1]
+  );
 }
 
 /** GELU (tanh form) of a float32 tensor whose size is a multiple of 4, in one pass. Check {@link simdKernelsActive} first. */
