@@ -17,7 +17,7 @@ export async function pathExists(path: string): Promise<boolean> {
  */
 export async function runCommand(
   name: string,
-  main: () => Promise<number | undefined | void>,
+  main: () => Promise<unknown>,
 ): Promise<void> {
   try {
     const code = await main();
