@@ -10,9 +10,9 @@ function finite(values: ReadonlyArray<number>): JsonValue[] {
   return values.map((value) => (Number.isFinite(value) ? value : null));
 }
 
-/** The JSON of a value that came from JSON (a request field), or undefined when it is absent. */
-function json(value: unknown): JsonValue | undefined {
-  return value === undefined ? undefined : (value as JsonValue);
+/** Sets `key` to a value that came from JSON (a request field), unless it is absent. */
+function setIfPresent(meta: JsonObject, key: string, value: unknown): void {
+  if (value !== undefined) meta[key] = value as JsonValue;
 }
 
 function choiceSummary(choice: ChatChoice): JsonObject {
@@ -47,23 +47,18 @@ export function callMetadata(call: RecordedCall): JsonObject {
     latencyMs: Math.round(call.latencyMs * 1000) / 1000,
     startedAt: call.startedAt,
   };
-  const optional: Record<string, unknown> = {
-    responseModel: result?.model,
-    responseId: result?.id,
-    tools: request.tools,
-    tool_choice: request.tool_choice,
-    parallel_tool_calls: request.parallel_tool_calls,
-    temperature: request.temperature,
-    top_p: request.top_p,
-    max_tokens: request.max_tokens ?? request.max_completion_tokens,
-    n: request.n,
-    seed: request.seed,
-    stop: request.stop,
-  };
-  for (const [key, value] of Object.entries(optional)) {
-    const encoded = json(value);
-    if (encoded !== undefined) meta[key] = encoded;
-  }
+  // Each only when present, in this order (no intermediate record: this runs on every call).
+  setIfPresent(meta, "responseModel", result?.model);
+  setIfPresent(meta, "responseId", result?.id);
+  setIfPresent(meta, "tools", request.tools);
+  setIfPresent(meta, "tool_choice", request.tool_choice);
+  setIfPresent(meta, "parallel_tool_calls", request.parallel_tool_calls);
+  setIfPresent(meta, "temperature", request.temperature);
+  setIfPresent(meta, "top_p", request.top_p);
+  setIfPresent(meta, "max_tokens", request.max_tokens ?? request.max_completion_tokens);
+  setIfPresent(meta, "n", request.n);
+  setIfPresent(meta, "seed", request.seed);
+  setIfPresent(meta, "stop", request.stop);
   const choice = firstChoice(call);
   if (choice) {
     meta.finishReason = choice.finishReason;
