@@ -17,14 +17,16 @@ export interface GatewayHandle {
   readonly port: number;
   /**
    * Stops accepting calls, waits for in-flight ones (aborting them after `closeGraceMs`), ends every open
-   * episode with reason `"close"`, and flushes (and, for `out`, closes) the record file.
+   * episode with reason `"close"`, and flushes the record file to disk (and, for `out`, closes it), whatever
+   * the durability level.
    */
   close(): Promise<void>;
   /** The live, read-only episode of a rollout (open, or ended and still retained), if any. */
   episode(rolloutId: string): Readonly<GatewayEpisode> | undefined;
   /**
-   * Ends a rollout's episode (waiting for its in-flight calls and flushing its records) and returns it;
-   * undefined for a rollout never seen. An episode that had already ended is returned as it is.
+   * Ends a rollout's episode (waiting for its in-flight calls, and for its records to be as durable as the
+   * durability level promises an answered call) and returns it; undefined for a rollout never seen. An
+   * episode that had already ended is returned as it is.
    */
   endEpisode(rolloutId: string): Promise<GatewayEpisode | undefined>;
 }

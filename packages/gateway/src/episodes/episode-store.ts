@@ -158,8 +158,9 @@ export class EpisodeStore {
 
   /**
    * Ends the episode of `rolloutId`: new calls to it are refused, in-flight ones are waited for, its reward is
-   * written as a revision of its last item, and its records are flushed. Returns the ended episode (an episode
-   * that had already ended is returned as it is), or undefined for an unknown rollout.
+   * written as a revision of its last item, and its records are made as durable as the level promises.
+   * Returns the ended episode (an episode that had already ended is returned as it is), or undefined for an
+   * unknown rollout.
    */
   end(rolloutId: string, reason: EpisodeEndReason): Promise<GatewayEpisode | undefined> {
     const state = this.#open.get(rolloutId);
