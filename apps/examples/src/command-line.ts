@@ -15,10 +15,7 @@ export async function pathExists(path: string): Promise<boolean> {
  * Runs a command's `main`, printing a failure as one message instead of rethrowing it (an uncaught error would
  * also dump the wasm backend's module source): our typed errors by their message, anything else with its stack.
  */
-export async function runCommand(
-  name: string,
-  main: () => Promise<unknown>,
-): Promise<void> {
+export async function runCommand(name: string, main: () => Promise<unknown>): Promise<void> {
   try {
     const code = await main();
     if (typeof code === "number") process.exitCode = code;
