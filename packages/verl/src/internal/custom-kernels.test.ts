@@ -2,6 +2,7 @@ import { SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import { causalBias, NEG_INF, sequenceAttention } from "../model/attention.js";
 import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
 import { dense, matMul } from "./fast-matmul.js";
@@ -163,6 +164,29 @@ const cases: Array<{
     reference: (x) => tf.sum(x!, 0),
   },
 ];
+
+/** Causal attention bias `[3, 1, 16, 16]` with the first 0, 3 and 5 keys of the three sequences padded. */
+function paddedBias(): tf.Tensor {
+  const pads = [0, 3, 5];
+  const mask = tf.tensor2d(pads.map((pad) => Array.from({ length: 16 }, (_, j) => (j < pad ? NEG_INF : 0))));
+  return tf.add(causalBias(16), tf.reshape(mask, [3, 1, 1, 16]));
+}
+
+const attentionShape = { batch: 3, length: 16, heads: 2 };
+cases.push(
+  {
+    name: "sequenceAttention, causal (fused SIMD kernels on wasm)",
+    inputs: [random([48, 16], 25), random([48, 16], 26), random([48, 16], 27)],
+    custom: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causalBias(16), null),
+    reference: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causalBias(16), null),
+  },
+  {
+    name: "sequenceAttention, causal + padded keys per sequence",
+    inputs: [random([48, 16], 28), random([48, 16], 29), random([48, 16], 30)],
+    custom: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, paddedBias(), null),
+    reference: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, paddedBias(), null),
+  },
+);
 
 const references = new Map<string, { value: Float32Array; grads: Float32Array[] }>();
 

@@ -1,4 +1,7 @@
-import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
+import { attentionFunction, attentionGradFunction } from "./attention-kernel-code.js";
+import { layerNormFunction, layerNormGradFunction } from "./layer-norm-kernel-code.js";
+import { Constants, type ExpScratch, expScratch, Locals, pushExp } from "./simd-code-helpers.js";
+import { I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
 
 /*
  * The bodies of the package's wasm SIMD kernels. Pointers are byte addresses in the tfjs wasm backend's memory;
@@ -10,76 +13,11 @@ const A = 0.044715;
 /** Rows of a weight-gradient block: its slices of x and dy stay in the first-level cache. */
 const BLOCK_ROWS = 128;
 
-/** Local indices handed out in order after the parameters. */
-class Locals {
-  readonly types: ValueType[] = [];
-  constructor(private readonly params: number) {}
-  add(type: ValueType): number {
-    this.types.push(type);
-    return this.params + this.types.length - 1;
-  }
-}
-
-/** Vector constants held in locals, set once before a kernel's loop (V8 does not hoist splats out of loops). */
-class Constants {
-  private readonly byValue = new Map<number, number>();
-  constructor(
-    private readonly locals: Locals,
-    private readonly code: WasmCode,
-  ) {}
-  /** The local holding `value` in every lane (emitted at first use, which must be before the loop). */
-  of(value: number): number {
-    let local = this.byValue.get(value);
-    if (local === undefined) {
-      local = this.locals.add(V128);
-      this.code.splatConst(value).set(local);
-      this.byValue.set(value, local);
-    }
-    return local;
-  }
-}
-
-const EXP_COEFFICIENTS = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1];
-const EXP_CONSTANTS = [1, -87, 87, Math.LOG2E, 0.693359375, -2.1219444e-4, ...EXP_COEFFICIENTS];
-
-/** Locals of {@link pushSigmoid}: three scratch vectors and the exponent bias `127 << 0` as an i32x4. */
-interface SigmoidScratch {
-  t: number;
-  n: number;
-  r: number;
-  bias: number;
-}
-
-function sigmoidScratch(locals: Locals, code: WasmCode, constants: Constants): SigmoidScratch {
-  for (const value of EXP_CONSTANTS) constants.of(value);
-  const bias = locals.add(V128);
-  code.i32(127).isplat().set(bias);
-  return { t: locals.add(V128), n: locals.add(V128), r: locals.add(V128), bias };
-}
-
-/**
- * Pushes `1 / (1 + exp(-z))` for the vector in local `z`: exp by range reduction (`2ⁿ · e^r`, |r| ≤ ln2/2) with
- * a degree-6 polynomial (relative error ~2e-7), the argument clamped to ±87 so that 2ⁿ stays a normal float.
- */
-function pushSigmoid(code: WasmCode, z: number, k: Constants, s: SigmoidScratch): void {
-  const { t, n, r } = s;
+/** Pushes `1 / (1 + exp(-z))` for the vector in local `z` (`z` is negated in place). */
+function pushSigmoid(code: WasmCode, z: number, k: Constants, s: ExpScratch): void {
   code.get(k.of(1));
-  code.get(z).vneg().get(k.of(-87)).vmax().get(k.of(87)).vmin().set(t);
-  code.get(t).get(k.of(Math.LOG2E)).vmul().vnearest().set(n);
-  code
-    .get(t)
-    .get(n)
-    .get(k.of(0.693359375))
-    .vmul()
-    .vsub()
-    .get(n)
-    .get(k.of(-2.1219444e-4))
-    .vmul()
-    .vsub()
-    .set(r);
-  code.get(k.of(EXP_COEFFICIENTS[0]!));
-  for (const coefficient of EXP_COEFFICIENTS.slice(1)) code.get(r).vmul().get(k.of(coefficient)).vadd();
-  code.get(n).vtruncToInt().get(s.bias).viadd().i32(23).vishl().vmul();
+  code.get(z).vneg().set(z);
+  pushExp(code, z, k, s);
   code.get(k.of(1)).vadd().vdiv();
 }
 
@@ -105,7 +43,7 @@ function geluFunction(): WasmFunction {
   const [i, end, x, z] = [locals.add(I32), locals.add(I32), locals.add(V128), locals.add(V128)];
   const code = new WasmCode();
   const k = new Constants(locals, code);
-  const scratch = sigmoidScratch(locals, code, k);
+  const scratch = expScratch(locals, code, k);
   k.of(2 * C * A);
   k.of(2 * C);
   code.get(count).i32(2).shl().set(end);
@@ -133,7 +71,7 @@ function geluGradFunction(): WasmFunction {
   ];
   const code = new WasmCode();
   const k = new Constants(locals, code);
-  const scratch = sigmoidScratch(locals, code, k);
+  const scratch = expScratch(locals, code, k);
   for (const value of [2 * C * A, 2 * C, 6 * C * A]) k.of(value);
   code.get(count).i32(2).shl().set(end);
   code.loop(i, end, 16, (body) => {
@@ -376,146 +314,6 @@ function columnSumsFunction(): WasmFunction {
   return { name: "columnSums", params: [I32, I32, I32, I32], locals: locals.types, code };
 }
 
-/** Pushes the sum of the 4 lanes of the vector in local `v` (an f32). */
-function pushLaneSum(code: WasmCode, v: number): void {
-  code.get(v).lane(0).get(v).lane(1).addF32().get(v).lane(2).addF32().get(v).lane(3).addF32();
-}
-
-/**
- * `layerNorm(x, gain, bias, out, xHat, rstd, n, d, invD, eps)`: each row of `x [n, d]` (d a multiple of 4)
- * normalised, `out = x̂ · gain + bias` with `x̂ = (x − mean) · rstd`, `rstd = 1 / √(var + eps)`; `x̂ [n, d]` and
- * `rstd [n]` are written too when their pointers are not 0 (what the gradient needs).
- */
-function layerNormFunction(): WasmFunction {
-  const [xPtr, gainPtr, biasPtr, outPtr, xHatPtr, rstdPtr, rows, d, invD, epsilon] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-  ];
-  const locals = new Locals(10);
-  const int = () => locals.add(I32);
-  const [rowBytes, end, ro, p, rp] = [int(), int(), int(), int(), int()];
-  const [sum, meanV, rstdV, centred, xHat] = [
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-  ];
-  const rstd = locals.add(F32);
-  const code = new WasmCode();
-  code.get(d).i32(2).shl().set(rowBytes);
-  code.get(rows).get(rowBytes).mul().set(end);
-  code.get(rstdPtr).set(rp);
-  code.loop(ro, end, 0, (row) => {
-    row.splatConst(0).set(sum);
-    row.i32(0).set(p);
-    row.loop(p, rowBytes, 16, (lane) => {
-      lane.get(sum).get(xPtr).get(ro).add().get(p).add().load().vadd().set(sum);
-    });
-    pushLaneSum(row, sum);
-    row.get(invD).mulF32().splat().set(meanV);
-    row.splatConst(0).set(sum);
-    row.i32(0).set(p);
-    row.loop(p, rowBytes, 16, (lane) => {
-      lane.get(xPtr).get(ro).add().get(p).add().load().get(meanV).vsub().set(centred);
-      lane.get(sum).get(centred).get(centred).vmul().vadd().set(sum);
-    });
-    row.f32(1);
-    pushLaneSum(row, sum);
-    row.get(invD).mulF32().get(epsilon).addF32().sqrtF32().divF32().set(rstd);
-    row.get(rstdPtr).when((save) => {
-      save.get(rp).get(rstd).storeF32();
-      save.get(rp).i32(4).add().set(rp);
-    });
-    row.get(rstd).splat().set(rstdV);
-    row.i32(0).set(p);
-    row.loop(p, rowBytes, 16, (lane) => {
-      lane.get(xPtr).get(ro).add().get(p).add().load().get(meanV).vsub().get(rstdV).vmul().set(xHat);
-      lane.get(xHatPtr).when((save) => {
-        save.get(xHatPtr).get(ro).add().get(p).add().get(xHat).store();
-      });
-      lane.get(outPtr).get(ro).add().get(p).add();
-      lane.get(xHat).get(gainPtr).get(p).add().load().vmul().get(biasPtr).get(p).add().load().vadd();
-      lane.store();
-    });
-    // Next row: the loop helper steps by a constant, so the row size is added here (step 0 above).
-    row.get(ro).get(rowBytes).add().set(ro);
-  });
-  return {
-    name: "layerNorm",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
-    locals: locals.types,
-    code,
-  };
-}
-
-/**
- * `layerNormGrad(xHat, rstd, gain, dy, dx, dGain, dBias, n, d, invD)`: the gradient of {@link layerNormFunction}
- * from its saved `x̂` and `rstd`: `dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂))` with `ĝ = dy · gain`,
- * `dGain = Σₙ dy · x̂`, `dBias = Σₙ dy`, in one pass over the rows.
- */
-function layerNormGradFunction(): WasmFunction {
-  const [xHatPtr, rstdPtr, gainPtr, dyPtr, dxPtr, dGainPtr, dBiasPtr, rows, d, invD] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-  ];
-  const locals = new Locals(10);
-  const int = () => locals.add(I32);
-  const [rowBytes, end, ro, p, rp] = [int(), int(), int(), int(), int()];
-  const vec = () => locals.add(V128);
-  const [sumG, sumGx, meanG, meanGx, rstdV, g, dy, xHat] = [
-    vec(),
-    vec(),
-    vec(),
-    vec(),
-    vec(),
-    vec(),
-    vec(),
-    vec(),
-  ];
-  const code = new WasmCode();
-  code.get(d).i32(2).shl().set(rowBytes);
-  code.get(rows).get(rowBytes).mul().set(end);
-  code.loop(p, rowBytes, 16, (zero) => {
-    zero.get(dGainPtr).get(p).add().splatConst(0).store();
-    zero.get(dBiasPtr).get(p).add().splatConst(0).store();
-  });
-  code.get(rstdPtr).set(rp);
-  code.loop(ro, end, 0, (row) => {
-    row.splatConst(0).set(sumG);
-    row.splatConst(0).set(sumGx);
-    row.i32(0).set(p);
-    row.loop(p, rowBytes, 16, (lane) => {
-      lane.get(dyPtr).get(ro).add().get(p).add().load().get(gainPtr).get(p).add().load().vmul().set(g);
-      lane.get(sumG).get(g).vadd().set(sumG);
-      lane.get(sumGx).get(g).get(xHatPtr).get(ro).add().get(p).add().load().vmul().vadd().set(sumGx);
-    });
-    pushLaneSum(row, sumG);
-    row.get(invD).mulF32().splat().set(meanG);
-    pushLaneSum(row, sumGx);
-    row.get(invD).mulF32().splat().set(meanGx);
-    row.get(rp).loadF32().splat().set(rstdV);
-    row.get(rp).i32(4).add().set(rp);
-    row.i32(0).set(p);
-    row.loop(p, rowBytes, 16, (lane) => {
-      lane.get(dyPtr).get(ro).add().get(p).add().load().set(dy);
-      lane.get(xHatPtr).get(ro).add().get(p).add().load().set(xHat);
-      lane.get(dxPtr).get(ro).add().get(p).add();
-      lane.get(dy).get(gainPtr).get(p).add().load().vmul().get(meanG).vsub();
-      lane.get(xHat).get(meanGx).vmul().vsub().get(rstdV).vmul().store();
-      lane.get(dGainPtr).get(p).add();
-      lane.get(dGainPtr).get(p).add().load().get(dy).get(xHat).vmul().vadd().store();
-      lane.get(dBiasPtr).get(p).add();
-      lane.get(dBiasPtr).get(p).add().load().get(dy).vadd().store();
-    });
-    row.get(ro).get(rowBytes).add().set(ro);
-  });
-  return {
-    name: "layerNormGrad",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
-    locals: locals.types,
-    code,
-  };
-}
-
 /** Every kernel of the package's SIMD module. */
 export function simdKernelFunctions(): WasmFunction[] {
   return [
@@ -526,5 +324,7 @@ export function simdKernelFunctions(): WasmFunction[] {
     matmulFunction(),
     layerNormFunction(),
     layerNormGradFunction(),
+    attentionFunction(),
+    attentionGradFunction(),
   ];
 }

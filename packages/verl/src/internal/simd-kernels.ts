@@ -3,7 +3,7 @@ import { simdKernelFunctions } from "./simd-kernel-code.js";
 import { wasmModule } from "./wasm-code.js";
 
 /** The exports of the package's SIMD module (pointers are byte addresses, sizes element counts). */
-interface SimdExports {
+export interface SimdExports {
   gelu(x: number, out: number, count: number): void;
   geluGrad(x: number, dy: number, out: number, count: number): void;
   weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
@@ -33,6 +33,8 @@ interface SimdExports {
     d: number,
     invD: number,
   ): void;
+  attention(...pointersSizesAndScale: number[]): void;
+  attentionGrad(...pointersSizesAndScale: number[]): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */
@@ -45,10 +47,11 @@ interface WasmRuntime {
 const wasmRuntime = (globalThis as unknown as { WebAssembly: WasmRuntime }).WebAssembly;
 
 /** What the kernels use of tfjs's wasm backend (`memory` is its `WebAssembly.Memory`). */
-interface WasmBackendView {
+export interface WasmBackendView {
   wasm: { asm: { memory: object } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 let compiled: object | null | undefined;
@@ -76,33 +79,38 @@ function exportsFor(backend: WasmBackendView): SimdExports {
   return instance;
 }
 
-function address(backend: WasmBackendView, tensor: tf.TensorInfo): number {
+/** The byte address of a tensor's data in the wasm backend's memory. */
+export function address(backend: WasmBackendView, tensor: tf.TensorInfo): number {
   return (backend.dataIdMap.get(tensor.dataId) as { memoryOffset: number }).memoryOffset;
+}
+
+/** Registers `kernelName` on the wasm backend, run by `run` on the SIMD module (inputs in the order given). */
+export function defineSimdKernel(
+  kernelName: string,
+  run: (
+    backend: WasmBackendView,
+    simd: SimdExports,
+    inputs: tf.TensorInfo[],
+    attrs: Record<string, unknown>,
+  ) => tf.TensorInfo[],
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const view = backend as unknown as WasmBackendView;
+      const given = Object.values(inputs) as tf.TensorInfo[];
+      const outputs = run(view, exportsFor(view), given, (attrs ?? {}) as Record<string, unknown>);
+      return outputs.length === 1 ? (outputs[0] as tf.TensorInfo) : outputs;
+    },
+  });
 }
 
 /** Registers the kernels with tfjs's wasm backend (once). */
 function register(): void {
   if (registered) return;
   registered = true;
-  const kernel = (
-    kernelName: string,
-    run: (
-      backend: WasmBackendView,
-      simd: SimdExports,
-      inputs: tf.TensorInfo[],
-      attrs: Record<string, unknown>,
-    ) => tf.TensorInfo[],
-  ) =>
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const view = backend as unknown as WasmBackendView;
-        const given = Object.values(inputs) as tf.TensorInfo[];
-        const outputs = run(view, exportsFor(view), given, (attrs ?? {}) as Record<string, unknown>);
-        return outputs.length === 1 ? (outputs[0] as tf.TensorInfo) : outputs;
-      },
-    });
+  const kernel = defineSimdKernel;
   kernel("OrbiterGelu", (backend, simd, [x]) => {
     const out = backend.makeOutput([...x!.shape], "float32");
     simd.gelu(address(backend, x!), address(backend, out), tf.util.sizeFromShape(x!.shape));
@@ -233,7 +241,8 @@ export function simdKernelsActive(): boolean {
   return true;
 }
 
-function run(
+/** Runs one of the package's kernels through the tfjs engine. */
+export function runSimdKernel(
   kernelName: string,
   inputs: tf.NamedTensorMap,
   attrs: tf.NamedAttrMap = {},
@@ -252,7 +261,7 @@ export function simdLayerNorm(
   epsilon: number,
   save: boolean,
 ): tf.Tensor[] {
-  const out = run("OrbiterLayerNorm", { x, gain, bias }, { epsilon, save });
+  const out = runSimdKernel("OrbiterLayerNorm", { x, gain, bias }, { epsilon, save });
   return Array.isArray(out) ? out : [out];
 }
 
@@ -263,7 +272,7 @@ export function simdLayerNormGrad(
   gain: tf.Tensor,
   dy: tf.Tensor,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return run("OrbiterLayerNormGrad", { xHat, rstd, gain, dy }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  return runSimdKernel("OrbiterLayerNormGrad", { xHat, rstd, gain, dy }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
 /** Whether {@link simdLayerNorm} takes `x [n, d]`: 2-D float32, at least one row, d a multiple of 4. */
@@ -279,12 +288,12 @@ export function fitsLayerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): b
 
 /** GELU (tanh form) of a float32 tensor whose size is a multiple of 4, in one pass. Check {@link simdKernelsActive} first. */
 export function simdGelu(x: tf.Tensor): tf.Tensor {
-  return run("OrbiterGelu", { x }) as tf.Tensor;
+  return runSimdKernel("OrbiterGelu", { x }) as tf.Tensor;
 }
 
 /** `dy · GELU′(x)` in one pass (sizes a multiple of 4). Check {@link simdKernelsActive} first. */
 export function simdGeluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  return run("OrbiterGeluGrad", { x, dy }) as tf.Tensor;
+  return runSimdKernel("OrbiterGeluGrad", { x, dy }) as tf.Tensor;
 }
 
 /**
@@ -292,7 +301,7 @@ export function simdGeluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
  * transposed or packed copies. Check {@link simdKernelsActive} and {@link fitsWeightGrad} first.
  */
 export function simdWeightGrad(x: tf.Tensor, dy: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  return run("OrbiterWeightGrad", { x, dy }) as [tf.Tensor, tf.Tensor];
+  return runSimdKernel("OrbiterWeightGrad", { x, dy }) as [tf.Tensor, tf.Tensor];
 }
 
 /** Whether {@link simdWeightGrad} takes these operands: 2-D float32, rows equal, k % 4 = 0, m % 8 = 0. */
@@ -315,7 +324,7 @@ export function fitsWeightGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
  * 21–29 for XNNPACK). Check {@link simdKernelsActive} and {@link fitsMatMul} first.
  */
 export function simdMatMul(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
-  return run("OrbiterMatMul", bias === null ? { a, b } : { a, b, bias }) as tf.Tensor;
+  return runSimdKernel("OrbiterMatMul", bias === null ? { a, b } : { a, b, bias }) as tf.Tensor;
 }
 
 /** Whether {@link simdMatMul} takes these operands: 2-D float32, n % 4 = 0, m % 8 = 0, a bias of m if any. */
@@ -346,5 +355,5 @@ export function fitsColumnSums(x: tf.Tensor): boolean {
 
 /** Column sums `[m]` of `x [n, m]` (float32, m a multiple of 4). Check {@link simdKernelsActive} first. */
 export function simdColumnSums(x: tf.Tensor): tf.Tensor {
-  return run("OrbiterColumnSums", { x }) as tf.Tensor;
+  return runSimdKernel("OrbiterColumnSums", { x }) as tf.Tensor;
 }

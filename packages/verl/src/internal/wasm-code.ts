@@ -54,6 +54,8 @@ const SIMD = {
   nearest: 0x6a,
   i32x4Shl: 0xab,
   i32x4Add: 0xae,
+  gt: 0x44,
+  and: 0x4e,
   abs: 0xe0,
   neg: 0xe1,
   add: 0xe4,
@@ -123,6 +125,11 @@ export class WasmCode {
     return this.op(0x74);
   }
 
+  /** `i32.shr_u`. */
+  shrU(): this {
+    return this.op(0x76);
+  }
+
   /** `i32.lt_u`. */
   ltU(): this {
     return this.op(0x49);
@@ -166,6 +173,11 @@ export class WasmCode {
   /** `f32.div`. */
   divF32(): this {
     return this.op(0x95);
+  }
+
+  /** `f32.max`. */
+  maxF32(): this {
+    return this.op(0x97);
   }
 
   /** `f32.sub`. */
@@ -226,6 +238,16 @@ export class WasmCode {
   /** `f32x4.div`. */
   vdiv(): this {
     return this.simd(SIMD.div);
+  }
+
+  /** `f32x4.gt` (all-ones lanes where the first operand is greater). */
+  vgt(): this {
+    return this.simd(SIMD.gt);
+  }
+
+  /** `v128.and`. */
+  vand(): this {
+    return this.simd(SIMD.and);
   }
 
   /** `f32x4.min`. */

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { fitsFusedAttention, fusedAttention } from "../internal/attention-kernels.js";
 import { batchMatMul } from "../internal/batch-matmul.js";
 import type { LayerCache } from "../rollout/kv-cache.js";
 
@@ -24,8 +25,9 @@ export interface SequenceShape {
 /**
  * Multi-head attention over whole sequences, `q, k, v [B·L, d]` → `[B·L, d]`, with the additive `bias`
  * (`[B or 1, 1, L, L]`: causal, plus −1e9 on padded keys). The batched products are differentiable
- * (`batchMatMul`). When `collect` is given, the keys and values `[B, H, L, headSize]` are pushed to it (the
- * prefill of a KV cache).
+ * (`batchMatMul`); on wasm, when the sizes allow, both directions are one SIMD kernel each that reads the heads
+ * in place (`fusedAttention`). When `collect` is given, the keys and values `[B, H, L, headSize]` are pushed to
+ * it (the prefill of a KV cache).
  */
 export function sequenceAttention(
   q: tf.Tensor,
@@ -38,6 +40,8 @@ export function sequenceAttention(
   const { batch, length, heads: h } = shape;
   const d = q.shape[1] as number;
   const headSize = d / h;
+  const sizes = { batch, length, heads: h, headSize };
+  if (collect === null && fitsFusedAttention(q, sizes, bias)) return fusedAttention(q, k, v, sizes, bias);
   const split: [number, number, number, number] = [batch, length, h, headSize];
   const queries = tf.mul(tf.transpose(tf.reshape(q, split), [0, 2, 1, 3]), 1 / Math.sqrt(headSize));
   const keysT = tf.transpose(tf.reshape(k, split), [0, 2, 3, 1]);

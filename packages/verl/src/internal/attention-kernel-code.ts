@@ -1,0 +1,393 @@
+import { Constants, expScratch, Locals, pushExp, pushLaneMax, pushLaneSum } from "./simd-code-helpers.js";
+import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
+
+/*
+ * Causal self-attention of whole sequences as two wasm SIMD kernels (forward, gradient) that read the queries,
+ * keys and values where the projections left them — `[B·L, d]`, heads side by side — so that no head split,
+ * transpose or batched-product re-layout is made. Per (sequence, head): scores `S = scale · Q Kᵀ + bias`, row
+ * softmax `P`, context `P V`; the gradient from the saved `P`. Sizes: head size a multiple of 8, length of 8.
+ */
+
+/** Local indices of an {@link emitProduct} call: base pointers and strides (bytes), counts. */
+interface ProductSpec {
+  /** First row of the left operand, its row stride and the step between its elements along the reduction. */
+  a: number;
+  aRowStride: number;
+  aStep: number;
+  /** First row of the right operand and its row stride (its rows are read as vectors). */
+  m: number;
+  mRowStride: number;
+  /** First output row and its stride. */
+  out: number;
+  outRowStride: number;
+  /** Output rows, reduction length (element counts) and output row width in bytes (a multiple of 32). */
+  rows: number;
+  inner: number;
+  width: number;
+}
+
+/** Scratch locals of {@link emitProduct}. */
+interface ProductScratch {
+  r: number;
+  cv: number;
+  ap: number;
+  apEnd: number;
+  mp: number;
+  aRow: number;
+  outRow: number;
+  splat: number;
+  acc0: number;
+  acc1: number;
+}
+
+function productScratch(locals: Locals): ProductScratch {
+  const int = () => locals.add(I32);
+  return {
+    r: int(),
+    cv: int(),
+    ap: int(),
+    apEnd: int(),
+    mp: int(),
+    aRow: int(),
+    outRow: int(),
+    splat: locals.add(V128),
+    acc0: locals.add(V128),
+    acc1: locals.add(V128),
+  };
+}
+
+/**
+ * `out[r, :] = Σₜ a[r, t] · m[t, :]` for r < rows, t < inner: each element of `a` broadcast against a row of
+ * `m` read as vectors, two vectors of the output row accumulated in registers at a time.
+ */
+function emitProduct(code: WasmCode, spec: ProductSpec, s: ProductScratch): void {
+  code.i32(0).set(s.r);
+  code.get(spec.a).set(s.aRow);
+  code.get(spec.out).set(s.outRow);
+  code.loop(s.r, spec.rows, 1, (row) => {
+    row.i32(0).set(s.cv);
+    row.loop(s.cv, spec.width, 32, (column) => {
+      column.splatConst(0).set(s.acc0);
+      column.splatConst(0).set(s.acc1);
+      column.get(s.aRow).set(s.ap);
+      column.get(s.aRow).get(spec.inner).get(spec.aStep).mul().add().set(s.apEnd);
+      column.get(spec.m).get(s.cv).add().set(s.mp);
+      column.loopBy(s.ap, s.apEnd, spec.aStep, (step) => {
+        step.get(s.ap).loadSplat().set(s.splat);
+        step.get(s.acc0).get(s.splat).get(s.mp).load().vmul().vadd().set(s.acc0);
+        step.get(s.acc1).get(s.splat).get(s.mp).load(16).vmul().vadd().set(s.acc1);
+        step.get(s.mp).get(spec.mRowStride).add().set(s.mp);
+      });
+      column.get(s.outRow).get(s.cv).add().get(s.acc0).store();
+      column.get(s.outRow).get(s.cv).add().get(s.acc1).store(16);
+    });
+    row.get(s.aRow).get(spec.aRowStride).add().set(s.aRow);
+    row.get(s.outRow).get(spec.outRowStride).add().set(s.outRow);
+  });
+}
+
+/** Copies the `[L, hs]` slice at `source` (row stride `rowBytes`) to `target` as `[hs, L]` (scalar loop). */
+function emitTransposeSlice(
+  code: WasmCode,
+  l: { source: number; target: number; rowBytes: number; lengthBytes: number; headBytes: number },
+  s: { j: number; c: number; from: number },
+): void {
+  code.i32(0).set(s.j);
+  code.loop(s.j, l.lengthBytes, 4, (row) => {
+    row.get(l.source).get(s.j).i32(2).shrU().get(l.rowBytes).mul().add().set(s.from);
+    row.i32(0).set(s.c);
+    row.loop(s.c, l.headBytes, 4, (element) => {
+      element.get(l.target).get(s.c).i32(2).shrU().get(l.lengthBytes).mul().add().get(s.j).add();
+      element.get(s.from).get(s.c).add().loadF32();
+      element.storeF32();
+    });
+  });
+}
+
+/**
+ * `attention(q, k, v, bias, out, probs, scratch, B, H, L, hs, biasStride, scale)`: for every sequence b and head
+ * h, `probs[b, h] = softmax(scale · Q Kᵀ + bias[b])` (`[L, L]`, saved for the gradient) and the context rows
+ * `out = probs[b, h] · V`, with Q, K, V, out the head's columns of `[B·L, d]` matrices. `bias` is `[L, L]` per
+ * sequence, `biasStride` bytes apart (0: one shared); `scratch` holds `hs · L` floats.
+ */
+export function attentionFunction(): WasmFunction {
+  const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  const [qPtr, kPtr, vPtr, biasPtr, outPtr, probsPtr, scratch, batch, heads, length, headSize] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ];
+  const [biasStride, scale] = [11, 12];
+  const locals = new Locals(params.length);
+  const int = () => locals.add(I32);
+  const [rowBytes, lengthBytes, headBytes, b, h, headOffset] = [int(), int(), int(), int(), int(), int()];
+  const [qh, kh, vh, oh, pBase, biasBase] = [int(), int(), int(), int(), int(), int()];
+  const [i, jv, prow, brow, j, c, from, four] = [int(), int(), int(), int(), int(), int(), int(), int()];
+  const [raw, maxV, sumV, e, scaleV] = [
+    locals.add(V128),
+    locals.add(V128),
+    locals.add(V128),
+    locals.add(V128),
+    locals.add(V128),
+  ];
+  const code = new WasmCode();
+  const k = new Constants(locals, code);
+  const exp = expScratch(locals, code, k);
+  const product = productScratch(locals);
+  code.get(heads).get(headSize).mul().i32(2).shl().set(rowBytes);
+  code.get(length).i32(2).shl().set(lengthBytes);
+  code.get(headSize).i32(2).shl().set(headBytes);
+  code.i32(4).set(four);
+  code.get(scale).splat().set(scaleV);
+  code.loop(b, batch, 1, (sequence) => {
+    sequence.get(biasPtr).get(b).get(biasStride).mul().add().set(biasBase);
+    sequence.i32(0).set(h);
+    sequence.loop(h, heads, 1, (head) => {
+      head.get(b).get(length).mul().get(rowBytes).mul().get(h).get(headBytes).mul().add().set(headOffset);
+      head.get(qPtr).get(headOffset).add().set(qh);
+      head.get(kPtr).get(headOffset).add().set(kh);
+      head.get(vPtr).get(headOffset).add().set(vh);
+      head.get(outPtr).get(headOffset).add().set(oh);
+      head
+        .get(b)
+        .get(heads)
+        .mul()
+        .get(h)
+        .add()
+        .get(length)
+        .mul()
+        .get(lengthBytes)
+        .mul()
+        .get(probsPtr)
+        .add()
+        .set(pBase);
+      emitTransposeSlice(
+        head,
+        { source: kh, target: scratch, rowBytes, lengthBytes, headBytes },
+        { j, c, from },
+      );
+      // Raw scores Q Kᵀ into the probability rows.
+      emitProduct(
+        head,
+        {
+          a: qh,
+          aRowStride: rowBytes,
+          aStep: four,
+          m: scratch,
+          mRowStride: lengthBytes,
+          out: pBase,
+          outRowStride: lengthBytes,
+          rows: length,
+          inner: headSize,
+          width: lengthBytes,
+        },
+        product,
+      );
+      // Row softmax of scale · raw + bias.
+      head.i32(0).set(i);
+      head.get(pBase).set(prow);
+      head.get(biasBase).set(brow);
+      head.loop(i, length, 1, (row) => {
+        row.splatConst(-3.0e38).set(maxV);
+        row.i32(0).set(jv);
+        row.loop(jv, lengthBytes, 16, (lane) => {
+          lane
+            .get(prow)
+            .get(jv)
+            .add()
+            .load()
+            .get(scaleV)
+            .vmul()
+            .get(brow)
+            .get(jv)
+            .add()
+            .load()
+            .vadd()
+            .set(raw);
+          lane.get(prow).get(jv).add().get(raw).store();
+          lane.get(maxV).get(raw).vmax().set(maxV);
+        });
+        pushLaneMax(row, maxV);
+        row.splat().set(maxV);
+        row.splatConst(0).set(sumV);
+        row.i32(0).set(jv);
+        row.loop(jv, lengthBytes, 16, (lane) => {
+          lane.get(prow).get(jv).add().load().get(maxV).vsub().set(raw);
+          pushExp(lane, raw, k, exp, true);
+          lane.set(e);
+          lane.get(prow).get(jv).add().get(e).store();
+          lane.get(sumV).get(e).vadd().set(sumV);
+        });
+        row.f32(1);
+        pushLaneSum(row, sumV);
+        row.divF32().splat().set(sumV);
+        row.i32(0).set(jv);
+        row.loop(jv, lengthBytes, 16, (lane) => {
+          lane.get(prow).get(jv).add().get(prow).get(jv).add().load().get(sumV).vmul().store();
+        });
+        row.get(prow).get(lengthBytes).add().set(prow);
+        row.get(brow).get(lengthBytes).add().set(brow);
+      });
+      // Context rows P V.
+      emitProduct(
+        head,
+        {
+          a: pBase,
+          aRowStride: lengthBytes,
+          aStep: four,
+          m: vh,
+          mRowStride: rowBytes,
+          out: oh,
+          outRowStride: rowBytes,
+          rows: length,
+          inner: length,
+          width: headBytes,
+        },
+        product,
+      );
+    });
+  });
+  return { name: "attention", params, locals: locals.types, code };
+}
+
+/**
+ * `attentionGrad(q, k, v, probs, dOut, dq, dk, dv, scratch, B, H, L, hs, scale)`: the gradient of
+ * {@link attentionFunction} from its saved `probs`: `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale`,
+ * `dQ = dS K`, `dK = dSᵀ Q`, `dV = Pᵀ dO`, per sequence and head; `scratch` holds `hs · L + L · L` floats.
+ */
+export function attentionGradFunction(): WasmFunction {
+  const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  const [qPtr, kPtr, vPtr, probsPtr, dOutPtr, dqPtr, dkPtr, dvPtr, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [batch, heads, length, headSize, scale] = [9, 10, 11, 12, 13];
+  const locals = new Locals(params.length);
+  const int = () => locals.add(I32);
+  const [rowBytes, lengthBytes, headBytes, b, h, headOffset, pBase, dsBase] = [
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+  ];
+  const [qh, kh, vh, doh, dqh, dkh, dvh] = [int(), int(), int(), int(), int(), int(), int()];
+  const [i, jv, prow, dsrow, j, c, from, four] = [int(), int(), int(), int(), int(), int(), int(), int()];
+  const [dotV, dotS, pv, scaleV] = [locals.add(V128), locals.add(V128), locals.add(V128), locals.add(V128)];
+  const code = new WasmCode();
+  const product = productScratch(locals);
+  code.get(heads).get(headSize).mul().i32(2).shl().set(rowBytes);
+  code.get(length).i32(2).shl().set(lengthBytes);
+  code.get(headSize).i32(2).shl().set(headBytes);
+  code.i32(4).set(four);
+  code.get(scale).splat().set(scaleV);
+  code.get(scratch).get(headSize).get(lengthBytes).mul().add().set(dsBase);
+  code.loop(b, batch, 1, (sequence) => {
+    sequence.i32(0).set(h);
+    sequence.loop(h, heads, 1, (head) => {
+      head.get(b).get(length).mul().get(rowBytes).mul().get(h).get(headBytes).mul().add().set(headOffset);
+      for (const [base, pointer] of [
+        [qPtr, qh],
+        [kPtr, kh],
+        [vPtr, vh],
+        [dOutPtr, doh],
+        [dqPtr, dqh],
+        [dkPtr, dkh],
+        [dvPtr, dvh],
+      ] as const) {
+        head.get(base).get(headOffset).add().set(pointer);
+      }
+      head
+        .get(b)
+        .get(heads)
+        .mul()
+        .get(h)
+        .add()
+        .get(length)
+        .mul()
+        .get(lengthBytes)
+        .mul()
+        .get(probsPtr)
+        .add()
+        .set(pBase);
+      emitTransposeSlice(
+        head,
+        { source: vh, target: scratch, rowBytes, lengthBytes, headBytes },
+        { j, c, from },
+      );
+      // dP = dO Vᵀ into the dS rows.
+      emitProduct(
+        head,
+        {
+          a: doh,
+          aRowStride: rowBytes,
+          aStep: four,
+          m: scratch,
+          mRowStride: lengthBytes,
+          out: dsBase,
+          outRowStride: lengthBytes,
+          rows: length,
+          inner: headSize,
+          width: lengthBytes,
+        },
+        product,
+      );
+      // dS = P ⊙ (dP − Σⱼ P dP) · scale, row by row.
+      head.i32(0).set(i);
+      head.get(pBase).set(prow);
+      head.get(dsBase).set(dsrow);
+      head.loop(i, length, 1, (row) => {
+        row.splatConst(0).set(dotV);
+        row.i32(0).set(jv);
+        row.loop(jv, lengthBytes, 16, (lane) => {
+          lane
+            .get(dotV)
+            .get(prow)
+            .get(jv)
+            .add()
+            .load()
+            .get(dsrow)
+            .get(jv)
+            .add()
+            .load()
+            .vmul()
+            .vadd()
+            .set(dotV);
+        });
+        pushLaneSum(row, dotV);
+        row.splat().set(dotS);
+        row.i32(0).set(jv);
+        row.loop(jv, lengthBytes, 16, (lane) => {
+          lane.get(prow).get(jv).add().load().set(pv);
+          lane.get(dsrow).get(jv).add();
+          lane.get(dsrow).get(jv).add().load().get(dotS).vsub().get(pv).vmul().get(scaleV).vmul();
+          lane.store();
+        });
+        row.get(prow).get(lengthBytes).add().set(prow);
+        row.get(dsrow).get(lengthBytes).add().set(dsrow);
+      });
+      const rows = {
+        rows: length,
+        inner: length,
+        width: headBytes,
+        mRowStride: rowBytes,
+        outRowStride: rowBytes,
+      };
+      // dQ = dS K; dK = dSᵀ Q (columns of dS); dV = Pᵀ dO (columns of P).
+      emitProduct(
+        head,
+        { ...rows, a: dsBase, aRowStride: lengthBytes, aStep: four, m: kh, out: dqh },
+        product,
+      );
+      emitProduct(
+        head,
+        { ...rows, a: dsBase, aRowStride: four, aStep: lengthBytes, m: qh, out: dkh },
+        product,
+      );
+      emitProduct(
+        head,
+        { ...rows, a: pBase, aRowStride: four, aStep: lengthBytes, m: doh, out: dvh },
+        product,
+      );
+    });
+  });
+  return { name: "attentionGrad", params, locals: locals.types, code };
+}

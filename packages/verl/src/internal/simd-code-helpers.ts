@@ -1,0 +1,93 @@
+import { I32, V128, type ValueType, type WasmCode } from "./wasm-code.js";
+
+/* Building blocks shared by the SIMD kernels' code: locals, hoisted constants, exp, lane reductions. */
+
+/** Local indices handed out in order after the parameters. */
+export class Locals {
+  readonly types: ValueType[] = [];
+  constructor(private readonly params: number) {}
+  add(type: ValueType): number {
+    this.types.push(type);
+    return this.params + this.types.length - 1;
+  }
+}
+
+/** Vector constants held in locals, set once before a kernel's loop (V8 does not hoist splats out of loops). */
+export class Constants {
+  private readonly byValue = new Map<number, number>();
+  constructor(
+    private readonly locals: Locals,
+    private readonly code: WasmCode,
+  ) {}
+  /** The local holding `value` in every lane (emitted at first use, which must be before the loop). */
+  of(value: number): number {
+    let local = this.byValue.get(value);
+    if (local === undefined) {
+      local = this.locals.add(V128);
+      this.code.splatConst(value).set(local);
+      this.byValue.set(value, local);
+    }
+    return local;
+  }
+}
+
+export const EXP_COEFFICIENTS = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1];
+/** Below this argument {@link pushExp} with `flush` returns exactly 0 (e^-30 ≈ 1e-13: never a subnormal later). */
+const FLUSH_BELOW = -30;
+
+const EXP_CONSTANTS = [FLUSH_BELOW, 1, -87, 87, Math.LOG2E, 0.693359375, -2.1219444e-4, ...EXP_COEFFICIENTS];
+
+/** Locals of {@link pushExp}: three scratch vectors and the exponent bias 127 as an i32x4. */
+export interface ExpScratch {
+  t: number;
+  n: number;
+  r: number;
+  bias: number;
+}
+
+/** Allocates {@link ExpScratch} and emits its constants (before the kernel's loops). */
+export function expScratch(locals: Locals, code: WasmCode, constants: Constants): ExpScratch {
+  for (const value of EXP_CONSTANTS) constants.of(value);
+  const bias = locals.add(V128);
+  code.i32(127).isplat().set(bias);
+  return { t: locals.add(V128), n: locals.add(V128), r: locals.add(V128), bias };
+}
+
+/**
+ * Pushes `exp(x)` for the vector in local `x`: range reduction (`2ⁿ · e^r`, |r| ≤ ln2/2) with a degree-6
+ * polynomial (relative error ~2e-7), the argument clamped to ±87 so that 2ⁿ stays a normal float; with `flush`,
+ * exactly 0 below −30.
+ */
+export function pushExp(code: WasmCode, x: number, k: Constants, s: ExpScratch, flush = false): void {
+  const { t, n, r } = s;
+  // With flush, lanes of x below FLUSH_BELOW give 0: softmax weights of masked keys would otherwise be
+  // subnormal floats, whose arithmetic is ~100× slower on x86.
+  if (flush) code.get(x).get(k.of(FLUSH_BELOW)).vgt();
+  code.get(x).get(k.of(-87)).vmax().get(k.of(87)).vmin().set(t);
+  code.get(t).get(k.of(Math.LOG2E)).vmul().vnearest().set(n);
+  code
+    .get(t)
+    .get(n)
+    .get(k.of(0.693359375))
+    .vmul()
+    .vsub()
+    .get(n)
+    .get(k.of(-2.1219444e-4))
+    .vmul()
+    .vsub()
+    .set(r);
+  code.get(k.of(EXP_COEFFICIENTS[0]!));
+  for (const coefficient of EXP_COEFFICIENTS.slice(1)) code.get(r).vmul().get(k.of(coefficient)).vadd();
+  code.get(n).vtruncToInt().get(s.bias).viadd().i32(23).vishl().vmul();
+  if (flush) code.vand();
+}
+
+/** Pushes the sum of the 4 lanes of the vector in local `v` (an f32). */
+export function pushLaneSum(code: WasmCode, v: number): void {
+  code.get(v).lane(0).get(v).lane(1).addF32().get(v).lane(2).addF32().get(v).lane(3).addF32();
+}
+
+/** Pushes the largest lane of the vector in local `v`. */
+export function pushLaneMax(code: WasmCode, v: number): void {
+  code.get(v).lane(0).get(v).lane(1).maxF32().get(v).lane(2).maxF32().get(v).lane(3).maxF32();
+}
