@@ -10,7 +10,7 @@ import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { VeRLTrainer } from "../trainer/verl-trainer.js";
-import { resolveWorkerCount } from "./trainer-workers.js";
+import { MIN_PARALLEL_WORK, resolveWorkerCount } from "./trainer-workers.js";
 
 const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16 };
 const prompts = ["ab", "ba", "aab", "bba", "abab", "b"];
@@ -60,6 +60,10 @@ describe("config.workers", () => {
       resolveWorkerCount(VeRLConfig.parse({ algorithm: "grpo", batchSize: 1, groupSize: 1 }), big, null),
     ).toBe(1);
     expect(resolveWorkerCount(grpo, small, null)).toBe(1);
+    // Agent episodes weigh as several answers each: enough of them make the same small step worth splitting.
+    const answers = Math.ceil(MIN_PARALLEL_WORK / (small.parameterCount * 64));
+    expect(resolveWorkerCount(grpo, small, null, "wasm", answers - 1)).toBe(1);
+    expect(resolveWorkerCount(grpo, small, null, "wasm", answers)).toBe(Math.min(availableParallelism(), 64));
     expect(resolveWorkerCount(grpo, big, null, "tensorflow")).toBe(1);
     expect(resolveWorkerCount({ ...grpo, workers: 3 }, small, null)).toBe(3);
     const other = { ...big } as unknown as Policy;
