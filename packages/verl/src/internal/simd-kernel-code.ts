@@ -1,4 +1,5 @@
 import { attentionFunction, attentionGradFunction } from "./attention-kernel-code.js";
+import { cachedAttentionFunction } from "./cached-attention-kernel-code.js";
 import { layerNormFunction, layerNormGradFunction } from "./layer-norm-kernel-code.js";
 import { Constants, type ExpScratch, expScratch, Locals, pushExp } from "./simd-code-helpers.js";
 import { I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
@@ -326,5 +327,6 @@ export function simdKernelFunctions(): WasmFunction[] {
     layerNormGradFunction(),
     attentionFunction(),
     attentionGradFunction(),
+    cachedAttentionFunction(),
   ];
 }

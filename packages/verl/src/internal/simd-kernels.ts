@@ -35,6 +35,7 @@ export interface SimdExports {
   ): void;
   attention(...pointersSizesAndScale: number[]): void;
   attentionGrad(...pointersSizesAndScale: number[]): void;
+  cachedAttention(...pointersSizesAndScale: number[]): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */

@@ -125,6 +125,16 @@ export class WasmCode {
     return this.op(0x74);
   }
 
+  /** `i32.and`. */
+  andI32(): this {
+    return this.op(0x71);
+  }
+
+  /** `memory.copy` (destination, source, byte count on the stack). */
+  memoryCopy(): this {
+    return this.op(0xfc, 0x0a, 0x00, 0x00);
+  }
+
   /** `i32.shr_u`. */
   shrU(): this {
     return this.op(0x76);

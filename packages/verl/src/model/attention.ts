@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { fitsFusedAttention, fusedAttention } from "../internal/attention-kernels.js";
 import { batchMatMul } from "../internal/batch-matmul.js";
+import { fitsFusedCachedAttention, fusedCachedAttention } from "../internal/cached-attention-kernels.js";
 import type { LayerCache } from "../rollout/kv-cache.js";
 
 /** The additive bias of masked attention positions. */
@@ -67,7 +68,7 @@ export function sequenceAttention(
 /**
  * Attention of one new position per row against a KV cache, `q, k, v [B, d]` → `[B, d]`: the new key and value
  * are appended to `previous` (the extended cache is pushed to `layers`), and `keyBias` (`[B, 1, 1, t + 1]`, or
- * null) masks padded prompt positions.
+ * null) masks padded prompt positions. On wasm this is one SIMD kernel (`fusedCachedAttention`).
  */
 export function cachedAttention(
   q: tf.Tensor,
@@ -80,6 +81,11 @@ export function cachedAttention(
 ): tf.Tensor {
   const [batch, d] = q.shape as [number, number];
   const headSize = d / heads;
+  if (fitsFusedCachedAttention(q, previous.keys, keyBias)) {
+    const [context, keys, values] = fusedCachedAttention(q, k, v, previous, keyBias);
+    layers.push({ keys, values });
+    return context;
+  }
   const keys = tf.concat([previous.keys, tf.reshape(k, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
   const values = tf.concat([previous.values, tf.reshape(v, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
   layers.push({ keys, values });

@@ -1,0 +1,132 @@
+import { Constants, expScratch, Locals, pushExp, pushLaneMax, pushLaneSum } from "./simd-code-helpers.js";
+import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
+
+/*
+ * One decoding step of attention against a key/value cache as one wasm SIMD kernel: the cache grows by the new
+ * position (copied into new buffers, so tensors stay immutable) and the new position's query attends to every
+ * cached key. Head size a multiple of 4.
+ */
+
+/**
+ * `cachedAttention(q, k, v, keys, values, keyBias, out, newKeys, newValues, scores, B, H, t, hs, scale)`:
+ * `q, k, v [B, d]` (heads side by side) of the new position, `keys, values [B, H, t, hs]` cached, `keyBias
+ * [B, t + 1]` additive (pointer 0: none); writes `newKeys, newValues [B, H, t + 1, hs]` and the context
+ * `out [B, d] = softmax(scale · q Kᵀ + bias) V` per head. `scores` is scratch for `t + 1` floats rounded up to
+ * a multiple of 4.
+ */
+export function cachedAttentionFunction(): WasmFunction {
+  const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  const [qPtr, kPtr, vPtr, keysPtr, valuesPtr, biasPtr, outPtr, newKeysPtr, newValuesPtr, scoresPtr] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+  ];
+  const [batch, heads, cached, headSize, scale] = [10, 11, 12, 13, 14];
+  const locals = new Locals(params.length);
+  const int = () => locals.add(I32);
+  const [rowBytes, headBytes, oldBytes, newBytes, scoreBytes, paddedBytes, b, h] = [
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+  ];
+  const [slice, qh, kp, kEnd, sp, cv, vp] = [int(), int(), int(), int(), int(), int(), int()];
+  const vec = () => locals.add(V128);
+  const [acc, maxV, sumV, raw, e] = [vec(), vec(), vec(), vec(), vec()];
+  const dot = locals.add(F32);
+  const code = new WasmCode();
+  const k = new Constants(locals, code);
+  const exp = expScratch(locals, code, k);
+  const low = k.of(-3.0e38);
+  code.get(heads).get(headSize).mul().i32(2).shl().set(rowBytes);
+  code.get(headSize).i32(2).shl().set(headBytes);
+  code.get(cached).get(headBytes).mul().set(oldBytes);
+  code.get(oldBytes).get(headBytes).add().set(newBytes);
+  code.get(cached).i32(1).add().i32(2).shl().set(scoreBytes);
+  code.get(scoreBytes).i32(12).add().i32(-16).andI32().set(paddedBytes);
+  code.loop(b, batch, 1, (sequence) => {
+    sequence.i32(0).set(h);
+    sequence.loop(h, heads, 1, (head) => {
+      // The (b, h) slices: old [t, hs] and new [t + 1, hs] (contiguous), and the head's columns of row b.
+      head.get(b).get(heads).mul().get(h).add().set(slice);
+      head.get(b).get(rowBytes).mul().get(h).get(headBytes).mul().add().set(qh);
+      for (const [source, target, fresh] of [
+        [keysPtr, newKeysPtr, kPtr],
+        [valuesPtr, newValuesPtr, vPtr],
+      ] as const) {
+        head.get(target).get(slice).get(newBytes).mul().add();
+        head.get(source).get(slice).get(oldBytes).mul().add();
+        head.get(oldBytes).memoryCopy();
+        head.get(target).get(slice).get(newBytes).mul().add().get(oldBytes).add();
+        head.get(fresh).get(qh).add();
+        head.get(headBytes).memoryCopy();
+      }
+      // Scores scale · q·Kⱼ (+ bias) for j ≤ t, then −3e38 up to a whole vector.
+      head.get(newKeysPtr).get(slice).get(newBytes).mul().add().set(kp);
+      head.get(kp).get(newBytes).add().set(kEnd);
+      head.get(scoresPtr).set(sp);
+      head.loopBy(kp, kEnd, headBytes, (key) => {
+        key.splatConst(0).set(acc);
+        key.i32(0).set(cv);
+        key.loop(cv, headBytes, 16, (lane) => {
+          lane.get(acc).get(kp).get(cv).add().load();
+          lane.get(qPtr).get(qh).add().get(cv).add().load().vmul().vadd().set(acc);
+        });
+        pushLaneSum(key, acc);
+        key.get(scale).mulF32().set(dot);
+        key.get(biasPtr).when((bias) => {
+          bias.get(dot);
+          bias.get(biasPtr).get(b).get(scoreBytes).mul().add().get(sp).add().get(scoresPtr).sub().loadF32();
+          bias.addF32().set(dot);
+        });
+        key.get(sp).get(dot).storeF32();
+        key.get(sp).i32(4).add().set(sp);
+      });
+      head.get(scoresPtr).get(paddedBytes).add().set(kEnd);
+      head
+        .get(sp)
+        .get(kEnd)
+        .ltU()
+        .when((pad) => {
+          pad.loop(sp, kEnd, 4, (entry) => {
+            entry.get(sp).f32(-3.0e38).storeF32();
+          });
+        });
+      // Softmax weights (unnormalised) in place, their sum, then the context Σⱼ pⱼ Vⱼ / Σ p.
+      head.get(low).set(maxV);
+      head.i32(0).set(cv);
+      head.loop(cv, paddedBytes, 16, (lane) => {
+        lane.get(maxV).get(scoresPtr).get(cv).add().load().vmax().set(maxV);
+      });
+      pushLaneMax(head, maxV);
+      head.splat().set(maxV);
+      head.splatConst(0).set(sumV);
+      head.i32(0).set(cv);
+      head.loop(cv, paddedBytes, 16, (lane) => {
+        lane.get(scoresPtr).get(cv).add().load().get(maxV).vsub().set(raw);
+        pushExp(lane, raw, k, exp, true);
+        lane.set(e);
+        lane.get(scoresPtr).get(cv).add().get(e).store();
+        lane.get(sumV).get(e).vadd().set(sumV);
+      });
+      head.f32(1);
+      pushLaneSum(head, sumV);
+      head.divF32().splat().set(sumV);
+      head.i32(0).set(cv);
+      head.loop(cv, headBytes, 16, (column) => {
+        column.splatConst(0).set(acc);
+        column.get(newValuesPtr).get(slice).get(newBytes).mul().add().get(cv).add().set(vp);
+        column.get(scoresPtr).set(sp);
+        column.get(scoresPtr).get(scoreBytes).add().set(kEnd);
+        column.loop(sp, kEnd, 4, (value) => {
+          value.get(acc).get(sp).loadSplat().get(vp).load().vmul().vadd().set(acc);
+          value.get(vp).get(headBytes).add().set(vp);
+        });
+        column.get(outPtr).get(qh).add().get(cv).add().get(acc).get(sumV).vmul().store();
+      });
+    });
+  });
+  return { name: "cachedAttention", params, locals: locals.types, code };
+}

@@ -1,0 +1,72 @@
+import type * as tf from "@tensorflow/tfjs";
+import { address, defineSimdKernel, runSimdKernel, simdKernelsActive } from "./simd-kernels.js";
+
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  defineSimdKernel("OrbiterCachedAttention", (backend, simd, [q, k, v, keys, values, keyBias], attrs) => {
+    const [batch, heads, cached, headSize] = keys!.shape as [number, number, number, number];
+    const out = backend.makeOutput([...q!.shape], "float32");
+    const newKeys = backend.makeOutput([batch, heads, cached + 1, headSize], "float32");
+    const newValues = backend.makeOutput([batch, heads, cached + 1, headSize], "float32");
+    const scores = backend.makeOutput([Math.ceil((cached + 1) / 4) * 4], "float32");
+    const pointers = [q!, k!, v!, keys!, values!].map((t) => address(backend, t));
+    simd.cachedAttention(
+      ...pointers,
+      keyBias === undefined ? 0 : address(backend, keyBias),
+      ...[out, newKeys, newValues, scores].map((t) => address(backend, t)),
+      batch,
+      heads,
+      cached,
+      headSize,
+      attrs.scale as number,
+    );
+    backend.disposeData(scores.dataId);
+    return [out, newKeys, newValues];
+  });
+}
+
+/**
+ * Whether {@link fusedCachedAttention} runs here: SIMD kernels active, float32 operands, a head size that is a
+ * multiple of 4, at least one cached position.
+ */
+export function fitsFusedCachedAttention(q: tf.Tensor, keys: tf.Tensor, keyBias: tf.Tensor | null): boolean {
+  const [batch, heads, cached, headSize] = keys.shape as [number, number, number, number];
+  return (
+    simdKernelsActive() &&
+    q.dtype === "float32" &&
+    keys.dtype === "float32" &&
+    q.rank === 2 &&
+    keys.rank === 4 &&
+    q.shape[0] === batch &&
+    q.shape[1] === heads * headSize &&
+    headSize % 4 === 0 &&
+    cached > 0 &&
+    (keyBias === null || (keyBias.dtype === "float32" && keyBias.size === batch * (cached + 1)))
+  );
+}
+
+/**
+ * Attention of one new position per row against the cache `keys, values [B, H, t, hs]`, as one SIMD kernel:
+ * → `[context [B, d], keys, values [B, H, t + 1, hs]]` (the new key and value appended). Check
+ * {@link fitsFusedCachedAttention} first.
+ */
+export function fusedCachedAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  cache: { keys: tf.Tensor; values: tf.Tensor },
+  keyBias: tf.Tensor | null,
+): [tf.Tensor, tf.Tensor4D, tf.Tensor4D] {
+  register();
+  const headSize = cache.keys.shape[3] as number;
+  const inputs: tf.NamedTensorMap = { q, k, v, keys: cache.keys, values: cache.values };
+  if (keyBias !== null) inputs.keyBias = keyBias;
+  return runSimdKernel("OrbiterCachedAttention", inputs, { scale: 1 / Math.sqrt(headSize) }) as [
+    tf.Tensor,
+    tf.Tensor4D,
+    tf.Tensor4D,
+  ];
+}
