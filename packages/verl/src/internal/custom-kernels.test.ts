@@ -9,6 +9,7 @@ import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
+import { repeatRows } from "./simd-kernels.js";
 import { backendsForTests } from "./testing/test-backends.js";
 
 const backends = await backendsForTests();
@@ -210,5 +211,20 @@ describe.each(backends)("custom kernels on %s match the cpu backend's plain ops"
     actual.grads.forEach((grad, i) => {
       expectClose(grad, expected.grads[i]!, 1e-4);
     });
+  });
+});
+
+describe.each(backends)("repeatRows on %s", (backend) => {
+  it("repeats each first-axis slice in a row, like gather with repeated indices", async () => {
+    await initBackend({ backend });
+    const before = tf.memory().numTensors;
+    const [actual, expected] = tf.tidy(() => {
+      const x = tf.tensor(random([3, 2, 5], 31).data, [3, 2, 5]);
+      const index = tf.tensor1d([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2], "int32");
+      return [repeatRows(x, 4), tf.gather(x, index)].map((t) => ({ shape: t.shape, data: t.dataSync() }));
+    });
+    expect(actual!.shape).toEqual([12, 2, 5]);
+    expect(Array.from(actual!.data)).toEqual(Array.from(expected!.data));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -315,6 +315,25 @@ function columnSumsFunction(): WasmFunction {
   return { name: "columnSums", params: [I32, I32, I32, I32], locals: locals.types, code };
 }
 
+/** `repeatRows(x, out, rows, rowBytes, times)`: each `rowBytes`-long row of `x` copied `times` times in a row. */
+function repeatRowsFunction(): WasmFunction {
+  const [xPtr, outPtr, rows, rowBytes, times] = [0, 1, 2, 3, 4];
+  const locals = new Locals(5);
+  const [r, t, source, target] = [locals.add(I32), locals.add(I32), locals.add(I32), locals.add(I32)];
+  const code = new WasmCode();
+  code.get(xPtr).set(source);
+  code.get(outPtr).set(target);
+  code.loop(r, rows, 1, (row) => {
+    row.i32(0).set(t);
+    row.loop(t, times, 1, (copy) => {
+      copy.get(target).get(source).get(rowBytes).memoryCopy();
+      copy.get(target).get(rowBytes).add().set(target);
+    });
+    row.get(source).get(rowBytes).add().set(source);
+  });
+  return { name: "repeatRows", params: [I32, I32, I32, I32, I32], locals: locals.types, code };
+}
+
 /** Every kernel of the package's SIMD module. */
 export function simdKernelFunctions(): WasmFunction[] {
   return [
@@ -328,5 +347,6 @@ export function simdKernelFunctions(): WasmFunction[] {
     attentionFunction(),
     attentionGradFunction(),
     cachedAttentionFunction(),
+    repeatRowsFunction(),
   ];
 }

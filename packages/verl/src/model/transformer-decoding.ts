@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
+import { repeatRows } from "../internal/simd-kernels.js";
 import { type DecoderStep, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import { cachedAttention, NEG_INF } from "./attention.js";
 import { type BlockWeights, INFERENCE_OPS, transformerBlock } from "./transformer-block.js";
@@ -41,17 +42,13 @@ export function prefillTransformer(
       ? null
       : (tf.reshape(tf.mul(tf.sub(1, mask), NEG_INF), [prompts, 1, 1, length]) as tf.Tensor4D);
   if (repeat > 1) {
-    const index = tf.tensor1d(
-      Array.from({ length: prompts * repeat }, (_, row) => Math.floor(row / repeat)),
-      "int32",
-    );
-    logits = tf.gather(logits, index);
-    if (values !== undefined) values = tf.gather(values, index);
+    logits = repeatRows(logits, repeat);
+    if (values !== undefined) values = repeatRows(values, repeat);
     for (const layer of layers) {
-      layer.keys = tf.gather(layer.keys, index);
-      layer.values = tf.gather(layer.values, index);
+      layer.keys = repeatRows(layer.keys, repeat);
+      layer.values = repeatRows(layer.values, repeat);
     }
-    if (keyBias !== null) keyBias = tf.gather(keyBias, index);
+    if (keyBias !== null) keyBias = repeatRows(keyBias, repeat);
   }
   const embeddings = {
     token: new Float32Array(model.parameter("token_embedding").dataSync() as Float32Array),
