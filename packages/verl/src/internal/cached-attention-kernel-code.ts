@@ -8,18 +8,36 @@ import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./w
  */
 
 /**
- * `cachedAttention(q, k, v, keys, values, keyBias, out, newKeys, newValues, scores, B, H, t, hs, scale)`:
+ * `cachedAttention(q, k, v, keys, values, keyBias, out, newKeys, newValues, scores, B, H, t, T, hs, scale)`:
  * `q, k, v [B, d]` (heads side by side) of the new position, `keys, values [B, H, t, hs]` cached, `keyBias
- * [B, t + 1]` additive (pointer 0: none); writes `newKeys, newValues [B, H, t + 1, hs]` and the context
- * `out [B, d] = softmax(scale · q Kᵀ + bias) V` per head. `scores` is scratch for `t + 1` floats rounded up to
- * a multiple of 4.
+ * [B, t + 1]` additive (pointer 0: none); writes `newKeys, newValues [B, H, T, hs]` (T ≥ t + 1 positions per
+ * head: the old ones copied, the new one at t) and the context `out [B, d] = softmax(scale · q Kᵀ + bias) V`
+ * per head. When `newKeys = keys` and `newValues = values` (buffers of T positions) only position t is
+ * written. `scores` is scratch for `t + 1` floats rounded up to a multiple of 4.
  */
 export function cachedAttentionFunction(): WasmFunction {
-  const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  const params: ValueType[] = [
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    F32,
+  ];
   const [qPtr, kPtr, vPtr, keysPtr, valuesPtr, biasPtr, outPtr, newKeysPtr, newValuesPtr, scoresPtr] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
   ];
-  const [batch, heads, cached, headSize, scale] = [10, 11, 12, 13, 14];
+  const [batch, heads, cached, capacity, headSize, scale] = [10, 11, 12, 13, 14, 15];
   const locals = new Locals(params.length);
   const int = () => locals.add(I32);
   const [rowBytes, headBytes, oldBytes, newBytes, scoreBytes, paddedBytes, b, h] = [
@@ -32,7 +50,16 @@ export function cachedAttentionFunction(): WasmFunction {
     int(),
     int(),
   ];
-  const [slice, qh, kp, kEnd, sp, cv, vp] = [int(), int(), int(), int(), int(), int(), int()];
+  const [slice, qh, kp, kEnd, sp, cv, vp, targetSlice] = [
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+    int(),
+  ];
   const vec = () => locals.add(V128);
   const [acc, maxV, sumV, raw, e] = [vec(), vec(), vec(), vec(), vec()];
   const dot = locals.add(F32);
@@ -44,6 +71,7 @@ export function cachedAttentionFunction(): WasmFunction {
   code.get(headSize).i32(2).shl().set(headBytes);
   code.get(cached).get(headBytes).mul().set(oldBytes);
   code.get(oldBytes).get(headBytes).add().set(newBytes);
+  code.get(capacity).get(headBytes).mul().set(targetSlice);
   code.get(cached).i32(1).add().i32(2).shl().set(scoreBytes);
   code.get(scoreBytes).i32(12).add().i32(-16).andI32().set(paddedBytes);
   code.loop(b, batch, 1, (sequence) => {
@@ -56,15 +84,22 @@ export function cachedAttentionFunction(): WasmFunction {
         [keysPtr, newKeysPtr, kPtr],
         [valuesPtr, newValuesPtr, vPtr],
       ] as const) {
-        head.get(target).get(slice).get(newBytes).mul().add();
-        head.get(source).get(slice).get(oldBytes).mul().add();
-        head.get(oldBytes).memoryCopy();
-        head.get(target).get(slice).get(newBytes).mul().add().get(oldBytes).add();
+        // In place (source = target, a buffer of `capacity` positions) only the new row is written.
+        head
+          .get(source)
+          .get(target)
+          .sub()
+          .when((copy) => {
+            copy.get(target).get(slice).get(targetSlice).mul().add();
+            copy.get(source).get(slice).get(oldBytes).mul().add();
+            copy.get(oldBytes).memoryCopy();
+          });
+        head.get(target).get(slice).get(targetSlice).mul().add().get(oldBytes).add();
         head.get(fresh).get(qh).add();
         head.get(headBytes).memoryCopy();
       }
       // Scores scale · q·Kⱼ (+ bias) for j ≤ t, then −3e38 up to a whole vector.
-      head.get(newKeysPtr).get(slice).get(newBytes).mul().add().set(kp);
+      head.get(newKeysPtr).get(slice).get(targetSlice).mul().add().set(kp);
       head.get(kp).get(newBytes).add().set(kEnd);
       head.get(scoresPtr).set(sp);
       head.loopBy(kp, kEnd, headBytes, (key) => {
@@ -117,7 +152,7 @@ export function cachedAttentionFunction(): WasmFunction {
       head.i32(0).set(cv);
       head.loop(cv, headBytes, 16, (column) => {
         column.splatConst(0).set(acc);
-        column.get(newValuesPtr).get(slice).get(newBytes).mul().add().get(cv).add().set(vp);
+        column.get(newValuesPtr).get(slice).get(targetSlice).mul().add().get(cv).add().set(vp);
         column.get(scoresPtr).set(sp);
         column.get(scoresPtr).get(scoreBytes).add().set(kEnd);
         column.loop(sp, kEnd, 4, (value) => {

@@ -1,7 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { fitsFusedAttention, fusedAttention } from "../internal/attention-kernels.js";
 import { batchMatMul } from "../internal/batch-matmul.js";
-import { fitsFusedCachedAttention, fusedCachedAttention } from "../internal/cached-attention-kernels.js";
+import {
+  fitsFusedCachedAttention,
+  fusedCachedAttention,
+  fusedCachedAttentionInPlace,
+} from "../internal/cached-attention-kernels.js";
 import type { LayerCache } from "../rollout/kv-cache.js";
 
 /** The additive bias of masked attention positions. */
@@ -68,7 +72,8 @@ export function sequenceAttention(
 /**
  * Attention of one new position per row against a KV cache, `q, k, v [B, d]` → `[B, d]`: the new key and value
  * are appended to `previous` (the extended cache is pushed to `layers`), and `keyBias` (`[B, 1, 1, t + 1]`, or
- * null) masks padded prompt positions. On wasm this is one SIMD kernel (`fusedCachedAttention`).
+ * null) masks padded prompt positions; `cached` is the cache's length. On wasm this is one SIMD kernel, which
+ * writes the new position in place when `previous` holds growable buffers (`LayerCache.growth`).
  */
 export function cachedAttention(
   q: tf.Tensor,
@@ -78,16 +83,45 @@ export function cachedAttention(
   previous: LayerCache,
   keyBias: tf.Tensor4D | null,
   layers: LayerCache[],
+  cached: number = previous.keys.shape[2],
 ): tf.Tensor {
   const [batch, d] = q.shape as [number, number];
   const headSize = d / heads;
-  if (fitsFusedCachedAttention(q, previous.keys, keyBias)) {
-    const [context, keys, values] = fusedCachedAttention(q, k, v, previous, keyBias);
+  const capacity = previous.keys.shape[2];
+  const growth = previous.growth;
+  if (
+    growth !== undefined &&
+    cached < capacity &&
+    fitsFusedCachedAttention(q, previous.keys, keyBias, cached)
+  ) {
+    // Buffers with room: the next position is written in place (after a private copy when this cache is
+    // older than the buffers' contents).
+    const inPlace = growth.filled === cached;
+    const buffers = {
+      keys: (inPlace ? tf.clone(previous.keys) : tf.add(previous.keys, 0)) as tf.Tensor4D,
+      values: (inPlace ? tf.clone(previous.values) : tf.add(previous.values, 0)) as tf.Tensor4D,
+    };
+    const context = fusedCachedAttentionInPlace(q, k, v, buffers, keyBias, cached);
+    const next = inPlace ? growth : { filled: 0 };
+    next.filled = cached + 1;
+    layers.push({ ...buffers, growth: next });
+    return context;
+  }
+  // Elsewhere the cache is exact-size tensors (buffers are cut to their filled part first).
+  const source: LayerCache =
+    growth === undefined
+      ? previous
+      : {
+          keys: tf.slice(previous.keys, [0, 0, 0, 0], [-1, -1, cached, -1]),
+          values: tf.slice(previous.values, [0, 0, 0, 0], [-1, -1, cached, -1]),
+        };
+  if (fitsFusedCachedAttention(q, source.keys, keyBias)) {
+    const [context, keys, values] = fusedCachedAttention(q, k, v, source, keyBias);
     layers.push({ keys, values });
     return context;
   }
-  const keys = tf.concat([previous.keys, tf.reshape(k, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
-  const values = tf.concat([previous.values, tf.reshape(v, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
+  const keys = tf.concat([source.keys, tf.reshape(k, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
+  const values = tf.concat([source.values, tf.reshape(v, [batch, heads, 1, headSize])], 2) as tf.Tensor4D;
   layers.push({ keys, values });
   // Batched products take wasm's generic path, where transposeB costs nothing extra.
   const query = tf.mul(tf.reshape(q, [batch, heads, 1, headSize]), 1 / Math.sqrt(headSize));

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { repeatRows } from "../internal/simd-kernels.js";
+import { repeatRows, simdKernelsActive } from "../internal/simd-kernels.js";
 import { type DecoderStep, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import { cachedAttention, NEG_INF } from "./attention.js";
 import { type BlockWeights, INFERENCE_OPS, transformerBlock } from "./transformer-block.js";
@@ -50,6 +50,21 @@ export function prefillTransformer(
     }
     if (keyBias !== null) keyBias = repeatRows(keyBias, repeat);
   }
+  if (simdKernelsActive()) {
+    // Buffers with room for the whole context, which the decoding steps extend in place.
+    const room = model.config.contextLength - length;
+    for (const layer of layers) {
+      const pad: Array<[number, number]> = [
+        [0, 0],
+        [0, 0],
+        [0, room],
+        [0, 0],
+      ];
+      layer.keys = tf.pad(layer.keys, pad);
+      layer.values = tf.pad(layer.values, pad);
+      layer.growth = { filled: length };
+    }
+  }
   const embeddings = {
     token: new Float32Array(model.parameter("token_embedding").dataSync() as Float32Array),
     position: new Float32Array(model.parameter("position_embedding").dataSync() as Float32Array),
@@ -94,7 +109,7 @@ export function stepTransformer(
   model.blocks.forEach((block, i) => {
     const previous = cache.layers[i] as LayerCache;
     x = transformerBlock(x, block, INFERENCE_OPS, eps, (q, k, v) =>
-      cachedAttention(q, k, v, nHeads, previous, keyBias, layers),
+      cachedAttention(q, k, v, nHeads, previous, keyBias, layers, cache.length),
     );
   });
   const next = new KvCache(layers, keyBias, cache.length + 1, cache.embeddings);

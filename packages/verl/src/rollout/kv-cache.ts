@@ -1,11 +1,18 @@
 import * as tf from "@tensorflow/tfjs";
 
-/** Cached keys and values of one attention layer, both `[B, H, t, headSize]`. */
+/** Cached keys and values of one attention layer, both `[B, H, t, headSize]` (or buffers, see `growth`). */
 export interface LayerCache {
   /** Keys `[B, H, t, headSize]` (appended along axis 2, a contiguous copy per head). */
   keys: tf.Tensor4D;
   /** Values `[B, H, t, headSize]`. */
   values: tf.Tensor4D;
+  /**
+   * Set when `keys` and `values` are buffers `[B, H, capacity, headSize]` that decoding steps extend in place
+   * (positions from the cache's length on are unused): `filled` is how many positions the buffers hold, shared by
+   * every cache over them. A step from a cache whose length is `filled` writes the next position in place; a
+   * step from an older cache (a branch) copies the buffers first, so no cache ever sees another's positions.
+   */
+  growth?: { filled: number };
 }
 
 /** Host copies of the input embeddings, so a decoding step builds its input rows without device ops. */
