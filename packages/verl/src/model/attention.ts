@@ -46,7 +46,16 @@ export function sequenceAttention(
   const d = q.shape[1] as number;
   const headSize = d / h;
   const sizes = { batch, length, heads: h, headSize };
-  if (collect === null && fitsFusedAttention(q, sizes, bias)) return fusedAttention(q, k, v, sizes, bias);
+  if (fitsFusedAttention(q, sizes, bias)) {
+    if (collect !== null) {
+      const split: [number, number, number, number] = [batch, length, h, headSize];
+      collect.push({
+        keys: tf.transpose(tf.reshape(k, split), [0, 2, 1, 3]) as tf.Tensor4D,
+        values: tf.transpose(tf.reshape(v, split), [0, 2, 1, 3]) as tf.Tensor4D,
+      });
+    }
+    return fusedAttention(q, k, v, sizes, bias);
+  }
   const split: [number, number, number, number] = [batch, length, h, headSize];
   const queries = tf.mul(tf.transpose(tf.reshape(q, split), [0, 2, 1, 3]), 1 / Math.sqrt(headSize));
   const keysT = tf.transpose(tf.reshape(k, split), [0, 2, 3, 1]);
