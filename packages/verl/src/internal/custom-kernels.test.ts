@@ -9,7 +9,7 @@ import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
-import { repeatRows } from "./simd-kernels.js";
+import { repeatRows, simdKernelsActive } from "./simd-kernels.js";
 import { backendsForTests } from "./testing/test-backends.js";
 
 const backends = await backendsForTests();
@@ -226,5 +226,12 @@ describe.each(backends)("repeatRows on %s", (backend) => {
     expect(actual!.shape).toEqual([12, 2, 5]);
     expect(Array.from(actual!.data)).toEqual(Array.from(expected!.data));
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.each(backends)("the SIMD kernels on %s", (backend) => {
+  it("are active on wasm only (other backends take the plain tfjs path)", async () => {
+    await initBackend({ backend });
+    expect(simdKernelsActive()).toBe(backend === "wasm");
   });
 });

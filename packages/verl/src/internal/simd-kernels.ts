@@ -50,14 +50,14 @@ const wasmRuntime = (globalThis as unknown as { WebAssembly: WasmRuntime }).WebA
 
 /** What the kernels use of tfjs's wasm backend (`memory` is its `WebAssembly.Memory`). */
 export interface WasmBackendView {
-  wasm: { asm: { memory: object } };
+  wasm?: { asm?: { memory?: object } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
   disposeData(dataId: object): boolean;
 }
 
 let compiled: object | null | undefined;
-const instances = new WeakMap<object, SimdExports>();
+const instances = new WeakMap<object, SimdExports | null>();
 let registered = false;
 
 /** The module, compiled once; null when this runtime has no WebAssembly SIMD. */
@@ -71,11 +71,24 @@ function simdModule(): object | null {
 
 /** The module instantiated on the backend's memory (one instance per wasm backend). */
 function exportsFor(backend: WasmBackendView): SimdExports {
-  const memory = backend.wasm.asm.memory;
+  return instanceFor(backend) as SimdExports;
+}
+
+/**
+ * The module instantiated on the backend's memory, once per memory; null when that fails (a build whose memory
+ * is shared between threads does not match the module's import, or no memory is reachable).
+ */
+function instanceFor(backend: WasmBackendView): SimdExports | null {
+  const memory = backend.wasm?.asm?.memory;
+  if (memory === undefined) return null;
   let instance = instances.get(memory);
   if (instance === undefined) {
-    const module = simdModule() as object;
-    instance = new wasmRuntime.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
+    try {
+      const module = simdModule() as object;
+      instance = new wasmRuntime.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
+    } catch {
+      instance = null;
+    }
     instances.set(memory, instance);
   }
   return instance;
@@ -244,9 +257,13 @@ function register(): void {
   });
 }
 
-/** Whether the SIMD kernels run here: the wasm backend is active and the runtime has WebAssembly SIMD. */
+/**
+ * Whether the SIMD kernels run here: the wasm backend is active, the runtime has WebAssembly SIMD, and the
+ * module links to the backend's memory.
+ */
 export function simdKernelsActive(): boolean {
   if (tf.getBackend() !== "wasm" || simdModule() === null) return false;
+  if (instanceFor(tf.backend() as unknown as WasmBackendView) === null) return false;
   register();
   return true;
 }
