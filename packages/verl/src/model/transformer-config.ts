@@ -19,6 +19,13 @@ export const TransformerConfig = z
     nLayers: z.number().int().min(1).default(2),
     /** Hidden width of the MLP. @default 512 */
     dMlp: z.number().int().min(1).default(512),
+    /**
+     * Also rotate queries and keys by their positions in every attention (rotary position embeddings, RoPE): the
+     * attention score of two tokens then sees their distance, which makes attending to "the token just before"
+     * or "the token after the one I copied" a fixed pattern — what copying text from the context needs. The
+     * learned position embedding stays. @default false
+     */
+    rotary: z.boolean().default(false),
     /** Add a value head (d → 1 on every position) for PPO. @default false */
     valueHead: z.boolean().default(false),
     /** Epsilon of every LayerNorm. @default 1e-5 */

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { repeatRows, simdKernelsActive } from "../internal/simd-kernels.js";
 import { type DecoderStep, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import { cachedAttention, NEG_INF } from "./attention.js";
+import { positionRotation } from "./rotary-embedding.js";
 import { type BlockWeights, INFERENCE_OPS, transformerBlock } from "./transformer-block.js";
 import type { ResolvedTransformerConfig } from "./transformer-config.js";
 
@@ -106,10 +107,11 @@ export function stepTransformer(
       ? null
       : (tf.concat([cache.keyBias, tf.zeros([batch, 1, 1, 1])], 3) as tf.Tensor4D);
   const layers: LayerCache[] = [];
+  const turn = positionRotation(model.config, positions);
   model.blocks.forEach((block, i) => {
     const previous = cache.layers[i] as LayerCache;
     x = transformerBlock(x, block, INFERENCE_OPS, eps, (q, k, v) =>
-      cachedAttention(q, k, v, nHeads, previous, keyBias, layers, cache.length),
+      cachedAttention(turn(q), turn(k), v, nHeads, previous, keyBias, layers, cache.length),
     );
   });
   const next = new KvCache(layers, keyBias, cache.length + 1, cache.embeddings);

@@ -32,6 +32,7 @@ import type {
   Policy,
 } from "./policy.js";
 import { checkForwardInput, checkLogProbsOptions } from "./policy-input.js";
+import { positionRotation } from "./rotary-embedding.js";
 import {
   type BlockWeights,
   blockParameterSpecs,
@@ -425,9 +426,10 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
         ? causal
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
     const shape = { batch, length, heads: this.config.nHeads };
+    const turn = positionRotation(this.config, positions as tf.Tensor1D);
     for (const block of this.blocks) {
       x = transformerBlock(x, block, TRAINING_OPS, eps, (q, k, v) =>
-        sequenceAttention(q, k, v, shape, bias, collect),
+        sequenceAttention(turn(q), turn(k), v, shape, bias, collect),
       );
     }
     return x;
