@@ -38,6 +38,9 @@ describe("parseDemoArgs", () => {
     expect(parsed.quick).toBe(true);
     expect(parsed.episodes).toBe(QUICK_OPTIONS.episodes);
     expect(parsed.model).toEqual(QUICK_OPTIONS.model);
+    expect(parsed.model.rotary).toBe(false);
+    expect(options(["--quick", "--rotary"]).model).toEqual({ ...QUICK_OPTIONS.model, rotary: true });
+    expect(options(["--rotary"]).model).toEqual({ ...DEFAULT_OPTIONS.model, rotary: true });
     expect(parsed.rlSteps).toBe(5);
     expect(parsed.phase).toBe("rl");
     expect(parsed.backend).toBe("cpu");

@@ -16,6 +16,8 @@ export interface ModelSizes {
   nHeads: number;
   nLayers: number;
   dMlp: number;
+  /** Rotary position embeddings on top of the learned ones (`TransformerConfig.rotary`). */
+  rotary: boolean;
 }
 
 /** Every setting of a demo run (see {@link DEMO_HELP}). */
@@ -78,7 +80,7 @@ export const DEFAULT_OPTIONS: Omit<DemoOptions, "out"> = {
   ppoSteps: 20,
   rlBatchSize: 8,
   groupSize: 8,
-  model: { dModel: 64, nHeads: 4, nLayers: 2, dMlp: 128 },
+  model: { dModel: 64, nHeads: 4, nLayers: 2, dMlp: 128, rotary: false },
   quick: false,
 };
 
@@ -95,7 +97,7 @@ export const QUICK_OPTIONS: Omit<DemoOptions, "out" | "phase" | "backend" | "see
   ppoSteps: 2,
   rlBatchSize: 4,
   groupSize: 2,
-  model: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32 },
+  model: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, rotary: false },
   quick: true,
 };
 
@@ -122,6 +124,8 @@ Options:
   --evolution-steps <n>  GRPO steps of each candidate's short run (default: ${DEFAULT_OPTIONS.evolutionSteps})
   --rl-steps <n>         GRPO steps of the final run (default: ${DEFAULT_OPTIONS.rlSteps})
   --ppo-steps <n>        PPO steps of the final run, 0 to skip PPO (default: ${DEFAULT_OPTIONS.ppoSteps})
+  --rotary               give the policy rotary position embeddings (it then learns to copy a tool's result
+                         in SFT, and RL has little left to add; see apps/examples/README.md)
   --quick                tiny sizes: every phase runs in seconds (numbers are not meaningful)
   -h, --help             show this help
 `;
@@ -173,6 +177,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
         "evolution-steps": { type: "string" },
         "rl-steps": { type: "string" },
         "ppo-steps": { type: "string" },
+        rotary: { type: "boolean" },
         quick: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -219,6 +224,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
     evolutionSteps: integerOption(text("evolution-steps"), "evolution-steps", 1) ?? base.evolutionSteps,
     rlSteps: integerOption(text("rl-steps"), "rl-steps", 1) ?? base.rlSteps,
     ppoSteps: integerOption(text("ppo-steps"), "ppo-steps", 0) ?? base.ppoSteps,
+    model: { ...base.model, rotary: values.rotary === true },
   };
   return { help: false, options };
 }
