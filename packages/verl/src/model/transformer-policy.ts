@@ -33,6 +33,7 @@ import type {
 } from "./policy.js";
 import { checkForwardInput, checkLogProbsOptions } from "./policy-input.js";
 import { positionRotation } from "./rotary-embedding.js";
+import { tokenPositions } from "./token-positions.js";
 import {
   type BlockWeights,
   blockParameterSpecs,
@@ -409,10 +410,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     const [batch, length] = tokens.shape;
     const eps = this.config.layerNormEpsilon;
     const maskFloat = mask === undefined ? undefined : tf.cast(mask, "float32");
-    const positions =
-      maskFloat === undefined
-        ? tf.tile(tf.range(0, length, 1, "int32"), [batch])
-        : tf.reshape(tf.cast(tf.relu(tf.sub(tf.cumsum(maskFloat, 1), 1)), "int32"), [batch * length]);
+    const positions = tokenPositions(maskFloat, batch, length);
     let x = tf.add(
       embeddingLookup(
         this.parameter("token_embedding"),
@@ -426,7 +424,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
         ? causal
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
     const shape = { batch, length, heads: this.config.nHeads };
-    const turn = positionRotation(this.config, positions as tf.Tensor1D);
+    const turn = positionRotation(this.config, positions);
     for (const block of this.blocks) {
       x = transformerBlock(x, block, TRAINING_OPS, eps, (q, k, v) =>
         sequenceAttention(turn(q), turn(k), v, shape, bias, collect),
