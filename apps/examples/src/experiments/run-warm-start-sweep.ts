@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "@orbiter/types";
 import { initBackend } from "@orbiter/verl";
 import { runCommand } from "../command-line.js";
-import { APP_DIR } from "../demo/cli.js";
+import { APP_DIR, DEFAULT_OPTIONS } from "../demo/cli.js";
 import { formatSweepTable, runWarmStartSweep, type SweepAlgorithm } from "./warm-start-sweep.js";
 
 const HELP = `pnpm sweep:warm-start [options]
@@ -19,8 +19,8 @@ Options:
   --seed <n>             demo seed (default: 7)
   --algorithms <list>    comma-separated, grpo and/or ppo (default: grpo,ppo)
   --lrs <list>           comma-separated learning rates (default: 1e-4,3e-4,1e-3)
-  --grpo-steps <n>       GRPO steps (default: the demo's, 80)
-  --ppo-steps <n>        PPO steps (default: the demo's, 60)
+  --grpo-steps <n>       GRPO steps (default: the demo's, ${DEFAULT_OPTIONS.rlSteps})
+  --ppo-steps <n>        PPO steps (default: the demo's, ${DEFAULT_OPTIONS.ppoSteps})
   --set <key=json>       a config field set on every run, e.g. --set warmupSteps=0 (repeatable)
   --quiet                only the table
   -h, --help             show this help

@@ -31,9 +31,9 @@ export interface WarmStartSweepOptions {
   learningRates?: ReadonlyArray<number>;
   /** Demo seed (the datasets, the SFT checkpoint and the RL seeds derive from it). @default 7 */
   seed?: number;
-  /** GRPO steps. @default the demo's (80) */
+  /** GRPO steps. @default the demo's (`DEFAULT_OPTIONS.rlSteps`) */
   grpoSteps?: number;
-  /** PPO steps. @default the demo's (60) */
+  /** PPO steps. @default the demo's (`DEFAULT_OPTIONS.ppoSteps`) */
   ppoSteps?: number;
   /** Config fields set on every run on top of the defaults (to measure one mechanism at a time). @default {} */
   overrides?: Readonly<Record<string, unknown>>;
