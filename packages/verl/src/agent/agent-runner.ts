@@ -9,6 +9,7 @@ import type { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import type { RewardSpec } from "../rewards/reward-spec.js";
 import { type RewardScores, scoreRewards } from "../rewards/score-rewards.js";
+import { criticWarmupStepsOf } from "../trainer/critic-warm-up.js";
 import type { EvaluateOptions, PolicyEvaluation } from "../trainer/evaluate-policy.js";
 import { runPolicyUpdate } from "../trainer/policy-update.js";
 import type { AgentEpisode } from "./agent-episode.js";
@@ -259,6 +260,7 @@ export class AgentRunner {
           learningRate: input.learningRate,
           optimizer: input.optimizer,
           seed: deriveSeed(config.seed, "update", input.step),
+          criticOnly: input.step < criticWarmupStepsOf(config),
           ...(group === null ? {} : { workers: group }),
         });
         loss = update.loss;

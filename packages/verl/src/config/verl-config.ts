@@ -15,6 +15,9 @@ const values = <T extends Record<string, string>>(object: T) =>
 /** Default learning-rate warm-up of RL runs, in training steps (see `VeRLConfig.warmupSteps`). */
 export const RL_WARMUP_STEPS = 10;
 
+/** Default critic-only steps at the start of a PPO run (see `VeRLConfig.criticWarmupSteps`). */
+export const CRITIC_WARMUP_STEPS = 5;
+
 /** Defaults that depend on the algorithm; every other field has a single default. */
 export const ALGORITHM_DEFAULTS = {
   ppo: {
@@ -118,6 +121,17 @@ const verlConfigShape = {
   lambda: probability.default(0.95),
   /** Value-loss clip ε_v; `null` disables it. @default 0.2 */
   valueClip: z.number().positive().nullable().default(0.2),
+  /**
+   * Training steps at the start of a run in which only the critic (the value head) learns, verl's
+   * `trainer.critic_warmup`: the value loss is optimised and the policy's parameters, the shared trunk included,
+   * and their Adam moments stay exactly as they were. A fresh value head makes the first GAE advantages mostly
+   * critic error, which would push a fine-tuned policy in noise directions. The critic-only steps train at the
+   * peak `learningRate`; the policy's warm-up and cosine schedule start after them (as verl's actor scheduler
+   * only steps with actor updates), so `warmupSteps` and the decay count policy steps. Only estimators with a
+   * critic (`"gae"`) use it; GRPO, RLOO and REINFORCE++ ignore it. Metrics mark the steps: `critic/warmup` 1/0.
+   * @default CRITIC_WARMUP_STEPS
+   */
+  criticWarmupSteps: nonNegativeInt.default(CRITIC_WARMUP_STEPS),
   /** Weight of the value loss in the total loss. @default 0.5 */
   vfCoef: z.number().nonnegative().default(0.5),
   /** Weight of the entropy bonus (subtracted from the loss). @default 0 */

@@ -11,7 +11,7 @@ import {
   type GenerationResult,
 } from "../rollout/generate-options.js";
 import type { GradientSum } from "../trainer/gradient-accumulation.js";
-import type { GradientWorkers, MicroBatchPlan } from "../trainer/policy-update.js";
+import type { GradientSettings, GradientWorkers, MicroBatchPlan } from "../trainer/policy-update.js";
 import type { RolloutBatch } from "../trainer/rollout-batch.js";
 import { type ParameterLayout, parameterLayout, writeFlatWeights } from "./flat-weights.js";
 import { toHostBatch } from "./host-batch.js";
@@ -256,18 +256,19 @@ export class DataParallelGroup implements GradientWorkers {
 
   async gradients(
     parts: MicroBatchPlan[][],
-    settings: { config: VeRLConfig; klCoef: number },
+    settings: GradientSettings,
     syncWeights: boolean,
   ): Promise<GradientSum[]> {
     const sync = this.sync(syncWeights, false);
     const { config, klCoef } = settings;
+    const criticOnly = settings.criticOnly === true;
     const replies = await Promise.all(
       parts
         .slice(1)
         .map((plans, i) =>
           plans.length === 0
             ? Promise.resolve(null)
-            : this.pool.request(i + 1, { type: "gradients", plans, klCoef, config }, sync),
+            : this.pool.request(i + 1, { type: "gradients", plans, klCoef, config, criticOnly }, sync),
         ),
     );
     const names = this.policy.parameters().map(({ variable }) => variable.name);

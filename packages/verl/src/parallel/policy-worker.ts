@@ -8,6 +8,7 @@ import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
+import { gradientVariables } from "../trainer/critic-warm-up.js";
 import { accumulateGradients, disposeGradients, type GradientSum } from "../trainer/gradient-accumulation.js";
 import { microBatchGradients } from "../trainer/micro-batch-loss.js";
 import { type ParameterLayout, parameterLayout, readFlatWeights } from "./flat-weights.js";
@@ -98,7 +99,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       const loaded = batch;
       if (loaded === null) throw new Error("gradients requested before loadBatch");
       let sum: GradientSum | null = null;
-      const variables = policy.trainableVariables();
+      const variables = gradientVariables(policy, request.criticOnly);
       try {
         for (const plan of request.plans) {
           const rows = hostRows(loaded, plan.rows);

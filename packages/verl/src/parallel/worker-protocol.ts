@@ -81,6 +81,8 @@ export type WorkerRequest =
       plans: MicroBatchPlan[];
       klCoef: number;
       config: VeRLConfig;
+      /** A critic warm-up step: gradients of the value head only. */
+      criticOnly: boolean;
     }
   | { type: "memory"; id: number; sync: SyncFlags }
   | { type: "fail"; id: number; sync: SyncFlags; how: "throw" | "exit" };

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { clipScale, globalNorm } from "../optim/global-norm.js";
+import { criticVariables, gradientVariables } from "./critic-warm-up.js";
 import { accumulateGradients, disposeGradients, type GradientSum } from "./gradient-accumulation.js";
 import {
   explainedVarianceFromSums,
@@ -22,6 +23,19 @@ export interface GradientApplier {
   learningRate: number;
   /** Updates every variable named in `gradients` (tfjs variable names); the gradients are not disposed. */
   applyGradients(gradients: Readonly<Record<string, tf.Tensor>>): void;
+}
+
+/**
+ * What a participant needs besides its rows to compute gradients: the config, the KL coefficient β, and whether
+ * the step is critic-only (gradients of the value head alone; the policy's parameters get none).
+ */
+export interface GradientSettings {
+  /** The parsed trainer config. */
+  config: VeRLConfig;
+  /** Current KL coefficient β. */
+  klCoef: number;
+  /** Differentiate with respect to the critic's parameters only (critic warm-up). @default false */
+  criticOnly?: boolean;
 }
 
 /** One micro-batch handed to a participant of a data-parallel update: its rows and loss weights. */
@@ -49,7 +63,7 @@ export interface GradientWorkers {
    */
   gradients(
     parts: MicroBatchPlan[][],
-    settings: { config: VeRLConfig; klCoef: number },
+    settings: GradientSettings,
     syncWeights: boolean,
   ): Promise<GradientSum[]>;
 }
@@ -72,6 +86,12 @@ export interface PolicyUpdateInput {
   seed: number;
   /** Split each mini-batch across these workers (data-parallel). @default this thread alone */
   workers?: GradientWorkers;
+  /**
+   * A critic warm-up step: only the value head is differentiated and updated, on every participant; the policy's
+   * parameters and their Adam moments are left exactly as they were. Ignored without a critic in the batch.
+   * @default false
+   */
+  criticOnly?: boolean;
 }
 
 const EXPLAINED = METRIC_NAMES.indexOf("critic/vf_explained_var");
@@ -158,9 +178,9 @@ export function localGradients(
   policy: Policy,
   batch: RolloutBatch,
   plans: ReadonlyArray<MicroBatchPlan>,
-  settings: { config: VeRLConfig; klCoef: number },
+  settings: GradientSettings,
 ): GradientSum | null {
-  const variables = policy.trainableVariables();
+  const variables = gradientVariables(policy, settings.criticOnly);
   let sum: GradientSum | null = null;
   try {
     for (const plan of plans) {
@@ -171,7 +191,7 @@ export function localGradients(
           policy,
           variables,
           rows,
-          { ...settings, responseStart: batch.responseStart },
+          { config: settings.config, klCoef: settings.klCoef, responseStart: batch.responseStart },
           plan.weights,
         );
         sum = accumulateGradients(sum, part);
@@ -200,6 +220,8 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   const { config, policy, batch, klCoef, learningRate, optimizer, workers } = input;
   const participants = workers?.size ?? 1;
   const useCritic = batch.returns !== null && batch.oldValues !== null;
+  const criticOnly = input.criticOnly === true && useCritic && criticVariables(policy).length > 0;
+  const settings: GradientSettings = { config, klCoef, criticOnly };
   const miniBatches = batch.size / config.miniBatchSize;
   const microBatchSize = Math.min(config.microBatchSize, Math.ceil(config.miniBatchSize / participants));
   const rng = new SeededRandom(deriveSeed(input.seed, "mini-batches"));
@@ -221,7 +243,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
       );
       const remote =
         workers !== undefined && participants > 1
-          ? workers.gradients(plans, { config, klCoef }, stale)
+          ? workers.gradients(plans, settings, stale)
           : Promise.resolve([]);
       stale = false;
       // Awaited below, after this thread's share; handled now so that a failure meanwhile is not "unhandled".
@@ -229,7 +251,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
       // Participant 0's share runs here while the workers compute theirs.
       let sum: GradientSum | null = null;
       try {
-        sum = localGradients(policy, batch, plans[0] ?? [], { config, klCoef });
+        sum = localGradients(policy, batch, plans[0] ?? [], settings);
       } catch (error) {
         await remote.then(
           (parts) => parts.forEach(disposeGradients),
@@ -278,7 +300,10 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   METRIC_NAMES.forEach((name, i) => {
     if (name !== "loss") metrics[name] = applied > 0 ? (sums[i] as number) / applied : Number.NaN;
   });
-  if (!useCritic) {
+  if (useCritic) {
+    // Which steps trained the critic alone (verl's trainer.critic_warmup).
+    metrics["critic/warmup"] = criticOnly ? 1 : 0;
+  } else {
     delete metrics["critic/vf_loss"];
     delete metrics["critic/vf_clipfrac"];
     delete metrics["critic/vf_explained_var"];

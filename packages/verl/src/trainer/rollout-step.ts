@@ -9,6 +9,7 @@ import { rewardMetrics } from "../rewards/reward-metrics.js";
 import { shapeRewards, zeroStdFraction } from "../rewards/reward-shaping.js";
 import type { RewardSpec } from "../rewards/reward-spec.js";
 import { scoreRewards } from "../rewards/score-rewards.js";
+import { criticWarmupStepsOf } from "./critic-warm-up.js";
 import { mean } from "./host-means.js";
 import { type PolicyUpdateResult, runPolicyUpdate } from "./policy-update.js";
 import { encodePromptsForRollout } from "./prompt-encoding.js";
@@ -92,6 +93,7 @@ export async function runRolloutStep(input: RolloutStepInput): Promise<TrainStep
         learningRate,
         optimizer: input.optimizer,
         seed: deriveSeed(config.seed, "update", step),
+        criticOnly: step < criticWarmupStepsOf(config),
         ...(group === null ? {} : { workers: group }),
       });
     }

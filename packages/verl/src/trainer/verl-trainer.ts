@@ -11,6 +11,7 @@ import { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { parseRewardSpecs, type RewardSpec } from "../rewards/reward-spec.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { createAgentRunner } from "./agent-mode.js";
+import { stepLearningRate } from "./critic-warm-up.js";
 import type { VeRLDatasetInput } from "./dataset-input.js";
 import { buildDefaultPolicy } from "./default-policy.js";
 import { EpochBatches } from "./epoch-batches.js";
@@ -220,8 +221,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
         await this.saveCheckpoint(join(config.checkpointDir, `step-${finished}`));
       }
     }
-    const extra: Record<string, number> = { ...(last?.metrics ?? {}) };
-    extra["train/skipped_updates"] = this.skippedUpdates;
+    const extra: Record<string, number> = { ...last?.metrics, "train/skipped_updates": this.skippedUpdates };
     return {
       loss: finiteMean(lastEpochLoss),
       reward: lastEpochReward.length > 0 ? mean(lastEpochReward) : Number.NaN,
@@ -330,7 +330,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       optimizer: this.optimizer as AdamOptimizer,
       step,
       klCoef: this.klController.value,
-      learningRate: this.learningRate(step),
+      learningRate: stepLearningRate(step, this.config, this.progress.totalSteps),
     };
     const result = this.agentRunner
       ? await this.agentRunner.step({
