@@ -213,6 +213,7 @@ describe("exportVerlJob", () => {
         klCoef: 0.02,
         adaptiveKl: { target: 0.05 },
         valueClip: 0.3,
+        criticWarmupSteps: 3,
         gamma: 0.99,
         lambda: 0.9,
       },
@@ -235,6 +236,7 @@ describe("exportVerlJob", () => {
       "critic.model.path": "/models/tiny",
       "critic.cliprange_value": "0.3",
       "critic.optim.lr": "0.0001",
+      "trainer.critic_warmup": "3",
       "data.val_files": join(dir, "train.parquet"),
       "trainer.test_freq": "-1",
     });

@@ -171,6 +171,8 @@ export function verlOverrides(config: VeRLConfig, job: VerlJobShape): VerlOverri
     set("critic.grad_clip", config.gradClip, "gradClip");
     set("critic.cliprange_value", config.valueClip as number, "valueClip");
     set("critic.ppo_micro_batch_size_per_gpu", micro, "microBatchSize");
+    // verl's actor scheduler, like ours, only steps with actor updates: the warm-up counts policy steps in both.
+    set("trainer.critic_warmup", config.criticWarmupSteps, "criticWarmupSteps");
   }
 
   set("custom_reward_function.path", { jobPath: "reward_fn.py" }, "rewards");

@@ -34,6 +34,7 @@ const MAPPED = new Set([
   "batchSize",
   "learningRate",
   "warmupSteps",
+  "criticWarmupSteps",
   "evalEvery",
   "seed",
   "maxSteps",

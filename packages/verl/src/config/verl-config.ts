@@ -15,9 +15,6 @@ const values = <T extends Record<string, string>>(object: T) =>
 /** Default learning-rate warm-up of RL runs, in training steps (see `VeRLConfig.warmupSteps`). */
 export const RL_WARMUP_STEPS = 10;
 
-/** Default critic-only steps at the start of a PPO run (see `VeRLConfig.criticWarmupSteps`). */
-export const CRITIC_WARMUP_STEPS = 5;
-
 /** Defaults that depend on the algorithm; every other field has a single default. */
 export const ALGORITHM_DEFAULTS = {
   ppo: {
@@ -129,9 +126,13 @@ const verlConfigShape = {
    * peak `learningRate`; the policy's warm-up and cosine schedule start after them (as verl's actor scheduler
    * only steps with actor updates), so `warmupSteps` and the decay count policy steps. Only estimators with a
    * critic (`"gae"`) use it; GRPO, RLOO and REINFORCE++ ignore it. Metrics mark the steps: `critic/warmup` 1/0.
-   * @default CRITIC_WARMUP_STEPS
+   * Adam's step count (its bias correction) is shared, so the policy's first updates after the warm-up are
+   * somewhat smaller than a fresh optimiser's. Off by default: on the travel demo (20 PPO steps from its SFT
+   * checkpoint, two seeds) 5 and 10 warm-up steps did not keep PPO at or above the warm start any better than 0
+   * (`apps/examples/README.md`, "Experiment").
+   * @default 0
    */
-  criticWarmupSteps: nonNegativeInt.default(CRITIC_WARMUP_STEPS),
+  criticWarmupSteps: nonNegativeInt.default(0),
   /** Weight of the value loss in the total loss. @default 0.5 */
   vfCoef: z.number().nonnegative().default(0.5),
   /** Weight of the entropy bonus (subtracted from the loss). @default 0 */

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../backend/init-backend.js";
-import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
