@@ -161,6 +161,17 @@ describe("VeRLTrainer with criticWarmupSteps", () => {
   });
 });
 
+describe("VeRLConfig.criticWarmupSteps", () => {
+  it("defaults to 0 and refuses a negative or fractional count, naming the field", () => {
+    expect(VeRLConfig.parse({}).criticWarmupSteps).toBe(0);
+    for (const bad of [-1, 1.5]) {
+      const result = VeRLConfig.safeParse({ criticWarmupSteps: bad });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(["criticWarmupSteps"]);
+    }
+  });
+});
+
 describe("stepLearningRate", () => {
   it("holds the peak during the critic warm-up, then runs the schedule from the first policy step", () => {
     const config = VeRLConfig.parse({
