@@ -231,10 +231,10 @@ describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => 
       }
     };
     const kept = await run(false);
-    expect(kept["frac_reward_zero_std"]).toBe(0.5);
+    expect(kept.frac_reward_zero_std).toBe(0.5);
     expect(kept["episode/rows"]).toBe(4);
     const filtered = await run(true);
-    expect(filtered["frac_reward_zero_std"]).toBe(0.5);
+    expect(filtered.frac_reward_zero_std).toBe(0.5);
     expect(filtered["episode/rows"]).toBe(2); // only Rome's two episodes
     expect(filtered["reward/mean"]).toBe(0.75); // every scored episode still counts in the reward
     policy.dispose();

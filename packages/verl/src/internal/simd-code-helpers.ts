@@ -1,4 +1,4 @@
-import { I32, V128, type ValueType, type WasmCode } from "./wasm-code.js";
+import { V128, type ValueType, type WasmCode } from "./wasm-code.js";
 
 /* Building blocks shared by the SIMD kernels' code: locals, hoisted constants, exp, lane reductions. */
 
