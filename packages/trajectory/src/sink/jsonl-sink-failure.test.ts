@@ -26,6 +26,19 @@ afterAll(async () => {
 
 const item = { id: "a", timestamp: 0, state: "s", action: "a", reward: 1, metadata: {} };
 
+/** What `action` throws while the disk is full (undefined when it does not throw). */
+function errorWhileDiskFull(action: () => void): unknown {
+  disk.full = true;
+  try {
+    action();
+  } catch (caught) {
+    return caught;
+  } finally {
+    disk.full = false;
+  }
+  return undefined;
+}
+
 describe("JsonlSink write failures", () => {
   it("close reports a timed flush that failed unnoticed, once", async () => {
     const sink = new JsonlSink(join(directory, "timer.jsonl"), { flushIntervalMs: 5 });
@@ -63,15 +76,7 @@ describe("JsonlSink write failures", () => {
     sink.append({ ...item, id: "first" });
     sink.flush();
     for (const id of ["a", "b", "c"]) sink.append({ ...item, id });
-    disk.full = true;
-    let error: unknown;
-    try {
-      sink.flush();
-    } catch (caught) {
-      error = caught;
-    } finally {
-      disk.full = false;
-    }
+    const error = errorWhileDiskFull(() => sink.flush());
     expect(error).toMatchObject({ name: "InvalidStateError", state: "failed" });
     expect((error as Error).message).toContain('items 2 to 4 of this sink (ids "a" to "c")');
     expect(((error as Error).cause as { code?: string }).code).toBe("ENOSPC");
@@ -89,15 +94,7 @@ describe("JsonlSink.writeBuffered failures", () => {
     sink.append({ ...item, id: "kept" });
     sink.writeBuffered();
     for (const id of ["x", "y"]) sink.append({ ...item, id });
-    disk.full = true;
-    let error: unknown;
-    try {
-      sink.writeBuffered();
-    } catch (caught) {
-      error = caught;
-    } finally {
-      disk.full = false;
-    }
+    const error = errorWhileDiskFull(() => sink.writeBuffered());
     expect(error).toMatchObject({ name: "InvalidStateError", state: "failed" });
     // "kept" was written but not fdatasynced: it counts as not known to be on disk.
     expect(sink.unwritten?.ids).toEqual(["kept", "x", "y"]);
