@@ -320,7 +320,6 @@ export class JsonlSink implements TrajectorySink {
       await new Promise<void>((resolve, reject) =>
         fdatasync(fd, (error) => (error ? reject(error) : resolve())),
       );
-      this.#syncing.delete(syncing);
     } catch (error) {
       throw this.#fail(error);
     } finally {
