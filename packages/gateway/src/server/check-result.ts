@@ -3,10 +3,6 @@ import { isPlainChatMessage } from "../recording/plain-checks.js";
 
 const FINISH_REASONS: ReadonlySet<unknown> = new Set(FinishReason.options);
 
-function badFinishReason(position: number, value: unknown): Error {
-  return new Error(`the model returned an invalid finish reason at choices[${position}]: ${String(value)}`);
-}
-
 /**
  * Checks what a `ChatModel` returned before it is served or recorded: at least one choice, each with a valid
  * assistant message and finish reason. Throws an `Error` naming the first problem.
@@ -21,19 +17,21 @@ export function checkResult(result: ChatCompletionResult): ChatCompletionResult 
     throw new Error("the model returned no choices");
   }
   for (const [position, choice] of result.choices.entries()) {
-    if (choice.message?.role === "assistant" && isPlainChatMessage(choice.message)) {
-      // Checked without zod: what the schema accepts as it is (the common case; see plain-checks.ts).
-      if (!FINISH_REASONS.has(choice.finishReason)) throw badFinishReason(position, choice.finishReason);
-      continue;
+    // A message the schema accepts as it is (the common case) is checked without zod; see plain-checks.ts.
+    if (!(choice.message?.role === "assistant" && isPlainChatMessage(choice.message))) {
+      const message = AssistantMessage.safeParse(choice.message);
+      if (!message.success) {
+        const issue = message.error.issues[0];
+        throw new Error(
+          `the model returned an invalid message at choices[${position}].message${issue?.path.length ? `.${formatPath(issue.path)}` : ""}: ${issue?.message}`,
+        );
+      }
     }
-    const message = AssistantMessage.safeParse(choice.message);
-    if (!message.success) {
-      const issue = message.error.issues[0];
+    if (!FINISH_REASONS.has(choice.finishReason)) {
       throw new Error(
-        `the model returned an invalid message at choices[${position}].message${issue?.path.length ? `.${formatPath(issue.path)}` : ""}: ${issue?.message}`,
+        `the model returned an invalid finish reason at choices[${position}]: ${String(choice.finishReason)}`,
       );
     }
-    if (!FINISH_REASONS.has(choice.finishReason)) throw badFinishReason(position, choice.finishReason);
   }
   return result;
 }
