@@ -27,6 +27,15 @@ const input = (index: number) => ({
   reward: index % 2 === 0 ? -0 : index,
   metadata: { index },
 });
+/** A batch sink (no timer) with items 0 and 1 captured, buffered and not yet written. */
+function twoItemsBuffered() {
+  const path = freshPath();
+  const sink = new JsonlSink(path, { fsync: "batch", batchSize: 1000, flushIntervalMs: 0 });
+  const dataset = new TrajectoryDataset({ sink });
+  dataset.capture(input(0));
+  dataset.capture(input(1));
+  return { path, sink, dataset };
+}
 
 describe("JsonlSink", () => {
   it('in "always" mode, each captured item is in the file when capture returns', () => {
@@ -98,11 +107,7 @@ describe("JsonlSink", () => {
 
 describe("JsonlSink.flushAsync", () => {
   it("writes the buffered lines at once and resolves after the disk flush; close waits for it", async () => {
-    const path = freshPath();
-    const sink = new JsonlSink(path, { fsync: "batch", batchSize: 1000, flushIntervalMs: 0 });
-    const dataset = new TrajectoryDataset({ sink });
-    dataset.capture(input(0));
-    dataset.capture(input(1));
+    const { path, sink, dataset } = twoItemsBuffered();
     expect(lineCount(path)).toBe(0);
     const flushed = sink.flushAsync();
     expect(lineCount(path)).toBe(2); // written before the promise settles
@@ -119,11 +124,7 @@ describe("JsonlSink.flushAsync", () => {
 
 describe("JsonlSink.writeBuffered", () => {
   it("puts the buffered lines in the file without waiting for the batch, and flush then has nothing to write", async () => {
-    const path = freshPath();
-    const sink = new JsonlSink(path, { fsync: "batch", batchSize: 1000, flushIntervalMs: 0 });
-    const dataset = new TrajectoryDataset({ sink });
-    dataset.capture(input(0));
-    dataset.capture(input(1));
+    const { path, sink, dataset } = twoItemsBuffered();
     expect(lineCount(path)).toBe(0);
     sink.writeBuffered();
     expect(lineCount(path)).toBe(2);
