@@ -2,47 +2,15 @@
 // rollout) a few times under tf.profile and prints, per kernel name, the calls, the milliseconds and their share.
 // Usage: pnpm --filter @orbiter/verl exec tsx --conditions=@orbiter/source bench/profile-step.ts [grpo|ppo|rollout]
 import * as tf from "@tensorflow/tfjs";
-import {
-  AdamOptimizer,
-  buildRolloutBatch,
-  initBackend,
-  runPolicyUpdate,
-  scoreRewards,
-  VeRLConfig,
-} from "./imports.js";
+import { AdamOptimizer, buildRolloutBatch, initBackend, runPolicyUpdate, scoreRewards } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
+import { grpoConfig, ppoConfig } from "./rl-step-workloads.js";
 
 const what = process.argv[2] ?? "grpo";
 const repeats = 3;
 await initBackend({ backend: "wasm" });
 
-const shared = {
-  clipRange: 0.2,
-  dualClip: null,
-  klCoef: 0.04,
-  klEstimator: "k3" as const,
-  lossAggregation: "token-mean" as const,
-  gradClip: 1,
-  learningRate: 1e-4,
-  maxNewTokens: 32,
-  temperature: 1,
-  ppoEpochs: 1,
-};
-const config =
-  what === "ppo"
-    ? VeRLConfig.parse({
-        ...shared,
-        algorithm: "ppo",
-        batchSize: 64,
-        groupSize: 1,
-        miniBatchSize: 32,
-        klPlacement: "reward",
-        gamma: 1,
-        lambda: 0.95,
-        valueClip: 0.2,
-        vfCoef: 0.5,
-      })
-    : VeRLConfig.parse({ ...shared, algorithm: "grpo", batchSize: 8, groupSize: 8, miniBatchSize: 64 });
+const config = what === "ppo" ? ppoConfig : grpoConfig;
 const policy = referencePolicy({ valueHead: what === "ppo" });
 const reference = policy.clone({ frozen: true });
 const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 1e-4 });

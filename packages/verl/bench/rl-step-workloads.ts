@@ -37,7 +37,7 @@ const shared: VeRLConfigInput = {
 };
 
 /** GRPO: 8 prompts × 8 samples, group-normalised reward, k3 KL in the loss, one mini-batch of 64. */
-const grpoConfig = VeRLConfig.parse({
+export const grpoConfig = VeRLConfig.parse({
   ...shared,
   algorithm: "grpo",
   batchSize: 8,
@@ -45,7 +45,7 @@ const grpoConfig = VeRLConfig.parse({
   miniBatchSize: 64,
 });
 /** PPO: 64 prompts × 1 sample, value head, GAE(1, 0.95) with the KL penalty in the reward, 2 mini-batches of 32. */
-const ppoConfig = VeRLConfig.parse({
+export const ppoConfig = VeRLConfig.parse({
   ...shared,
   algorithm: "ppo",
   batchSize: 64,
