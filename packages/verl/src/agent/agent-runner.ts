@@ -6,6 +6,7 @@ import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import type { AdamOptimizer } from "../optim/adam-optimizer.js";
 import type { TrainerWorkers } from "../parallel/trainer-workers.js";
+import { flatTaskGroups } from "../rewards/flat-task-groups.js";
 import { rewardMetrics } from "../rewards/reward-metrics.js";
 import type { RewardSpec } from "../rewards/reward-spec.js";
 import { type RewardScores, scoreRewards } from "../rewards/score-rewards.js";
@@ -22,7 +23,6 @@ import {
   episodeGeneration,
 } from "./episode-batch.js";
 import { episodeSequences } from "./episode-sequence.js";
-import { flatTaskGroups } from "./flat-task-groups.js";
 
 /** Starts a gateway serving `model` (`@orbiter/gateway`'s `startGateway`). */
 export type ServeModel = (options: {

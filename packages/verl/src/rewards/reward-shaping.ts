@@ -1,5 +1,6 @@
 import { softOverlongPenalty } from "../algorithms/overlong-penalty.js";
 import type { VeRLConfig } from "../config/verl-config.js";
+import { flatTaskGroups } from "./flat-task-groups.js";
 import { normalizeThenSum } from "./normalize-then-sum.js";
 import type { RewardScores } from "./score-rewards.js";
 
@@ -64,35 +65,24 @@ export function shapeRewards(
   return { scores: shaped, scoresAreAdvantages, meanOverlongPenalty };
 }
 
+/** The prompt group of each of `count` rows, which come in contiguous groups of `groupSize`. */
+function contiguousGroups(count: number, groupSize: number): number[] {
+  return Array.from({ length: count }, (_, row) => Math.floor(row / groupSize));
+}
+
 /** `scores` with every row of a group whose `totals` are all equal set to null (left out of the update). */
 function withoutFlatGroups(
   totals: ReadonlyArray<number | null>,
   groupSize: number,
   scores: ReadonlyArray<number | null>,
 ): Array<number | null> {
-  const out = [...scores];
-  for (let start = 0; start < totals.length; start += groupSize) {
-    if (isFlatGroup(totals, start, groupSize)) {
-      for (let row = start; row < start + groupSize; row++) out[row] = null;
-    }
-  }
-  return out;
+  const groups = contiguousGroups(totals.length, groupSize);
+  const { flat } = flatTaskGroups(totals, groups);
+  return scores.map((score, row) => (flat.has(groups[row] as number) ? null : score));
 }
 
 /** Fraction of prompt groups whose scores are all equal (they carry no GRPO signal). */
 export function zeroStdFraction(totals: ReadonlyArray<number | null>, groupSize: number): number {
   if (groupSize < 2) return 0;
-  let flat = 0;
-  let groups = 0;
-  for (let start = 0; start < totals.length; start += groupSize) {
-    groups++;
-    if (isFlatGroup(totals, start, groupSize)) flat++;
-  }
-  return groups === 0 ? 0 : flat / groups;
-}
-
-/** Whether rows `[start, start + groupSize)` all got the same total (an abstention counts as 0). */
-function isFlatGroup(totals: ReadonlyArray<number | null>, start: number, groupSize: number): boolean {
-  const group = totals.slice(start, start + groupSize).map((value) => value ?? 0);
-  return group.every((value) => Math.abs(value - (group[0] as number)) < 1e-12);
+  return flatTaskGroups(totals, contiguousGroups(totals.length, groupSize)).fraction;
 }

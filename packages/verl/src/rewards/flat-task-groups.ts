@@ -1,6 +1,6 @@
 /**
- * The GRPO groups of an agent step that carry no group-relative signal: groups (episodes of one task) whose
- * scored episodes all got the same total. Episodes whose total is `null` (abstained) count as 0, as in
+ * The GRPO groups of a step that carry no group-relative signal: groups (the responses or episodes of one task)
+ * whose scored members all got the same total. Episodes whose total is `null` (abstained) count as 0, as in
  * single-turn training; a task none of whose episodes finished is not a group here.
  *
  * @param totals total reward of each finished episode (`null` when it abstained)
