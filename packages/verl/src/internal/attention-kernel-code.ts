@@ -1,4 +1,4 @@
-import { Constants, expScratch, Locals, pushExp, pushLaneMax, pushLaneSum } from "./simd-code-helpers.js";
+import { Constants, emitSoftmaxWeights, expScratch, Locals, pushLaneSum } from "./simd-code-helpers.js";
 import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
 
 /*
@@ -121,13 +121,9 @@ export function attentionFunction(): WasmFunction {
   const [rowBytes, lengthBytes, headBytes, b, h, headOffset] = [int(), int(), int(), int(), int(), int()];
   const [qh, kh, vh, oh, pBase, biasBase] = [int(), int(), int(), int(), int(), int()];
   const [i, jv, prow, brow, j, c, from, four] = [int(), int(), int(), int(), int(), int(), int(), int()];
-  const [raw, maxV, sumV, e, scaleV] = [
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-    locals.add(V128),
-  ];
+  const vec = () => locals.add(V128);
+  const [raw, maxV, sumV, e, scaleV] = [vec(), vec(), vec(), vec(), vec()];
+  const softmax = { maxV, sumV, raw, e };
   const code = new WasmCode();
   const k = new Constants(locals, code);
   const exp = expScratch(locals, code, k);
@@ -205,20 +201,7 @@ export function attentionFunction(): WasmFunction {
           lane.get(prow).get(jv).add().get(raw).store();
           lane.get(maxV).get(raw).vmax().set(maxV);
         });
-        pushLaneMax(row, maxV);
-        row.splat().set(maxV);
-        row.splatConst(0).set(sumV);
-        row.i32(0).set(jv);
-        row.loop(jv, lengthBytes, 16, (lane) => {
-          lane.get(prow).get(jv).add().load().get(maxV).vsub().set(raw);
-          pushExp(lane, raw, k, exp, true);
-          lane.set(e);
-          lane.get(prow).get(jv).add().get(e).store();
-          lane.get(sumV).get(e).vadd().set(sumV);
-        });
-        row.f32(1);
-        pushLaneSum(row, sumV);
-        row.divF32().splat().set(sumV);
+        emitSoftmaxWeights(row, { base: prow, index: jv, bytes: lengthBytes }, k, exp, softmax);
         row.i32(0).set(jv);
         row.loop(jv, lengthBytes, 16, (lane) => {
           lane.get(prow).get(jv).add().get(prow).get(jv).add().load().get(sumV).vmul().store();

@@ -1,4 +1,4 @@
-import { Constants, expScratch, Locals, pushExp, pushLaneMax, pushLaneSum } from "./simd-code-helpers.js";
+import { Constants, emitSoftmaxWeights, expScratch, Locals, pushLaneSum } from "./simd-code-helpers.js";
 import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
 
 /*
@@ -135,20 +135,12 @@ export function cachedAttentionFunction(): WasmFunction {
       head.loop(cv, paddedBytes, 16, (lane) => {
         lane.get(maxV).get(scoresPtr).get(cv).add().load().vmax().set(maxV);
       });
-      pushLaneMax(head, maxV);
-      head.splat().set(maxV);
-      head.splatConst(0).set(sumV);
-      head.i32(0).set(cv);
-      head.loop(cv, paddedBytes, 16, (lane) => {
-        lane.get(scoresPtr).get(cv).add().load().get(maxV).vsub().set(raw);
-        pushExp(lane, raw, k, exp, true);
-        lane.set(e);
-        lane.get(scoresPtr).get(cv).add().get(e).store();
-        lane.get(sumV).get(e).vadd().set(sumV);
+      emitSoftmaxWeights(head, { base: scoresPtr, index: cv, bytes: paddedBytes }, k, exp, {
+        maxV,
+        sumV,
+        raw,
+        e,
       });
-      head.f32(1);
-      pushLaneSum(head, sumV);
-      head.divF32().splat().set(sumV);
       head.i32(0).set(cv);
       head.loop(cv, headBytes, 16, (column) => {
         column.splatConst(0).set(acc);

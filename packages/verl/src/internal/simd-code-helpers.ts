@@ -91,3 +91,40 @@ export function pushLaneSum(code: WasmCode, v: number): void {
 export function pushLaneMax(code: WasmCode, v: number): void {
   code.get(v).lane(0).get(v).lane(1).maxF32().get(v).lane(2).maxF32().get(v).lane(3).maxF32();
 }
+
+/** Locals of {@link emitSoftmaxWeights}: vectors of lane-wise maxima, sums, and two scratch vectors. */
+export interface SoftmaxScratch {
+  maxV: number;
+  sumV: number;
+  raw: number;
+  e: number;
+}
+
+/**
+ * The softmax pass over the row of `bytes` bytes at local `row`, whose lane-wise maxima are in `s.maxV`: each
+ * entry x becomes `exp(x − max)` (flushed to 0 below −30), unnormalised, and every lane of `s.sumV` is left
+ * holding `1 / Σ exp(x − max)`. `index` is the loop counter.
+ */
+export function emitSoftmaxWeights(
+  code: WasmCode,
+  row: { base: number; index: number; bytes: number },
+  k: Constants,
+  exp: ExpScratch,
+  s: SoftmaxScratch,
+): void {
+  const { base, index, bytes } = row;
+  pushLaneMax(code, s.maxV);
+  code.splat().set(s.maxV);
+  code.splatConst(0).set(s.sumV);
+  code.i32(0).set(index);
+  code.loop(index, bytes, 16, (lane) => {
+    lane.get(base).get(index).add().load().get(s.maxV).vsub().set(s.raw);
+    pushExp(lane, s.raw, k, exp, true);
+    lane.set(s.e);
+    lane.get(base).get(index).add().get(s.e).store();
+    lane.get(s.sumV).get(s.e).vadd().set(s.sumV);
+  });
+  code.f32(1);
+  pushLaneSum(code, s.sumV);
+  code.divF32().splat().set(s.sumV);
+}
