@@ -104,6 +104,81 @@ function emitTransposeSlice(
   });
 }
 
+/** Local indices shared by the per-head passes of the attention kernels: sizes, byte strides, counters, scratch. */
+interface HeadLayout {
+  heads: number;
+  length: number;
+  headSize: number;
+  probsPtr: number;
+  scratch: number;
+  rowBytes: number;
+  lengthBytes: number;
+  headBytes: number;
+  four: number;
+  b: number;
+  h: number;
+  transpose: { j: number; c: number; from: number };
+  product: ProductScratch;
+}
+
+/** Sets the layout's byte strides and `scaleV` to `scale` in every lane (before the loops). */
+function emitStrides(code: WasmCode, l: HeadLayout, scale: number, scaleV: number): void {
+  code.get(l.heads).get(l.headSize).mul().i32(2).shl().set(l.rowBytes);
+  code.get(l.length).i32(2).shl().set(l.lengthBytes);
+  code.get(l.headSize).i32(2).shl().set(l.headBytes);
+  code.i32(4).set(l.four);
+  code.get(scale).splat().set(scaleV);
+}
+
+/**
+ * For head h of sequence b: each `[base, pointer]` pair sets `pointer` to the head's columns of the `[B·L, d]`
+ * matrix at `base`, and `pBase` to the head's `[L, L]` block of the probabilities.
+ */
+function emitHeadPointers(
+  code: WasmCode,
+  l: HeadLayout,
+  headOffset: number,
+  pointers: ReadonlyArray<readonly [number, number]>,
+  pBase: number,
+): void {
+  code
+    .get(l.b)
+    .get(l.length)
+    .mul()
+    .get(l.rowBytes)
+    .mul()
+    .get(l.h)
+    .get(l.headBytes)
+    .mul()
+    .add()
+    .set(headOffset);
+  for (const [base, pointer] of pointers) code.get(base).get(headOffset).add().set(pointer);
+  code.get(l.b).get(l.heads).mul().get(l.h).add().get(l.length).mul().get(l.lengthBytes).mul();
+  code.get(l.probsPtr).add().set(pBase);
+}
+
+/** `out [L, L] = a · mᵀ` for head slices `a, m [L, hs]` of `[B·L, d]` matrices: `m` is transposed into scratch first. */
+function emitScores(code: WasmCode, l: HeadLayout, a: number, m: number, out: number): void {
+  const { rowBytes, lengthBytes, headBytes } = l;
+  emitTransposeSlice(code, { source: m, target: l.scratch, rowBytes, lengthBytes, headBytes }, l.transpose);
+  emitProduct(
+    code,
+    {
+      a,
+      aRowStride: rowBytes,
+      aStep: l.four,
+      m: l.scratch,
+      mRowStride: lengthBytes,
+      out,
+      outRowStride: lengthBytes,
+      rows: l.length,
+      inner: l.headSize,
+      width: lengthBytes,
+    },
+    l.product,
+  );
+}
+
 /**
  * `attention(q, k, v, bias, out, probs, scratch, B, H, L, hs, biasStride, scale)`: for every sequence b and head
  * h, `probs[b, h] = softmax(scale · Q Kᵀ + bias[b])` (`[L, L]`, saved for the gradient) and the context rows
@@ -128,55 +203,35 @@ export function attentionFunction(): WasmFunction {
   const k = new Constants(locals, code);
   const exp = expScratch(locals, code, k);
   const product = productScratch(locals);
-  code.get(heads).get(headSize).mul().i32(2).shl().set(rowBytes);
-  code.get(length).i32(2).shl().set(lengthBytes);
-  code.get(headSize).i32(2).shl().set(headBytes);
-  code.i32(4).set(four);
-  code.get(scale).splat().set(scaleV);
+  const layout: HeadLayout = {
+    heads,
+    length,
+    headSize,
+    probsPtr,
+    scratch,
+    rowBytes,
+    lengthBytes,
+    headBytes,
+    four,
+    b,
+    h,
+    transpose: { j, c, from },
+    product,
+  };
+  emitStrides(code, layout, scale, scaleV);
   code.loop(b, batch, 1, (sequence) => {
     sequence.get(biasPtr).get(b).get(biasStride).mul().add().set(biasBase);
     sequence.i32(0).set(h);
     sequence.loop(h, heads, 1, (head) => {
-      head.get(b).get(length).mul().get(rowBytes).mul().get(h).get(headBytes).mul().add().set(headOffset);
-      head.get(qPtr).get(headOffset).add().set(qh);
-      head.get(kPtr).get(headOffset).add().set(kh);
-      head.get(vPtr).get(headOffset).add().set(vh);
-      head.get(outPtr).get(headOffset).add().set(oh);
-      head
-        .get(b)
-        .get(heads)
-        .mul()
-        .get(h)
-        .add()
-        .get(length)
-        .mul()
-        .get(lengthBytes)
-        .mul()
-        .get(probsPtr)
-        .add()
-        .set(pBase);
-      emitTransposeSlice(
-        head,
-        { source: kh, target: scratch, rowBytes, lengthBytes, headBytes },
-        { j, c, from },
-      );
+      const pointers = [
+        [qPtr, qh],
+        [kPtr, kh],
+        [vPtr, vh],
+        [outPtr, oh],
+      ] as const;
+      emitHeadPointers(head, layout, headOffset, pointers, pBase);
       // Raw scores Q Kᵀ into the probability rows.
-      emitProduct(
-        head,
-        {
-          a: qh,
-          aRowStride: rowBytes,
-          aStep: four,
-          m: scratch,
-          mRowStride: lengthBytes,
-          out: pBase,
-          outRowStride: lengthBytes,
-          rows: length,
-          inner: headSize,
-          width: lengthBytes,
-        },
-        product,
-      );
+      emitScores(head, layout, qh, kh, pBase);
       // Row softmax of scale · raw + bias.
       head.i32(0).set(i);
       head.get(pBase).set(prow);
@@ -257,17 +312,27 @@ export function attentionGradFunction(): WasmFunction {
   const [dotV, dotS, pv, scaleV] = [locals.add(V128), locals.add(V128), locals.add(V128), locals.add(V128)];
   const code = new WasmCode();
   const product = productScratch(locals);
-  code.get(heads).get(headSize).mul().i32(2).shl().set(rowBytes);
-  code.get(length).i32(2).shl().set(lengthBytes);
-  code.get(headSize).i32(2).shl().set(headBytes);
-  code.i32(4).set(four);
-  code.get(scale).splat().set(scaleV);
+  const layout: HeadLayout = {
+    heads,
+    length,
+    headSize,
+    probsPtr,
+    scratch,
+    rowBytes,
+    lengthBytes,
+    headBytes,
+    four,
+    b,
+    h,
+    transpose: { j, c, from },
+    product,
+  };
+  emitStrides(code, layout, scale, scaleV);
   code.get(scratch).get(headSize).get(lengthBytes).mul().add().set(dsBase);
   code.loop(b, batch, 1, (sequence) => {
     sequence.i32(0).set(h);
     sequence.loop(h, heads, 1, (head) => {
-      head.get(b).get(length).mul().get(rowBytes).mul().get(h).get(headBytes).mul().add().set(headOffset);
-      for (const [base, pointer] of [
+      const pointers = [
         [qPtr, qh],
         [kPtr, kh],
         [vPtr, vh],
@@ -275,44 +340,10 @@ export function attentionGradFunction(): WasmFunction {
         [dqPtr, dqh],
         [dkPtr, dkh],
         [dvPtr, dvh],
-      ] as const) {
-        head.get(base).get(headOffset).add().set(pointer);
-      }
-      head
-        .get(b)
-        .get(heads)
-        .mul()
-        .get(h)
-        .add()
-        .get(length)
-        .mul()
-        .get(lengthBytes)
-        .mul()
-        .get(probsPtr)
-        .add()
-        .set(pBase);
-      emitTransposeSlice(
-        head,
-        { source: vh, target: scratch, rowBytes, lengthBytes, headBytes },
-        { j, c, from },
-      );
+      ] as const;
+      emitHeadPointers(head, layout, headOffset, pointers, pBase);
       // dP = dO Vᵀ into the dS rows.
-      emitProduct(
-        head,
-        {
-          a: doh,
-          aRowStride: rowBytes,
-          aStep: four,
-          m: scratch,
-          mRowStride: lengthBytes,
-          out: dsBase,
-          outRowStride: lengthBytes,
-          rows: length,
-          inner: headSize,
-          width: lengthBytes,
-        },
-        product,
-      );
+      emitScores(head, layout, doh, vh, dsBase);
       // dS = P ⊙ (dP − Σⱼ P dP) · scale, row by row.
       head.i32(0).set(i);
       head.get(pBase).set(prow);
