@@ -99,6 +99,52 @@ function geluGradFunction(): WasmFunction {
   return { name: "geluGrad", params: [I32, I32, I32, I32], locals: locals.types, code };
 }
 
+/** Loads the 4×8 register tile `acc` (two vectors a row) from local `op`, its rows `rowStride` bytes apart. */
+function emitTileLoad(code: WasmCode, acc: readonly number[], op: number, rowStride: number): void {
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 2; c++) {
+      code
+        .get(op)
+        .get(rowStride)
+        .i32(r)
+        .mul()
+        .add()
+        .load(16 * c)
+        .set(acc[2 * r + c]!);
+    }
+  }
+}
+
+/** Stores the 4×8 register tile `acc` at local `op`, its rows `rowStride` bytes apart. */
+function emitTileStore(code: WasmCode, acc: readonly number[], op: number, rowStride: number): void {
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 2; c++) {
+      code
+        .get(op)
+        .get(rowStride)
+        .i32(r)
+        .mul()
+        .add()
+        .get(acc[2 * r + c]!)
+        .store(16 * c);
+    }
+  }
+}
+
+/** Adds `a · [b₀ b₁]` (a broadcast element times the 8 columns in vectors `b`) to row `r` of the 4×8 tile `acc`. */
+function emitTileRowUpdate(
+  code: WasmCode,
+  acc: readonly number[],
+  r: number,
+  a: number,
+  b: readonly number[],
+): void {
+  for (let c = 0; c < 2; c++) {
+    const target = acc[2 * r + c]!;
+    code.get(target).get(a).get(b[c]!).vmul().vadd().set(target);
+  }
+}
+
 /**
  * `weightGrad(x, dy, out, bias, n, k, m)`: `out [k, m] = xᵀ @ dy` for row-major `x [n, k]`, `dy [n, m]`
  * (k a multiple of 4, m of 8), read in place — no transposed or packed copies — in blocks of rows, each
@@ -133,18 +179,7 @@ function weightGradFunction(): WasmFunction {
       column.loop(j, m, 8, (tile) => {
         // op = out + (i·m + j)·4: the tile's first row; row r is r·dRow further.
         tile.get(outPtr).get(i).get(m).mul().get(j).add().i32(2).shl().add().set(op);
-        for (let r = 0; r < 4; r++) {
-          for (let c = 0; c < 2; c++) {
-            tile
-              .get(op)
-              .get(dRow)
-              .i32(r)
-              .mul()
-              .add()
-              .load(16 * c)
-              .set(acc[2 * r + c]!);
-          }
-        }
+        emitTileLoad(tile, acc, op, dRow);
         tile.get(xPtr).get(start).get(k).mul().get(i).add().i32(2).shl().add().set(xp);
         tile.get(dyPtr).get(start).get(m).mul().get(j).add().i32(2).shl().add().set(dp);
         tile.get(dyPtr).get(stop).get(m).mul().get(j).add().i32(2).shl().add().set(dEnd);
@@ -156,35 +191,11 @@ function weightGradFunction(): WasmFunction {
               .get(xp)
               .loadSplat(4 * r)
               .set(a);
-            row
-              .get(acc[2 * r]!)
-              .get(a)
-              .get(b0)
-              .vmul()
-              .vadd()
-              .set(acc[2 * r]!);
-            row
-              .get(acc[2 * r + 1]!)
-              .get(a)
-              .get(b1)
-              .vmul()
-              .vadd()
-              .set(acc[2 * r + 1]!);
+            emitTileRowUpdate(row, acc, r, a, [b0, b1]);
           }
           row.get(xp).get(xRow).add().set(xp);
         });
-        for (let r = 0; r < 4; r++) {
-          for (let c = 0; c < 2; c++) {
-            tile
-              .get(op)
-              .get(dRow)
-              .i32(r)
-              .mul()
-              .add()
-              .get(acc[2 * r + c]!)
-              .store(16 * c);
-          }
-        }
+        emitTileStore(tile, acc, op, dRow);
       });
     });
   });
@@ -243,36 +254,12 @@ function matmulFunction(): WasmFunction {
           step.get(ap);
           if (offset !== null && offset !== undefined) step.get(offset).add();
           step.loadSplat().set(a);
-          step
-            .get(acc[2 * r]!)
-            .get(a)
-            .get(b0)
-            .vmul()
-            .vadd()
-            .set(acc[2 * r]!);
-          step
-            .get(acc[2 * r + 1]!)
-            .get(a)
-            .get(b1)
-            .vmul()
-            .vadd()
-            .set(acc[2 * r + 1]!);
+          emitTileRowUpdate(step, acc, r, a, [b0, b1]);
         }
         step.get(ap).i32(4).add().set(ap);
       });
       tile.get(outPtr).get(row).get(m).mul().get(j).add().i32(2).shl().add().set(op);
-      for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 2; c++) {
-          tile
-            .get(op)
-            .get(bRow)
-            .i32(r)
-            .mul()
-            .add()
-            .get(acc[2 * r + c]!)
-            .store(16 * c);
-        }
-      }
+      emitTileStore(tile, acc, op, bRow);
     });
   });
   return { name: "matmul", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
