@@ -297,19 +297,12 @@ export function attentionGradFunction(): WasmFunction {
   const [batch, heads, length, headSize, scale] = [9, 10, 11, 12, 13];
   const locals = new Locals(params.length);
   const int = () => locals.add(I32);
-  const [rowBytes, lengthBytes, headBytes, b, h, headOffset, pBase, dsBase] = [
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-  ];
+  const [rowBytes, lengthBytes, headBytes, b] = [int(), int(), int(), int()];
+  const [h, headOffset, pBase, dsBase] = [int(), int(), int(), int()];
   const [qh, kh, vh, doh, dqh, dkh, dvh] = [int(), int(), int(), int(), int(), int(), int()];
   const [i, jv, prow, dsrow, j, c, from, four] = [int(), int(), int(), int(), int(), int(), int(), int()];
-  const [dotV, dotS, pv, scaleV] = [locals.add(V128), locals.add(V128), locals.add(V128), locals.add(V128)];
+  const vec = () => locals.add(V128);
+  const [dotV, dotS, pv, scaleV] = [vec(), vec(), vec(), vec()];
   const code = new WasmCode();
   const product = productScratch(locals);
   const layout: HeadLayout = {

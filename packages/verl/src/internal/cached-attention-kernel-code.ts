@@ -16,50 +16,17 @@ import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./w
  * written. `scores` is scratch for `t + 1` floats rounded up to a multiple of 4.
  */
 export function cachedAttentionFunction(): WasmFunction {
-  const params: ValueType[] = [
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    F32,
-  ];
+  const params: ValueType[] = [...Array<ValueType>(15).fill(I32), F32];
   const [qPtr, kPtr, vPtr, keysPtr, valuesPtr, biasPtr, outPtr, newKeysPtr, newValuesPtr, scoresPtr] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
   ];
   const [batch, heads, cached, capacity, headSize, scale] = [10, 11, 12, 13, 14, 15];
   const locals = new Locals(params.length);
   const int = () => locals.add(I32);
-  const [rowBytes, headBytes, oldBytes, newBytes, scoreBytes, paddedBytes, b, h] = [
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-  ];
-  const [slice, qh, kp, kEnd, sp, cv, vp, targetSlice] = [
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-    int(),
-  ];
+  const [rowBytes, headBytes, oldBytes, newBytes] = [int(), int(), int(), int()];
+  const [scoreBytes, paddedBytes, b, h] = [int(), int(), int(), int()];
+  const [slice, qh, kp, kEnd] = [int(), int(), int(), int()];
+  const [sp, cv, vp, targetSlice] = [int(), int(), int(), int()];
   const vec = () => locals.add(V128);
   const [acc, maxV, sumV, raw, e] = [vec(), vec(), vec(), vec(), vec()];
   const dot = locals.add(F32);
