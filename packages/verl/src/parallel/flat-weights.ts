@@ -35,14 +35,26 @@ export function writeFlatWeights(policy: Policy, layout: ParameterLayout, target
   });
 }
 
-/** Sets every parameter of `policy` from `source` (copies: the buffer may be shared and overwritten later). */
-export function readFlatWeights(policy: Policy, layout: ParameterLayout, source: Float32Array): void {
+/**
+ * The weights named and shaped by `specs`, laid end to end in `source` in that order, as host tensors (copies: the
+ * buffer may be shared and overwritten later).
+ */
+export function unflattenWeights(
+  specs: Iterable<{ name: string; shape: number[] }>,
+  source: Float32Array,
+): Map<string, HostTensor> {
   const weights = new Map<string, HostTensor>();
-  layout.names.forEach((name, i) => {
-    const shape = layout.shapes[i] as number[];
-    const offset = layout.offsets[i] as number;
+  let offset = 0;
+  for (const { name, shape } of specs) {
     const size = shape.reduce((a, b) => a * b, 1);
     weights.set(name, { shape, data: source.slice(offset, offset + size) });
-  });
-  policy.setWeights(weights);
+    offset += size;
+  }
+  return weights;
+}
+
+/** Sets every parameter of `policy` from `source` (copies: the buffer may be shared and overwritten later). */
+export function readFlatWeights(policy: Policy, layout: ParameterLayout, source: Float32Array): void {
+  const specs = layout.names.map((name, i) => ({ name, shape: layout.shapes[i] as number[] }));
+  policy.setWeights(unflattenWeights(specs, source));
 }

@@ -4,14 +4,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { OrbiterError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/init-backend.js";
-import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
 import { gradientVariables } from "../trainer/critic-warm-up.js";
 import { accumulateGradients, disposeGradients, type GradientSum } from "../trainer/gradient-accumulation.js";
 import { microBatchGradients } from "../trainer/micro-batch-loss.js";
-import { type ParameterLayout, parameterLayout, readFlatWeights } from "./flat-weights.js";
+import { type ParameterLayout, parameterLayout, readFlatWeights, unflattenWeights } from "./flat-weights.js";
 import { hostRows } from "./host-batch.js";
 import type { HostBatch, ReplicaSpec, WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
@@ -23,14 +22,7 @@ await initBackend({ backend: init.backend });
 
 /** A replica built from the weights the main thread wrote to `buffer` before starting this worker. */
 function replica(spec: ReplicaSpec, frozen: boolean, buffer: SharedArrayBuffer): TransformerPolicy {
-  const flat = new Float32Array(buffer);
-  const initial = new Map<string, HostTensor>();
-  let offset = 0;
-  for (const { name, shape } of transformerParameterSpecs(spec.config)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    initial.set(name, { shape, data: flat.slice(offset, offset + size) });
-    offset += size;
-  }
+  const initial = unflattenWeights(transformerParameterSpecs(spec.config), new Float32Array(buffer));
   return new TransformerPolicy(
     { tokenizer: tokenizerFromJSON(spec.tokenizer), config: spec.config, addBos: spec.addBos, frozen },
     initial,
