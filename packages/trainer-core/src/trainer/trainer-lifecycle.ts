@@ -57,20 +57,15 @@ export class TrainerLifecycle {
     this.assertCan("validate()", TrainerState.VALIDATING);
     try {
       await this.transition(TrainerState.VALIDATING);
-    } catch (error) {
-      throw await this.fail("validation", error);
-    }
-    const failures = await runChecks(checks);
-    if (failures.length > 0) {
-      const list = failures.map((failure) => `${failure.check} ${failure.reason}`).join("; ");
-      throw await this.fail(
-        "validation",
-        new ValidationFailedError(`${this.#name} validation failed: ${list}`, failures),
-      );
-    }
-    try {
+      // runChecks never throws: a throwing check is listed as a failure.
+      const failures = await runChecks(checks);
+      if (failures.length > 0) {
+        const list = failures.map((failure) => `${failure.check} ${failure.reason}`).join("; ");
+        throw new ValidationFailedError(`${this.#name} validation failed: ${list}`, failures);
+      }
       await this.transition(TrainerState.VALIDATED);
     } catch (error) {
+      // fail() passes a ValidationFailedError through as it is.
       throw await this.fail("validation", error);
     }
   }
