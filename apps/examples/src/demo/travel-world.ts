@@ -1,5 +1,5 @@
 import { type ChatMessage, deriveSeed, type ToolDefinition } from "@orbiter/types";
-import { CITIES, solveRequest, type ToolCall, type ToolName } from "./task.js";
+import { CITIES, solveRequest, TOOL_NAMES, type ToolCall, type ToolName } from "./task.js";
 
 /**
  * The small in-process world the travel agent's tools read: weather, local time, flights and hotels of every
@@ -11,16 +11,14 @@ import { CITIES, solveRequest, type ToolCall, type ToolName } from "./task.js";
  */
 
 /** The tools as the agent offers them to the model (OpenAI format). */
-export const TRAVEL_TOOLS: ToolDefinition[] = (["weather", "time", "flight", "hotel"] as const).map(
-  (name) => ({
-    type: "function",
-    function: {
-      name,
-      description: `The ${name} of a city`,
-      parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-    },
-  }),
-);
+export const TRAVEL_TOOLS: ToolDefinition[] = TOOL_NAMES.map((name) => ({
+  type: "function",
+  function: {
+    name,
+    description: `The ${name} of a city`,
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+}));
 
 const SKIES = ["sunny", "rain", "snow", "fog", "windy", "cloudy"] as const;
 const HOTELS = ["Nord", "Plaza", "Lotus", "Mira", "Oak", "Ritz", "Bristol"] as const;
@@ -52,14 +50,9 @@ export function toolReport(tool: ToolName, city: string, seed: number): string {
   }
 }
 
-/** The JSON object a tool returns: what it found (`{"result":"rain"}`). */
-export function toolFacts(tool: ToolName, city: string, seed: number): { result: string } {
-  return { result: toolReport(tool, city, seed) };
-}
-
 /** Runs a tool call as the agent makes it, in the world state `seed`: the JSON text of the result, or of an error. */
 export function callTool(name: string, argumentsJson: string, seed: number): string {
-  if (!["weather", "time", "flight", "hotel"].includes(name)) {
+  if (!(TOOL_NAMES as ReadonlyArray<string>).includes(name)) {
     return JSON.stringify({ error: `unknown tool ${name}` });
   }
   let city: unknown;
@@ -71,12 +64,12 @@ export function callTool(name: string, argumentsJson: string, seed: number): str
   if (typeof city !== "string" || !(CITIES as ReadonlyArray<string>).includes(city)) {
     return JSON.stringify({ error: "unknown city" });
   }
-  return JSON.stringify(toolFacts(name as ToolName, city, seed));
+  return JSON.stringify({ result: toolReport(name as ToolName, city, seed) });
 }
 
 /** The final answer the user wants for a call in the world state `seed`: what the tool found, e.g. `rain`. */
 export function answerFor(call: ToolCall, seed: number): string {
-  return toolFacts(call.tool, call.city, seed).result;
+  return toolReport(call.tool, call.city, seed);
 }
 
 /** The reference answer of a request, or `undefined` when the request does not determine a call. */
