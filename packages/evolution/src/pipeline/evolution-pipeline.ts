@@ -341,9 +341,9 @@ export class EvolutionPipeline<C> {
       (candidate) => this.keyOf(candidate),
       reporter,
     );
-    let scored: Awaited<ReturnType<typeof scoreCandidates>>;
+    let failures: Awaited<ReturnType<typeof scoreCandidates>>;
     try {
-      scored = await scoreCandidates(plan, {
+      failures = await scoreCandidates(plan, {
         strategy: this.strategy,
         population,
         epoch,
@@ -360,17 +360,18 @@ export class EvolutionPipeline<C> {
     }
     settleDuplicates(plan, reporter);
     if (population.length > 0 && plan.failed.every(Boolean)) {
-      throw new EvaluationsFailedError(epoch, scored.failures);
+      throw new EvaluationsFailedError(epoch, failures);
     }
-    state.failures.push(...scored.failures);
-    state.evaluations += scored.evaluations;
+    const evaluations = plan.pending.length;
+    state.failures.push(...failures);
+    state.evaluations += evaluations;
     state.cacheHits += plan.hits;
     return {
       scores: plan.scores,
       keys: plan.keys,
-      evaluations: scored.evaluations,
+      evaluations,
       hits: plan.hits,
-      failures: scored.failures.length,
+      failures: failures.length,
     };
   }
 

@@ -27,14 +27,13 @@ export interface ScoringContext<C> {
  * evaluation, or one returning something other than a number, scores −∞ and is recorded as a failure (with
  * `failOnError` it rejects instead and no further evaluation starts); successful scores go into the cache.
  *
- * @returns the number of evaluations run and the failures, in population order
+ * @returns the failures, in population order (when it resolves, every pending candidate was evaluated once)
  */
 export async function scoreCandidates<C>(
   plan: EvaluationPlan,
   context: ScoringContext<C>,
-): Promise<{ evaluations: number; failures: EvaluationFailure[] }> {
+): Promise<EvaluationFailure[]> {
   const { strategy, population, epoch, seed, signal, reporter, cache } = context;
-  let evaluations = 0;
   const failures: EvaluationFailure[] = [];
   await runPool(
     plan.pending.length,
@@ -65,7 +64,6 @@ export async function scoreCandidates<C>(
         failure = messageOf(error);
         failures.push({ epoch, index, message: failure, error });
       }
-      evaluations++;
       plan.scores[index] = score;
       const key = plan.keys[index];
       if (failure === undefined && key !== undefined) cache?.set(key, score);
@@ -74,5 +72,5 @@ export async function scoreCandidates<C>(
     signal,
   );
   failures.sort((a, b) => a.index - b.index);
-  return { evaluations, failures };
+  return failures;
 }
