@@ -242,7 +242,7 @@ export class NearDuplicateIndex {
   /** Computes the fingerprints and the signature of `text`. */
   private prepare(text: string): void {
     this.fingerprint(text);
-    this.computeSignature();
+    (this.signer as MinHashSignature).sign(this.scratch, this.scratchCount);
     this.prepared = text;
   }
 
@@ -253,10 +253,6 @@ export class NearDuplicateIndex {
     }
     this.scratchCount = rawShingleFingerprints(text, this.shingleSize, this.scratch);
     this.scratchSorted = false;
-  }
-
-  private computeSignature(): void {
-    (this.signer as MinHashSignature).sign(this.scratch, this.scratchCount);
   }
 
   /** Sorts the current text's fingerprints (once) and returns how many distinct ones there are. */
