@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { JsonlSink, type TrajectorySink } from "@orbiter/trajectory";
-import { AbortedError, InvalidStateError, parseWith } from "@orbiter/types";
+import { AbortedError, InvalidStateError, messageOf, parseWith } from "@orbiter/types";
 import { EpisodeStore } from "./episodes/episode-store.js";
 import type { GatewayEpisode } from "./episodes/gateway-episode.js";
 import { UpstreamChatModel } from "./model/upstream-chat-model.js";
@@ -82,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         durability: durabilityOf(parsed),
         syncIntervalMs: parsed.syncIntervalMs,
         onBackgroundError: (error) =>
-          log(`flushing the record file failed, calls are refused from now on: ${(error as Error).message}`),
+          log(`flushing the record file failed, calls are refused from now on: ${messageOf(error)}`),
       })
     : undefined;
   const store = new EpisodeStore({

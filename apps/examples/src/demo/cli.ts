@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, messageOf } from "@orbiter/types";
 import type { BackendRequest } from "@orbiter/verl";
 
 /** The phases of the demo, in order. */
@@ -183,7 +183,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
       },
     }));
   } catch (error) {
-    throw new InvalidArgumentError(`${(error as Error).message} (see --help)`, {
+    throw new InvalidArgumentError(`${messageOf(error)} (see --help)`, {
       field: "argv",
       cause: error,
     });

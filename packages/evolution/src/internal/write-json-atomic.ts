@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { CheckpointError, writeFileAtomic } from "@orbiter/types";
+import { CheckpointError, messageOf, writeFileAtomic } from "@orbiter/types";
 
 /**
  * Writes `value` as one line of JSON to `path` atomically (`writeFileAtomic` of @orbiter/types: a flushed
@@ -10,7 +10,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {
-    throw new CheckpointError(`Could not write ${path}: ${(error as Error).message}`, { path, cause: error });
+    throw new CheckpointError(`Could not write ${path}: ${messageOf(error)}`, { path, cause: error });
   }
   await writeFileAtomic(path, `${JSON.stringify(value)}\n`);
 }

@@ -80,7 +80,7 @@ export async function readEvolutionCheckpoint(path: string): Promise<EvolutionCh
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
-    throw new CheckpointError(`Cannot read evolution checkpoint ${path}: ${(error as Error).message}`, {
+    throw new CheckpointError(`Cannot read evolution checkpoint ${path}: ${messageOf(error)}`, {
       path,
       cause: error,
     });

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { OrbiterError } from "@orbiter/types";
+import { messageOf, OrbiterError } from "@orbiter/types";
 import { Durability, type GatewayOptions, startGateway } from "../index.js";
 
 /** The CLI's help text. */
@@ -62,7 +62,7 @@ export function parseCli(
       },
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
   if (values.help) return undefined;
   if (typeof values.upstream !== "string") throw new UsageError("--upstream URL is required");
@@ -107,7 +107,7 @@ export async function runCli(argv: ReadonlyArray<string>): Promise<number> {
   try {
     options = parseCli(argv);
   } catch (error) {
-    process.stderr.write(`orbiter-gateway: ${(error as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`orbiter-gateway: ${messageOf(error)}\n\n${USAGE}\n`);
     return 2;
   }
   if (!options) {
@@ -132,7 +132,7 @@ export async function runCli(argv: ReadonlyArray<string>): Promise<number> {
     await gateway.close();
     return 0;
   } catch (error) {
-    process.stderr.write(`orbiter-gateway: close failed: ${(error as Error).message}\n`);
+    process.stderr.write(`orbiter-gateway: close failed: ${messageOf(error)}\n`);
     return 1;
   }
 }

@@ -1,4 +1,4 @@
-import { parseWith } from "@orbiter/types";
+import { messageOf, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import { GatewayRequestError } from "../errors/gateway-request-error.js";
 
@@ -75,7 +75,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new GatewayRequestError(`gateway unreachable at ${base}: ${(error as Error).message}`, {
+      throw new GatewayRequestError(`gateway unreachable at ${base}: ${messageOf(error)}`, {
         cause: error,
       });
     }

@@ -1,4 +1,4 @@
-import { randomUuid, type TrajectoryItem } from "@orbiter/types";
+import { messageOf, randomUuid, type TrajectoryItem } from "@orbiter/types";
 import { EpisodeEndedError } from "../errors/episode-ended-error.js";
 import { callToItem, rewardRevision } from "../recording/call-item.js";
 import type { GroupCommit } from "../recording/group-commit.js";
@@ -204,7 +204,7 @@ export class EpisodeStore {
     try {
       this.#settings.onEpisodeEnd?.(episode);
     } catch (error) {
-      this.#settings.log(`onEpisodeEnd threw for rollout ${rolloutId}: ${(error as Error).message}`);
+      this.#settings.log(`onEpisodeEnd threw for rollout ${rolloutId}: ${messageOf(error)}`);
     }
     return episode;
   }

@@ -5,6 +5,7 @@ import {
   type ChatModel,
   type ChatModelCallOptions,
   type ChatStreamEvent,
+  messageOf,
   parseWith,
 } from "@orbiter/types";
 import { z } from "zod";
@@ -149,7 +150,7 @@ export class UpstreamChatModel implements ChatModel {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new UpstreamError(`upstream sent a body that is not JSON: ${(error as Error).message}`);
+      throw new UpstreamError(`upstream sent a body that is not JSON: ${messageOf(error)}`);
     }
   }
 
@@ -163,7 +164,7 @@ export class UpstreamChatModel implements ChatModel {
     }
     if (UpstreamError.isInstance(error)) return error;
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    const message = `upstream unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+    const message = `upstream unreachable: ${messageOf(error)}${cause ? ` (${cause})` : ""}`;
     return new UpstreamError(redact(message, this.#secrets(options)), { cause: error });
   }
 

@@ -1,3 +1,4 @@
+import { messageOf } from "@orbiter/types";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { EpisodeEndedError } from "../errors/episode-ended-error.js";
 import { BearerAuth } from "./bearer-auth.js";
@@ -39,7 +40,7 @@ function problemOf(error: unknown, context: GatewayContext): HttpProblem {
   if (typeof fastify.statusCode === "number" && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     return new HttpProblem(fastify.statusCode, fastify.message, "invalid_request_error");
   }
-  context.log(`internal error: ${(error as Error).message}`);
+  context.log(`internal error: ${messageOf(error)}`);
   return modelFailure(error, context.secrets);
 }
 

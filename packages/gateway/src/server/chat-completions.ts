@@ -6,6 +6,7 @@ import {
   type ChatModel,
   type ChatModelCallOptions,
   type ChatStreamEvent,
+  messageOf,
   randomUuid,
 } from "@orbiter/types";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -126,7 +127,7 @@ export async function handleChatCompletion(
       await context.store.finishCall(ticket, call);
       return true;
     } catch (error) {
-      context.log(`recording call ${ticket.rolloutId}#${ticket.index} failed: ${(error as Error).message}`);
+      context.log(`recording call ${ticket.rolloutId}#${ticket.index} failed: ${messageOf(error)}`);
       return false;
     }
   };

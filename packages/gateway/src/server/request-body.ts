@@ -1,4 +1,5 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { messageOf } from "@orbiter/types";
 import { HttpProblem } from "./openai-error.js";
 
 const DECOMPRESS = {
@@ -62,7 +63,7 @@ export function readJsonBody(
   } catch (error) {
     throw new HttpProblem(
       400,
-      `The request body is not valid JSON: ${(error as Error).message}`,
+      `The request body is not valid JSON: ${messageOf(error)}`,
       "invalid_request_error",
     );
   }

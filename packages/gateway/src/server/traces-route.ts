@@ -1,3 +1,4 @@
+import { messageOf } from "@orbiter/types";
 import type { FastifyInstance } from "fastify";
 import { EpisodeEndedError } from "../errors/episode-ended-error.js";
 import { explicitRolloutId, isModelCallSpan, spanToCall } from "../otlp/genai-span.js";
@@ -17,7 +18,7 @@ export function registerTracesRoute(app: FastifyInstance, context: GatewayContex
     try {
       spans = readOtlpSpans(request.body);
     } catch (error) {
-      throw new HttpProblem(400, (error as Error).message, "invalid_request_error", "resourceSpans");
+      throw new HttpProblem(400, messageOf(error), "invalid_request_error", "resourceSpans");
     }
     const problems: string[] = [];
     let rejected = 0;

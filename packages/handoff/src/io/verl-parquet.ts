@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError, messageOf } from "@orbiter/types";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type SchemaElement } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { ExtraInfoValue, VerlRow } from "../formats/verl-row.js";
@@ -252,7 +252,7 @@ export async function* streamVerlParquet(path: string): AsyncGenerator<VerlRow> 
       });
     } catch (error) {
       throw new InvalidArgumentError(
-        `Could not read rows ${start}-${end - 1} of ${path}: ${(error as Error).message}`,
+        `Could not read rows ${start}-${end - 1} of ${path}: ${messageOf(error)}`,
         {
           field: `rows[${start}]`,
           cause: error,

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { CheckpointError, fsyncDirectory, temporarySibling } from "@orbiter/types";
+import { CheckpointError, fsyncDirectory, messageOf, temporarySibling } from "@orbiter/types";
 
 async function fsyncTree(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -51,7 +51,7 @@ export async function writeDirectoryAtomic<T>(
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     if (CheckpointError.isInstance(error)) throw error;
-    throw new CheckpointError(`Could not write checkpoint ${dir}: ${(error as Error).message}`, {
+    throw new CheckpointError(`Could not write checkpoint ${dir}: ${messageOf(error)}`, {
       path: dir,
       cause: error,
     });
@@ -65,7 +65,7 @@ export async function writeDirectoryAtomic<T>(
     // Put the previous folder back if the swap did not complete.
     if (previous && !(await exists(dir)) && (await exists(previous))) await rename(previous, dir);
     await rm(temporary, { recursive: true, force: true });
-    throw new CheckpointError(`Could not replace checkpoint ${dir}: ${(error as Error).message}`, {
+    throw new CheckpointError(`Could not replace checkpoint ${dir}: ${messageOf(error)}`, {
       path: dir,
       cause: error,
     });

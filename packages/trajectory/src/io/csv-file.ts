@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { InvalidArgumentError, type TrajectoryItem } from "@orbiter/types";
+import { InvalidArgumentError, messageOf, type TrajectoryItem } from "@orbiter/types";
 import { CsvError, type Info, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
@@ -130,7 +130,7 @@ function cellValue(column: CsvColumn, cell: string, path: string, line: number):
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw recordError(path, line, `"${column}": not valid JSON (${(cause as Error).message})`, {
+    throw recordError(path, line, `"${column}": not valid JSON (${messageOf(cause)})`, {
       field: column,
       cause,
     });

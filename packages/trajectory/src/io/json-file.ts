@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import type { InvalidArgumentError, TrajectoryItem } from "@orbiter/types";
+import { messageOf } from "@orbiter/types";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { itemToJson } from "../internal/item-serializer.js";
 import type { ExportSummary } from "./export-summary.js";
@@ -79,7 +80,7 @@ export async function readJsonFile(
       value = JSON.parse(text.slice(elementStart, end));
     } catch (cause) {
       policy.invalid(
-        recordError(path, elementLine, `not valid JSON (${(cause as Error).message})`, { cause }),
+        recordError(path, elementLine, `not valid JSON (${messageOf(cause)})`, { cause }),
         elementLine,
       );
       return;

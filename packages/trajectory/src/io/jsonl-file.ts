@@ -1,4 +1,5 @@
 import type { TrajectoryItem } from "@orbiter/types";
+import { messageOf } from "@orbiter/types";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { itemToJson } from "../internal/item-serializer.js";
 import { readLines } from "../internal/line-reader.js";
@@ -88,7 +89,7 @@ export async function readJsonlFile(
           if (isBlank(text)) return;
           if (!terminated) return incomplete(lineNumber, cause);
           return policy.invalid(
-            recordError(path, lineNumber, `not valid JSON (${(cause as Error).message})`, { cause }),
+            recordError(path, lineNumber, `not valid JSON (${messageOf(cause)})`, { cause }),
             lineNumber,
           );
         }

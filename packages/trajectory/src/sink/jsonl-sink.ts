@@ -9,7 +9,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { InvalidStateError, parseWith, type TrajectoryItem } from "@orbiter/types";
+import { InvalidStateError, messageOf, parseWith, type TrajectoryItem } from "@orbiter/types";
 import { z } from "zod";
 import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 import { itemToJson } from "../internal/item-serializer.js";
@@ -216,7 +216,7 @@ export class JsonlSink implements TrajectorySink {
         ? `item ${first} of this sink (id ${JSON.stringify(ids[0])})`
         : `items ${first} to ${last} of this sink (ids ${JSON.stringify(ids[0])} to ${JSON.stringify(ids.at(-1))})`;
     const failure = new InvalidStateError(
-      `JsonlSink ${this.path}: writing ${ids.length === 0 ? "to the file" : which} failed (${(error as Error).message}); ${ids.length === 0 ? "no item was lost" : "they may be missing or torn in the file, and are kept in sink.unwritten"}`,
+      `JsonlSink ${this.path}: writing ${ids.length === 0 ? "to the file" : which} failed (${messageOf(error)}); ${ids.length === 0 ? "no item was lost" : "they may be missing or torn in the file, and are kept in sink.unwritten"}`,
       { cause: error, state: "failed" },
     );
     this.#failure ??= failure;

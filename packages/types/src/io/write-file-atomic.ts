@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { CheckpointError } from "../errors/error-kinds.js";
+import { messageOf } from "../errors/message-of.js";
 
 /** A name next to `path` that no other writer uses: `.name.tmp-<pid>-<random>`. */
 export function temporarySibling(path: string): string {
@@ -49,6 +50,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await fsyncDirectory(dirname(path));
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new CheckpointError(`Could not write ${path}: ${(error as Error).message}`, { path, cause: error });
+    throw new CheckpointError(`Could not write ${path}: ${messageOf(error)}`, { path, cause: error });
   }
 }
