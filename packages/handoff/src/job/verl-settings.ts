@@ -15,7 +15,7 @@ export interface VerlOverride {
  * VeRLConfig fields that concern only training on this machine and are not part of a verl job: the tensor
  * backend, local worker threads, the sizes of the local TensorFlow.js policy (the job trains the `model` given to
  * `exportVerlJob`), the local checkpoint folder (verl writes under `trainer.default_local_dir`), the weight of the
- * local policy's shared value head (verl trains a separate critic with its own optimiser) and the threshold of the
+ * local policy's value loss (verl trains a separate critic with its own optimiser) and the threshold of the
  * local evaluation's accuracy.
  */
 export const LOCAL_ONLY_SETTINGS = {
@@ -23,7 +23,7 @@ export const LOCAL_ONLY_SETTINGS = {
   workers: "worker threads of this machine",
   model: "sizes of the local TensorFlow.js policy; the job trains the model passed as `model`",
   checkpointDir: "the local checkpoint folder; verl saves under trainer.default_local_dir",
-  vfCoef: "weight of the local policy's shared value head; verl trains a separate critic (critic.optim)",
+  vfCoef: "weight of the local policy's value loss; verl trains a separate critic (critic.optim)",
   accuracyThreshold: "what the local evaluation counts as correct",
 } as const;
 
@@ -83,6 +83,10 @@ const NEUTRAL: Record<string, { value: unknown; why: string }> = {
     why: "verl's trainer has no overlong penalty (it is in the DAPO recipe's reward manager)",
   },
   advantageEpsilon: { value: 1e-6, why: "verl fixes the group-std epsilon at 1e-6" },
+  critic: {
+    value: "detached",
+    why: "verl trains a separate critic model (critic.model.path, its own optimiser) whose gradients never reach the actor, as our detached value head's do not; a value loss that trains the actor's trunk (\"shared\") has no verl counterpart",
+  },
   rewardCombination: {
     value: "weighted-sum",
     why: "the reward server sums the rewards by weight; verl cannot z-score them per group",

@@ -4,6 +4,7 @@ import { KlEstimator } from "../algorithms/kl-estimators.js";
 import { LossAggregation } from "../algorithms/loss-aggregation.js";
 import { TransformerConfig, type TransformerConfigInput } from "../model/transformer-config.js";
 import { OnRewardError, RewardCombination } from "../rewards/reward-combination.js";
+import { CriticMode } from "./critic-mode.js";
 import { AdvantageEstimator, KlPlacement, VeRLAlgorithm } from "./verl-algorithm.js";
 
 const positiveInt = z.number().int().positive();
@@ -118,6 +119,17 @@ const verlConfigShape = {
   lambda: probability.default(0.95),
   /** Value-loss clip ε_v; `null` disables it. @default 0.2 */
   valueClip: z.number().positive().nullable().default(0.2),
+  /**
+   * How PPO's critic (the value head on the policy's trunk) learns. `"detached"`: the head reads the trunk's
+   * features under stop-gradient, so the value loss trains the head alone (a linear probe of the policy's own
+   * features) and never the weights the policy's log-probabilities depend on, as with verl's and TRL's separate
+   * critic, whose gradients never reach the actor. `"shared"`: the value loss (times `vfCoef`) also trains the
+   * shared trunk, as in a one-network actor-critic. From a warm start the value head is new, and in `"shared"`
+   * mode its loss sends large gradients into the fine-tuned trunk; `"detached"` is the default for that reason
+   * (`packages/verl/README.md`, "From a warm start"). Only estimators with a critic (`"gae"`) use it.
+   * @default "detached"
+   */
+  critic: z.enum(values(CriticMode)).default("detached"),
   /**
    * Training steps at the start of a run in which only the critic (the value head) learns, verl's
    * `trainer.critic_warmup`: the value loss is optimised and the policy's parameters, the shared trunk included,

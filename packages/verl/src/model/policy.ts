@@ -38,6 +38,12 @@ export interface LogProbsInput extends ForwardInput {
   withEntropy?: boolean;
   /** Also return the value-head estimate for each scored position (needs a value head). @default false */
   withValues?: boolean;
+  /**
+   * Compute the values from the trunk's features under stop-gradient, so that a loss on `values` trains the value
+   * head alone and never the weights the log-probabilities depend on (PPO's critic as a probe of the policy's
+   * features). @default false
+   */
+  detachValues?: boolean;
 }
 
 /** Output of {@link Policy.logProbs}, `R = L - responseStart` columns; the caller owns the tensors. */

@@ -33,6 +33,7 @@ import type {
 } from "./policy.js";
 import { checkForwardInput, checkLogProbsOptions } from "./policy-input.js";
 import { positionRotation } from "./rotary-embedding.js";
+import { stopGradient } from "./stop-gradient.js";
 import { tokenPositions } from "./token-positions.js";
 import {
   type BlockWeights,
@@ -329,12 +330,10 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       logProbs: tf.reshape(tf.sum(tf.mul(logSoftmax, oneHot), 1), [batch, count]) as tf.Tensor2D,
     };
     if (input.withEntropy) {
-      out.entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1)), [
-        batch,
-        count,
-      ]) as tf.Tensor2D;
+      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1));
+      out.entropy = tf.reshape(entropy, [batch, count]) as tf.Tensor2D;
     }
-    if (input.withValues) out.values = this.valueHead(hidden, batch, count);
+    if (input.withValues) out.values = this.valueHead(hidden, batch, count, input.detachValues === true);
     return out;
   }
 
@@ -396,9 +395,10 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     return { logits, values: tf.reshape(values, [-1]) as tf.Tensor1D };
   }
 
-  /** Value head on final hidden states `[B·L, d]` → `[B, L]`. */
-  private valueHead(hidden: tf.Tensor, batch: number, length: number): tf.Tensor2D {
-    const values = dense(hidden, this.parameter("value_head.weight"), this.parameter("value_head.bias"));
+  /** Value head on final hidden states `[B·L, d]` → `[B, L]`; `detach` stops its gradient into the trunk. */
+  private valueHead(hidden: tf.Tensor, batch: number, length: number, detach = false): tf.Tensor2D {
+    const features = detach ? stopGradient(hidden) : hidden;
+    const values = dense(features, this.parameter("value_head.weight"), this.parameter("value_head.bias"));
     return tf.reshape(values, [batch, length]) as tf.Tensor2D;
   }
 

@@ -151,6 +151,7 @@ export function microBatchGradients(
         temperature: config.temperature,
         withEntropy: true,
         withValues: useCritic,
+        detachValues: config.critic === "detached",
       });
       const pg = computePolicyLoss(
         {

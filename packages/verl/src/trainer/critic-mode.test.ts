@@ -1,0 +1,115 @@
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init-backend.js";
+import type { HostTensor } from "../checkpoint/host-tensor.js";
+import type { CriticMode } from "../config/critic-mode.js";
+import { VeRLConfig } from "../config/verl-config.js";
+import { movedPolicyPair } from "../internal/testing/policy-pair.js";
+import type { TransformerPolicy } from "../model/transformer-policy.js";
+import { AdamOptimizer } from "../optim/adam-optimizer.js";
+import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import { runPolicyUpdate } from "./policy-update.js";
+import { buildRolloutBatch } from "./rollout-batch.js";
+
+let policy: TransformerPolicy;
+let reference: TransformerPolicy;
+let start: Map<string, HostTensor>;
+
+beforeAll(async () => {
+  await initBackend();
+  ({ policy, reference } = movedPolicyPair(CharTokenizer.fromCorpus(["abcd"])));
+  start = policy.getWeights();
+});
+
+afterAll(() => {
+  policy.dispose();
+  reference.dispose();
+});
+
+/** Names of the parameters whose values differ (any element, bit for bit) between two weight maps. */
+function changed(before: Map<string, HostTensor>, after: Map<string, HostTensor>): string[] {
+  return [...before]
+    .filter(([name, tensor]) => {
+      const other = after.get(name)?.data as Float32Array;
+      return tensor.data.some((x, i) => !Object.is(x, other[i]));
+    })
+    .map(([name]) => name)
+    .sort();
+}
+
+/** The policy's logits on a fixed batch, on the host. */
+function logitsOf(model: TransformerPolicy): Float32Array {
+  return tf.tidy(() => {
+    const tokens = tf.tensor2d([[1, 2, 3, 4, 2, 1]], [1, 6], "int32");
+    return model.forward({ tokens }).logits.dataSync() as Float32Array;
+  });
+}
+
+/**
+ * One PPO update in which the policy-gradient term is zero (every advantage 0, no KL in the loss, no entropy
+ * bonus), so that only the value loss can move anything; returns the names of the parameters it changed and
+ * whether the policy's logits changed.
+ */
+async function valueLossOnlyUpdate(critic: CriticMode): Promise<{ moved: string[]; logitsChanged: boolean }> {
+  policy.setWeights(start);
+  const config = VeRLConfig.parse({ algorithm: "ppo", batchSize: 3, ppoEpochs: 2, miniBatchSize: 1, critic });
+  const generation = await policy.generate(["ab", "cd", "a"], { maxNewTokens: 5, seed: 3 });
+  const { batch } = buildRolloutBatch({
+    config,
+    policy,
+    reference,
+    generation,
+    // Returns far from the fresh head's values: a large value loss.
+    scores: [5, -4, 3],
+    scoresAreAdvantages: false,
+    klCoef: 0,
+  });
+  const zero = tf.zerosLike(batch.advantages);
+  const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 1e-2 });
+  try {
+    const logits = logitsOf(policy);
+    const before = tf.memory().numTensors;
+    const result = await runPolicyUpdate({
+      config,
+      policy,
+      batch: { ...batch, advantages: zero },
+      klCoef: 0,
+      learningRate: 1e-2,
+      optimizer,
+      seed: 1,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.metrics["critic/vf_loss"]).toBeGreaterThan(1);
+    const after = logitsOf(policy);
+    return {
+      moved: changed(start, policy.getWeights()),
+      logitsChanged: after.some((x, i) => !Object.is(x, logits[i])),
+    };
+  } finally {
+    zero.dispose();
+    batch.dispose();
+    optimizer.dispose();
+  }
+}
+
+describe("VeRLConfig.critic", () => {
+  it("defaults to the detached critic", () => {
+    expect(VeRLConfig.parse({}).critic).toBe("detached");
+    expect(() => VeRLConfig.parse({ critic: "separate" })).toThrow(/critic/);
+  });
+
+  it("detached: the value loss trains the value head and leaves the policy's logits bit for bit", async () => {
+    const { moved, logitsChanged } = await valueLossOnlyUpdate("detached");
+    expect(moved).toEqual(["value_head.bias", "value_head.weight"]);
+    expect(logitsChanged).toBe(false);
+  });
+
+  it("shared: the same value loss moves the trunk and changes the policy's logits", async () => {
+    const { moved, logitsChanged } = await valueLossOnlyUpdate("shared");
+    expect(moved).toContain("value_head.weight");
+    expect(
+      moved.filter((name) => name.startsWith("blocks.") || name.startsWith("final_ln")).length,
+    ).toBeGreaterThan(0);
+    expect(logitsChanged).toBe(true);
+  });
+});
