@@ -10,7 +10,10 @@ export {
   readCheckpointManifest,
   TRAINER_STATE_FILE,
 } from "./checkpoint/checkpoint-manifest.js";
-export { writeDirectoryAtomic } from "./checkpoint/write-directory-atomic.js";
+export {
+  type WriteDirectoryAtomicOptions,
+  writeDirectoryAtomic,
+} from "./checkpoint/write-directory-atomic.js";
 export { type LearningRateConfig, learningRateAt } from "./config/learning-rate.js";
 export {
   LearningRateSchedule,

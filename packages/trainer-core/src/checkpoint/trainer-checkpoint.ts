@@ -34,41 +34,46 @@ export interface TrainerSnapshot {
  * returns its JSON for the manifest's `custom` field; then `trainer-state.json` is written from `snapshot`.
  *
  * @throws CheckpointError when `fill` returns something that is not JSON, or writing fails (the previous
- * checkpoint at `dir`, if any, is kept)
+ * checkpoint at `dir`, if any, is kept), or `dir` is a file or a non-empty folder that is not a checkpoint
+ * (nothing of it is deleted)
  */
 export function writeTrainerCheckpoint(
   dir: string,
   snapshot: TrainerSnapshot,
   fill: (temporaryDir: string) => Promise<JsonValue | undefined> | JsonValue | undefined,
 ): Promise<CheckpointManifest> {
-  return writeDirectoryAtomic(dir, async (temporaryDir) => {
-    const custom = (await fill(temporaryDir)) ?? null;
-    const checked = JsonValue.nullable().safeParse(custom);
-    if (!checked.success) {
-      throw new CheckpointError("onSaveCheckpoint must return JSON (finite numbers, no functions)", {
-        path: dir,
-        cause: checked.error,
-      });
-    }
-    const { train, evaluation } = snapshot.metrics;
-    const written: CheckpointManifest = {
-      format: CHECKPOINT_FORMAT,
-      version: CHECKPOINT_VERSION,
-      trainer: snapshot.trainer,
-      savedAt: new Date().toISOString(),
-      state: snapshot.state,
-      progress: { ...snapshot.progress },
-      config: JSON.parse(JSON.stringify(snapshot.config)) as Record<string, unknown>,
-      rng: snapshot.rng,
-      metrics: {
-        ...(train ? { train: encodeMetrics(train) } : {}),
-        ...(evaluation ? { evaluation: encodeMetrics(evaluation) } : {}),
-      },
-      custom: checked.data,
-    };
-    await writeFile(join(temporaryDir, TRAINER_STATE_FILE), `${JSON.stringify(written, null, 2)}\n`);
-    return written;
-  });
+  return writeDirectoryAtomic(
+    dir,
+    async (temporaryDir) => {
+      const custom = (await fill(temporaryDir)) ?? null;
+      const checked = JsonValue.nullable().safeParse(custom);
+      if (!checked.success) {
+        throw new CheckpointError("onSaveCheckpoint must return JSON (finite numbers, no functions)", {
+          path: dir,
+          cause: checked.error,
+        });
+      }
+      const { train, evaluation } = snapshot.metrics;
+      const written: CheckpointManifest = {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        trainer: snapshot.trainer,
+        savedAt: new Date().toISOString(),
+        state: snapshot.state,
+        progress: { ...snapshot.progress },
+        config: JSON.parse(JSON.stringify(snapshot.config)) as Record<string, unknown>,
+        rng: snapshot.rng,
+        metrics: {
+          ...(train ? { train: encodeMetrics(train) } : {}),
+          ...(evaluation ? { evaluation: encodeMetrics(evaluation) } : {}),
+        },
+        custom: checked.data,
+      };
+      await writeFile(join(temporaryDir, TRAINER_STATE_FILE), `${JSON.stringify(written, null, 2)}\n`);
+      return written;
+    },
+    { replaces: TRAINER_STATE_FILE },
+  );
 }
 
 /** The phases' metrics a manifest holds (a phase whose metrics do not parse is left out). */

@@ -28,18 +28,51 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Options of {@link writeDirectoryAtomic}. */
+export interface WriteDirectoryAtomicOptions {
+  /**
+   * A file name that marks a folder this writer made: an existing non-empty `dir` is replaced only if it holds
+   * this file, so a folder of someone else's files is never deleted. @default none (any folder is replaced)
+   */
+  replaces?: string;
+}
+
+/** Throws unless `dir` is absent, a folder marked by `replaces`, or an empty folder; never deletes anything. */
+async function checkReplaceable(dir: string, replaces: string | undefined): Promise<void> {
+  let found: Awaited<ReturnType<typeof stat>>;
+  try {
+    found = await stat(dir);
+  } catch {
+    return;
+  }
+  if (!found.isDirectory()) {
+    throw new CheckpointError(`Cannot write checkpoint ${dir}: a file of that name exists`, { path: dir });
+  }
+  if (replaces === undefined) return;
+  const entries = await readdir(dir);
+  if (entries.length > 0 && !entries.includes(replaces)) {
+    throw new CheckpointError(
+      `Cannot write checkpoint ${dir}: the folder holds other files (no ${replaces}); choose an empty or new folder`,
+      { path: dir },
+    );
+  }
+}
+
 /**
  * Builds a folder atomically: `fill` writes into a fresh temporary sibling of `dir`, every file in it is flushed
  * with fsync, and the temporary folder is renamed to `dir` (an existing `dir` is moved aside first and removed
  * after). Readers see the old folder or the complete new one; a crash leaves at most a hidden `.tmp-` folder.
- * A failure removes the temporary folder and throws a `CheckpointError`.
+ * A failure removes the temporary folder and throws a `CheckpointError`. A file at `dir` is never replaced, nor
+ * (with `options.replaces`) a non-empty folder without the marker file: both throw before anything is written.
  *
  * @returns what `fill` returned
  */
 export async function writeDirectoryAtomic<T>(
   dir: string,
   fill: (temporaryDir: string) => Promise<T>,
+  options: WriteDirectoryAtomicOptions = {},
 ): Promise<T> {
+  await checkReplaceable(dir, options.replaces);
   const parent = dirname(dir);
   const temporary = temporarySibling(dir);
   let result: T;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckpointError, writeFileAtomic } from "@orbiter/types";
@@ -67,5 +67,46 @@ describe("writeFileAtomic and writeDirectoryAtomic", () => {
     expect(((caught as CheckpointError).cause as Error).message).toBe("crash halfway");
     expect(await readdir(dir)).toEqual(["ckpt"]);
     expect(await readdir(target)).toEqual(["old.txt"]);
+  });
+
+  it("refuses to replace a file, or a folder of other files, with a checkpoint folder", async () => {
+    const file = join(dir, "notes.txt");
+    await writeFile(file, "precious");
+    const folder = join(dir, "mine");
+    await mkdir(folder);
+    await writeFile(join(folder, "data.csv"), "a,b");
+    for (const target of [file, folder]) {
+      let caught: unknown;
+      try {
+        await writeDirectoryAtomic(
+          target,
+          (temporary) => writeFileAtomic(join(temporary, "state.json"), "{}"),
+          { replaces: "state.json" },
+        );
+      } catch (error) {
+        caught = error;
+      }
+      expect(CheckpointError.isInstance(caught) && caught.path).toBe(target);
+    }
+    expect(await readFile(file, "utf8")).toBe("precious");
+    expect(await readdir(folder)).toEqual(["data.csv"]);
+    expect((await readdir(dir)).sort()).toEqual(["mine", "notes.txt"]);
+  });
+
+  it("replaces an empty folder, or one holding the marker file of an earlier write", async () => {
+    const target = join(dir, "ckpt");
+    await mkdir(target);
+    const write = (name: string) =>
+      writeDirectoryAtomic(
+        target,
+        async (temporary) => {
+          await writeFileAtomic(join(temporary, "state.json"), "{}");
+          await writeFileAtomic(join(temporary, name), name);
+        },
+        { replaces: "state.json" },
+      );
+    await write("first.bin");
+    await write("second.bin");
+    expect((await readdir(target)).sort()).toEqual(["second.bin", "state.json"]);
   });
 });

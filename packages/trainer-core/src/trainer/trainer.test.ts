@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -603,6 +603,23 @@ describe("Trainer checkpoints", () => {
     const manifest = JSON.parse(await readFile(join(checkpoint, TRAINER_STATE_FILE), "utf8"));
     expect(manifest.progress.step).toBe(12);
     expect(manifest.state).toBe("complete");
+  });
+
+  it("never deletes a folder of other files, or a file, that a checkpoint path points at", async () => {
+    const trainer = new LinearRegressionTrainer({ dataset: linePoints(9), config });
+    const results = join(dir, "results");
+    await mkdir(results);
+    await writeFile(join(results, "table.csv"), "a,b\n");
+    const notes = join(dir, "notes.txt");
+    await writeFile(notes, "keep me");
+    for (const target of [results, notes]) {
+      const error = await captureError(trainer.saveCheckpoint(target));
+      expect(CheckpointError.isInstance(error)).toBe(true);
+      expect((error as CheckpointError).path).toBe(target);
+    }
+    expect(await readdir(results)).toEqual(["table.csv"]);
+    expect(await readFile(notes, "utf8")).toBe("keep me");
+    expect((await readdir(dir)).sort()).toEqual(["notes.txt", "results"]);
   });
 
   it("keeps the previous checkpoint when the subclass hook fails, and rejects non-JSON custom state", async () => {
