@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -294,5 +294,29 @@ describe("exportVerlJob", () => {
     }).catch((caught: unknown) => caught);
     expect((badRow as InvalidArgumentError).field).toBe("train[0].prompt");
     expect((await readdir(root)).filter((name) => name.includes("refused"))).toEqual([]);
+  });
+
+  it("replaces an earlier job, but refuses a file or a folder of other files at its path and deletes nothing", async () => {
+    const options = { train: samples.slice(0, 8), config: grpo, model: "m", gpusPerNode: 4 };
+    const jobDir = join(root, "again");
+    await exportVerlJob(jobDir, options);
+    await exportVerlJob(jobDir, { ...options, projectName: "second" });
+    expect(await readFile(join(jobDir, "run_verl.sh"), "utf8")).toContain("trainer.project_name=second");
+
+    const results = join(root, "results");
+    await mkdir(results);
+    await writeFile(join(results, "table.csv"), "a,b\n");
+    const notes = join(root, "notes.txt");
+    await writeFile(notes, "keep me");
+    for (const target of [results, notes]) {
+      const error = await exportVerlJob(target, options).catch((caught: unknown) => caught);
+      expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      expect((error as InvalidArgumentError).field).toBe("dir");
+    }
+    expect(await readdir(results)).toEqual(["table.csv"]);
+    expect(await readFile(notes, "utf8")).toBe("keep me");
+    expect(
+      (await readdir(root)).filter((name) => name.startsWith(".results") || name.startsWith(".notes")),
+    ).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import {
   fsyncDirectory,
@@ -126,8 +126,36 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** True when `dir/manifest.json` is the manifest of a job this function wrote. */
+async function holdsJob(dir: string): Promise<boolean> {
+  try {
+    const manifest: unknown = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
+    return (manifest as { generator?: unknown } | null)?.generator === "@orbiter/handoff";
+  } catch {
+    return false;
+  }
+}
+
+/** Throws unless `dir` is absent, an empty folder or an earlier job: a user's file or folder is never deleted. */
+async function checkReplaceable(dir: string): Promise<void> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found === undefined) return;
+  if (!found.isDirectory()) {
+    throw new InvalidArgumentError(`Cannot write the job to ${dir}: a file of that name exists`, {
+      field: "dir",
+    });
+  }
+  if ((await readdir(dir)).length > 0 && !(await holdsJob(dir))) {
+    throw new InvalidArgumentError(
+      `Cannot write the job to ${dir}: the folder holds other files (it is not an earlier job); choose an empty or new folder`,
+      { field: "dir" },
+    );
+  }
+}
+
 /** Fills a temporary sibling of `dir`, then swaps it in; a failure removes it and rethrows unchanged. */
 async function buildDirectory<T>(dir: string, fill: (temporary: string) => Promise<T>): Promise<T> {
+  await checkReplaceable(dir);
   await mkdir(dirname(dir), { recursive: true });
   const temporary = temporarySibling(dir);
   await mkdir(temporary);
@@ -153,7 +181,8 @@ async function buildDirectory<T>(dir: string, fill: (temporary: string) => Promi
  * version, sha256 and rows of every file, the source config, every override) and `README.md`. Every VeRLConfig
  * field is mapped, or is local to this machine (backend, workers, the local model's sizes, …), or is refused
  * with an `InvalidArgumentError` naming it when verl has no equivalent. The folder is built beside `dir` and
- * swapped in only when complete; a refused input leaves nothing behind.
+ * swapped in only when complete; a refused input leaves nothing behind. An earlier job at `dir` is replaced; a
+ * file or a folder of other files there is refused (`InvalidArgumentError`, field `dir`) and left as it was.
  *
  * @example
  * ```ts
