@@ -28,9 +28,11 @@ export { messageOf } from "./errors/message-of.js";
 export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
 export { fsyncDirectory, temporarySibling, writeFileAtomic } from "./io/write-file-atomic.js";
 export { randomUuid } from "./random/random-uuid.js";
-export { deriveSeed, SeededRandom, type SeededRandomState } from "./random/seeded-random.js";
+export { deriveSeed, SeededRandom } from "./random/seeded-random.js";
+export { SeededRandomState } from "./random/seeded-random-state.js";
 export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-message.js";
 export { JsonObject, JsonValue } from "./schemas/json.js";
+export { decodeJsonNumber, encodeJsonNumber, JsonNumber } from "./schemas/json-number.js";
 export { formatPath, type ParseContext, parseWith, toInvalidArgumentError } from "./schemas/parse-with.js";
 export { Sample, type SampleInput } from "./schemas/sample.js";
 export {

@@ -1,5 +1,14 @@
 import { readFile } from "node:fs/promises";
-import { CheckpointError, JsonValue, messageOf, SeededRandom } from "@orbiter/types";
+import {
+  CheckpointError,
+  decodeJsonNumber,
+  encodeJsonNumber,
+  JsonNumber,
+  JsonValue,
+  messageOf,
+  SeededRandom,
+  SeededRandomState,
+} from "@orbiter/types";
 import { z } from "zod";
 import type { EvolutionConfig } from "../config/evolution-config.js";
 import { writeJsonAtomic } from "../internal/write-json-atomic.js";
@@ -11,35 +20,16 @@ export const EVOLUTION_CHECKPOINT_FORMAT = "orbiter.evolution-checkpoint";
 /** Layout version of evolution checkpoint files. */
 export const EVOLUTION_CHECKPOINT_VERSION = 1;
 
-/** A score in JSON: a finite number, or `"Infinity"` / `"-Infinity"`. */
-const EncodedScore = z.union([z.number(), z.literal("Infinity"), z.literal("-Infinity")]);
-/** A score as JSON holds it. */
-export type EncodedScore = z.output<typeof EncodedScore>;
-
-/** Turns a score into JSON (infinities become strings). */
-export function encodeScore(score: number): EncodedScore {
-  if (score === Number.POSITIVE_INFINITY) return "Infinity";
-  if (score === Number.NEGATIVE_INFINITY) return "-Infinity";
-  return score;
-}
-
-/** Reads a score written by {@link encodeScore}. */
-export function decodeScore(score: EncodedScore): number {
-  if (score === "Infinity") return Number.POSITIVE_INFINITY;
-  if (score === "-Infinity") return Number.NEGATIVE_INFINITY;
-  return score;
-}
-
 const Stats = z.strictObject({
   epoch: z.number().int().nonnegative(),
-  best: EncodedScore,
-  mean: EncodedScore,
-  worst: EncodedScore,
+  best: JsonNumber,
+  mean: JsonNumber,
+  worst: JsonNumber,
   diversity: z.number(),
   evaluations: z.number().int().nonnegative(),
   cacheHits: z.number().int().nonnegative(),
   failures: z.number().int().nonnegative(),
-  bestSoFar: EncodedScore,
+  bestSoFar: JsonNumber,
 });
 
 /**
@@ -53,16 +43,12 @@ export const EvolutionCheckpoint = z.strictObject({
   config: z.record(z.string(), z.unknown()),
   nextEpoch: z.number().int().nonnegative(),
   population: z.array(JsonValue),
-  carried: z.array(EncodedScore.nullable()),
-  rng: z.strictObject({
-    algorithm: z.literal("xoroshiro128plus"),
-    words: z.array(z.number().int()).length(4),
-    spareNormal: z.number().nullable(),
-  }),
-  cache: z.array(z.tuple([z.string(), EncodedScore])),
+  carried: z.array(JsonNumber.nullable()),
+  rng: SeededRandomState,
+  cache: z.array(z.tuple([z.string(), JsonNumber])),
   history: z.array(Stats),
-  best: z.strictObject({ candidate: JsonValue, score: EncodedScore, epoch: z.number().int() }).nullable(),
-  patienceBest: EncodedScore,
+  best: z.strictObject({ candidate: JsonValue, score: JsonNumber, epoch: z.number().int() }).nullable(),
+  patienceBest: JsonNumber,
   stale: z.number().int().nonnegative(),
   evaluations: z.number().int().nonnegative(),
   cacheHits: z.number().int().nonnegative(),
@@ -145,24 +131,24 @@ export async function saveEvolutionCheckpoint<C>(
     population: state.population.map((candidate, index) =>
       encodeCandidate(strategy, candidate, `population[${index}]`),
     ),
-    carried: state.carried.map((score) => (score === undefined ? null : encodeScore(score))),
+    carried: state.carried.map((score) => (score === undefined ? null : encodeJsonNumber(score))),
     rng: state.rng.getState(),
-    cache: [...state.cache].map(([key, score]) => [key, encodeScore(score)]),
+    cache: [...state.cache].map(([key, score]) => [key, encodeJsonNumber(score)]),
     history: state.history.map((stats) => ({
       ...stats,
-      best: encodeScore(stats.best),
-      mean: encodeScore(stats.mean),
-      worst: encodeScore(stats.worst),
-      bestSoFar: encodeScore(stats.bestSoFar),
+      best: encodeJsonNumber(stats.best),
+      mean: encodeJsonNumber(stats.mean),
+      worst: encodeJsonNumber(stats.worst),
+      bestSoFar: encodeJsonNumber(stats.bestSoFar),
     })),
     best: state.best
       ? {
           candidate: encodeCandidate(strategy, state.best.candidate, "the best candidate"),
-          score: encodeScore(state.best.score),
+          score: encodeJsonNumber(state.best.score),
           epoch: state.best.epoch,
         }
       : null,
-    patienceBest: encodeScore(state.patienceBest),
+    patienceBest: encodeJsonNumber(state.patienceBest),
     stale: state.stale,
     evaluations: state.evaluations,
     cacheHits: state.cacheHits,
@@ -213,24 +199,24 @@ export function restoreEvolutionCheckpoint<C>(
     return {
       nextEpoch: checkpoint.nextEpoch,
       population: checkpoint.population.map((json) => decodeCandidate(strategy, json)),
-      carried: checkpoint.carried.map((score) => (score === null ? undefined : decodeScore(score))),
+      carried: checkpoint.carried.map((score) => (score === null ? undefined : decodeJsonNumber(score))),
       rng: SeededRandom.fromState(checkpoint.rng),
-      cache: new Map(checkpoint.cache.map(([key, score]) => [key, decodeScore(score)])),
+      cache: new Map(checkpoint.cache.map(([key, score]) => [key, decodeJsonNumber(score)])),
       history: checkpoint.history.map((stats) => ({
         ...stats,
-        best: decodeScore(stats.best),
-        mean: decodeScore(stats.mean),
-        worst: decodeScore(stats.worst),
-        bestSoFar: decodeScore(stats.bestSoFar),
+        best: decodeJsonNumber(stats.best),
+        mean: decodeJsonNumber(stats.mean),
+        worst: decodeJsonNumber(stats.worst),
+        bestSoFar: decodeJsonNumber(stats.bestSoFar),
       })),
       best: checkpoint.best
         ? {
             candidate: decodeCandidate(strategy, checkpoint.best.candidate),
-            score: decodeScore(checkpoint.best.score),
+            score: decodeJsonNumber(checkpoint.best.score),
             epoch: checkpoint.best.epoch,
           }
         : undefined,
-      patienceBest: decodeScore(checkpoint.patienceBest),
+      patienceBest: decodeJsonNumber(checkpoint.patienceBest),
       stale: checkpoint.stale,
       evaluations: checkpoint.evaluations,
       cacheHits: checkpoint.cacheHits,

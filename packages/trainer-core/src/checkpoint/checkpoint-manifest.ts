@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CheckpointError, JsonValue } from "@orbiter/types";
+import { CheckpointError, JsonValue, SeededRandomState } from "@orbiter/types";
 import { z } from "zod";
 import { TrainerState } from "../trainer/trainer-state.js";
 
@@ -12,12 +12,6 @@ export const CHECKPOINT_FORMAT = "orbiter.trainer-checkpoint";
 
 /** Version of the manifest layout this package writes and reads. */
 export const CHECKPOINT_VERSION = 1;
-
-const randomState = z.strictObject({
-  algorithm: z.literal("xoroshiro128plus"),
-  words: z.array(z.number().int()).length(4),
-  spareNormal: z.number().nullable(),
-});
 
 /**
  * Schema of `trainer-state.json`, the manifest of a trainer checkpoint folder:
@@ -46,7 +40,7 @@ export const CheckpointManifest = z.strictObject({
   /** The trainer's parsed config. */
   config: z.record(z.string(), z.unknown()),
   /** State of the trainer's seeded random number generator. */
-  rng: randomState,
+  rng: SeededRandomState,
   /** Last metrics of the training and evaluation phases, for information. */
   metrics: z.strictObject({ train: z.unknown().optional(), evaluation: z.unknown().optional() }),
   /** Whatever JSON the subclass returned from its onSaveCheckpoint hook (null when nothing). */

@@ -1,17 +1,10 @@
+import { decodeJsonNumber, encodeJsonNumber, JsonNumber } from "@orbiter/types";
 import type { CompletedTrainMetrics } from "../metrics/train-metrics.js";
 
-/** A metric as JSON: a finite number as it is, NaN and the infinities by name (JSON has no literal for them). */
-type EncodedNumber = number | "NaN" | "Infinity" | "-Infinity";
-
-function encodeNumber(value: number): EncodedNumber {
-  return Number.isFinite(value) ? value : (String(value) as "NaN" | "Infinity" | "-Infinity");
-}
-
+/** A metric read back: a {@link JsonNumber} decoded, anything else as it is (for the metrics schema to refuse). */
 function decodeNumber(value: unknown): unknown {
-  if (value === "NaN") return Number.NaN;
-  if (value === "Infinity") return Number.POSITIVE_INFINITY;
-  if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
-  return value;
+  const parsed = JsonNumber.safeParse(value);
+  return parsed.success ? decodeJsonNumber(parsed.data) : value;
 }
 
 const NUMBER_FIELDS = ["loss", "accuracy", "reward"] as const;
@@ -24,10 +17,10 @@ export function encodeMetrics(metrics: CompletedTrainMetrics): Record<string, un
   const json: Record<string, unknown> = { ...metrics };
   for (const field of NUMBER_FIELDS) {
     const value = metrics[field];
-    if (value !== undefined) json[field] = encodeNumber(value);
+    if (value !== undefined) json[field] = encodeJsonNumber(value);
   }
   json.extra = Object.fromEntries(
-    Object.entries(metrics.extra).map(([key, value]) => [key, encodeNumber(value)]),
+    Object.entries(metrics.extra).map(([key, value]) => [key, encodeJsonNumber(value)]),
   );
   return json;
 }

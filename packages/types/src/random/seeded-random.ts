@@ -3,16 +3,7 @@ import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { JumpableRandomGenerator } from "pure-rand/types/JumpableRandomGenerator";
 import { InvalidArgumentError } from "../errors/error-kinds.js";
-
-/** The serialisable state of a {@link SeededRandom}, for checkpoints. */
-export interface SeededRandomState {
-  /** Generator name, always `"xoroshiro128plus"`. */
-  algorithm: "xoroshiro128plus";
-  /** The four 32-bit words of the generator. */
-  words: number[];
-  /** The second normal deviate of the last Box–Muller pair, not yet handed out. */
-  spareNormal: number | null;
-}
+import type { SeededRandomState } from "./seeded-random-state.js";
 
 /**
  * Expands a 32-bit seed into the four state words of xoroshiro128+ with SplitMix32, the seeding its authors
