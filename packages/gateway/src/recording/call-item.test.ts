@@ -1,4 +1,7 @@
-import { captureMessages, renderConversation } from "@orbiter/trajectory";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { captureMessages, JsonlSink, renderConversation, TrajectoryDataset } from "@orbiter/trajectory";
 import { type ChatCompletionResult, ChatMessage, JsonObject, TrajectoryItem } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -122,6 +125,32 @@ describe("callToItem", () => {
       ],
     });
     expect(() => callToItem(broken, "x")).toThrow(expect.objectContaining({ name: "InvalidArgumentError" }));
+  });
+});
+
+describe("a -0 in a recorded call", () => {
+  it("keeps its sign in the JSONL file and reads back as -0 (JSON text has -0; JSON.stringify drops it)", async () => {
+    const recorded = call(
+      {
+        model: "m",
+        choices: [{ index: 0, finishReason: "stop", message: { role: "assistant", content: "ok" } }],
+      },
+      { request: { ...call(undefined).request, temperature: -0 } },
+    );
+    expect(JSON.stringify({ t: -0 })).toBe('{"t":0}');
+    expect(Object.is(JSON.parse("-0"), -0)).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), "gateway-negative-zero-"));
+    try {
+      const path = join(dir, "calls.jsonl");
+      const sink = new JsonlSink(path);
+      sink.append(callToItem(recorded, "z-1"));
+      sink.close();
+      expect(await readFile(path, "utf8")).toContain('"temperature":-0,');
+      const [item] = (await TrajectoryDataset.fromJsonl(path)).items;
+      expect(Object.is(item?.metadata.temperature, -0)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

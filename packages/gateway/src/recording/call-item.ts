@@ -1,6 +1,7 @@
 import { captureMessages, renderConversation, renderTurn } from "@orbiter/trajectory";
 import { type ChatChoice, type JsonObject, type JsonValue, parseWith, TrajectoryItem } from "@orbiter/types";
 import type { RecordedCall } from "../episodes/gateway-episode.js";
+import { wereNotedPlain } from "./checked-messages.js";
 import { arePlainChatMessages, isJsonObject, isPlainChatMessage } from "./plain-checks.js";
 
 const STATUS = { ok: "success", error: "error", aborted: "aborted" } as const;
@@ -92,12 +93,13 @@ export function callToItem(call: RecordedCall, id: string): TrajectoryItem {
   const status = STATUS[call.status];
   if (
     choice?.message.role === "assistant" &&
-    isPlainChatMessage(choice.message) &&
-    arePlainChatMessages(call.request.messages) &&
+    (wereNotedPlain(choice.message) || isPlainChatMessage(choice.message)) &&
+    (wereNotedPlain(call.request.messages) || arePlainChatMessages(call.request.messages)) &&
     isJsonObject(metadata)
   ) {
-    // Every part was just checked to be what the schema accepts as it is: the item is what captureMessages
-    // would build (state = the request's messages, action = the answer), without zod parsing it all again.
+    // Every part is known to be what the schema accepts as it is (checked when the call was served, or here):
+    // the item is what captureMessages would build (state = the request's messages, action = the answer),
+    // without zod parsing it all again.
     const { messages } = call.request;
     return {
       id,

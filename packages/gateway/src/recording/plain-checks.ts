@@ -6,6 +6,15 @@ import type { ChatMessage, JsonObject } from "@orbiter/types";
  * answers true only for values it can check completely (plain objects and arrays, finite numbers other than
  * -0, the exact keys of the schema), and false for anything else — which then takes the schema's path, so an
  * odd value is judged (and named) by zod exactly as before.
+ *
+ * Why -0 is left out, when `@orbiter/trajectory`'s item validator (the same idea: "is this exactly what the
+ * schema accepts?") lets it through: both keep a -0 as -0, which is right for a JSON record — JSON text may
+ * say `-0` and `JSON.parse("-0")` gives -0 back, only `JSON.stringify` writes it as `0`. The trajectory
+ * validator can keep it because it notes the items holding a -0 for its writer, which then writes `-0` (a
+ * bookkeeping internal to that package). The gateway cannot make that note, so an item holding a -0 goes
+ * through `captureMessages`, whose validation does (tested in `call-item.test.ts`). The two checks also differ
+ * in purpose: this one answers yes or no for a value used as it is; the trajectory one copies an item into the
+ * schema's key order.
  */
 
 /** True for an object made by a literal or `JSON.parse` (its prototype is Object.prototype). */
@@ -19,7 +28,7 @@ function isJsonValue(value: unknown): boolean {
     case "boolean":
       return true;
     case "number":
-      // -0 is left to the schema path, which keeps its sign in the file.
+      // -0 is left to the schema path, which notes it so the file keeps its sign (see the comment at the top).
       return Number.isFinite(value) && !(value === 0 && 1 / value < 0);
     case "object":
       if (value === null) return true;

@@ -1,11 +1,13 @@
 import { AssistantMessage, type ChatCompletionResult, FinishReason, formatPath } from "@orbiter/types";
+import { notePlainMessages } from "../recording/checked-messages.js";
 import { isPlainChatMessage } from "../recording/plain-checks.js";
 
 const FINISH_REASONS: ReadonlySet<unknown> = new Set(FinishReason.options);
 
 /**
  * Checks what a `ChatModel` returned before it is served or recorded: at least one choice, each with a valid
- * assistant message and finish reason. Throws an `Error` naming the first problem.
+ * assistant message and finish reason. Throws an `Error` naming the first problem. A message accepted as it is
+ * is noted as checked (see `checked-messages.ts`).
  */
 export function checkResult(result: ChatCompletionResult): ChatCompletionResult {
   if (
@@ -17,8 +19,11 @@ export function checkResult(result: ChatCompletionResult): ChatCompletionResult 
     throw new Error("the model returned no choices");
   }
   for (const [position, choice] of result.choices.entries()) {
-    // A message the schema accepts as it is (the common case) is checked without zod; see plain-checks.ts.
-    if (!(choice.message?.role === "assistant" && isPlainChatMessage(choice.message))) {
+    // A message the schema accepts as it is (the common case) is checked without zod (see plain-checks.ts) and
+    // noted, so that recording the call does not check it again.
+    if (choice.message?.role === "assistant" && isPlainChatMessage(choice.message)) {
+      notePlainMessages(choice.message);
+    } else {
       const message = AssistantMessage.safeParse(choice.message);
       if (!message.success) {
         const issue = message.error.issues[0];

@@ -1,4 +1,5 @@
 import { ChatCompletionRequest, toInvalidArgumentError } from "@orbiter/types";
+import { notePlainMessages } from "../recording/checked-messages.js";
 import { arePlainChatMessages, isJsonObject, isPlainObject } from "../recording/plain-checks.js";
 import { HttpProblem } from "./openai-error.js";
 
@@ -112,13 +113,15 @@ function isAcceptedField(key: string, value: unknown): boolean {
  * The request as it is when the `ChatCompletionRequest` schema would accept it unchanged — the common case of
  * a body fresh from `JSON.parse` — or undefined when zod must decide (and name what is wrong). The schema's
  * output holds the same fields and values (in another key order), so the body itself is returned: it is
- * nobody else's.
+ * nobody else's. Its message list is noted as checked (see `checked-messages.ts`).
  */
 export function acceptChatRequest(body: Record<string, unknown>): ChatCompletionRequest | undefined {
   if (!isPlainObject(body) || !("model" in body) || !("messages" in body)) return undefined;
   for (const key in body) {
     if (!Object.hasOwn(body, key) || !isAcceptedField(key, body[key])) return undefined;
   }
+  // Every message passed isPlainChatMessage: recording the call need not check them again.
+  notePlainMessages(body.messages as object);
   return body as ChatCompletionRequest;
 }
 
