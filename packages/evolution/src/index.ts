@@ -18,11 +18,7 @@ export {
   readEvolutionCheckpoint,
 } from "./pipeline/evolution-checkpoint.js";
 export { EvolutionPhase } from "./pipeline/evolution-phase.js";
-export {
-  EvolutionPipeline,
-  type EvolutionPipelineOptions,
-  type EvolutionRunOptions,
-} from "./pipeline/evolution-pipeline.js";
+export { EvolutionPipeline } from "./pipeline/evolution-pipeline.js";
 export type {
   EpochStats,
   EvaluationFailure,
@@ -30,6 +26,7 @@ export type {
   EvolutionResult,
   StopReason,
 } from "./pipeline/evolution-result.js";
+export type { EvolutionPipelineOptions, EvolutionRunOptions } from "./pipeline/pipeline-options.js";
 export { rankByScore } from "./selection/rank-by-score.js";
 export { type RouletteOptions, rouletteSelection } from "./selection/roulette-selection.js";
 export { type TournamentOptions, tournamentSelection } from "./selection/tournament-selection.js";

@@ -106,6 +106,36 @@ describe("EvolutionPipeline configuration", () => {
     }
   });
 
+  it("refuses a misspelt or mistyped option of the constructor, run and resume, naming it", async () => {
+    const constructed: Array<[unknown, string]> = [
+      [{ strategy: parabola, confg: { epochs: 1 } }, "confg"],
+      [{ strategy: parabola, config: null }, "config"],
+      [{ strategy: parabola, config: [] }, "config"],
+    ];
+    for (const [options, field] of constructed) {
+      const error = thrownBy(() => new EvolutionPipeline(options as { strategy: typeof parabola }));
+      expect(InvalidArgumentError.isInstance(error) && error.field, JSON.stringify(options)).toBe(field);
+    }
+    const pipeline = new EvolutionPipeline({ config: { epochs: 1, populationSize: 2 }, strategy: parabola });
+    const ran: Array<[unknown, string]> = [
+      [{ checkpointpath: join(tmpdir(), "evolution-never-written.json") }, "checkpointpath"],
+      [{ checkpointPath: 5 }, "checkpointPath"],
+      [{ checkpointPath: "" }, "checkpointPath"],
+      [{ onProgress: "log" }, "onProgress"],
+      [{ signal: {} }, "signal"],
+      [null, "options"],
+    ];
+    for (const [options, field] of ran) {
+      const run = await captureError(pipeline.run([1], options as object));
+      expect(InvalidArgumentError.isInstance(run) && run.field, JSON.stringify(options)).toBe(field);
+      const resumed = await captureError(
+        pipeline.resume(join(tmpdir(), "evolution-missing.json"), options as object),
+      );
+      expect(InvalidArgumentError.isInstance(resumed) && resumed.field, JSON.stringify(options)).toBe(field);
+    }
+    expect(pipeline.phase).toBe(EvolutionPhase.INIT);
+  });
+
   it("rejects an initial population that is too large, or empty without create()", async () => {
     const pipeline = new EvolutionPipeline({ config: { populationSize: 2 }, strategy: parabola });
     const tooMany = await captureError(pipeline.run([1, 2, 3]));

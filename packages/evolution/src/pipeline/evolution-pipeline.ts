@@ -8,7 +8,7 @@ import {
   parseWith,
   SeededRandom,
 } from "@orbiter/types";
-import { EvolutionConfig, type EvolutionConfigInput } from "../config/evolution-config.js";
+import { EvolutionConfig } from "../config/evolution-config.js";
 import { abortError, runPool } from "../internal/run-pool.js";
 import { stableKey } from "../internal/stable-key.js";
 import { rankByScore } from "../selection/rank-by-score.js";
@@ -25,31 +25,16 @@ import {
   saveEvolutionCheckpoint,
 } from "./evolution-checkpoint.js";
 import { EvolutionPhase } from "./evolution-phase.js";
-import type { EvolutionProgressEvent, EvolutionResult, StopReason } from "./evolution-result.js";
+import type { EvolutionResult, StopReason } from "./evolution-result.js";
 import { type OffspringPlan, planOffspring } from "./offspring-plan.js";
+import {
+  checkPipelineOptions,
+  type EvolutionPipelineOptions,
+  type EvolutionRunOptions,
+  parseRunOptions,
+} from "./pipeline-options.js";
 import type { RunState } from "./run-state.js";
 import { scoreCandidates } from "./score-candidates.js";
-
-/** Options of the {@link EvolutionPipeline} constructor. */
-export interface EvolutionPipelineOptions<C> {
-  /** Hyper-parameters. @default {} (every default) */
-  config?: EvolutionConfigInput | undefined;
-  /** How candidates are scored and varied: an `EvolutionStrategy` subclass or a plain object. */
-  strategy: EvolutionStrategy<C>;
-}
-
-/** Options of {@link EvolutionPipeline.run} and {@link EvolutionPipeline.resume}. */
-export interface EvolutionRunOptions {
-  /** Cancels the run: it rejects with `AbortedError` and evaluations receive the signal. @default undefined */
-  signal?: AbortSignal | undefined;
-  /** Receives phase, evaluation, epoch, checkpoint and stop events (synchronously). @default undefined */
-  onProgress?: ((event: EvolutionProgressEvent) => void) | undefined;
-  /**
-   * Write the whole state of the run to this JSON file (atomically) at the start of every generation after the
-   * first, so that `resume(path)` can continue it. @default undefined (no checkpoints)
-   */
-  checkpointPath?: string | undefined;
-}
 
 /**
  * A genetic loop over candidates. `run(initialPopulation)` fills the population
@@ -84,13 +69,11 @@ export class EvolutionPipeline<C> {
   private running = false;
 
   /**
-   * @throws InvalidArgumentError naming the field when the config is invalid (`config.populationSize`) or the
-   * strategy lacks a method (`strategy.mutate`)
+   * @throws InvalidArgumentError naming the field when an option is unknown (`confg`), the config is invalid
+   * (`config.populationSize`) or the strategy lacks a method (`strategy.mutate`)
    */
   constructor(options: EvolutionPipelineOptions<C>) {
-    if (options === null || typeof options !== "object") {
-      throw new InvalidArgumentError("EvolutionPipeline needs { config, strategy }", { field: "options" });
-    }
+    checkPipelineOptions(options);
     this.config = parseWith(EvolutionConfig, options.config ?? {}, {
       what: "EvolutionConfig",
       path: "config",
@@ -112,12 +95,17 @@ export class EvolutionPipeline<C> {
    * Runs the evolution from `initialPopulation` (1 to `populationSize` candidates; empty when the strategy has
    * `create`). Missing candidates are mutants of the given ones (round robin), or created.
    *
-   * @throws InvalidArgumentError for a bad initial population; AbortedError when cancelled; PhaseError when a
-   * strategy method other than `evaluate` throws (or `evaluate` does, with `failOnError`);
+   * @throws InvalidArgumentError for a bad initial population or an unknown or mistyped option; AbortedError
+   * when cancelled; PhaseError when a strategy method other than `evaluate` throws (or `evaluate` does, with
+   * `failOnError`);
    * {@link EvaluationsFailedError} (a PhaseError) when every evaluation of a generation fails; CheckpointError
    * when a checkpoint cannot be written
    */
-  async run(initialPopulation: readonly C[], options: EvolutionRunOptions = {}): Promise<EvolutionResult<C>> {
+  async run(
+    initialPopulation: readonly C[],
+    runOptions: EvolutionRunOptions = {},
+  ): Promise<EvolutionResult<C>> {
+    const options = parseRunOptions(runOptions);
     if (!Array.isArray(initialPopulation)) {
       throw new InvalidArgumentError("initialPopulation must be an array", { field: "initialPopulation" });
     }
@@ -162,7 +150,8 @@ export class EvolutionPipeline<C> {
    *
    * @throws CheckpointError when the file is unreadable, not a checkpoint, or does not fit this pipeline
    */
-  async resume(checkpointPath: string, options: EvolutionRunOptions = {}): Promise<EvolutionResult<C>> {
+  async resume(checkpointPath: string, resumeOptions: EvolutionRunOptions = {}): Promise<EvolutionResult<C>> {
+    const options = parseRunOptions(resumeOptions);
     const checkpoint = await readEvolutionCheckpoint(checkpointPath);
     const state = restoreEvolutionCheckpoint(checkpoint, checkpointPath, this.config, this.strategy);
     const runOptions = { ...options, checkpointPath: options.checkpointPath ?? checkpointPath };
