@@ -40,17 +40,14 @@ export {
   type SynthesisFailure,
   type SynthesisStep,
 } from "./pipeline/data-synthesiser.js";
+export type { SynthesisPipelineOptions, SynthesisRunOptions } from "./pipeline/pipeline-options.js";
 export {
   type DedupKey,
   type SampleScorer,
   SynthesisConfig,
   type SynthesisConfigInput,
 } from "./pipeline/synthesis-config.js";
-export {
-  SynthesisPipeline,
-  type SynthesisPipelineOptions,
-  type SynthesisRunOptions,
-} from "./pipeline/synthesis-pipeline.js";
+export { SynthesisPipeline } from "./pipeline/synthesis-pipeline.js";
 export type {
   StepStatistics,
   SynthesisFailureRecord,

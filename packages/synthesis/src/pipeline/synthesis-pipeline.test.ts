@@ -373,6 +373,35 @@ describe("SynthesisPipeline", () => {
     ).rejects.toMatchObject({ field: "seedData[1].score" });
   });
 
+  it("refuses a misspelt or mistyped option of the constructor and of run, naming it", async () => {
+    const constructed: Array<[unknown, string]> = [
+      [{ checkpont: "/tmp/never-written.jsonl" }, "checkpont"],
+      [{ durableCheckpoint: "yes" }, "durableCheckpoint"],
+      [{ config: null }, "config"],
+      [{ steps: "template" }, "steps"],
+      [null, "options"],
+    ];
+    for (const [options, field] of constructed) {
+      expect(() => new SynthesisPipeline(options as never), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ name: "InvalidArgumentError", field }),
+      );
+    }
+    const pipeline = new SynthesisPipeline({ config: { targetSize: 1 } });
+    const ran: Array<[unknown, string]> = [
+      [{ onProgres: () => {} }, "onProgres"],
+      [{ onProgress: "log" }, "onProgress"],
+      [{ signal: {} }, "signal"],
+      [{ checkpoint: "" }, "checkpoint"],
+      [null, "options"],
+    ];
+    for (const [options, field] of ran) {
+      await expect(pipeline.run([{ input: "a", output: "b" }], options as never)).rejects.toMatchObject({
+        name: "InvalidArgumentError",
+        field,
+      });
+    }
+  });
+
   it("wraps an error thrown by a step in a PhaseError naming the step", async () => {
     const failing = new SynthesisPipeline({ config: { targetSize: 2 } }).addStep({
       name: "flaky",

@@ -1,37 +1,14 @@
 import { InvalidArgumentError, InvalidStateError, parseWith, type SampleSource } from "@orbiter/types";
 import type { SynthesisStep } from "./data-synthesiser.js";
+import {
+  checkPipelineOptions,
+  parseRunOptions,
+  type SynthesisPipelineOptions,
+  type SynthesisRunOptions,
+} from "./pipeline-options.js";
 import { PipelineRun } from "./pipeline-run.js";
-import { SynthesisConfig, type SynthesisConfigInput } from "./synthesis-config.js";
-import type { SynthesisProgress, SynthesisResult } from "./synthesis-result.js";
-
-/** Options of the {@link SynthesisPipeline} constructor. */
-export interface SynthesisPipelineOptions {
-  /** The configuration (input form; defaults are filled in, unknown keys rejected). @default {} */
-  config?: SynthesisConfigInput;
-  /** Steps to start with (more can be added with {@link SynthesisPipeline.addStep}). @default [] */
-  steps?: ReadonlyArray<SynthesisStep>;
-  /**
-   * Path of a JSONL file to which accepted samples are appended as the run goes; a run started again with
-   * the same path resumes where the last one stopped. @default undefined (no checkpoint)
-   */
-  checkpoint?: string;
-  /**
-   * Flush the checkpoint to the disk after every step call (survives a machine crash, not only a killed
-   * process; costs a disk sync per step call). A failed flush fails the run with `CheckpointError`.
-   * @default false
-   */
-  durableCheckpoint?: boolean;
-}
-
-/** Options of {@link SynthesisPipeline.run}. */
-export interface SynthesisRunOptions {
-  /** Cancels the run; it then rejects with an `AbortedError` (checkpointed work is kept). */
-  signal?: AbortSignal;
-  /** Called as the run progresses. */
-  onProgress?: (progress: SynthesisProgress) => void;
-  /** Overrides the constructor's checkpoint path for this run. */
-  checkpoint?: string;
-}
+import { SynthesisConfig } from "./synthesis-config.js";
+import type { SynthesisResult } from "./synthesis-result.js";
 
 /**
  * A multi-step data synthesis pipeline: it filters and de-duplicates the seed data, then asks its steps for
@@ -57,14 +34,13 @@ export class SynthesisPipeline {
   private readonly durableCheckpoint: boolean;
   private running = false;
 
+  /** @throws InvalidArgumentError naming an unknown or mistyped option, or the bad field of the config */
   constructor(options: SynthesisPipelineOptions = {}) {
+    checkPipelineOptions(options);
     this.config = parseWith(SynthesisConfig, options.config ?? {}, {
       what: "SynthesisConfig",
       path: "config",
     });
-    if (options.checkpoint !== undefined && (typeof options.checkpoint !== "string" || !options.checkpoint)) {
-      throw new InvalidArgumentError("checkpoint must be a non-empty path", { field: "checkpoint" });
-    }
     this.checkpoint = options.checkpoint;
     this.durableCheckpoint = options.durableCheckpoint === true;
     for (const step of options.steps ?? []) this.addStep(step);
@@ -90,7 +66,8 @@ export class SynthesisPipeline {
    * Runs the pipeline on `seedData` (samples, sample inputs, or anything with `toSamples()`, such as a
    * trajectory dataset).
    */
-  async run(seedData: SampleSource = [], options: SynthesisRunOptions = {}): Promise<SynthesisResult> {
+  async run(seedData: SampleSource = [], runOptions: SynthesisRunOptions = {}): Promise<SynthesisResult> {
+    const options = parseRunOptions(runOptions);
     if (this.running) throw new InvalidStateError("This pipeline is already running", { state: "running" });
     this.running = true;
     try {
