@@ -7,9 +7,11 @@ import { initBackend } from "../backend/init-backend.js";
 import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
-import { gradientVariables } from "../trainer/critic-warm-up.js";
-import { accumulateGradients, disposeGradients, type GradientSum } from "../trainer/gradient-accumulation.js";
-import { microBatchGradients } from "../trainer/micro-batch-loss.js";
+import {
+  disposeGradients,
+  type GradientSum,
+  sumMicroBatchGradients,
+} from "../trainer/gradient-accumulation.js";
 import { type ParameterLayout, parameterLayout, readFlatWeights, unflattenWeights } from "./flat-weights.js";
 import { hostRows } from "./host-batch.js";
 import type { HostBatch, ReplicaSpec, WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol.js";
@@ -91,23 +93,19 @@ async function handle(request: WorkerRequest): Promise<void> {
       const loaded = batch;
       if (loaded === null) throw new Error("gradients requested before loadBatch");
       let sum: GradientSum | null = null;
-      const variables = gradientVariables(policy, request.criticOnly);
       try {
-        for (const plan of request.plans) {
-          const rows = hostRows(loaded, plan.rows);
-          try {
-            const part = microBatchGradients(
-              policy,
-              variables,
-              rows,
-              { config: request.config, responseStart: loaded.responseStart, klCoef: request.klCoef },
-              plan.weights,
-            );
-            sum = accumulateGradients(sum, part);
-          } finally {
-            tf.dispose(Object.values(rows).filter((tensor): tensor is tf.Tensor => tensor !== null));
-          }
-        }
+        sum = sumMicroBatchGradients(
+          policy,
+          request.plans,
+          {
+            config: request.config,
+            klCoef: request.klCoef,
+            responseStart: loaded.responseStart,
+            criticOnly: request.criticOnly,
+          },
+          (plan) => hostRows(loaded, plan.rows),
+          (rows) => tf.dispose(Object.values(rows).filter((tensor): tensor is tf.Tensor => tensor !== null)),
+        );
         const present: number[] = [];
         let metrics: Float32Array = new Float32Array(0);
         if (sum !== null) {

@@ -3,15 +3,19 @@ import * as tf from "@tensorflow/tfjs";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { clipScale, globalNorm } from "../optim/global-norm.js";
-import { criticVariables, gradientVariables } from "./critic-warm-up.js";
-import { accumulateGradients, disposeGradients, type GradientSum } from "./gradient-accumulation.js";
+import { criticVariables } from "./critic-warm-up.js";
+import {
+  accumulateGradients,
+  disposeGradients,
+  type GradientSum,
+  sumMicroBatchGradients,
+} from "./gradient-accumulation.js";
 import {
   explainedVarianceFromSums,
   METRIC_NAMES,
   METRIC_VECTOR_LENGTH,
   type MicroBatchTensors,
   type MicroBatchWeights,
-  microBatchGradients,
   microBatchWeights,
   WEIGHTED_METRIC_COUNT,
 } from "./micro-batch-loss.js";
@@ -180,30 +184,16 @@ export function localGradients(
   plans: ReadonlyArray<MicroBatchPlan>,
   settings: GradientSettings,
 ): GradientSum | null {
-  const variables = gradientVariables(policy, settings.criticOnly);
-  let sum: GradientSum | null = null;
-  try {
-    for (const plan of plans) {
+  return sumMicroBatchGradients(
+    policy,
+    plans,
+    { ...settings, responseStart: batch.responseStart },
+    (plan) => {
       const whole = plan.rows.length === batch.size && plan.rows.every((row, i) => row === i);
-      const rows = gatherRows(batch, whole ? null : plan.rows);
-      try {
-        const part = microBatchGradients(
-          policy,
-          variables,
-          rows,
-          { config: settings.config, klCoef: settings.klCoef, responseStart: batch.responseStart },
-          plan.weights,
-        );
-        sum = accumulateGradients(sum, part);
-      } finally {
-        releaseRows(batch, rows);
-      }
-    }
-  } catch (error) {
-    disposeGradients(sum);
-    throw error;
-  }
-  return sum;
+      return gatherRows(batch, whole ? null : plan.rows);
+    },
+    (rows) => releaseRows(batch, rows),
+  );
 }
 
 /**
