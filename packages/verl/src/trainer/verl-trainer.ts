@@ -150,7 +150,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     return true;
   }
 
-  /** Stores the dataset passed to `train(dataset)` and validates a new trainer. */
+  /**
+   * Runs before the state check of `trainer.train(dataset)`: stores `dataset` (so that a new trainer validates on
+   * it, see `checkDataset`) and validates a new trainer.
+   */
   protected override async prepareTrain(dataset?: unknown): Promise<void> {
     if (dataset !== undefined) this.dataset = dataset as VeRLDatasetInput;
     if (this.state === "created") await this.validate();
@@ -160,7 +163,9 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
    * Trains for `config.epochs` passes over the data (or up to `config.maxSteps`), continuing from the step counter
    * after `resume()`. Each step: rollout → rewards → advantages → `ppoEpochs` × mini-batch updates.
    *
-   * @param dataset samples, prompt strings, or an object with `toSamples()`; @default the constructor's `dataset`
+   * @param dataset samples, prompt strings, or an object with `toSamples()`, stored as `trainer.dataset` and
+   * trained on — also when a subclass's `train` passes on another one (`super.train(subset)`); @default the
+   * constructor's `dataset`
    * @returns `loss` and `reward` averaged over the last epoch's steps, and the last step's metrics in `extra`
    */
   override async train(dataset?: VeRLDatasetInput): Promise<CompletedTrainMetrics> {
