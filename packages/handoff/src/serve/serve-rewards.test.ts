@@ -258,4 +258,13 @@ describe("serveRewards with the generated reward_fn.py", () => {
     const error = await serveRewards([{ name: "score", fn: () => 1 }]).catch((caught: unknown) => caught);
     expect(InvalidArgumentError.isInstance(error) && error.field).toBe("rewards[0].name");
   });
+
+  it("closes once however often close() is called, and then refuses connections", async () => {
+    const local = await serveRewards([{ name: "one", fn: () => 1 }]);
+    const health = await fetch(`${local.url}/health`);
+    expect(health.status).toBe(200);
+    await Promise.all([local.close(), local.close()]);
+    await expect(local.close()).resolves.toBeUndefined();
+    await expect(fetch(`${local.url}/health`)).rejects.toThrow();
+  });
 });

@@ -37,7 +37,7 @@ export type ServeRewardsOptions = z.input<typeof ServeRewardsOptions>;
 export interface RewardServer {
   /** Base URL, e.g. `http://127.0.0.1:43817` (IPv6 hosts in brackets). */
   url: string;
-  /** Stops accepting connections and resolves once open ones are closed. */
+  /** Stops accepting connections and resolves once open ones are closed; calling it again is harmless. */
   close(): Promise<void>;
 }
 
@@ -293,12 +293,16 @@ export async function serveRewards(
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    // One close for every call: a second close() of a Node server rejects with ERR_SERVER_NOT_RUNNING.
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      return closed;
+    },
   };
 }
