@@ -115,6 +115,12 @@ export async function writeCsvFile(
 }
 
 /** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */
+/** A parsed record and the line where it starts. */
+interface CsvEntry {
+  record: string[];
+  line: number;
+}
+
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function cellValue(column: CsvColumn, cell: string, path: string, line: number): unknown {
@@ -175,15 +181,33 @@ export async function readCsvFile(
   const skip = options.onError === "skip";
   // No `cast` function and no `raw`: with either, csv-parse builds a context object (copying the raw record)
   // for every field, which makes parsing a hundred times slower.
-  const parser = parse({ bom: true, info: true, skip_empty_lines: true, skip_records_with_error: skip });
   // csv-parse reports the line where a record ends; it starts after the previous record and the blank lines.
-  let previousEnd = 0;
-  let previousEmpty = 0;
+  // The parser runs ahead of the loop below (and reports skipped records at once), so it numbers the records
+  // itself; a refused record is named where it starts too (an unclosed quote is noticed at the end of the file).
+  let parsedEnd = 0;
+  let parsedEmpty = 0;
+  const startOf = (emptyLines: number): number => parsedEnd + (emptyLines - parsedEmpty) + 1;
+  const startOfError = (error: CsvError & { empty_lines?: number }): number => {
+    const end = typeof error.lines === "number" ? error.lines : 0;
+    return Math.min(end, startOf(typeof error.empty_lines === "number" ? error.empty_lines : parsedEmpty));
+  };
+  // `on_record` gets the record's info (as `info: true` would, at the same cost) and adds where it starts.
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    skip_records_with_error: skip,
+    on_record: (record: string[], info: Info): CsvEntry => {
+      const line = startOf(info.empty_lines);
+      parsedEnd = info.lines;
+      parsedEmpty = info.empty_lines;
+      return { record, line };
+    },
+  });
   if (skip) {
     parser.on("skip", (error: CsvError & { empty_lines?: number }) => {
-      const line = typeof error.lines === "number" ? error.lines : 0;
-      previousEnd = line;
-      if (typeof error.empty_lines === "number") previousEmpty = error.empty_lines;
+      const line = startOfError(error);
+      if (typeof error.lines === "number") parsedEnd = error.lines;
+      if (typeof error.empty_lines === "number") parsedEmpty = error.empty_lines;
       policy.invalid(recordError(path, line, error.message, { cause: error }), line);
     });
   }
@@ -193,11 +217,8 @@ export async function readCsvFile(
 
   let columns: CsvColumn[] | undefined;
   try {
-    for await (const entry of parser as AsyncIterable<{ record: string[]; info: Info }>) {
-      const { lines, empty_lines: emptyLines } = entry.info;
-      const line = previousEnd + (emptyLines - previousEmpty) + 1;
-      previousEnd = lines;
-      previousEmpty = emptyLines;
+    for await (const entry of parser as AsyncIterable<CsvEntry>) {
+      const line = entry.line;
       if (columns === undefined) {
         columns = readHeader(entry.record, path);
         continue;
@@ -220,7 +241,7 @@ export async function readCsvFile(
     }
   } catch (error) {
     if (error instanceof CsvError) {
-      const line = typeof error.lines === "number" ? error.lines : 0;
+      const line = startOfError(error);
       throw recordError(path, line, error.message, { cause: error });
     }
     throw error;

@@ -297,6 +297,31 @@ describe("fromCsv", () => {
     expect(warnings.map((w) => w.line)).toEqual([3]);
   });
 
+  it("names the line where a record that csv-parse refuses starts, not where parsing stopped", async () => {
+    const unclosed = await file("csv", `${header}\na,1,s,x,1\nb,2,"never closed,x,1\nc,3,s,x,1\nd,4,s,x,1\n`);
+    expect((await rejection(TrajectoryDataset.fromCsv(unclosed))).line).toBe(3);
+    const warnings: ImportWarning[] = [];
+    const kept = await TrajectoryDataset.fromCsv(unclosed, {
+      onError: "skip",
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(kept.items.map((item) => item.id)).toEqual(["a"]);
+    expect(warnings.map((w) => w.line)).toEqual([3]);
+    const long = await file("csv", `${header}\na,1,s,x,1\n\nb,2,"multi\nline",x,1,surplus\nc,3,s,x,1\n`);
+    expect((await rejection(TrajectoryDataset.fromCsv(long))).line).toBe(4);
+    const skipped: ImportWarning[] = [];
+    await TrajectoryDataset.fromCsv(long, { onError: "skip", onWarning: (w) => skipped.push(w) });
+    expect(skipped.map((w) => w.line)).toEqual([4]);
+    const both = await file("csv", `${header}\na,1,s,x,1\nb,2,s,x,1,surplus\nc,3,s,x,oops\nd,4,s,x,1\n`);
+    const reported: ImportWarning[] = [];
+    const rest = await TrajectoryDataset.fromCsv(both, {
+      onError: "skip",
+      onWarning: (w) => reported.push(w),
+    });
+    expect(rest.items.map((item) => item.id)).toEqual(["a", "d"]);
+    expect(reported.map((w) => w.line)).toEqual([3, 4]);
+  });
+
   it("rejects an empty file and an unclosed quote", async () => {
     expect((await rejection(TrajectoryDataset.fromCsv(await file("csv", "")))).message).toContain("empty");
     const unclosed = await file("csv", `${header}\na,1,"never closed,x,1\n`);
