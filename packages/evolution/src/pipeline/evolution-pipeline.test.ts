@@ -623,6 +623,34 @@ describe("EvolutionPipeline checkpoints", () => {
     expect(JSON.parse(await readFile(path, "utf8")).nextEpoch).toBe(11);
   });
 
+  it("writes scores of -Infinity by name in the checkpoint and resumes with them", async () => {
+    const outOfRange = (): EvolutionStrategy<number[]> => {
+      const base = new SphereStrategy(0.85);
+      return {
+        evaluate: (x) => (x[0] !== undefined && x[0] > 3.5 ? Number.NEGATIVE_INFINITY : sphere(x)),
+        mutate: (x, context) => base.mutate(x, context),
+        crossover: (a, b, context) => base.crossover(a, b, context),
+      };
+    };
+    const path = join(dir, "infinite.json");
+    const short = { ...config, epochs: 2 };
+    await new EvolutionPipeline({ config: short, strategy: outOfRange() }).run([[3.6, 3, 3]], {
+      checkpointPath: path,
+    });
+    const saved = JSON.parse(await readFile(path, "utf8"));
+    const scores = [...saved.carried, ...saved.cache.map(([, score]: [string, unknown]) => score)];
+    expect(scores).toContain("-Infinity");
+    expect(
+      scores.every((score) => score === null || score === "-Infinity" || typeof score === "number"),
+    ).toBe(true);
+    const longer = { ...short, epochs: 3 };
+    const resumed = await new EvolutionPipeline({ config: longer, strategy: outOfRange() }).resume(path);
+    const unbroken = await new EvolutionPipeline({ config: longer, strategy: outOfRange() }).run([
+      [3.6, 3, 3],
+    ]);
+    expect(withoutErrors(resumed)).toEqual(withoutErrors(unbroken));
+  });
+
   it("extends a finished run when resumed with more epochs", async () => {
     const path = join(dir, "evolution.json");
     await new EvolutionPipeline({ config, strategy: strategy() }).run([[1, 1, 1]], { checkpointPath: path });
