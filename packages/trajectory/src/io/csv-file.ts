@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { InvalidArgumentError, messageOf, type TrajectoryItem } from "@orbiter/types";
-import { CsvError, type Info, parse } from "csv-parse";
+import { CsvError, type Options, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
@@ -192,17 +192,19 @@ export async function readCsvFile(
     return Math.min(end, startOf(typeof error.empty_lines === "number" ? error.empty_lines : parsedEmpty));
   };
   // `on_record` gets the record's info (as `info: true` would, at the same cost) and adds where it starts.
-  const parser = parse({
+  const parserOptions: Options<CsvEntry, string[]> = {
     bom: true,
     skip_empty_lines: true,
     skip_records_with_error: skip,
-    on_record: (record: string[], info: Info): CsvEntry => {
+    on_record: (record, info) => {
       const line = startOf(info.empty_lines);
       parsedEnd = info.lines;
       parsedEmpty = info.empty_lines;
       return { record, line };
     },
-  });
+  };
+  // csv-parse's typings let `on_record` change the record's type only together with `columns`.
+  const parser = parse(parserOptions as unknown as Options);
   if (skip) {
     parser.on("skip", (error: CsvError & { empty_lines?: number }) => {
       const line = startOfError(error);
