@@ -16,4 +16,17 @@ describe("parseCli", () => {
       '--durability must be written, synced or none, got "fsync"',
     );
   });
+
+  it("names the flag of a value the gateway refuses, as a usage error", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[...required, "--port", "70000"], /^--port: /],
+      [[...required, "--upstream-timeout", "0"], /^--upstream-timeout: /],
+      [["--upstream", "not a url", "--out", "calls.jsonl"], /^--upstream: /],
+      [[...required, "--body-limit", "0"], /^--body-limit: /],
+    ];
+    for (const [argv, message] of cases) {
+      expect(() => parseCli(argv, {}), argv.join(" ")).toThrow(message);
+    }
+    expect(parseCli([...required, "--port", "65535"], {})?.port).toBe(65535);
+  });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { messageOf, OrbiterError } from "@orbiter/types";
-import { Durability, type GatewayOptions, startGateway } from "../index.js";
+import { Durability, GatewayOptions, startGateway } from "../index.js";
 
 /** The CLI's help text. */
 export const USAGE = `Usage: orbiter-gateway --upstream URL --out FILE.jsonl [options]
@@ -34,6 +34,30 @@ function integer(value: string | undefined, name: string): number | undefined {
 }
 
 class UsageError extends Error {}
+
+/** The flag each gateway option comes from, to name it when the gateway refuses its value. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  "upstream.baseURL": "--upstream",
+  "upstream.apiKey": "--upstream-api-key",
+  "upstream.timeoutMs": "--upstream-timeout",
+  out: "--out",
+  host: "--host",
+  port: "--port",
+  apiKey: "--api-key",
+  bodyLimitBytes: "--body-limit",
+  idleTimeoutMs: "--idle-timeout",
+};
+
+/** Checks the options as `startGateway` will, so that a refused value is a usage error naming its flag. */
+function checkFlags(options: GatewayOptions): void {
+  const checked = GatewayOptions.safeParse(options);
+  if (checked.success) return;
+  const issue = checked.error.issues[0];
+  const path = issue?.path.join(".") ?? "";
+  throw new UsageError(
+    `${FLAG_OF_OPTION[path] ?? (path || "options")}: ${issue?.message ?? "invalid value"}`,
+  );
+}
 
 /** Parses the command line into gateway options (or undefined for `--help`). */
 export function parseCli(
@@ -95,6 +119,7 @@ export function parseCli(
   }
   options.log = (line) => process.stderr.write(`orbiter-gateway: ${line}\n`);
   if (values.verbose) options.logRequests = true;
+  checkFlags(options);
   return options;
 }
 
