@@ -64,48 +64,88 @@ describe("messages checked when a call is served", () => {
     );
   });
 
-  it("a bad answer is refused exactly once: one schema check, a 500 naming it, one recorded failed call", async () => {
-    const out = join(dir, "calls.jsonl");
+  it.each([false, true])(
+    "a bad answer is refused exactly once (stream: %s): one schema check, a 500 naming it, one recorded failed call",
+    async (stream) => {
+      const out = join(dir, "calls.jsonl");
+      const gateway = await startGateway({
+        out,
+        model: {
+          async complete() {
+            return {
+              model: "m",
+              choices: [{ index: 0, finishReason: "stop", message: { role: "assistant", content: 42 } }],
+            };
+          },
+        } as never,
+      });
+      const parse = vi.spyOn(AssistantMessage, "safeParse");
+      try {
+        const client = new OpenAI({
+          baseURL: `${gateway.url}/rollouts/bad/v1`,
+          apiKey: "unused",
+          maxRetries: 0,
+        });
+        const error = await client.chat.completions
+          .create({ model: "m", messages: [{ role: "user", content: "hi" }], stream })
+          .then(
+            () => undefined,
+            (caught: unknown) => caught,
+          );
+        expect(error).toBeInstanceOf(OpenAI.APIError);
+        expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
+        expect((error as Error).message).toContain("choices[0].message.content");
+        const episode = await gateway.endEpisode("bad");
+        expect(episode?.calls.map((call) => [call.status, call.streamed, call.result])).toEqual([
+          ["error", stream, undefined],
+        ]);
+        expect(parse).toHaveBeenCalledTimes(1);
+      } finally {
+        await gateway.close();
+      }
+      const lines = (await readFile(out, "utf8")).trim().split("\n");
+      expect(lines).toHaveLength(1);
+      const item = JSON.parse(lines[0] as string);
+      expect([item.status, item.action, item.messages]).toEqual([
+        "error",
+        "",
+        [{ role: "user", content: "hi" }],
+      ]);
+    },
+  );
+
+  it("a good answer streamed for a model without stream() is served and recorded with no schema parse", async () => {
+    const answerMessage = { role: "assistant" as const, content: "hello" };
     const gateway = await startGateway({
-      out,
       model: {
         async complete() {
           return {
             model: "m",
-            choices: [{ index: 0, finishReason: "stop", message: { role: "assistant", content: 42 } }],
+            choices: [{ index: 0, finishReason: "stop" as const, message: answerMessage }],
           };
         },
-      } as never,
+      },
     });
-    const parse = vi.spyOn(AssistantMessage, "safeParse");
+    const plain = vi.spyOn(AssistantMessage, "safeParse");
     try {
       const client = new OpenAI({
-        baseURL: `${gateway.url}/rollouts/bad/v1`,
+        baseURL: `${gateway.url}/rollouts/good/v1`,
         apiKey: "unused",
         maxRetries: 0,
       });
-      const error = await client.chat.completions
-        .create({ model: "m", messages: [{ role: "user", content: "hi" }] })
-        .then(
-          () => undefined,
-          (caught: unknown) => caught,
-        );
-      expect(error).toBeInstanceOf(OpenAI.APIError);
-      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
-      expect((error as Error).message).toContain("choices[0].message.content");
-      const episode = await gateway.endEpisode("bad");
-      expect(episode?.calls.map((call) => [call.status, call.result])).toEqual([["error", undefined]]);
-      expect(parse).toHaveBeenCalledTimes(1);
+      const stream = await client.chat.completions.create({
+        model: "m",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+      });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      expect(text).toBe("hello");
+      const episode = await gateway.endEpisode("good");
+      expect(episode?.calls[0]?.result?.choices[0]?.message).toBe(answerMessage);
+      expect(plain).not.toHaveBeenCalled();
     } finally {
       await gateway.close();
     }
-    const lines = (await readFile(out, "utf8")).trim().split("\n");
-    expect(lines).toHaveLength(1);
-    const item = JSON.parse(lines[0] as string);
-    expect([item.status, item.action, item.messages]).toEqual([
-      "error",
-      "",
-      [{ role: "user", content: "hi" }],
-    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { AssistantMessage, type ChatCompletionResult, FinishReason, formatPath } from "@orbiter/types";
-import { notePlainMessages } from "../recording/checked-messages.js";
+import { notePlainMessages, wereNotedPlain } from "../recording/checked-messages.js";
 import { isPlainChatMessage } from "../recording/plain-checks.js";
 
 const FINISH_REASONS: ReadonlySet<unknown> = new Set(FinishReason.options);
@@ -19,14 +19,16 @@ export function checkResult(result: ChatCompletionResult): ChatCompletionResult 
     throw new Error("the model returned no choices");
   }
   for (const [position, choice] of result.choices.entries()) {
-    // A message the schema accepts as it is (the common case) is checked without zod (see plain-checks.ts) and
-    // noted, so that recording the call does not check it again.
-    if (choice.message?.role === "assistant" && isPlainChatMessage(choice.message)) {
-      notePlainMessages(choice.message);
+    // A message the schema accepts as it is (the common case) is checked without zod (see plain-checks.ts), once
+    // (a whole result streamed by completeAsStream comes here twice), and noted so that recording the call does
+    // not check it again.
+    const message = choice.message;
+    if (message?.role === "assistant" && (wereNotedPlain(message) || isPlainChatMessage(message))) {
+      notePlainMessages(message);
     } else {
-      const message = AssistantMessage.safeParse(choice.message);
-      if (!message.success) {
-        const issue = message.error.issues[0];
+      const parsed = AssistantMessage.safeParse(message);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
         throw new Error(
           `the model returned an invalid message at choices[${position}].message${issue?.path.length ? `.${formatPath(issue.path)}` : ""}: ${issue?.message}`,
         );
