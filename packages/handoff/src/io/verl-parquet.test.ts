@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -142,6 +142,20 @@ describe("verl Parquet", () => {
       expect(InvalidArgumentError.isInstance(error), `${field}: ${String(error)}`).toBe(true);
       expect((error as InvalidArgumentError).field).toBe(field);
       expect(await readdir(bad)).toEqual([]);
+    }
+  });
+
+  it("refuses a file that is not Parquet (or is cut short) with a typed error naming it", async () => {
+    const notParquet = join(dir, "notes.parquet");
+    await writeFile(notParquet, "plain text, not a Parquet file");
+    const written = await writeVerlParquet(join(dir, "whole.parquet"), rows.slice(0, 3));
+    const truncated = join(dir, "truncated.parquet");
+    await writeFile(truncated, (await readFile(written.path)).subarray(0, 40));
+    for (const path of [notParquet, truncated]) {
+      const error = await readVerlParquet(path).catch((caught: unknown) => caught);
+      expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      expect((error as InvalidArgumentError).field).toBe("path");
+      expect((error as InvalidArgumentError).message).toContain(path);
     }
   });
 });

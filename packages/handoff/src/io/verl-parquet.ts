@@ -231,11 +231,17 @@ function toPlain(value: unknown, field: string): unknown {
 
 /**
  * Streams the rows of a verl Parquet file (ours or one written by pyarrow / pandas), one row group at a time,
- * each validated as a verl row (INT64 values become numbers; one that is not a safe integer is refused).
+ * each validated as a verl row (INT64 values become numbers; one that is not a safe integer is refused). A file
+ * that is not Parquet (or is cut short) is an `InvalidArgumentError` with `field: "path"`.
  */
 export async function* streamVerlParquet(path: string): AsyncGenerator<VerlRow> {
   const file = await asyncBufferFromFile(path);
-  const metadata = await parquetMetadataAsync(file);
+  const metadata = await parquetMetadataAsync(file).catch((error: unknown) => {
+    throw new InvalidArgumentError(`${path} is not a Parquet file: ${messageOf(error)}`, {
+      field: "path",
+      cause: error,
+    });
+  });
   const validator = new RowValidator("verl", { path: "rows", file: path });
   let start = 0;
   for (const group of metadata.row_groups) {
