@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { InvalidArgumentError } from "@orbiter/types";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayHandle, GatewayRequestError, startGateway } from "../index.js";
@@ -96,5 +97,35 @@ describe("createGatewayClient", () => {
       error: { message: "the client disconnected" },
     });
     expect(episode?.calls[0]?.latencyMs).toBeLessThan(300);
+  });
+
+  it("refuses a reward that is not a finite number before sending it, naming the field", async () => {
+    const rollouts = createGatewayClient({ url: gateway.url });
+    await rollouts.reward("client-finite", 0, { end: false });
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, "1" as unknown as number]) {
+      const error = await rollouts.reward("client-finite", value).catch((caught: unknown) => caught);
+      expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      expect((error as InvalidArgumentError).field).toBe("reward");
+    }
+    expect(await rollouts.episode("client-finite")).toMatchObject({
+      status: "open",
+      rewards: [{ value: 0 }],
+    });
+  });
+
+  it("serves rollout ids of up to 200 characters, and answers a longer one with the OpenAI-style 400", async () => {
+    const call = (id: string) =>
+      fetch(`${gateway.url}/rollouts/${id}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+      });
+    const longest = "r".repeat(200);
+    expect((await call(longest)).status).toBe(200);
+    expect(gateway.episode(longest)?.calls).toHaveLength(1);
+    const response = await call("a".repeat(5000));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error?: { type?: string; param?: string } };
+    expect(body.error).toMatchObject({ type: "invalid_request_error", param: "rolloutId" });
   });
 });

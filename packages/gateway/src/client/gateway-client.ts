@@ -1,4 +1,4 @@
-import { messageOf, parseWith } from "@orbiter/types";
+import { InvalidArgumentError, messageOf, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import { GatewayRequestError } from "../errors/gateway-request-error.js";
 
@@ -93,8 +93,16 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
   return {
     rolloutUrl: (rolloutId) => `${rolloutPath(rolloutId)}/v1`,
-    reward: (rolloutId, value, extra = {}) =>
-      request("POST", `${rolloutPath(rolloutId)}/reward`, { reward: value, ...extra }),
+    reward: async (rolloutId, value, extra = {}) => {
+      // JSON has no NaN or Infinity: sent, they would arrive as null and be refused with a puzzling message.
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw new InvalidArgumentError(`reward must be a finite number, got ${String(value)}`, {
+          field: "reward",
+          value,
+        });
+      }
+      return request("POST", `${rolloutPath(rolloutId)}/reward`, { reward: value, ...extra });
+    },
     end: (rolloutId) => request("POST", `${rolloutPath(rolloutId)}/end`),
     episode: (rolloutId) => request("GET", rolloutPath(rolloutId)),
   };

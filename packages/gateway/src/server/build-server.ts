@@ -1,5 +1,10 @@
 import { messageOf } from "@orbiter/types";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { EpisodeEndedError } from "../errors/episode-ended-error.js";
 import { BearerAuth } from "./bearer-auth.js";
 import { handleChatCompletion } from "./chat-completions.js";
@@ -53,6 +58,14 @@ export function buildServer(context: GatewayContext, settings: ServerSettings): 
     bodyLimit: settings.bodyLimitBytes,
     logger: false,
     return503OnClosing: true,
+    // Rollout ids may be 200 characters (the router's default stops at 100); what the router still refuses gets
+    // an OpenAI-style body like every other failure.
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: (error, _request, reply) => {
+      const param = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "rolloutId" : null;
+      const message = param ? "Invalid rolloutId: a rollout id is 1-200 characters" : error.message;
+      void (reply as FastifyReply).code(400).send(openAiError(message, "invalid_request_error", param));
+    },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
