@@ -79,13 +79,21 @@ export function isCorrect(output: string, sample: Sample, total: number | null, 
   return total !== null && total >= threshold;
 }
 
+/**
+ * Parses {@link EvaluateOptions} and fills their defaults.
+ *
+ * @throws InvalidArgumentError naming the option (`options.batchSize`, an unknown `options.greddy`)
+ */
+export function parseEvaluateOptions(
+  options: EvaluateOptions | undefined,
+): z.output<typeof EvaluateOptionsSchema> {
+  return parseWith(EvaluateOptionsSchema, options ?? {}, { what: "evaluate options", path: "options" });
+}
+
 /** Generates responses for every sample, scores them with every reward and measures accuracy. */
 export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<PolicyEvaluation> {
   const { policy, rewards, samples } = input;
-  const options = parseWith(EvaluateOptionsSchema, input.options ?? {}, {
-    what: "evaluate options",
-    path: "options",
-  });
+  const options = parseEvaluateOptions(input.options);
   const maxNewTokens = input.maxNewTokens ?? 32;
   const { greedy, samplesPerPrompt: perPrompt, batchSize: chunk } = options;
   const outputs: string[] = [];

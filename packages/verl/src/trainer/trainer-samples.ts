@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Sample } from "@orbiter/types";
 import { resolveSamples, type VeRLDatasetInput } from "./dataset-input.js";
+import { type EvaluateOptions, parseEvaluateOptions } from "./evaluate-policy.js";
 
 /**
  * The samples a trainer works on: the training data (resolved once per dataset object and cached) and the
@@ -40,13 +41,31 @@ export class TrainerSamples {
     return this.evalSet === undefined ? [] : resolveSamples(this.evalSet, "evalSet");
   }
 
-  /** The samples to evaluate on: `testSet`, else the `evalSet` option, else the training data of `dataset`. */
+  /**
+   * The samples to evaluate on: `testSet`, else the `evalSet` option, else the training data of `dataset`.
+   *
+   * @throws InvalidArgumentError naming `testSet` when it is empty (an accuracy of 0 over nothing misleads), or
+   * its bad element
+   */
   async evaluation(
     testSet: VeRLDatasetInput | undefined,
     dataset: VeRLDatasetInput | undefined,
   ): Promise<Sample[]> {
-    if (testSet !== undefined) return resolveSamples(testSet, "testSet");
+    if (testSet !== undefined) {
+      const samples = await resolveSamples(testSet, "testSet");
+      if (samples.length > 0) return samples;
+      throw new InvalidArgumentError("Nothing to evaluate: testSet is empty", { field: "testSet" });
+    }
     if (this.evalSet !== undefined) return resolveSamples(this.evalSet, "evalSet");
     return this.training(dataset);
+  }
+
+  /**
+   * Checks the arguments of `evaluate(testSet, options)` before its state check, so that a bad one throws an
+   * `InvalidArgumentError` naming it and leaves the trainer's state (and its trained policy) as it was.
+   */
+  async checkEvaluation(testSet: unknown, options: EvaluateOptions | undefined): Promise<void> {
+    parseEvaluateOptions(options);
+    if (testSet !== undefined) await this.evaluation(testSet as VeRLDatasetInput, undefined);
   }
 }

@@ -235,6 +235,11 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     };
   }
 
+  /** Before `evaluate`'s state check: a bad argument throws here and leaves a trained trainer as it was. */
+  protected override async prepareEvaluate(testSet?: unknown, options?: EvaluateOptions): Promise<void> {
+    if (this.state !== "training") await this.data.checkEvaluation(testSet, options);
+  }
+
   /**
    * Generates one response per sample (greedy by default) and reports the mean reward per reward function and the
    * accuracy. A response is **correct** when the sample has a reference `output` and the response equals it (both
