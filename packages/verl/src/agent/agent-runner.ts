@@ -16,6 +16,7 @@ import { runPolicyUpdate } from "../trainer/policy-update.js";
 import type { AgentEpisode } from "./agent-episode.js";
 import type { AgentOptions } from "./agent-options.js";
 import { type AgentFunction, type RolloutGateway, runAgentEpisodes } from "./agent-rollout.js";
+import { checkEpisodesFinished } from "./check-episodes-finished.js";
 import {
   buildEpisodeBatch,
   EPISODE_ESTIMATORS,
@@ -206,6 +207,8 @@ export class AgentRunner {
       prefix: `step${input.step}`,
       ...(input.signal ? { signal: input.signal } : {}),
     });
+    // A step in which every agent threw or timed out has nothing to train on: fail it with the agent's error.
+    checkEpisodesFinished(episodes);
     const rolledOut = performance.now();
     const finished = episodes.filter((episode) => episode.status === "ok");
     const rows: EpisodeRow[] = [];
