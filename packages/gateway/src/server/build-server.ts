@@ -1,4 +1,3 @@
-import { messageOf } from "@orbiter/types";
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -45,8 +44,11 @@ function problemOf(error: unknown, context: GatewayContext): HttpProblem {
   if (typeof fastify.statusCode === "number" && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     return new HttpProblem(fastify.statusCode, fastify.message, "invalid_request_error");
   }
-  context.log(`internal error: ${messageOf(error)}`);
-  return modelFailure(error, context.secrets);
+  const problem = modelFailure(error, context.secrets);
+  // What the upstream did wrong is not the gateway's own failure; the message is the redacted one sent back.
+  const kind = problem.body.error.type === "upstream_error" ? "upstream error" : "internal error";
+  context.log(`${kind}: ${problem.message}`);
+  return problem;
 }
 
 /**
