@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "@orbiter/types";
 import type { CompletedTrainMetrics, StepMetrics } from "../metrics/train-metrics.js";
 import type { TrainerState } from "./trainer-state.js";
 
@@ -58,6 +59,34 @@ export interface TrainerEvents {
   epoch: EpochEvent;
   evaluation: EvaluationEvent;
   checkpoint: CheckpointEvent;
+}
+
+const TRAINER_EVENT_NAMES = {
+  stateChange: true,
+  step: true,
+  epoch: true,
+  evaluation: true,
+  checkpoint: true,
+} as const satisfies Record<keyof TrainerEvents, true>;
+
+/**
+ * Refuses (with `InvalidArgumentError`) a listener for an event the trainer never sends (a typo would silently
+ * never be called) and a listener that is not a function.
+ */
+export function checkListener(event: unknown, listener: unknown): void {
+  if (typeof event !== "string" || !Object.hasOwn(TRAINER_EVENT_NAMES, event)) {
+    const known = Object.keys(TRAINER_EVENT_NAMES).join(", ");
+    throw new InvalidArgumentError(
+      `Unknown trainer event ${JSON.stringify(event)} (the events are ${known})`,
+      {
+        field: "event",
+        value: event,
+      },
+    );
+  }
+  if (typeof listener !== "function") {
+    throw new InvalidArgumentError(`The listener of "${event}" must be a function`, { field: "listener" });
+  }
 }
 
 /**

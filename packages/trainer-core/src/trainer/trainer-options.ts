@@ -44,7 +44,11 @@ const TRAINER_OPTION_KEYS = {
   signal: true,
 } as const satisfies Record<keyof TrainerOptions, true>;
 
-/** Refuses (with `InvalidArgumentError`) an options value that is not an object, or has a key no trainer option is called. */
+/**
+ * Refuses (with `InvalidArgumentError`) an options value that is not an object, a key no trainer option is called,
+ * and a `callbacks`, `signal` or `metricsLogPath` of the wrong type (found here rather than as a `TypeError` in the
+ * middle of a run).
+ */
 export function checkOptionKeys(options: unknown, trainer: string): void {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new InvalidArgumentError(`${trainer} options must be an object`, {
@@ -62,6 +66,23 @@ export function checkOptionKeys(options: unknown, trainer: string): void {
         value: (options as Record<string, unknown>)[key],
       });
     }
+  }
+  checkOptionTypes(options as TrainerOptions, trainer);
+}
+
+function checkOptionTypes({ callbacks, signal, metricsLogPath }: TrainerOptions, trainer: string): void {
+  const refuse = (field: string, expected: string, value: unknown) => {
+    throw new InvalidArgumentError(`${trainer} option ${field} must be ${expected}`, { field, value });
+  };
+  if (callbacks !== undefined) {
+    if (!Array.isArray(callbacks)) refuse("callbacks", "an array of callback objects", callbacks);
+    callbacks.forEach((item: unknown, index) => {
+      if (item === null || typeof item !== "object") refuse(`callbacks[${index}]`, "a callback object", item);
+    });
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) refuse("signal", "an AbortSignal", signal);
+  if (metricsLogPath !== undefined && (typeof metricsLogPath !== "string" || metricsLogPath === "")) {
+    refuse("metricsLogPath", "a non-empty file path", metricsLogPath);
   }
 }
 

@@ -26,7 +26,7 @@ import {
   type TrainMetricsInput,
 } from "../metrics/train-metrics.js";
 import { type PhaseName, type RoutedPhases, routePhases } from "./route-phases.js";
-import type { TrainerCallbacks, TrainerEvents } from "./trainer-events.js";
+import { checkListener, type TrainerCallbacks, type TrainerEvents } from "./trainer-events.js";
 import { TrainerLifecycle } from "./trainer-lifecycle.js";
 import { checkOptionKeys, type DatasetLike, lengthOf, type TrainerOptions } from "./trainer-options.js";
 import type { TrainerProgress, TrainerRunResult } from "./trainer-results.js";
@@ -193,8 +193,12 @@ export abstract class Trainer<
     return { ...this.metrics };
   }
 
-  /** Listens to one event; returns a function that removes the listener. */
+  /**
+   * Listens to one event; returns a function that removes the listener.
+   * @throws InvalidArgumentError for an event the trainer never sends (`"stepp"`) or a listener that is not a function
+   */
   on<K extends keyof TrainerEvents>(event: K, listener: Listener<TrainerEvents[K]>): () => void {
+    checkListener(event, listener);
     return this.lifecycle.events.on(event, listener);
   }
 
