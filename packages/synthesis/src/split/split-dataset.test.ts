@@ -120,4 +120,18 @@ describe("splitDataset", () => {
       expect.objectContaining({ field: "groupBy" }),
     );
   });
+
+  it("refuses a groupBy metadata field that no item has (a typo would split without groups)", () => {
+    const data = numbers(6).map((i) => ({ id: i, metadata: { task: `t${i % 2}` } }));
+    expect(() => splitDataset(data, { ratios: [0.5, 0.5], groupBy: "taks" })).toThrow(
+      expect.objectContaining({
+        name: "InvalidArgumentError",
+        field: "groupBy",
+        message: expect.stringContaining("taks"),
+      }),
+    );
+    const some = data.map((item, i) => (i < 3 ? item : { id: item.id, metadata: {} }));
+    expect(splitDataset(some, { ratios: [0.5, 0.5], groupBy: "task" }).flat()).toHaveLength(6);
+    expect(splitDataset([], { ratios: [1], groupBy: "task" })).toEqual([[]]);
+  });
 });

@@ -46,7 +46,8 @@ export function splitSizes(total: number, ratios: ReadonlyArray<number>): number
  * the items' original order; the parts are disjoint and together hold every item.
  *
  * With `groupBy`, whole groups are assigned: groups are shuffled, then placed largest first into the part
- * furthest below its target size, so no part exceeds its target by as much as the largest group.
+ * furthest below its target size, so no part exceeds its target by as much as the largest group. Items without
+ * the metadata field are groups of their own; a field that no item has is refused (`InvalidArgumentError`).
  *
  * @example
  * ```ts
@@ -141,6 +142,7 @@ function checkRatios(ratios: unknown): asserts ratios is ReadonlyArray<number> {
 function groupItems<T>(data: ReadonlyArray<T>, groupBy: GroupBy<T>): number[][] {
   const byKey = new Map<string, number[]>();
   const groups: number[][] = [];
+  let grouped = false;
   for (let i = 0; i < data.length; i++) {
     const item = data[i] as T;
     let key: string | undefined;
@@ -161,6 +163,7 @@ function groupItems<T>(data: ReadonlyArray<T>, groupBy: GroupBy<T>): number[][] 
       const value = metadata?.[groupBy];
       key = value === undefined ? undefined : JSON.stringify(value);
     }
+    grouped ||= key !== undefined;
     if (key === undefined) {
       groups.push([i]);
       continue;
@@ -172,6 +175,12 @@ function groupItems<T>(data: ReadonlyArray<T>, groupBy: GroupBy<T>): number[][] 
       groups.push(group);
     }
     group.push(i);
+  }
+  if (!grouped && data.length > 0) {
+    throw new InvalidArgumentError(
+      `groupBy: no item has a metadata field "${String(groupBy)}", so nothing would be grouped (a misspelt name?)`,
+      { field: "groupBy", value: groupBy },
+    );
   }
   return groups;
 }
