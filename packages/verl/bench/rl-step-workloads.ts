@@ -181,9 +181,10 @@ async function measure(
   };
 }
 
+const ratio = (ours: number, theirs: number) => Math.round((ours / theirs) * 100) / 100;
+
 /** Adds the peer's figures (same thread count) and our/their ratios to one of our lines. */
 function withPeer(line: Measurement, peer: PeerFigures): Measurement {
-  const ratio = (ours: number, theirs: number) => Math.round((ours / theirs) * 100) / 100;
   return {
     ...line,
     peer_threads: peer.threads,
@@ -221,7 +222,20 @@ async function measureAll(
       continue;
     }
     process.stderr.write(`# ${name}: PyTorch peer, ${workers} thread(s)\n`);
-    lines.push(withPeer(ours, await runTorchPeer(peer, name, workers)));
+    const line = withPeer(ours, await runTorchPeer(peer, name, workers));
+    if (workers === 1) {
+      // On one thread, CPU time against CPU time as well: both sides' figures barely move with the load.
+      const cpu = await runTorchPeer(peer, name, workers, "cpu");
+      Object.assign(line, {
+        peer_step_cpu_ms: round(cpu.step_ms),
+        peer_rollout_cpu_ms: round(cpu.rollout_ms),
+        peer_update_cpu_ms: round(cpu.update_ms),
+        ratio_step_cpu: ratio(ours.step_cpu_ms as number, cpu.step_ms),
+        ratio_rollout_cpu: ratio(ours.rollout_cpu_ms as number, cpu.rollout_ms),
+        ratio_update_cpu: ratio(ours.update_cpu_ms as number, cpu.update_ms),
+      });
+    }
+    lines.push(line);
   }
   return lines;
 }

@@ -62,14 +62,22 @@ export async function findTorchPeer(): Promise<{ peer: TorchPeer | null; reason:
   return { peer: { python, script, env: { ...process.env, LD_LIBRARY_PATH: libraryPath } }, reason: "" };
 }
 
-/** Runs the peer's `algo` step (5 timed after 2 warm-ups) on `threads` threads and returns its figures. */
+/**
+ * Runs the peer's `algo` step (5 timed after 2 warm-ups) on `threads` threads and returns its figures. With
+ * `clock: "cpu"` the peer's timer is the process's CPU time (bench/peer-cpu-clock.py swaps `time.perf_counter`
+ * for `time.process_time` before running the unchanged script), so its figures are CPU milliseconds, which a
+ * busy machine inflates far less than wall-clock ones.
+ */
 export async function runTorchPeer(
   peer: TorchPeer,
   algo: "grpo" | "ppo",
   threads: number,
+  clock: "wall" | "cpu" = "wall",
 ): Promise<PeerFigures> {
   const env = threads > 1 ? { ...peer.env, OMP_WAIT_POLICY: "PASSIVE" } : peer.env;
-  const args = [peer.script, "--algo", algo, "--steps", "5", "--warmup", "2", "--threads", String(threads)];
+  const script =
+    clock === "cpu" ? [new URL("./peer-cpu-clock.py", import.meta.url).pathname, peer.script] : [peer.script];
+  const args = [...script, "--algo", algo, "--steps", "5", "--warmup", "2", "--threads", String(threads)];
   const { stdout } = await run(peer.python, args, { env, maxBuffer: 1 << 24 });
   const line = stdout
     .trim()

@@ -51,6 +51,13 @@ export {
   type SafetensorsDtype,
   type SafetensorsTensor,
 } from "./checkpoint/safetensors.js";
+export {
+  relaxedSimdAvailable,
+  setWasmFma,
+  WASM_FMA_ENV,
+  WasmFmaMode,
+  wasmFmaActive,
+} from "./internal/wasm-fma.js";
 export type { NamedParameter } from "./model/named-parameter.js";
 export type {
   CloneOptions,

@@ -1,5 +1,13 @@
 import { Constants, emitSoftmaxWeights, expScratch, Locals, pushLaneSum } from "./simd-code-helpers.js";
-import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
+import {
+  type CodeOptions,
+  F32,
+  I32,
+  V128,
+  type ValueType,
+  WasmCode,
+  type WasmFunction,
+} from "./wasm-code.js";
 
 /*
  * Causal self-attention of whole sequences as two wasm SIMD kernels (forward, gradient) that read the queries,
@@ -74,8 +82,18 @@ function emitProduct(code: WasmCode, spec: ProductSpec, s: ProductScratch): void
       column.get(spec.m).get(s.cv).add().set(s.mp);
       column.loopBy(s.ap, s.apEnd, spec.aStep, (step) => {
         step.get(s.ap).loadSplat().set(s.splat);
-        step.get(s.acc0).get(s.splat).get(s.mp).load().vmul().vadd().set(s.acc0);
-        step.get(s.acc1).get(s.splat).get(s.mp).load(16).vmul().vadd().set(s.acc1);
+        step
+          .mulAdd(
+            (c) => c.get(s.acc0),
+            (c) => c.get(s.splat).get(s.mp).load(),
+          )
+          .set(s.acc0);
+        step
+          .mulAdd(
+            (c) => c.get(s.acc1),
+            (c) => c.get(s.splat).get(s.mp).load(16),
+          )
+          .set(s.acc1);
         step.get(s.mp).get(spec.mRowStride).add().set(s.mp);
       });
       column.get(s.outRow).get(s.cv).add().get(s.acc0).store();
@@ -185,7 +203,7 @@ function emitScores(code: WasmCode, l: HeadLayout, a: number, m: number, out: nu
  * `out = probs[b, h] · V`, with Q, K, V, out the head's columns of `[B·L, d]` matrices. `bias` is `[L, L]` per
  * sequence, `biasStride` bytes apart (0: one shared); `scratch` holds `hs · L` floats.
  */
-export function attentionFunction(): WasmFunction {
+export function attentionFunction(options: CodeOptions): WasmFunction {
   const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
   const [qPtr, kPtr, vPtr, biasPtr, outPtr, probsPtr, scratch, batch, heads, length, headSize] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
@@ -199,7 +217,7 @@ export function attentionFunction(): WasmFunction {
   const vec = () => locals.add(V128);
   const [raw, maxV, sumV, e, scaleV] = [vec(), vec(), vec(), vec(), vec()];
   const softmax = { maxV, sumV, raw, e };
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   const k = new Constants(locals, code);
   const exp = expScratch(locals, code, k);
   const product = productScratch(locals);
@@ -240,19 +258,11 @@ export function attentionFunction(): WasmFunction {
         row.splatConst(-3.0e38).set(maxV);
         row.i32(0).set(jv);
         row.loop(jv, lengthBytes, 16, (lane) => {
-          lane
-            .get(prow)
-            .get(jv)
-            .add()
-            .load()
-            .get(scaleV)
-            .vmul()
-            .get(brow)
-            .get(jv)
-            .add()
-            .load()
-            .vadd()
-            .set(raw);
+          lane.mulAdd(
+            (c) => c.get(brow).get(jv).add().load(),
+            (c) => c.get(prow).get(jv).add().load().get(scaleV),
+          );
+          lane.set(raw);
           lane.get(prow).get(jv).add().get(raw).store();
           lane.get(maxV).get(raw).vmax().set(maxV);
         });
@@ -291,7 +301,7 @@ export function attentionFunction(): WasmFunction {
  * {@link attentionFunction} from its saved `probs`: `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale`,
  * `dQ = dS K`, `dK = dSᵀ Q`, `dV = Pᵀ dO`, per sequence and head; `scratch` holds `hs · L + L · L` floats.
  */
-export function attentionGradFunction(): WasmFunction {
+export function attentionGradFunction(options: CodeOptions): WasmFunction {
   const params: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
   const [qPtr, kPtr, vPtr, probsPtr, dOutPtr, dqPtr, dkPtr, dvPtr, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [batch, heads, length, headSize, scale] = [9, 10, 11, 12, 13];
@@ -303,7 +313,7 @@ export function attentionGradFunction(): WasmFunction {
   const [i, jv, prow, dsrow, j, c, from, four] = [int(), int(), int(), int(), int(), int(), int(), int()];
   const vec = () => locals.add(V128);
   const [dotV, dotS, pv, scaleV] = [vec(), vec(), vec(), vec()];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   const product = productScratch(locals);
   const layout: HeadLayout = {
     heads,
@@ -345,19 +355,11 @@ export function attentionGradFunction(): WasmFunction {
         row.splatConst(0).set(dotV);
         row.i32(0).set(jv);
         row.loop(jv, lengthBytes, 16, (lane) => {
-          lane
-            .get(dotV)
-            .get(prow)
-            .get(jv)
-            .add()
-            .load()
-            .get(dsrow)
-            .get(jv)
-            .add()
-            .load()
-            .vmul()
-            .vadd()
-            .set(dotV);
+          lane.mulAdd(
+            (c) => c.get(dotV),
+            (c) => c.get(prow).get(jv).add().load().get(dsrow).get(jv).add().load(),
+          );
+          lane.set(dotV);
         });
         pushLaneSum(row, dotV);
         row.splat().set(dotS);

@@ -1,5 +1,13 @@
 import { Constants, emitSoftmaxWeights, expScratch, Locals, pushLaneSum } from "./simd-code-helpers.js";
-import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./wasm-code.js";
+import {
+  type CodeOptions,
+  F32,
+  I32,
+  V128,
+  type ValueType,
+  WasmCode,
+  type WasmFunction,
+} from "./wasm-code.js";
 
 /*
  * One decoding step of attention against a key/value cache as one wasm SIMD kernel: the cache grows by the new
@@ -15,7 +23,7 @@ import { F32, I32, V128, type ValueType, WasmCode, type WasmFunction } from "./w
  * per head. When `newKeys = keys` and `newValues = values` (buffers of T positions) only position t is
  * written. `scores` is scratch for `t + 1` floats rounded up to a multiple of 4.
  */
-export function cachedAttentionFunction(): WasmFunction {
+export function cachedAttentionFunction(options: CodeOptions): WasmFunction {
   const params: ValueType[] = [...Array<ValueType>(15).fill(I32), F32];
   const [qPtr, kPtr, vPtr, keysPtr, valuesPtr, biasPtr, outPtr, newKeysPtr, newValuesPtr, scoresPtr] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
@@ -30,7 +38,7 @@ export function cachedAttentionFunction(): WasmFunction {
   const vec = () => locals.add(V128);
   const [acc, maxV, sumV, raw, e] = [vec(), vec(), vec(), vec(), vec()];
   const dot = locals.add(F32);
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   const k = new Constants(locals, code);
   const exp = expScratch(locals, code, k);
   const low = k.of(-3.0e38);
@@ -73,8 +81,11 @@ export function cachedAttentionFunction(): WasmFunction {
         key.splatConst(0).set(acc);
         key.i32(0).set(cv);
         key.loop(cv, headBytes, 16, (lane) => {
-          lane.get(acc).get(kp).get(cv).add().load();
-          lane.get(qPtr).get(qh).add().get(cv).add().load().vmul().vadd().set(acc);
+          lane.mulAdd(
+            (add) => add.get(acc),
+            (factors) => factors.get(kp).get(cv).add().load().get(qPtr).get(qh).add().get(cv).add().load(),
+          );
+          lane.set(acc);
         });
         pushLaneSum(key, acc);
         key.get(scale).mulF32().set(dot);
@@ -115,7 +126,11 @@ export function cachedAttentionFunction(): WasmFunction {
         column.get(scoresPtr).set(sp);
         column.get(scoresPtr).get(scoreBytes).add().set(kEnd);
         column.loop(sp, kEnd, 4, (value) => {
-          value.get(acc).get(sp).loadSplat().get(vp).load().vmul().vadd().set(acc);
+          value.mulAdd(
+            (add) => add.get(acc),
+            (factors) => factors.get(sp).loadSplat().get(vp).load(),
+          );
+          value.set(acc);
           value.get(vp).get(headBytes).add().set(vp);
         });
         column.get(outPtr).get(qh).add().get(cv).add().get(acc).get(sumV).vmul().store();

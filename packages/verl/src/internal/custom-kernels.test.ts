@@ -1,7 +1,7 @@
 import { SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/init-backend.js";
+import { type BackendName, initBackend } from "../backend/init-backend.js";
 import { causalBias, NEG_INF, sequenceAttention } from "../model/attention.js";
 import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
@@ -11,8 +11,21 @@ import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
 import { repeatRows, simdKernelsActive } from "./simd-kernels.js";
 import { backendsForTests } from "./testing/test-backends.js";
+import { setWasmFma, type WasmFmaMode } from "./wasm-fma.js";
 
 const backends = await backendsForTests();
+/** The wasm kernels run with separate multiply and add, and fused where relaxed SIMD can be had. */
+const fusedToo = setWasmFma("on");
+setWasmFma("off");
+const settings = backends.flatMap(
+  (backend): Array<[BackendName, WasmFmaMode]> =>
+    backend === "wasm" && fusedToo
+      ? [
+          [backend, "off"],
+          [backend, "on"],
+        ]
+      : [[backend, "off"]],
+);
 
 interface HostArray {
   shape: number[];
@@ -191,28 +204,33 @@ cases.push(
 
 const references = new Map<string, { value: Float32Array; grads: Float32Array[] }>();
 
-describe.each(backends)("custom kernels on %s match the cpu backend's plain ops", (backend) => {
-  afterAll(async () => {
-    await initBackend({ backend });
-  });
-
-  it.each(cases)("$name: value and gradients", async ({ name, inputs, custom, reference }) => {
-    if (!references.has(name)) {
-      await initBackend({ backend: "cpu" });
-      references.set(name, valueAndGrads(inputs, reference));
-    }
-    await initBackend({ backend });
-    const before = tf.memory().numTensors;
-    const actual = valueAndGrads(inputs, custom);
-    expect(tf.memory().numTensors).toBe(before);
-    const expected = references.get(name)!;
-    expectClose(actual.value, expected.value, 1e-4);
-    expect(actual.grads.length).toBe(expected.grads.length);
-    actual.grads.forEach((grad, i) => {
-      expectClose(grad, expected.grads[i]!, 1e-4);
+describe.each(settings)(
+  "custom kernels on %s (fused multiply-adds %s) match the cpu backend's plain ops",
+  (backend, fma) => {
+    afterAll(async () => {
+      setWasmFma("off");
+      await initBackend({ backend });
     });
-  });
-});
+
+    it.each(cases)("$name: value and gradients", async ({ name, inputs, custom, reference }) => {
+      if (!references.has(name)) {
+        await initBackend({ backend: "cpu" });
+        references.set(name, valueAndGrads(inputs, reference));
+      }
+      await initBackend({ backend });
+      setWasmFma(fma);
+      const before = tf.memory().numTensors;
+      const actual = valueAndGrads(inputs, custom);
+      expect(tf.memory().numTensors).toBe(before);
+      const expected = references.get(name)!;
+      expectClose(actual.value, expected.value, 1e-4);
+      expect(actual.grads.length).toBe(expected.grads.length);
+      actual.grads.forEach((grad, i) => {
+        expectClose(grad, expected.grads[i]!, 1e-4);
+      });
+    });
+  },
+);
 
 describe.each(backends)("repeatRows on %s", (backend) => {
   it("repeats each first-axis slice in a row, like gather with repeated indices", async () => {

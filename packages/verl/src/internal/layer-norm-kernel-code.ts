@@ -1,5 +1,5 @@
 import { Locals, pushLaneSum } from "./simd-code-helpers.js";
-import { F32, I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
+import { type CodeOptions, F32, I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
 
 /* Layer normalisation of rows, forward and gradient, as wasm SIMD kernels (row width a multiple of 4). */
 
@@ -8,7 +8,7 @@ import { F32, I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
  * normalised, `out = x̂ · gain + bias` with `x̂ = (x − mean) · rstd`, `rstd = 1 / √(var + eps)`; `x̂ [n, d]` and
  * `rstd [n]` are written too when their pointers are not 0 (what the gradient needs).
  */
-export function layerNormFunction(): WasmFunction {
+export function layerNormFunction(options: CodeOptions): WasmFunction {
   const [xPtr, gainPtr, biasPtr, outPtr, xHatPtr, rstdPtr, rows, d, invD, epsilon] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
   ];
@@ -23,7 +23,7 @@ export function layerNormFunction(): WasmFunction {
     locals.add(V128),
   ];
   const rstd = locals.add(F32);
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   code.get(d).i32(2).shl().set(rowBytes);
   code.get(rows).get(rowBytes).mul().set(end);
   code.get(rstdPtr).set(rp);
@@ -39,7 +39,12 @@ export function layerNormFunction(): WasmFunction {
     row.i32(0).set(p);
     row.loop(p, rowBytes, 16, (lane) => {
       lane.get(xPtr).get(ro).add().get(p).add().load().get(meanV).vsub().set(centred);
-      lane.get(sum).get(centred).get(centred).vmul().vadd().set(sum);
+      lane
+        .mulAdd(
+          (c) => c.get(sum),
+          (c) => c.get(centred).get(centred),
+        )
+        .set(sum);
     });
     row.f32(1);
     pushLaneSum(row, sum);
@@ -56,7 +61,10 @@ export function layerNormFunction(): WasmFunction {
         save.get(xHatPtr).get(ro).add().get(p).add().get(xHat).store();
       });
       lane.get(outPtr).get(ro).add().get(p).add();
-      lane.get(xHat).get(gainPtr).get(p).add().load().vmul().get(biasPtr).get(p).add().load().vadd();
+      lane.mulAdd(
+        (c) => c.get(biasPtr).get(p).add().load(),
+        (c) => c.get(xHat).get(gainPtr).get(p).add().load(),
+      );
       lane.store();
     });
     // Next row: the loop helper steps by a constant, so the row size is added here (step 0 above).
@@ -75,7 +83,7 @@ export function layerNormFunction(): WasmFunction {
  * from its saved `x̂` and `rstd`: `dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂))` with `ĝ = dy · gain`,
  * `dGain = Σₙ dy · x̂`, `dBias = Σₙ dy`, in one pass over the rows.
  */
-export function layerNormGradFunction(): WasmFunction {
+export function layerNormGradFunction(options: CodeOptions): WasmFunction {
   const [xHatPtr, rstdPtr, gainPtr, dyPtr, dxPtr, dGainPtr, dBiasPtr, rows, d, invD] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
   ];
@@ -93,7 +101,7 @@ export function layerNormGradFunction(): WasmFunction {
     vec(),
     vec(),
   ];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   code.get(d).i32(2).shl().set(rowBytes);
   code.get(rows).get(rowBytes).mul().set(end);
   code.loop(p, rowBytes, 16, (zero) => {
@@ -108,7 +116,11 @@ export function layerNormGradFunction(): WasmFunction {
     row.loop(p, rowBytes, 16, (lane) => {
       lane.get(dyPtr).get(ro).add().get(p).add().load().get(gainPtr).get(p).add().load().vmul().set(g);
       lane.get(sumG).get(g).vadd().set(sumG);
-      lane.get(sumGx).get(g).get(xHatPtr).get(ro).add().get(p).add().load().vmul().vadd().set(sumGx);
+      lane.mulAdd(
+        (c) => c.get(sumGx),
+        (c) => c.get(g).get(xHatPtr).get(ro).add().get(p).add().load(),
+      );
+      lane.set(sumGx);
     });
     pushLaneSum(row, sumG);
     row.get(invD).mulF32().splat().set(meanG);
@@ -124,7 +136,12 @@ export function layerNormGradFunction(): WasmFunction {
       lane.get(dy).get(gainPtr).get(p).add().load().vmul().get(meanG).vsub();
       lane.get(xHat).get(meanGx).vmul().vsub().get(rstdV).vmul().store();
       lane.get(dGainPtr).get(p).add();
-      lane.get(dGainPtr).get(p).add().load().get(dy).get(xHat).vmul().vadd().store();
+      lane
+        .mulAdd(
+          (c) => c.get(dGainPtr).get(p).add().load(),
+          (c) => c.get(dy).get(xHat),
+        )
+        .store();
       lane.get(dBiasPtr).get(p).add();
       lane.get(dBiasPtr).get(p).add().load().get(dy).vadd().store();
     });

@@ -77,7 +77,7 @@ export function pushExp(code: WasmCode, x: number, k: Constants, s: ExpScratch, 
     .vsub()
     .set(r);
   code.get(k.of(EXP_COEFFICIENTS[0]!));
-  for (const coefficient of EXP_COEFFICIENTS.slice(1)) code.get(r).vmul().get(k.of(coefficient)).vadd();
+  for (const coefficient of EXP_COEFFICIENTS.slice(1)) code.thenMulAdd(r, k.of(coefficient));
   code.get(n).vtruncToInt().get(s.bias).viadd().i32(23).vishl().vmul();
   if (flush) code.vand();
 }

@@ -2,7 +2,7 @@ import { attentionFunction, attentionGradFunction } from "./attention-kernel-cod
 import { cachedAttentionFunction } from "./cached-attention-kernel-code.js";
 import { layerNormFunction, layerNormGradFunction } from "./layer-norm-kernel-code.js";
 import { Constants, type ExpScratch, expScratch, Locals, pushExp } from "./simd-code-helpers.js";
-import { I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
+import { type CodeOptions, I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
 
 /*
  * The bodies of the package's wasm SIMD kernels. Pointers are byte addresses in the tfjs wasm backend's memory;
@@ -38,11 +38,11 @@ function setGeluArgument(code: WasmCode, x: number, z: number, k: Constants): vo
 }
 
 /** `gelu(x, out, count)`: `out = x · σ(2√(2/π)(x + 0.044715x³))`, the tanh-form GELU. */
-function geluFunction(): WasmFunction {
+function geluFunction(options: CodeOptions): WasmFunction {
   const [xPtr, outPtr, count] = [0, 1, 2];
   const locals = new Locals(3);
   const [i, end, x, z] = [locals.add(I32), locals.add(I32), locals.add(V128), locals.add(V128)];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   const k = new Constants(locals, code);
   const scratch = expScratch(locals, code, k);
   k.of(2 * C * A);
@@ -60,7 +60,7 @@ function geluFunction(): WasmFunction {
 }
 
 /** `geluGrad(x, dy, out, count)`: `out = dy · (σ + x·σ(1 − σ)·(2c + 6ca·x²))` with σ = σ(z) as in `gelu`. */
-function geluGradFunction(): WasmFunction {
+function geluGradFunction(options: CodeOptions): WasmFunction {
   const [xPtr, dyPtr, outPtr, count] = [0, 1, 2, 3];
   const locals = new Locals(4);
   const [i, end, x, z, s] = [
@@ -70,7 +70,7 @@ function geluGradFunction(): WasmFunction {
     locals.add(V128),
     locals.add(V128),
   ];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   const k = new Constants(locals, code);
   const scratch = expScratch(locals, code, k);
   for (const value of [2 * C * A, 2 * C, 6 * C * A]) k.of(value);
@@ -141,7 +141,11 @@ function emitTileRowUpdate(
 ): void {
   for (let c = 0; c < 2; c++) {
     const target = acc[2 * r + c]!;
-    code.get(target).get(a).get(b[c]!).vmul().vadd().set(target);
+    code.mulAdd(
+      (add) => add.get(target),
+      (factors) => factors.get(a).get(b[c]!),
+    );
+    code.set(target);
   }
 }
 
@@ -150,7 +154,7 @@ function emitTileRowUpdate(
  * (k a multiple of 4, m of 8), read in place — no transposed or packed copies — in blocks of rows, each
  * accumulated into 4×8 register tiles; and, when `bias` is not 0, `bias [m] = Σₙ dy[n, :]`.
  */
-function weightGradFunction(): WasmFunction {
+function weightGradFunction(options: CodeOptions): WasmFunction {
   const [xPtr, dyPtr, outPtr, biasPtr, rows, k, m] = [0, 1, 2, 3, 4, 5, 6];
   const locals = new Locals(7);
   const int = () => locals.add(I32);
@@ -158,7 +162,7 @@ function weightGradFunction(): WasmFunction {
   const [xp, dp, dEnd, op, p] = [int(), int(), int(), int(), int()];
   const acc = Array.from({ length: 8 }, () => locals.add(V128));
   const [b0, b1, a] = [locals.add(V128), locals.add(V128), locals.add(V128)];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   code.get(k).i32(2).shl().set(xRow);
   code.get(m).i32(2).shl().set(dRow);
   // Zero the output.
@@ -208,7 +212,7 @@ function weightGradFunction(): WasmFunction {
  * row-major, n a multiple of 4 and m of 8: 4×8 register tiles accumulated over k, `b` read in place (XNNPACK
  * packs a new right operand on every call, which costs as much as the product at these sizes).
  */
-function matmulFunction(): WasmFunction {
+function matmulFunction(options: CodeOptions): WasmFunction {
   const [aPtr, bPtr, biasPtr, outPtr, rows, k, m] = [0, 1, 2, 3, 4, 5, 6];
   const locals = new Locals(7);
   const int = () => locals.add(I32);
@@ -216,7 +220,7 @@ function matmulFunction(): WasmFunction {
   const [aRow2, aRow3] = [int(), int()];
   const acc = Array.from({ length: 8 }, () => locals.add(V128));
   const [b0, b1, a] = [locals.add(V128), locals.add(V128), locals.add(V128)];
-  const code = new WasmCode();
+  const code = new WasmCode(options);
   code.get(k).i32(2).shl().set(aRow);
   code.get(aRow).get(aRow).add().set(aRow2);
   code.get(aRow2).get(aRow).add().set(aRow3);
@@ -321,19 +325,19 @@ function repeatRowsFunction(): WasmFunction {
   return { name: "repeatRows", params: [I32, I32, I32, I32, I32], locals: locals.types, code };
 }
 
-/** Every kernel of the package's SIMD module. */
-export function simdKernelFunctions(): WasmFunction[] {
+/** Every kernel of the package's SIMD module, generated with `options` (fused multiply-adds or not). */
+export function simdKernelFunctions(options: CodeOptions = { fma: false }): WasmFunction[] {
   return [
-    geluFunction(),
-    geluGradFunction(),
-    weightGradFunction(),
+    geluFunction(options),
+    geluGradFunction(options),
+    weightGradFunction(options),
     columnSumsFunction(),
-    matmulFunction(),
-    layerNormFunction(),
-    layerNormGradFunction(),
-    attentionFunction(),
-    attentionGradFunction(),
-    cachedAttentionFunction(),
+    matmulFunction(options),
+    layerNormFunction(options),
+    layerNormGradFunction(options),
+    attentionFunction(options),
+    attentionGradFunction(options),
+    cachedAttentionFunction(options),
     repeatRowsFunction(),
   ];
 }

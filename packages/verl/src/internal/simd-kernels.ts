@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { simdKernelFunctions } from "./simd-kernel-code.js";
 import { wasmModule } from "./wasm-code.js";
+import { wasmFmaActive } from "./wasm-fma.js";
 
 /** The exports of the package's SIMD module (pointers are byte addresses, sizes element counts). */
 export interface SimdExports {
@@ -56,20 +57,23 @@ export interface WasmBackendView {
   disposeData(dataId: object): boolean;
 }
 
-let compiled: object | null | undefined;
-const instances = new WeakMap<object, SimdExports | null>();
+/** The module compiled once per variant (index 1: fused multiply-adds); null when the runtime lacks SIMD. */
+const compiled: Array<object | null | undefined> = [undefined, undefined];
+/** Per variant, the module instantiated on each backend memory (null when that failed). */
+const instances = [new WeakMap<object, SimdExports | null>(), new WeakMap<object, SimdExports | null>()];
 let registered = false;
 
-/** The module, compiled once; null when this runtime has no WebAssembly SIMD. */
-function simdModule(): object | null {
-  if (compiled === undefined) {
-    const bytes = wasmModule(simdKernelFunctions());
-    compiled = wasmRuntime.validate(bytes) ? new wasmRuntime.Module(bytes) : null;
+/** The module for the fused-multiply-add setting in force ({@link wasmFmaActive}), compiled once. */
+function simdModule(): { module: object | null; variant: number } {
+  const variant = wasmFmaActive() ? 1 : 0;
+  if (compiled[variant] === undefined) {
+    const bytes = wasmModule(simdKernelFunctions({ fma: variant === 1 }));
+    compiled[variant] = wasmRuntime.validate(bytes) ? new wasmRuntime.Module(bytes) : null;
   }
-  return compiled;
+  return { module: compiled[variant] ?? null, variant };
 }
 
-/** The module instantiated on the backend's memory (one instance per wasm backend). */
+/** The module instantiated on the backend's memory (one instance per wasm backend and variant). */
 function exportsFor(backend: WasmBackendView): SimdExports {
   return instanceFor(backend) as SimdExports;
 }
@@ -81,15 +85,16 @@ function exportsFor(backend: WasmBackendView): SimdExports {
 function instanceFor(backend: WasmBackendView): SimdExports | null {
   const memory = backend.wasm?.asm?.memory;
   if (memory === undefined) return null;
-  let instance = instances.get(memory);
+  const { module, variant } = simdModule();
+  let instance = instances[variant]!.get(memory);
   if (instance === undefined) {
     try {
-      const module = simdModule() as object;
-      instance = new wasmRuntime.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
+      instance = new wasmRuntime.Instance(module as object, { env: { memory } })
+        .exports as unknown as SimdExports;
     } catch {
       instance = null;
     }
-    instances.set(memory, instance);
+    instances[variant]!.set(memory, instance);
   }
   return instance;
 }
@@ -262,7 +267,7 @@ function register(): void {
  * module links to the backend's memory.
  */
 export function simdKernelsActive(): boolean {
-  if (tf.getBackend() !== "wasm" || simdModule() === null) return false;
+  if (tf.getBackend() !== "wasm" || simdModule().module === null) return false;
   if (instanceFor(tf.backend() as unknown as WasmBackendView) === null) return false;
   register();
   return true;

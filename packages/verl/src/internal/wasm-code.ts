@@ -65,11 +65,27 @@ const SIMD = {
   min: 0xe8,
   max: 0xe9,
   truncSat: 0xf8,
+  relaxedMadd: 0x105,
 } as const;
+
+/** How kernel bodies are generated. */
+export interface CodeOptions {
+  /**
+   * Fuse each multiply-add into relaxed SIMD's `f32x4.relaxed_madd` (one rounding instead of two; on x86 with
+   * FMA3 one instruction instead of two). The runtime must validate relaxed SIMD.
+   */
+  fma: boolean;
+}
 
 /** The instructions of one function body, appended in order. */
 export class WasmCode {
   readonly bytes: number[] = [];
+  /** Whether {@link WasmCode.mulAdd} emits a fused multiply-add. */
+  readonly fma: boolean;
+
+  constructor(options: CodeOptions = { fma: false }) {
+    this.fma = options.fma;
+  }
 
   private op(...bytes: number[]): this {
     this.bytes.push(...bytes);
@@ -243,6 +259,27 @@ export class WasmCode {
   /** `f32x4.mul`. */
   vmul(): this {
     return this.simd(SIMD.mul);
+  }
+
+  /**
+   * Pushes `a · b + c` for vectors: `addend` pushes c, `factors` pushes a then b (both free of side effects).
+   * Fused (`f32x4.relaxed_madd`) when the code is generated with `fma`, else `f32x4.mul` then `f32x4.add`.
+   */
+  mulAdd(addend: (code: this) => void, factors: (code: this) => void): this {
+    if (this.fma) {
+      factors(this);
+      addend(this);
+      return this.simd(SIMD.relaxedMadd);
+    }
+    addend(this);
+    factors(this);
+    return this.vmul().vadd();
+  }
+
+  /** Replaces the vector v on the stack by `v · factor + addend` (locals), fused as {@link WasmCode.mulAdd}. */
+  thenMulAdd(factor: number, addend: number): this {
+    if (this.fma) return this.get(factor).get(addend).simd(SIMD.relaxedMadd);
+    return this.get(factor).vmul().get(addend).vadd();
   }
 
   /** `f32x4.div`. */

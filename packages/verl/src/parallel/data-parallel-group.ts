@@ -1,6 +1,7 @@
 import { InvalidArgumentError, parseWith } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../backend/init-backend.js";
+import { wasmFmaActive } from "../internal/wasm-fma.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
@@ -125,6 +126,7 @@ export class DataParallelGroup implements GradientWorkers {
         policyWeights: policyBuffer,
         referenceWeights: referenceBuffer,
         gradients,
+        wasmFma: wasmFmaActive(),
       })),
     );
     return new DataParallelGroup(pool, policy, reference, {

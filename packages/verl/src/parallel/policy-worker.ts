@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { OrbiterError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/init-backend.js";
+import { setWasmFma } from "../internal/wasm-fma.js";
 import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
@@ -20,6 +21,7 @@ const init = workerData as WorkerInit;
 const port = parentPort;
 if (port === null) throw new Error("policy-worker must run in a worker thread");
 
+setWasmFma(init.wasmFma ? "on" : "off");
 await initBackend({ backend: init.backend });
 
 /** A replica built from the weights the main thread wrote to `buffer` before starting this worker. */

@@ -28,6 +28,8 @@ export interface WorkerInit {
   referenceWeights: SharedArrayBuffer | null;
   /** This worker's gradient sum, written by the worker in answer to `gradients`. */
   gradients: SharedArrayBuffer;
+  /** Whether the main thread's wasm kernels fuse multiply-adds: the worker's must round the same way. */
+  wasmFma: boolean;
 }
 
 /** A rollout batch as host arrays (row-major), for the workers' share of an update. */

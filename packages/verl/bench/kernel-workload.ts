@@ -1,0 +1,82 @@
+import { type BackendName, simdKernelFunctions, wasmFmaActive, wasmModule } from "./imports.js";
+import { type Measurement, median, round, type Workload } from "./workload.js";
+
+/** The products of one update of the reference workload: 64 × 48 rows against each weight (n, k, m). */
+const SHAPES: ReadonlyArray<readonly [number, number, number]> = [
+  [3072, 128, 384],
+  [3072, 128, 128],
+  [3072, 128, 512],
+  [3072, 512, 128],
+  [3072, 128, 64],
+];
+const REPEATS = 5;
+/** Byte offsets of the second operand, the output and the bias sums: the inputs are never overwritten. */
+const SECOND = 8 << 20;
+const OUT = 16 << 20;
+const BIAS = 24 << 20;
+
+interface ProductKernels {
+  matmul(a: number, b: number, bias: number, out: number, n: number, k: number, m: number): void;
+  weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
+}
+
+/** CPU milliseconds of `run` (user + system). */
+function cpuMs(run: () => void): number {
+  const start = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * `kernels` (wasm only): GFLOP/s of the matmul and weight-gradient kernels over the products of one update
+ * (the shapes above, each timed {@link REPEATS} times after a warm-up; medians of the total CPU time), with the
+ * kernels generated for the fused-multiply-add setting in force. Runs on a memory of its own.
+ */
+export const kernelWorkload: Workload = {
+  name: "kernels",
+  async run(backend: BackendName): Promise<Measurement[]> {
+    if (backend !== "wasm") return [];
+    const wasm = (globalThis as unknown as { WebAssembly: typeof WebAssembly }).WebAssembly;
+    const memory = new wasm.Memory({ initial: 512 });
+    const bytes = wasmModule(simdKernelFunctions({ fma: wasmFmaActive() }));
+    const kernels = new wasm.Instance(new wasm.Module(bytes), { env: { memory } })
+      .exports as unknown as ProductKernels;
+    const floats = new Float32Array(memory.buffer);
+    for (let i = 0; i < floats.length; i++) floats[i] = Math.sin(i) * 0.1;
+    const flops = SHAPES.reduce((sum, [n, k, m]) => sum + 2 * n * k * m, 0);
+    const pass = (kernel: "matmul" | "weightGrad") =>
+      cpuMs(() => {
+        for (const [n, k, m] of SHAPES) {
+          if (kernel === "matmul") kernels.matmul(0, SECOND, 0, OUT, n, k, m);
+          else kernels.weightGrad(0, SECOND, OUT, BIAS, n, k, m);
+        }
+      });
+    pass("matmul");
+    pass("weightGrad");
+    const matmul = Array.from({ length: REPEATS }, () => pass("matmul"));
+    const weightGrad = Array.from({ length: REPEATS }, () => pass("weightGrad"));
+    const gflops = (ms: number) => round(flops / 1e6 / ms);
+    // A check of the last product run: the first row of a [n, k] @ [k, m] against a dot product in doubles.
+    const [n, k, m] = SHAPES[SHAPES.length - 1]!;
+    kernels.matmul(0, SECOND, 0, OUT, n, k, m);
+    let worst = 0;
+    for (let j = 0; j < m; j++) {
+      let dot = 0;
+      for (let t = 0; t < k; t++) dot += floats[t]! * floats[SECOND / 4 + t * m + j]!;
+      worst = Math.max(worst, Math.abs(floats[OUT / 4 + j]! - dot));
+    }
+    return [
+      {
+        workload: "kernels",
+        backend,
+        matmul_gflops: gflops(median(matmul)),
+        weight_grad_gflops: gflops(median(weightGrad)),
+        update_products_gflop: round(flops / 1e9),
+        max_abs_error: worst,
+        timed_runs: REPEATS,
+        pass: worst < 1e-4,
+      },
+    ];
+  },
+};
