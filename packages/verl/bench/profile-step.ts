@@ -1,6 +1,7 @@
 // Where the time of one reference-workload step goes, kernel by kernel: runs the GRPO or PPO update (or the
 // rollout) a few times under tf.profile and prints, per kernel name, the calls, the milliseconds and their share.
-// Usage: pnpm --filter @orbiter/verl exec tsx --conditions=@orbiter/source bench/profile-step.ts [grpo|ppo|rollout]
+// Usage: pnpm --filter @orbiter/verl exec tsx --conditions=@orbiter/source bench/profile-step.ts
+// [grpo|ppo|rollout|ppo-rollout] (rollout: GRPO's 8 prompts × 8 samples; ppo-rollout: PPO's 64 prompts with values)
 import * as tf from "@tensorflow/tfjs";
 import { AdamOptimizer, buildRolloutBatch, initBackend, runPolicyUpdate, scoreRewards } from "./imports.js";
 import { randomTokenRows, referencePolicy } from "./reference-policy.js";
@@ -10,8 +11,10 @@ const what = process.argv[2] ?? "grpo";
 const repeats = 3;
 await initBackend({ backend: "wasm" });
 
-const config = what === "ppo" ? ppoConfig : grpoConfig;
-const policy = referencePolicy({ valueHead: what === "ppo" });
+const ppo = what === "ppo" || what === "ppo-rollout";
+const rolloutOnly = what === "rollout" || what === "ppo-rollout";
+const config = ppo ? ppoConfig : grpoConfig;
+const policy = referencePolicy({ valueHead: ppo });
 const reference = policy.clone({ frozen: true });
 const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: 1e-4 });
 const prompts = randomTokenRows(config.batchSize, 16, 5);
@@ -32,12 +35,12 @@ for (let step = 0; step < repeats + 1; step++) {
       temperature: 1,
       seed: step,
       stopAtEos: false,
-      withValues: what === "ppo",
+      withValues: ppo,
     });
   const generation = await generate();
   const started = performance.now();
   const profile = await tf.profile(async () => {
-    if (what === "rollout") {
+    if (rolloutOnly) {
       await generate();
       return;
     }

@@ -9,7 +9,8 @@ import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
-import { repeatRows, simdKernelsActive } from "./simd-kernels.js";
+import { repeatRows, repeatRowsPadded } from "./repeat-rows.js";
+import { simdKernelsActive } from "./simd-kernels.js";
 import { backendsForTests } from "./testing/test-backends.js";
 import { setWasmFma, type WasmFmaMode } from "./wasm-fma.js";
 
@@ -243,6 +244,31 @@ describe.each(backends)("repeatRows on %s", (backend) => {
     });
     expect(actual!.shape).toEqual([12, 2, 5]);
     expect(Array.from(actual!.data)).toEqual(Array.from(expected!.data));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("repeats and zero-pads a KV cache [P, H, L, hs] to [P·n, H, T, hs], like gather then pad", async () => {
+    await initBackend({ backend });
+    const before = tf.memory().numTensors;
+    const pad: Array<[number, number]> = [
+      [0, 0],
+      [0, 0],
+      [0, 4],
+      [0, 0],
+    ];
+    const cases = tf.tidy(() => {
+      const x = tf.tensor4d(random([2, 3, 5, 4], 32).data, [2, 3, 5, 4]);
+      // Memory just freed by other tensors holds non-zero floats: the padding must be written, not assumed.
+      tf.dispose(tf.fill([2 * 3 * 3 * 9 * 4], 7));
+      const three = tf.gather(x, tf.tensor1d([0, 0, 0, 1, 1, 1], "int32"));
+      return [
+        [repeatRowsPadded(x, 3, 9), tf.pad(three, pad)],
+        [repeatRowsPadded(x, 1, 9), tf.pad(x, pad)],
+        [repeatRowsPadded(x, 2, 5), tf.gather(x, tf.tensor1d([0, 0, 1, 1], "int32"))],
+      ].map((pair) => pair.map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) })));
+    });
+    expect(cases[0]![0]!.shape).toEqual([6, 3, 9, 4]);
+    for (const [actual, expected] of cases) expect(actual).toEqual(expected);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -306,23 +306,40 @@ function columnSumsFunction(): WasmFunction {
   return { name: "columnSums", params: [I32, I32, I32, I32], locals: locals.types, code };
 }
 
-/** `repeatRows(x, out, rows, rowBytes, times)`: each `rowBytes`-long row of `x` copied `times` times in a row. */
+/**
+ * `repeatRows(x, out, rows, slices, sliceBytes, times, targetSliceBytes)`: each row of `x` (`slices` slices of
+ * `sliceBytes` bytes) written `times` times in a row to `out`, whose slices are `targetSliceBytes` long: each
+ * slice copied to the start of its target and the rest of the target zeroed (`[P, H, L, hs]` → `[P·times, H, T,
+ * hs]` for a KV cache with room for T positions; a plain repeat when the two slice lengths are equal).
+ */
 function repeatRowsFunction(): WasmFunction {
-  const [xPtr, outPtr, rows, rowBytes, times] = [0, 1, 2, 3, 4];
-  const locals = new Locals(5);
-  const [r, t, source, target] = [locals.add(I32), locals.add(I32), locals.add(I32), locals.add(I32)];
+  const [xPtr, outPtr, rows, slices, sliceBytes, times, targetBytes] = [0, 1, 2, 3, 4, 5, 6];
+  const locals = new Locals(7);
+  const [r, t, h, source, target, rest] = [
+    locals.add(I32),
+    locals.add(I32),
+    locals.add(I32),
+    locals.add(I32),
+    locals.add(I32),
+    locals.add(I32),
+  ];
   const code = new WasmCode();
   code.get(xPtr).set(source);
   code.get(outPtr).set(target);
+  code.get(targetBytes).get(sliceBytes).sub().set(rest);
   code.loop(r, rows, 1, (row) => {
     row.i32(0).set(t);
     row.loop(t, times, 1, (copy) => {
-      copy.get(target).get(source).get(rowBytes).memoryCopy();
-      copy.get(target).get(rowBytes).add().set(target);
+      copy.i32(0).set(h);
+      copy.loop(h, slices, 1, (slice) => {
+        slice.get(target).get(source).get(h).get(sliceBytes).mul().add().get(sliceBytes).memoryCopy();
+        slice.get(rest).when((fill) => fill.get(target).get(sliceBytes).add().i32(0).get(rest).memoryFill());
+        slice.get(target).get(targetBytes).add().set(target);
+      });
     });
-    row.get(source).get(rowBytes).add().set(source);
+    row.get(source).get(slices).get(sliceBytes).mul().add().set(source);
   });
-  return { name: "repeatRows", params: [I32, I32, I32, I32, I32], locals: locals.types, code };
+  return { name: "repeatRows", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
 }
 
 /** Every kernel of the package's SIMD module, generated with `options` (fused multiply-adds or not). */

@@ -37,7 +37,15 @@ export interface SimdExports {
   attention(...pointersSizesAndScale: number[]): void;
   attentionGrad(...pointersSizesAndScale: number[]): void;
   cachedAttention(...pointersSizesAndScale: number[]): void;
-  repeatRows(x: number, out: number, rows: number, rowBytes: number, times: number): void;
+  repeatRows(
+    x: number,
+    out: number,
+    rows: number,
+    slices: number,
+    sliceBytes: number,
+    times: number,
+    targetSliceBytes: number,
+  ): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */
@@ -166,14 +174,6 @@ function register(): void {
     const [n, m] = x!.shape as [number, number];
     const out = backend.makeOutput([m], "float32");
     simd.columnSums(address(backend, x!), address(backend, out), n, m);
-    return [out];
-  });
-  kernel("OrbiterRepeatRows", (backend, simd, [x], attrs) => {
-    const [rows, ...rest] = x!.shape;
-    const times = attrs.times as number;
-    const out = backend.makeOutput([(rows as number) * times, ...rest], "float32");
-    const rowBytes = rest.reduce((a, b) => a * b, 1) * 4;
-    simd.repeatRows(address(backend, x!), address(backend, out), rows as number, rowBytes, times);
     return [out];
   });
   kernel("OrbiterMatMul", (backend, simd, [a, b, bias]) => {
@@ -373,20 +373,6 @@ export function fitsMatMul(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null): 
     b.shape[1]! % 8 === 0 &&
     (bias === null || (bias.dtype === "float32" && bias.rank === 1 && bias.shape[0] === b.shape[1]))
   );
-}
-
-/**
- * Each row (first-axis slice) of `x` repeated `times` times in a row, `[P, ...]` → `[P·times, ...]`: one copy per
- * row on wasm (its gather and tile cost ~40 ns per element), a tile elsewhere. No gradient.
- */
-export function repeatRows<T extends tf.Tensor>(x: T, times: number): T {
-  if (simdKernelsActive() && x.dtype === "float32" && x.rank >= 1 && x.size > 0) {
-    return runSimdKernel("OrbiterRepeatRows", { x }, { times }) as T;
-  }
-  const [rows, ...rest] = x.shape;
-  const width = rest.reduce((a, b) => a * b, 1);
-  const tiled = tf.tile(tf.reshape(x, [rows as number, 1, width]), [1, times, 1]);
-  return tf.reshape(tiled, [(rows as number) * times, ...rest]) as T;
 }
 
 /** Whether the element-wise kernels take `x`: float32 with a positive size that is a multiple of 4. */

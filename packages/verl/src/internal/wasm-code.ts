@@ -151,6 +151,11 @@ export class WasmCode {
     return this.op(0xfc, 0x0a, 0x00, 0x00);
   }
 
+  /** `memory.fill` (destination, byte value, byte count on the stack). */
+  memoryFill(): this {
+    return this.op(0xfc, 0x0b, 0x00);
+  }
+
   /** `i32.shr_u`. */
   shrU(): this {
     return this.op(0x76);

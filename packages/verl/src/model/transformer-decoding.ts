@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { repeatRows, simdKernelsActive } from "../internal/simd-kernels.js";
+import { repeatRows, repeatRowsPadded } from "../internal/repeat-rows.js";
+import { simdKernelsActive } from "../internal/simd-kernels.js";
 import { type DecoderStep, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import { cachedAttention, NEG_INF } from "./attention.js";
 import { positionRotation } from "./rotary-embedding.js";
@@ -45,25 +46,20 @@ export function prefillTransformer(
   if (repeat > 1) {
     logits = repeatRows(logits, repeat);
     if (values !== undefined) values = repeatRows(values, repeat);
-    for (const layer of layers) {
-      layer.keys = repeatRows(layer.keys, repeat);
-      layer.values = repeatRows(layer.values, repeat);
-    }
     if (keyBias !== null) keyBias = repeatRows(keyBias, repeat);
   }
-  if (simdKernelsActive()) {
-    // Buffers with room for the whole context, which the decoding steps extend in place.
-    const room = model.config.contextLength - length;
-    for (const layer of layers) {
-      const pad: Array<[number, number]> = [
-        [0, 0],
-        [0, 0],
-        [0, room],
-        [0, 0],
-      ];
-      layer.keys = tf.pad(layer.keys, pad);
-      layer.values = tf.pad(layer.values, pad);
+  const growable = simdKernelsActive();
+  for (const layer of layers) {
+    if (growable) {
+      // Buffers with room for the whole context, which the decoding steps extend in place: the rows repeated
+      // and padded in one pass of copies.
+      const capacity = model.config.contextLength;
+      layer.keys = repeatRowsPadded(layer.keys, repeat, capacity);
+      layer.values = repeatRowsPadded(layer.values, repeat, capacity);
       layer.growth = { filled: length };
+    } else if (repeat > 1) {
+      layer.keys = repeatRows(layer.keys, repeat);
+      layer.values = repeatRows(layer.values, repeat);
     }
   }
   const embeddings = {
