@@ -264,7 +264,7 @@ export function attentionFunction(options: CodeOptions): WasmFunction {
           );
           lane.set(raw);
           lane.get(prow).get(jv).add().get(raw).store();
-          lane.get(maxV).get(raw).vmax().set(maxV);
+          lane.get(maxV).get(raw).vpmax().set(maxV);
         });
         emitSoftmaxWeights(row, { base: prow, index: jv, bytes: lengthBytes }, k, exp, softmax);
         row.i32(0).set(jv);

@@ -111,7 +111,7 @@ export function cachedAttentionFunction(options: CodeOptions): WasmFunction {
       head.get(low).set(maxV);
       head.i32(0).set(cv);
       head.loop(cv, paddedBytes, 16, (lane) => {
-        lane.get(maxV).get(scoresPtr).get(cv).add().load().vmax().set(maxV);
+        lane.get(maxV).get(scoresPtr).get(cv).add().load().vpmax().set(maxV);
       });
       emitSoftmaxWeights(head, { base: scoresPtr, index: cv, bytes: paddedBytes }, k, exp, {
         maxV,

@@ -35,7 +35,24 @@ export const EXP_COEFFICIENTS = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1];
 /** Below this argument {@link pushExp} with `flush` returns exactly 0 (e^-30 ≈ 1e-13: never a subnormal later). */
 const FLUSH_BELOW = -30;
 
-const EXP_CONSTANTS = [FLUSH_BELOW, 1, -87, 87, Math.LOG2E, 0.693359375, -2.1219444e-4, ...EXP_COEFFICIENTS];
+/**
+ * `2²³ + 2²²`: added to `x · log₂e` (|x · log₂e| < 2²²) it rounds to the nearest integer n (ties to even, as
+ * `f32x4.nearest`: the constant is even) and leaves n in the low bits of the float, so `(bits + 127) << 23` is the
+ * float 2ⁿ (the constant's own bits are shifted out).
+ */
+const EXP_MAGIC = 12582912;
+
+const EXP_CONSTANTS = [
+  FLUSH_BELOW,
+  1,
+  -87,
+  87,
+  Math.LOG2E,
+  EXP_MAGIC,
+  0.693359375,
+  -2.1219444e-4,
+  ...EXP_COEFFICIENTS,
+];
 
 /** Locals of {@link pushExp}: three scratch vectors and the exponent bias 127 as an i32x4. */
 export interface ExpScratch {
@@ -56,29 +73,39 @@ export function expScratch(locals: Locals, code: WasmCode, constants: Constants)
 /**
  * Pushes `exp(x)` for the vector in local `x`: range reduction (`2ⁿ · e^r`, |r| ≤ ln2/2) with a degree-6
  * polynomial (relative error ~2e-7), the argument clamped to ±87 so that 2ⁿ stays a normal float; with `flush`,
- * exactly 0 below −30.
+ * exactly 0 below −30. n and 2ⁿ come from one addition of {@link EXP_MAGIC} (no float-to-int conversion, whose
+ * saturating form is a long instruction sequence in V8), the clamp from `pmin`/`pmax` (single instructions).
  */
 export function pushExp(code: WasmCode, x: number, k: Constants, s: ExpScratch, flush = false): void {
   const { t, n, r } = s;
   // With flush, lanes of x below FLUSH_BELOW give 0: softmax weights of masked keys would otherwise be
   // subnormal floats, whose arithmetic is ~100× slower on x86.
   if (flush) code.get(x).get(k.of(FLUSH_BELOW)).vgt();
-  code.get(x).get(k.of(-87)).vmax().get(k.of(87)).vmin().set(t);
-  code.get(t).get(k.of(Math.LOG2E)).vmul().vnearest().set(n);
+  code.get(x).get(k.of(-87)).vpmax().get(k.of(87)).vpmin().set(t);
+  // n = (t · log₂e + magic) − magic; the sum's bits (kept in local `n` until then) give 2ⁿ.
+  code.mulAdd(
+    (add) => add.get(k.of(EXP_MAGIC)),
+    (factors) => factors.get(t).get(k.of(Math.LOG2E)),
+  );
+  code.set(n);
+  code.get(n).get(k.of(EXP_MAGIC)).vsub().set(r);
+  // r = t − n · ln2 (in two parts, Cody–Waite); 2ⁿ into n.
   code
-    .get(t)
-    .get(n)
-    .get(k.of(0.693359375))
-    .vmul()
-    .vsub()
-    .get(n)
-    .get(k.of(-2.1219444e-4))
-    .vmul()
-    .vsub()
+    .mulSub(
+      (c) => c.get(t),
+      (f) => f.get(r).get(k.of(0.693359375)),
+    )
+    .set(t);
+  code.get(n).get(s.bias).viadd().i32(23).vishl().set(n);
+  code
+    .mulSub(
+      (c) => c.get(t),
+      (f) => f.get(r).get(k.of(-2.1219444e-4)),
+    )
     .set(r);
   code.get(k.of(EXP_COEFFICIENTS[0]!));
   for (const coefficient of EXP_COEFFICIENTS.slice(1)) code.thenMulAdd(r, k.of(coefficient));
-  code.get(n).vtruncToInt().get(s.bias).viadd().i32(23).vishl().vmul();
+  code.get(n).vmul();
   if (flush) code.vand();
 }
 

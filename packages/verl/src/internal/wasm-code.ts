@@ -65,7 +65,10 @@ const SIMD = {
   min: 0xe8,
   max: 0xe9,
   truncSat: 0xf8,
+  pmin: 0xea,
+  pmax: 0xeb,
   relaxedMadd: 0x105,
+  relaxedNmadd: 0x106,
 } as const;
 
 /** How kernel bodies are generated. */
@@ -281,6 +284,21 @@ export class WasmCode {
     return this.vmul().vadd();
   }
 
+  /**
+   * Pushes `c − a · b` for vectors: `minuend` pushes c, `factors` pushes a then b (both free of side effects).
+   * Fused (`f32x4.relaxed_nmadd`) with `fma`, else `f32x4.mul` then `f32x4.sub`.
+   */
+  mulSub(minuend: (code: this) => void, factors: (code: this) => void): this {
+    if (this.fma) {
+      factors(this);
+      minuend(this);
+      return this.simd(SIMD.relaxedNmadd);
+    }
+    minuend(this);
+    factors(this);
+    return this.vmul().vsub();
+  }
+
   /** Replaces the vector v on the stack by `v · factor + addend` (locals), fused as {@link WasmCode.mulAdd}. */
   thenMulAdd(factor: number, addend: number): this {
     if (this.fma) return this.get(factor).get(addend).simd(SIMD.relaxedMadd);
@@ -310,6 +328,19 @@ export class WasmCode {
   /** `f32x4.max`. */
   vmax(): this {
     return this.simd(SIMD.max);
+  }
+
+  /**
+   * `f32x4.pmin` (`b < a ? b : a`): one `minps` on x86, where `f32x4.min`'s NaN and signed-zero rules cost a
+   * sequence of instructions. For clamps and maxima of values that are never NaN.
+   */
+  vpmin(): this {
+    return this.simd(SIMD.pmin);
+  }
+
+  /** `f32x4.pmax` (`a < b ? b : a`): one `maxps` on x86; see {@link WasmCode.vpmin}. */
+  vpmax(): this {
+    return this.simd(SIMD.pmax);
   }
 
   /** `f32x4.neg`. */
