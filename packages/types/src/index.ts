@@ -26,6 +26,7 @@ export {
 } from "./errors/error-kinds.js";
 export { messageOf } from "./errors/message-of.js";
 export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
+export { onPath, type PathAction, pathError } from "./io/path-error.js";
 export { fsyncDirectory, temporarySibling, writeFileAtomic } from "./io/write-file-atomic.js";
 export { randomUuid } from "./random/random-uuid.js";
 export { deriveSeed, SeededRandom } from "./random/seeded-random.js";

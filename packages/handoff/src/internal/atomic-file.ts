@@ -1,7 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { fsyncDirectory, temporarySibling } from "@orbiter/types";
+import { fsyncDirectory, onPath, pathError, temporarySibling } from "@orbiter/types";
 
 /** Bytes buffered before they are handed to the file system. */
 const FLUSH_BYTES = 1 << 20;
@@ -100,16 +100,25 @@ export class AtomicFile {
 /**
  * Runs `fill` against a fresh {@link AtomicFile} for `path`, commits it, and returns what `fill` returned. If
  * `fill` throws, the temporary file is removed and the error is rethrown unchanged (so a typed validation error
- * stays typed), and nothing is left at `path`.
+ * stays typed), and nothing is left at `path`. A path that cannot be written is an `InvalidArgumentError` naming
+ * it (`field: "path"`).
  */
 export async function writeAtomically<T>(path: string, fill: (file: AtomicFile) => Promise<T>): Promise<T> {
-  const file = await AtomicFile.create(path);
+  // A path that cannot be written (a folder, a missing folder, a file in the way) is named as the caller gave it,
+  // not by the temporary file's name in the system error.
+  const file = await onPath(path, "write to", () => AtomicFile.create(path));
+  let result: T;
   try {
-    const result = await fill(file);
-    await file.commit();
-    return result;
+    result = await fill(file);
   } catch (error) {
     await file.abort();
     throw error;
   }
+  try {
+    await file.commit();
+  } catch (error) {
+    await file.abort();
+    throw pathError(error, path, "write to");
+  }
+  return result;
 }

@@ -158,4 +158,22 @@ describe("verl Parquet", () => {
       expect((error as InvalidArgumentError).message).toContain(path);
     }
   });
+
+  it("names the path a writer cannot use (a folder, a missing folder, a file in the way), leaving nothing", async () => {
+    const blocker = join(dir, "blocker");
+    await writeFile(blocker, "a file, not a folder");
+    const cases: Array<[string, RegExp]> = [
+      [dir, /it is a folder, not a file/],
+      [join(dir, "missing", "train.parquet"), /does not exist/],
+      [join(blocker, "train.parquet"), /a part of the path is a file/],
+    ];
+    for (const [path, reason] of cases) {
+      const error = await writeVerlParquet(path, rows.slice(0, 2)).catch((caught: unknown) => caught);
+      expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      expect((error as InvalidArgumentError).field).toBe("path");
+      expect((error as InvalidArgumentError).message).toContain(JSON.stringify(path));
+      expect((error as InvalidArgumentError).message).toMatch(reason);
+    }
+    expect((await readdir(dir)).filter((name) => name.includes(".tmp"))).toEqual([]);
+  });
 });

@@ -319,4 +319,14 @@ describe("exportVerlJob", () => {
       (await readdir(root)).filter((name) => name.startsWith(".results") || name.startsWith(".notes")),
     ).toEqual([]);
   });
+
+  it("names a job folder whose path runs through a file", async () => {
+    const blocker = join(root, "blocker.txt");
+    await writeFile(blocker, "a file");
+    const options = { train: samples.slice(0, 8), config: grpo, model: "m", gpusPerNode: 4 };
+    const error = await exportVerlJob(join(blocker, "job"), options).catch((caught: unknown) => caught);
+    expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+    expect((error as InvalidArgumentError).field).toBe("dir");
+    expect((error as InvalidArgumentError).message).toMatch(/a part of the path is a file/);
+  });
 });

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import {
   fsyncDirectory,
   InvalidArgumentError,
+  onPath,
   parseWith,
   type Sample,
   temporarySibling,
@@ -156,9 +157,16 @@ async function checkReplaceable(dir: string): Promise<void> {
 /** Fills a temporary sibling of `dir`, then swaps it in; a failure removes it and rethrows unchanged. */
 async function buildDirectory<T>(dir: string, fill: (temporary: string) => Promise<T>): Promise<T> {
   await checkReplaceable(dir);
-  await mkdir(dirname(dir), { recursive: true });
   const temporary = temporarySibling(dir);
-  await mkdir(temporary);
+  await onPath(
+    dir,
+    "write to",
+    async () => {
+      await mkdir(dirname(dir), { recursive: true });
+      await mkdir(temporary);
+    },
+    "dir",
+  );
   let result: T;
   try {
     result = await fill(temporary);

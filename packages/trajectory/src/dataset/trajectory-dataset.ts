@@ -1,6 +1,7 @@
 import {
   type ChatMessage,
   InvalidArgumentError,
+  onPath,
   parseWith,
   type Sample,
   type TrajectoryItem,
@@ -19,7 +20,6 @@ import {
 import { RevisionCollector } from "../io/item-revisions.js";
 import { readJsonFile, writeJsonFile } from "../io/json-file.js";
 import { readJsonlFile, writeJsonlFile } from "../io/jsonl-file.js";
-import { onPath } from "../io/path-errors.js";
 import { type CaptureMessagesOptions, messagesToItemInput } from "../messages/capture-messages.js";
 import {
   type JsonlRecoverOptions,

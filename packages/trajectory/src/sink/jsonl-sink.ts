@@ -9,12 +9,11 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { InvalidStateError, messageOf, parseWith, type TrajectoryItem } from "@orbiter/types";
+import { InvalidStateError, messageOf, parseWith, pathError, type TrajectoryItem } from "@orbiter/types";
 import { z } from "zod";
 import { TrajectoryDataset } from "../dataset/trajectory-dataset.js";
 import { itemToJson } from "../internal/item-serializer.js";
 import { checkPath } from "../io/import-options.js";
-import { pathError } from "../io/path-errors.js";
 import type { JsonlRecoverOptions, JsonlRecovery } from "./jsonl-recovery.js";
 import type { TrajectorySink } from "./trajectory-sink.js";
 

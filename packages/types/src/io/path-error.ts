@@ -1,8 +1,8 @@
 import { dirname } from "node:path";
-import { InvalidArgumentError } from "@orbiter/types";
+import { InvalidArgumentError } from "../errors/error-kinds.js";
 
 /** What was being done with the path, for the message. */
-export type PathAction = "export to" | "read" | "append to";
+export type PathAction = "export to" | "read" | "append to" | "write to";
 
 /** Why a system error code means the path itself is unusable, in words a user can act on. */
 function reasonOf(code: string, path: string, action: PathAction): string | undefined {
@@ -12,6 +12,7 @@ function reasonOf(code: string, path: string, action: PathAction): string | unde
         ? "no such file"
         : `the folder ${JSON.stringify(dirname(path))} does not exist`;
     case "ENOTDIR":
+    case "EEXIST": // from creating the folders of the path: one of them is a file
       return "a part of the path is a file, not a folder";
     case "EISDIR":
       return "it is a folder, not a file";
@@ -32,23 +33,28 @@ function reasonOf(code: string, path: string, action: PathAction): string | unde
  * permission) into an `InvalidArgumentError` naming the path the user gave, with the system error as `cause`
  * (its message names internal temporary files). Any other error is returned as it is.
  */
-export function pathError(error: unknown, path: string, action: PathAction): unknown {
+export function pathError(error: unknown, path: string, action: PathAction, field = "path"): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string" || (error as { syscall?: unknown }).syscall === undefined) return error;
   const reason = reasonOf(code, path, action);
   if (reason === undefined) return error;
   return new InvalidArgumentError(`Cannot ${action} ${JSON.stringify(path)}: ${reason}`, {
-    field: "path",
+    field,
     value: path,
     cause: error,
   });
 }
 
-/** Runs a file operation on `path`, reporting an unusable path with {@link pathError}. */
-export async function onPath<T>(path: string, action: PathAction, operation: () => Promise<T>): Promise<T> {
+/** Runs a file operation on `path`, reporting an unusable path with {@link pathError} (naming `field`). */
+export async function onPath<T>(
+  path: string,
+  action: PathAction,
+  operation: () => Promise<T>,
+  field = "path",
+): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw pathError(error, path, action);
+    throw pathError(error, path, action, field);
   }
 }
