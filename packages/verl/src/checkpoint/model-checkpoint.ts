@@ -1,19 +1,30 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CheckpointError, writeFileAtomic } from "@orbiter/types";
+import { CheckpointError, messageOf, writeFileAtomic } from "@orbiter/types";
 import type { HostTensor } from "./host-tensor.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 /** File name of a policy's weights inside a checkpoint directory. */
 export const MODEL_FILE = "model.safetensors";
 
-/** Writes float32 weights and string metadata to `directory/model.safetensors`, atomically. */
+/**
+ * Writes float32 weights and string metadata to `directory/model.safetensors`, atomically (other files in the folder
+ * are left alone).
+ *
+ * @throws CheckpointError naming `directory` when it cannot be made (a file stands at it or on its way) or written
+ */
 export async function writeModelCheckpoint(
   directory: string,
   weights: ReadonlyMap<string, HostTensor>,
   metadata: Readonly<Record<string, string>>,
 ): Promise<string> {
-  await mkdir(directory, { recursive: true });
+  await mkdir(directory, { recursive: true }).catch((error: unknown) => {
+    // A file at `directory` (or on its way) is not a checkpoint folder: say so with the path the caller gave.
+    throw new CheckpointError(`Cannot write the checkpoint folder ${directory}: ${messageOf(error)}`, {
+      path: directory,
+      cause: error,
+    });
+  });
   const tensors = new Map<string, SafetensorsTensor>();
   for (const [name, { shape, data }] of weights) tensors.set(name, { dtype: "F32", shape, data });
   const path = join(directory, MODEL_FILE);
