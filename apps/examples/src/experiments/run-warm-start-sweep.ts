@@ -22,6 +22,7 @@ Options:
   --grpo-steps <n>       GRPO steps (default: the demo's, ${DEFAULT_OPTIONS.rlSteps})
   --ppo-steps <n>        PPO steps (default: the demo's, ${DEFAULT_OPTIONS.ppoSteps})
   --set <key=json>       a config field set on every run, e.g. --set warmupSteps=0 (repeatable)
+  --rotary               build the warm start with rotary position embeddings (the demo's --rotary)
   --quiet                only the table
   -h, --help             show this help
 `;
@@ -70,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       "grpo-steps": { type: "string" },
       "ppo-steps": { type: "string" },
       set: { type: "string", multiple: true },
+      rotary: { type: "boolean" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -105,6 +107,7 @@ async function main(argv: string[]): Promise<void> {
       ? {}
       : { ppoSteps: positiveNumber(values["ppo-steps"], "ppo-steps") }),
     overrides,
+    rotary: values.rotary === true,
     ...(log ? { log } : {}),
   });
   const table = formatSweepTable(rows);

@@ -31,6 +31,11 @@ export interface WarmStartSweepOptions {
   learningRates?: ReadonlyArray<number>;
   /** Demo seed (the datasets, the SFT checkpoint and the RL seeds derive from it). @default 7 */
   seed?: number;
+  /**
+   * Give the SFT policy rotary position embeddings (the demo's `--rotary`) when the warm start is built here; an
+   * existing checkpoint in `out` is used as it is. @default false
+   */
+  rotary?: boolean;
   /** GRPO steps. @default the demo's (`DEFAULT_OPTIONS.rlSteps`) */
   grpoSteps?: number;
   /** PPO steps. @default the demo's (`DEFAULT_OPTIONS.ppoSteps`) */
@@ -105,9 +110,11 @@ export async function ensureWarmStart(
   paths: DemoPaths,
   seed: number,
   log: (line: string) => void,
+  rotary = false,
 ): Promise<void> {
   if (await pathExists(paths.result("sft"))) return;
-  const options: DemoOptions = { ...DEFAULT_OPTIONS, seed, out: paths.root, backend: "wasm" };
+  const model = { ...DEFAULT_OPTIONS.model, rotary };
+  const options: DemoOptions = { ...DEFAULT_OPTIONS, model, seed, out: paths.root, backend: "wasm" };
   const quiet = { write: () => true };
   const context = createContext(options, paths, "wasm", {
     stdout: {
@@ -239,7 +246,7 @@ export async function runWarmStartSweep(options: WarmStartSweepOptions): Promise
   const log = options.log ?? (() => {});
   const paths = demoPaths(options.out);
   const seed = options.seed ?? DEFAULT_OPTIONS.seed;
-  await ensureWarmStart(paths, seed, log);
+  await ensureWarmStart(paths, seed, log, options.rotary === true);
   const data = {
     train: await readSamples(paths.datasets.train),
     validation: await readSamples(paths.datasets.validation),
