@@ -27,12 +27,38 @@ export interface VerlRowsOptions {
   extraInfo?: (sample: Sample, index: number) => Record<string, ExtraInfoValue>;
 }
 
+/** Refuses (naming `samples[i].field`) what the converters would otherwise turn into malformed rows. */
+function checkSample(sample: unknown, index: number): void {
+  const at = `samples[${index}]`;
+  if (sample === null || typeof sample !== "object") {
+    throw new InvalidArgumentError(`${at} must be a sample { input, output }`, { field: at });
+  }
+  const { id, input, output } = sample as Partial<Record<keyof Sample, unknown>>;
+  for (const [name, value] of [
+    ["input", input],
+    ["output", output],
+  ] as const) {
+    if (typeof value !== "string") {
+      throw new InvalidArgumentError(`${at}.${name} must be a string`, { field: `${at}.${name}`, value });
+    }
+  }
+  if (id !== undefined && typeof id !== "string") {
+    throw new InvalidArgumentError(`${at}.id must be a string`, { field: `${at}.id`, value: id });
+  }
+}
+
 function toSampleList(source: SampleList): ReadonlyArray<Sample> {
-  if (Array.isArray(source)) return source;
-  if (source !== null && typeof source === "object" && "toSamples" in source) return source.toSamples();
-  throw new InvalidArgumentError("Expected an array of samples or an object with toSamples()", {
-    field: "samples",
-  });
+  let samples: ReadonlyArray<Sample>;
+  if (Array.isArray(source)) samples = source;
+  else if (source !== null && typeof source === "object" && "toSamples" in source)
+    samples = source.toSamples();
+  else {
+    throw new InvalidArgumentError("Expected an array of samples or an object with toSamples()", {
+      field: "samples",
+    });
+  }
+  samples.forEach(checkSample);
+  return samples;
 }
 
 function checkDataSource(options: { dataSource?: unknown } | undefined): string {

@@ -113,7 +113,16 @@ function toRows(data: unknown, field: string, dataSource: string, split: string)
       },
     ),
   );
-  return verlRowsFromSamples(parsed, { dataSource, split });
+  try {
+    return verlRowsFromSamples(parsed, { dataSource, split });
+  } catch (error) {
+    // Name the option the bad sample came from: `train[2].input`, not `samples[2].input`.
+    if (!InvalidArgumentError.isInstance(error) || !error.field.startsWith("samples")) throw error;
+    throw new InvalidArgumentError(error.message.replace(/^samples/, field), {
+      field: error.field.replace(/^samples/, field),
+      cause: error,
+    });
+  }
 }
 
 function countLines(text: string): number {
