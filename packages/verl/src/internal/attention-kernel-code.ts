@@ -43,9 +43,15 @@ interface ProductScratch {
   mp: number;
   aRow: number;
   outRow: number;
+  /** Two and three row strides of the left operand, and the output pointer of the row being stored. */
+  a2: number;
+  a3: number;
+  op: number;
   splat: number;
-  acc0: number;
-  acc1: number;
+  /** The two vectors of the right operand's row, and the 4 × 2 accumulators (row r: `acc[2r]`, `acc[2r + 1]`). */
+  m0: number;
+  m1: number;
+  acc: number[];
 }
 
 function productScratch(locals: Locals): ProductScratch {
@@ -58,49 +64,69 @@ function productScratch(locals: Locals): ProductScratch {
     mp: int(),
     aRow: int(),
     outRow: int(),
+    a2: int(),
+    a3: int(),
+    op: int(),
     splat: locals.add(V128),
-    acc0: locals.add(V128),
-    acc1: locals.add(V128),
+    m0: locals.add(V128),
+    m1: locals.add(V128),
+    acc: Array.from({ length: 8 }, () => locals.add(V128)),
   };
 }
 
 /**
- * `out[r, :] = Σₜ a[r, t] · m[t, :]` for r < rows, t < inner: each element of `a` broadcast against a row of
- * `m` read as vectors, two vectors of the output row accumulated in registers at a time.
+ * `out[r, :] = Σₜ a[r, t] · m[t, :]` for r < rows (a multiple of 4), t < inner: a 4 × 8 register tile — four rows
+ * of `a` broadcast against two vectors of a row of `m` — so that eight independent accumulations are in flight
+ * (two would wait on the multiply-add latency). Each output still sums over t in order.
  */
 function emitProduct(code: WasmCode, spec: ProductSpec, s: ProductScratch): void {
+  const strides = [spec.aRowStride, s.a2, s.a3];
+  code.get(spec.aRowStride).get(spec.aRowStride).add().set(s.a2);
+  code.get(s.a2).get(spec.aRowStride).add().set(s.a3);
   code.i32(0).set(s.r);
   code.get(spec.a).set(s.aRow);
   code.get(spec.out).set(s.outRow);
-  code.loop(s.r, spec.rows, 1, (row) => {
+  code.loop(s.r, spec.rows, 4, (row) => {
     row.i32(0).set(s.cv);
     row.loop(s.cv, spec.width, 32, (column) => {
-      column.splatConst(0).set(s.acc0);
-      column.splatConst(0).set(s.acc1);
+      for (const acc of s.acc) column.splatConst(0).set(acc);
       column.get(s.aRow).set(s.ap);
       column.get(s.aRow).get(spec.inner).get(spec.aStep).mul().add().set(s.apEnd);
       column.get(spec.m).get(s.cv).add().set(s.mp);
       column.loopBy(s.ap, s.apEnd, spec.aStep, (step) => {
-        step.get(s.ap).loadSplat().set(s.splat);
-        step
-          .mulAdd(
-            (c) => c.get(s.acc0),
-            (c) => c.get(s.splat).get(s.mp).load(),
-          )
-          .set(s.acc0);
-        step
-          .mulAdd(
-            (c) => c.get(s.acc1),
-            (c) => c.get(s.splat).get(s.mp).load(16),
-          )
-          .set(s.acc1);
+        step.get(s.mp).load().set(s.m0);
+        step.get(s.mp).load(16).set(s.m1);
+        for (let r = 0; r < 4; r++) {
+          step.get(s.ap);
+          if (r > 0) step.get(strides[r - 1]!).add();
+          step.loadSplat().set(s.splat);
+          [s.m0, s.m1].forEach((m, c) => {
+            const acc = s.acc[2 * r + c]!;
+            step
+              .mulAdd(
+                (add) => add.get(acc),
+                (factors) => factors.get(s.splat).get(m),
+              )
+              .set(acc);
+          });
+        }
         step.get(s.mp).get(spec.mRowStride).add().set(s.mp);
       });
-      column.get(s.outRow).get(s.cv).add().get(s.acc0).store();
-      column.get(s.outRow).get(s.cv).add().get(s.acc1).store(16);
+      column.get(s.outRow).get(s.cv).add().set(s.op);
+      for (let r = 0; r < 4; r++) {
+        if (r > 0) column.get(s.op).get(spec.outRowStride).add().set(s.op);
+        column
+          .get(s.op)
+          .get(s.acc[2 * r]!)
+          .store();
+        column
+          .get(s.op)
+          .get(s.acc[2 * r + 1]!)
+          .store(16);
+      }
     });
-    row.get(s.aRow).get(spec.aRowStride).add().set(s.aRow);
-    row.get(s.outRow).get(spec.outRowStride).add().set(s.outRow);
+    row.get(s.aRow).get(s.a3).add().get(spec.aRowStride).add().set(s.aRow);
+    row.get(s.outRow).get(spec.outRowStride).i32(2).shl().add().set(s.outRow);
   });
 }
 
