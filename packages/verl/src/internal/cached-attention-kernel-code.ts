@@ -36,7 +36,8 @@ export function cachedAttentionFunction(options: CodeOptions): WasmFunction {
   const [slice, qh, kp, kEnd] = [int(), int(), int(), int()];
   const [sp, cv, vp, targetSlice] = [int(), int(), int(), int()];
   const vec = () => locals.add(V128);
-  const [acc, maxV, sumV, raw, e] = [vec(), vec(), vec(), vec(), vec()];
+  const [acc, maxV, sumV, raw, e, weight] = [vec(), vec(), vec(), vec(), vec(), vec()];
+  const accs = [acc, ...Array.from({ length: 7 }, vec)];
   const dot = locals.add(F32);
   const code = new WasmCode(options);
   const k = new Constants(locals, code);
@@ -49,6 +50,44 @@ export function cachedAttentionFunction(options: CodeOptions): WasmFunction {
   code.get(capacity).get(headBytes).mul().set(targetSlice);
   code.get(cached).i32(1).add().i32(2).shl().set(scoreBytes);
   code.get(scoreBytes).i32(12).add().i32(-16).andI32().set(paddedBytes);
+  /** Context rows of the head at `qh` from the weights in `scores`, `width` vectors of columns at a time. */
+  const emitContext = (code: WasmCode, width: number) => {
+    const columns = accs.slice(0, width);
+    code.i32(0).set(cv);
+    code.loop(cv, headBytes, 16 * width, (block) => {
+      for (const column of columns) block.splatConst(0).set(column);
+      block.get(newValuesPtr).get(slice).get(targetSlice).mul().add().get(cv).add().set(vp);
+      block.get(scoresPtr).set(sp);
+      block.get(scoresPtr).get(scoreBytes).add().set(kEnd);
+      block.loop(sp, kEnd, 4, (value) => {
+        value.get(sp).loadSplat().set(weight);
+        columns.forEach((column, c) => {
+          value.mulAdd(
+            (add) => add.get(column),
+            (factors) =>
+              factors
+                .get(weight)
+                .get(vp)
+                .load(16 * c),
+          );
+          value.set(column);
+        });
+        value.get(vp).get(headBytes).add().set(vp);
+      });
+      columns.forEach((column, c) => {
+        block
+          .get(outPtr)
+          .get(qh)
+          .add()
+          .get(cv)
+          .add()
+          .get(column)
+          .get(sumV)
+          .vmul()
+          .store(16 * c);
+      });
+    });
+  };
   code.loop(b, batch, 1, (sequence) => {
     sequence.i32(0).set(h);
     sequence.loop(h, heads, 1, (head) => {
@@ -119,22 +158,19 @@ export function cachedAttentionFunction(options: CodeOptions): WasmFunction {
         raw,
         e,
       });
-      head.i32(0).set(cv);
-      head.loop(cv, headBytes, 16, (column) => {
-        column.splatConst(0).set(acc);
-        column.get(newValuesPtr).get(slice).get(targetSlice).mul().add().get(cv).add().set(vp);
-        column.get(scoresPtr).set(sp);
-        column.get(scoresPtr).get(scoreBytes).add().set(kEnd);
-        column.loop(sp, kEnd, 4, (value) => {
-          value.mulAdd(
-            (add) => add.get(acc),
-            (factors) => factors.get(sp).loadSplat().get(vp).load(),
-          );
-          value.set(acc);
-          value.get(vp).get(headBytes).add().set(vp);
-        });
-        column.get(outPtr).get(qh).add().get(cv).add().get(acc).get(sumV).vmul().store();
-      });
+      // Context Σⱼ pⱼ Vⱼ / Σ p: 32 columns at a time when the head size is a multiple of 32 (each weight loaded
+      // once for 8 vectors), else 4. Either way each output sums over j in order: the same floats.
+      head
+        .get(headBytes)
+        .i32(127)
+        .andI32()
+        .eqz()
+        .when((wide) => emitContext(wide, 8));
+      head
+        .get(headBytes)
+        .i32(127)
+        .andI32()
+        .when((narrow) => emitContext(narrow, 1));
     });
   });
   return { name: "cachedAttention", params, locals: locals.types, code };
