@@ -1,3 +1,4 @@
+import { adamFunction } from "./adam-kernel-code.js";
 import { attentionFunction, attentionGradFunction } from "./attention-kernel-code.js";
 import { cachedAttentionFunction } from "./cached-attention-kernel-code.js";
 import { layerNormFunction, layerNormGradFunction } from "./layer-norm-kernel-code.js";
@@ -356,5 +357,6 @@ export function simdKernelFunctions(options: CodeOptions = { fma: false }): Wasm
     attentionGradFunction(options),
     cachedAttentionFunction(options),
     repeatRowsFunction(),
+    adamFunction(),
   ];
 }

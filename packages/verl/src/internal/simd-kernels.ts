@@ -37,6 +37,7 @@ export interface SimdExports {
   attention(...pointersSizesAndScale: number[]): void;
   attentionGrad(...pointersSizesAndScale: number[]): void;
   cachedAttention(...pointersSizesAndScale: number[]): void;
+  adam(...pointersCountDecayFlagAndScalars: number[]): void;
   repeatRows(
     x: number,
     out: number,

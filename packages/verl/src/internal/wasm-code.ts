@@ -57,6 +57,7 @@ const SIMD = {
   gt: 0x44,
   and: 0x4e,
   abs: 0xe0,
+  sqrt: 0xe3,
   neg: 0xe1,
   add: 0xe4,
   sub: 0xe5,
@@ -303,6 +304,11 @@ export class WasmCode {
   thenMulAdd(factor: number, addend: number): this {
     if (this.fma) return this.get(factor).get(addend).simd(SIMD.relaxedMadd);
     return this.get(factor).vmul().get(addend).vadd();
+  }
+
+  /** `f32x4.sqrt`. */
+  vsqrt(): this {
+    return this.simd(SIMD.sqrt);
   }
 
   /** `f32x4.div`. */

@@ -2,6 +2,7 @@ import { CheckpointError, InvalidArgumentError, InvalidStateError, parseWith } f
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
+import { fitsFusedAdam, fusedAdamStep } from "../internal/fused-adam.js";
 import type { NamedParameter } from "../model/named-parameter.js";
 
 /** Options of {@link AdamOptimizer} (PyTorch's Adam, with optional decoupled weight decay as AdamW). */
@@ -131,6 +132,16 @@ export class AdamOptimizer {
       for (const slot of this.slots) {
         const gradient = gradients[slot.variable.name];
         if (gradient === undefined) continue;
+        if (fitsFusedAdam(slot.variable, gradient)) {
+          // On wasm one kernel per parameter: the same floats as the ops below.
+          const decay = { decay: learningRate * weightDecay, withDecay: weightDecay > 0 };
+          const scalars = { beta1, beta2, correction2, epsilon, stepSize, ...decay };
+          const [next, m, v] = fusedAdamStep(slot.variable, gradient, slot.m, slot.v, scalars);
+          slot.m.assign(m);
+          slot.v.assign(v);
+          slot.variable.assign(next);
+          continue;
+        }
         const m = tf.add(tf.mul(slot.m, beta1), tf.mul(gradient, 1 - beta1));
         const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
         slot.m.assign(m);
