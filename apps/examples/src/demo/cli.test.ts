@@ -38,12 +38,23 @@ describe("parseDemoArgs", () => {
     expect(parsed.quick).toBe(true);
     expect(parsed.episodes).toBe(QUICK_OPTIONS.episodes);
     expect(parsed.model).toEqual(QUICK_OPTIONS.model);
-    expect(parsed.model.rotary).toBe(false);
-    expect(options(["--quick", "--rotary"]).model).toEqual({ ...QUICK_OPTIONS.model, rotary: true });
-    expect(options(["--rotary"]).model).toEqual({ ...DEFAULT_OPTIONS.model, rotary: true });
+    expect(parsed.model.rotary).toBe(true);
+    expect(options(["--quick", "--no-rotary"]).model).toEqual({ ...QUICK_OPTIONS.model, rotary: false });
     expect(parsed.rlSteps).toBe(5);
     expect(parsed.phase).toBe("rl");
     expect(parsed.backend).toBe("cpu");
+  });
+
+  it("defaults to rotary positions; --positions learned or --no-rotary turns them off", () => {
+    expect(DEFAULT_OPTIONS.model.rotary).toBe(true);
+    expect(options([]).model.rotary).toBe(true);
+    expect(options(["--positions", "learned"]).model).toEqual({ ...DEFAULT_OPTIONS.model, rotary: false });
+    expect(options(["--no-rotary"]).model).toEqual({ ...DEFAULT_OPTIONS.model, rotary: false });
+    expect(options(["--positions", "rotary"]).model.rotary).toBe(true);
+    expect(options(["--rotary", "--positions", "rotary"]).model.rotary).toBe(true);
+    expect(fieldOf(() => parseDemoArgs(["--positions", "absolute"]))).toBe("--positions");
+    expect(fieldOf(() => parseDemoArgs(["--positions", "rotary", "--no-rotary"]))).toBe("--no-rotary");
+    expect(fieldOf(() => parseDemoArgs(["--rotary", "--no-rotary"]))).toBe("--no-rotary");
   });
 
   it("resolves a relative --out against the working directory and reads every size knob", () => {
@@ -108,6 +119,8 @@ describe("parseDemoArgs", () => {
       "--evolution-steps",
       "--rl-steps",
       "--ppo-steps",
+      "--positions",
+      "--no-rotary",
       "--quick",
     ]) {
       expect(DEMO_HELP).toContain(flag);

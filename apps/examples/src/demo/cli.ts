@@ -16,7 +16,11 @@ export interface ModelSizes {
   nHeads: number;
   nLayers: number;
   dMlp: number;
-  /** Rotary position embeddings on top of the learned ones (`TransformerConfig.rotary`). */
+  /**
+   * Rotary position embeddings on top of the learned ones (`TransformerConfig.rotary`): the demo's default, since
+   * they let the policy copy a city and a tool's result and make the best final policy (`--positions learned`
+   * turns them off).
+   */
   rotary: boolean;
 }
 
@@ -80,7 +84,7 @@ export const DEFAULT_OPTIONS: Omit<DemoOptions, "out"> = {
   ppoSteps: 20,
   rlBatchSize: 8,
   groupSize: 8,
-  model: { dModel: 64, nHeads: 4, nLayers: 2, dMlp: 128, rotary: false },
+  model: { dModel: 64, nHeads: 4, nLayers: 2, dMlp: 128, rotary: true },
   quick: false,
 };
 
@@ -97,7 +101,7 @@ export const QUICK_OPTIONS: Omit<DemoOptions, "out" | "phase" | "backend" | "see
   ppoSteps: 2,
   rlBatchSize: 4,
   groupSize: 2,
-  model: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, rotary: false },
+  model: { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, rotary: true },
   quick: true,
 };
 
@@ -124,8 +128,10 @@ Options:
   --evolution-steps <n>  GRPO steps of each candidate's short run (default: ${DEFAULT_OPTIONS.evolutionSteps})
   --rl-steps <n>         GRPO steps of the final run (default: ${DEFAULT_OPTIONS.rlSteps})
   --ppo-steps <n>        PPO steps of the final run, 0 to skip PPO (default: ${DEFAULT_OPTIONS.ppoSteps})
-  --rotary               give the policy rotary position embeddings (it then learns to copy a tool's result
-                         in SFT, and RL has little left to add; see apps/examples/README.md)
+  --positions <scheme>   rotary | learned (default: rotary). Rotary position embeddings let the policy copy
+                         the city and the tool's result, and make the best final policy; learned (absolute)
+                         positions alone copy badly and leave RL more to fix (see apps/examples/README.md)
+  --no-rotary            the same as --positions learned (--rotary: the same as --positions rotary)
   --quick                tiny sizes: every phase runs in seconds (numbers are not meaningful)
   -h, --help             show this help
 `;
@@ -134,6 +140,38 @@ Options:
 export type ParsedDemoArgs = { help: true } | { help: false; options: DemoOptions };
 
 const BACKENDS = ["auto", "wasm", "cpu", "tensorflow"] as const;
+
+/** Positional schemes of the policy (`--positions`). */
+export const POSITION_SCHEMES = ["rotary", "learned"] as const;
+
+/** Reads `--positions`, `--rotary` and `--no-rotary` (which must agree) into the rotary switch. */
+function rotaryOption(values: Record<string, string | boolean | undefined>, fallback: boolean): boolean {
+  const choices: Array<{ flag: string; rotary: boolean }> = [];
+  const positions = values.positions as string | undefined;
+  if (positions !== undefined) {
+    if (!(POSITION_SCHEMES as ReadonlyArray<string>).includes(positions)) {
+      throw new InvalidArgumentError(
+        `--positions must be one of ${POSITION_SCHEMES.join(", ")}, got ${JSON.stringify(positions)}`,
+        { field: "--positions", value: positions },
+      );
+    }
+    choices.push({ flag: "--positions", rotary: positions === "rotary" });
+  }
+  if (values.rotary === true) choices.push({ flag: "--rotary", rotary: true });
+  if (values["no-rotary"] === true) choices.push({ flag: "--no-rotary", rotary: false });
+  const first = choices[0];
+  if (first === undefined) return fallback;
+  const conflict = choices.find((choice) => choice.rotary !== first.rotary);
+  if (conflict !== undefined) {
+    throw new InvalidArgumentError(
+      `${first.flag} and ${conflict.flag} ask for different positional schemes`,
+      {
+        field: conflict.flag,
+      },
+    );
+  }
+  return first.rotary;
+}
 
 function integerOption(raw: string | undefined, name: string, min: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -177,7 +215,9 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
         "evolution-steps": { type: "string" },
         "rl-steps": { type: "string" },
         "ppo-steps": { type: "string" },
+        positions: { type: "string" },
         rotary: { type: "boolean" },
+        "no-rotary": { type: "boolean" },
         quick: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -224,7 +264,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
     evolutionSteps: integerOption(text("evolution-steps"), "evolution-steps", 1) ?? base.evolutionSteps,
     rlSteps: integerOption(text("rl-steps"), "rl-steps", 1) ?? base.rlSteps,
     ppoSteps: integerOption(text("ppo-steps"), "ppo-steps", 0) ?? base.ppoSteps,
-    model: { ...base.model, rotary: values.rotary === true },
+    model: { ...base.model, rotary: rotaryOption(values, base.model.rotary) },
   };
   return { help: false, options };
 }

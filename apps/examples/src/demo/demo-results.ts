@@ -1,4 +1,5 @@
 import type { BackendName } from "@orbiter/verl";
+import type { FailureCounts } from "./failure-classes.js";
 
 /** The RL settings the evolution phase tunes. */
 export interface RlSettings {
@@ -38,6 +39,8 @@ export interface Evaluation {
   reward: number;
   /** Requests evaluated. */
   samples: number;
+  /** Episodes per outcome class (success, misread result, wrong city, wrong tool, no call). */
+  failures: FailureCounts;
   /** The first few answers. */
   examples: EvaluationExample[];
 }
@@ -159,6 +162,9 @@ export interface RlRun {
   validation: Evaluation;
 }
 
+/** Which checkpoint the demo keeps as its final policy. */
+export type FinalCheckpoint = "sft" | "grpo" | "ppo";
+
 /** What the RL phase did. */
 export interface RlPhaseResult extends PhaseResultBase {
   phase: "rl";
@@ -166,10 +172,15 @@ export interface RlPhaseResult extends PhaseResultBase {
   settingsSource: "evolution" | "defaults";
   /** The warm start (after SFT) on the test split. */
   before: Evaluation;
+  /** The warm start on the validation split (what the RL runs must beat to become the final checkpoint). */
+  beforeValidation: Evaluation;
   grpo: RlRun;
   ppo: RlRun | undefined;
-  /** The run kept as the final checkpoint (higher validation accuracy; GRPO on ties). */
-  final: "grpo" | "ppo";
+  /**
+   * The checkpoint kept as the final one: the RL run with the higher validation accuracy (GRPO on ties), or the
+   * warm start itself when neither RL run reaches its validation accuracy, so RL never leaves the demo worse.
+   */
+  final: FinalCheckpoint;
 }
 
 /** The result of any phase. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoOptions, parseDemoArgs } from "./cli.js";
 import type { Evaluation } from "./demo-results.js";
 import { evaluateGreedy } from "./evaluation.js";
+import { chooseFinal } from "./phases/rl.js";
 import { type DemoRun, runDemo } from "./run-demo.js";
 import { readSamples } from "./sample-files.js";
 import { solveRequest } from "./task.js";
@@ -34,6 +35,10 @@ function expectEvaluation(evaluation: Evaluation, samples: number): void {
   expect(evaluation.examples.length).toBe(Math.min(8, samples));
   expect(evaluation.meanTurns).toBeGreaterThanOrEqual(1);
   expect(evaluation.meanToolCalls).toBeGreaterThanOrEqual(0);
+  // Every episode is in exactly one class, and the successes are the accuracy.
+  const classes = Object.values(evaluation.failures);
+  expect(classes.reduce((sum, count) => sum + count, 0)).toBe(samples);
+  expect(evaluation.failures.success).toBe(Math.round(evaluation.accuracy * samples));
   for (const example of evaluation.examples) {
     expect(example.correct).toBe(example.answer.trim() === example.expected);
     expect(example.expected).toBe(referenceAnswer(example.request));
@@ -149,7 +154,9 @@ describe("pnpm demo --quick", () => {
     expect(rl.ppo).toBeDefined();
     if (rl.ppo) expectEvaluation(rl.ppo.test, test.length);
     expect(rl.before).toEqual(sft.test);
-    const finalRun = rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo;
+    expect(rl.final).toBe(chooseFinal(rl.beforeValidation, rl.grpo, rl.ppo));
+    const finalRun =
+      rl.final === "sft" ? { test: sft.test } : rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo;
     for (const [path, expected] of [
       [run.paths.checkpoints.sft, sft.test],
       [run.paths.checkpoints.final, finalRun.test],
@@ -232,13 +239,16 @@ describe("pnpm demo --quick", () => {
     expect(again.results.capture).toEqual(run.results.capture);
   });
 
-  it("skips PPO with --ppo-steps 0 and keeps GRPO as the final checkpoint", async () => {
+  it("skips PPO with --ppo-steps 0 and keeps GRPO (or the warm start) as the final checkpoint", async () => {
     const grpoOnly = await runDemo(quickOptions(dir, ["--phase", "rl", "--ppo-steps", "0"]), {
       stdout: sink(),
       stderr: sink(),
     });
     expect(grpoOnly.results.rl?.ppo).toBeUndefined();
-    expect(grpoOnly.results.rl?.final).toBe("grpo");
+    const rl = grpoOnly.results.rl;
+    expect(rl?.final).toBe(
+      (rl?.grpo.validation.accuracy ?? 0) >= (rl?.beforeValidation.accuracy ?? 0) ? "grpo" : "sft",
+    );
     expect(grpoOnly.summary).not.toContain("after PPO");
     const html = await readFile(grpoOnly.paths.report, "utf8");
     expect(html).not.toContain('href="metrics/ppo.jsonl"');

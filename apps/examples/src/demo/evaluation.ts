@@ -9,6 +9,7 @@ import {
   type RewardSpecInput,
 } from "@orbiter/verl";
 import type { Evaluation } from "./demo-results.js";
+import { countFailureClasses } from "./failure-classes.js";
 import { formatCall, scoreCall, solveRequest, type ToolName } from "./task.js";
 import { AGENT_MAX_CALLS, travelAgent } from "./travel-agent.js";
 import { referenceAnswer } from "./travel-world.js";
@@ -106,6 +107,13 @@ export async function evaluateGreedy(policy: Policy, samples: ReadonlyArray<Samp
     meanTurns: mean(episodes.map((episode) => episode.turns)),
     meanToolCalls: mean(episodes.map((episode) => episode.toolCalls)),
     samples: samples.length,
+    failures: countFailureClasses(
+      episodes.map((episode) => ({
+        request: episode.task.input,
+        answer: episode.status === "ok" ? episode.answer : "",
+        messages: episode.messages,
+      })),
+    ),
     examples: episodes.slice(0, EXAMPLES).map((episode) => {
       const expected = referenceAnswer(episode.task.input) ?? "";
       return {

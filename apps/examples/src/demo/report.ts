@@ -7,7 +7,8 @@ import { type CurvePoint, renderLineChart } from "./charts.js";
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoPaths } from "./demo-paths.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
-import { scoreRows, timingRows, verdict } from "./summary.js";
+import { FAILURE_CLASS_TITLES, FAILURE_CLASSES } from "./failure-classes.js";
+import { failureRows, scoreRows, timingRows, verdict } from "./summary.js";
 
 /** One chart of the report. */
 export interface ReportChart {
@@ -160,6 +161,12 @@ export function reportHtml(
       return `<tr><td>${escapeHtml(row.policy)}</td><td>${formatPercent(row.accuracy)}${delta}</td><td>${row.reward.toFixed(3)}</td><td>${row.turns.toFixed(2)}</td><td>${row.toolCalls.toFixed(2)}</td></tr>`;
     })
     .join("");
+  const failureTable = failureRows(results)
+    .map(
+      (row) =>
+        `<tr><td>${escapeHtml(row.policy)}</td>${FAILURE_CLASSES.map((name) => `<td>${row.failures[name]}</td>`).join("")}</tr>`,
+    )
+    .join("");
   const timings = timingRows(results)
     .map(
       (row) =>
@@ -177,7 +184,13 @@ export function reportHtml(
     )
     .join("\n");
   const { rl, sft, capture, synthesis, evolution } = results;
-  const finalRun = rl ? (rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo) : undefined;
+  // The RL run the examples show: the final one, or the better one on validation when the warm start was kept.
+  const finalRun = rl
+    ? rl.final === "ppo" ||
+      (rl.final === "sft" && rl.ppo && rl.ppo.validation.accuracy > rl.grpo.validation.accuracy)
+      ? (rl.ppo ?? rl.grpo)
+      : rl.grpo
+    : undefined;
   const afterName = finalRun ? `after ${finalRun.algorithm.toUpperCase()}` : "";
   const examples = sft && finalRun ? examplesTable(sft.test, finalRun.test, afterName) : "";
   const transcriptTable = sft && finalRun ? transcripts(sft.test, finalRun.test, afterName) : "";
@@ -224,7 +237,7 @@ export function reportHtml(
   if (sft) files.push(`<li>Warm-start checkpoint: ${link(paths.checkpoints.sft)}</li>`);
   if (rl) {
     files.push(
-      `<li>Final checkpoint (${rl.final.toUpperCase()}, chosen on validation accuracy): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
+      `<li>Final checkpoint (${rl.final === "sft" ? "the SFT warm start: neither RL run reached its validation accuracy" : rl.final.toUpperCase()}, chosen on validation accuracy): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
     );
   }
   files.push(`<li>Every number of this page: ${link(paths.summary)}</li>`);
@@ -261,6 +274,13 @@ ${conclusion ? `<p class="verdict ${conclusion.improved ? "ok" : "bad"}" id="ver
 <h2>Held-out test: before → after</h2>
 <table id="scores"><thead><tr><th>policy</th><th>task success</th><th>mean reward</th><th>turns / episode</th><th>tool calls / episode</th></tr></thead><tbody>${scores}</tbody></table>
 ${settings}
+${
+  failureTable
+    ? `<h2>What RL fixes: how the held-out episodes end</h2>
+<p>Each greedy test episode in one class: the exact answer; the right tool call whose result was then miscopied; the right tool for another city; another tool; no call or a malformed one.</p>
+<table id="failures"><thead><tr><th>checkpoint</th>${FAILURE_CLASSES.map((name) => `<th>${escapeHtml(FAILURE_CLASS_TITLES[name])}</th>`).join("")}</tr></thead><tbody>${failureTable}</tbody></table>`
+    : ""
+}
 <h2>Phases</h2>
 <table id="timings"><thead><tr><th>phase</th><th>time</th><th>what happened</th></tr></thead><tbody>${timings}</tbody></table>
 ${data.length > 0 ? `<h2>Data</h2>\n<ul id="data">${data.join("\n")}</ul>` : ""}

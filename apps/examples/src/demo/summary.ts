@@ -1,5 +1,6 @@
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
+import { FAILURE_CLASS_TITLES, FAILURE_CLASSES, type FailureCounts } from "./failure-classes.js";
 
 /** Held-out accuracy must rise by at least this much (absolute) for the demo to call the improvement clear. */
 export const CLEAR_IMPROVEMENT = 0.05;
@@ -18,6 +19,12 @@ export interface ScoreRow {
   toolCalls: number;
   /** Change of accuracy against the warm start (after SFT), for the RL rows. */
   deltaAccuracy?: number;
+}
+
+/** One row of the failure-class table: how the held-out episodes of one checkpoint ended. */
+export interface FailureRow {
+  policy: string;
+  failures: FailureCounts;
 }
 
 /** One row of the timing table. */
@@ -49,6 +56,21 @@ export function scoreRows(results: DemoResults): ScoreRow[] {
   if (rl) {
     rows.push(row(`after GRPO (${rl.grpo.steps} steps)`, rl.grpo.test, rl.before));
     if (rl.ppo) rows.push(row(`after PPO (${rl.ppo.steps} steps)`, rl.ppo.test, rl.before));
+  }
+  return rows;
+}
+
+/** How the held-out episodes ended after SFT and after each RL run (evaluations without classes are left out). */
+export function failureRows(results: DemoResults): FailureRow[] {
+  const rows: FailureRow[] = [];
+  const { sft, rl } = results;
+  const add = (policy: string, evaluation: Evaluation | undefined) => {
+    if (evaluation?.failures !== undefined) rows.push({ policy, failures: evaluation.failures });
+  };
+  add("after SFT", sft?.test);
+  if (rl) {
+    add("after GRPO", rl.grpo.test);
+    add("after PPO", rl.ppo?.test);
   }
   return rows;
 }
@@ -104,23 +126,46 @@ export function timingRows(results: DemoResults): TimingRow[] {
   return rows;
 }
 
-/** Whether RL clearly raised held-out accuracy over the warm start, said plainly. */
+/** The evaluations of the final checkpoint the RL phase kept. */
+function finalEvaluations(results: DemoResults): { name: string; test: Evaluation } | undefined {
+  const { rl } = results;
+  if (!rl) return undefined;
+  if (rl.final === "sft") return { name: "the SFT warm start", test: rl.before };
+  const run = rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo;
+  return { name: run.algorithm.toUpperCase(), test: run.test };
+}
+
+/**
+ * Whether RL clearly raised held-out accuracy over the warm start, said plainly: the best RL run against the warm
+ * start, the +30-point target (and, when the warm start is above 70%, that the target cannot be reached from it),
+ * and which checkpoint the demo keeps.
+ */
 export function verdict(results: DemoResults): Verdict | undefined {
   const { rl } = results;
   if (!rl) return undefined;
   const runs = [rl.grpo, ...(rl.ppo ? [rl.ppo] : [])];
   const best = runs.reduce((a, b) => (b.test.accuracy > a.test.accuracy ? b : a));
-  const gain = best.test.accuracy - rl.before.accuracy;
+  const start = rl.before.accuracy;
+  const gain = best.test.accuracy - start;
   const improved = gain >= CLEAR_IMPROVEMENT;
   const name = best.algorithm.toUpperCase();
+  const points = (value: number) => `${value >= 0 ? "+" : "-"}${Math.abs(100 * value).toFixed(1)} points`;
+  const targetPoints = (100 * TARGET_IMPROVEMENT).toFixed(0);
   const target =
     gain >= TARGET_IMPROVEMENT
-      ? ` That meets the target of +${(100 * TARGET_IMPROVEMENT).toFixed(0)} points.`
-      : ` That is short of the target of +${(100 * TARGET_IMPROVEMENT).toFixed(0)} points.`;
+      ? ` That meets the target of +${targetPoints} points.`
+      : start + TARGET_IMPROVEMENT > 1
+        ? ` The target of +${targetPoints} points is out of reach from this warm start by construction: SFT already reaches ${formatPercent(start)}, and +${targetPoints} would need ${formatPercent(start + TARGET_IMPROVEMENT)}.`
+        : ` That is short of the target of +${targetPoints} points.`;
   const text = improved
-    ? `RL helped: ${name} raised held-out task success from ${formatPercent(rl.before.accuracy)} to ${formatPercent(best.test.accuracy)} (+${(100 * gain).toFixed(1)} points) on ${best.test.samples} requests never seen in training.${target}`
-    : `RL did NOT clearly help in this run: the best held-out task success is ${formatPercent(best.test.accuracy)} (${name}) against ${formatPercent(rl.before.accuracy)} after SFT (a gain below ${(100 * CLEAR_IMPROVEMENT).toFixed(0)} points).${target} Try more --rl-steps.`;
-  return { improved, text };
+    ? `RL helped: ${name} raised held-out task success from ${formatPercent(start)} to ${formatPercent(best.test.accuracy)} (${points(gain)}) on ${best.test.samples} requests never seen in training.${target}`
+    : `RL did NOT clearly help in this run: the best held-out task success after RL is ${formatPercent(best.test.accuracy)} (${name}, ${points(gain)}) against ${formatPercent(start)} after SFT (a clear gain is at least ${(100 * CLEAR_IMPROVEMENT).toFixed(0)} points).${target}`;
+  const final = finalEvaluations(results);
+  const kept =
+    final === undefined
+      ? ""
+      : ` The demo keeps ${final.name} as its final policy (chosen on the validation split): ${formatPercent(final.test.accuracy)} held-out task success.`;
+  return { improved, text: text + kept };
 }
 
 function pad(text: string, width: number): string {
@@ -149,6 +194,18 @@ export function formatSummary(
           : ` (${row.deltaAccuracy >= 0 ? "+" : ""}${(100 * row.deltaAccuracy).toFixed(1)})`;
       lines.push(
         `  ${pad(row.policy, 34)}${pad(formatPercent(row.accuracy) + delta, 20)}${pad(row.reward.toFixed(3), 13)}${pad(row.turns.toFixed(2), 7)}${row.toolCalls.toFixed(2)}`,
+      );
+    }
+  }
+  const failures = failureRows(results);
+  if (failures.length > 0) {
+    lines.push("");
+    lines.push(
+      `  ${pad("held-out episodes", 14)}${FAILURE_CLASSES.map((name) => pad(FAILURE_CLASS_TITLES[name], name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
+    );
+    for (const row of failures) {
+      lines.push(
+        `  ${pad(row.policy, 14)}${FAILURE_CLASSES.map((name) => pad(String(row.failures[name]), name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
       );
     }
   }

@@ -5,14 +5,23 @@ import type { CandidateRecord, EvolutionPhaseResult, RlSettings } from "../demo-
 import { evaluateGreedy, subsample } from "../evaluation.js";
 import { loadPolicy } from "../policy-factory.js";
 import { requireResult, saveResult } from "../result-files.js";
-import { DEFAULT_RL_SETTINGS, trainWithRl } from "../rl-training.js";
+import { defaultRlSettings, trainWithRl } from "../rl-training.js";
 import { readSamples } from "../sample-files.js";
 
-/** The RL settings searched, and their ranges. */
+/**
+ * The RL settings searched, and their ranges, for the default policy (rotary positions): learning rates up to
+ * 2e-4, since from its 83% warm start higher rates undo the warm start (see `DEFAULT_RL_SETTINGS`).
+ */
 export const RL_SEARCH_SPACE = {
-  learningRate: { type: "float", min: 3e-4, max: 3e-3, scale: "log" },
+  learningRate: { type: "float", min: 3e-5, max: 2e-4, scale: "log" },
   klCoef: { type: "float", min: 0, max: 0.1 },
   temperature: { type: "float", min: 0.7, max: 1.3 },
+} as const;
+
+/** The search space for a policy with learned positions only (`--positions learned`), whose warm start is weak. */
+export const LEARNED_POSITIONS_SEARCH_SPACE = {
+  ...RL_SEARCH_SPACE,
+  learningRate: { type: "float", min: 3e-4, max: 3e-3, scale: "log" },
 } as const;
 
 /** Prompts of the training split each short run draws from (a fixed subset keeps the runs comparable). */
@@ -21,8 +30,8 @@ const PROMPTS_PER_RUN = 128;
 /**
  * Phase 4: evolution tunes the RL settings (learning rate, KL coefficient, sampling temperature). Each candidate
  * is a short GRPO run from the SFT warm start, scored by its accuracy on the validation split (the test split is
- * never looked at); the best settings go to the RL phase. The first generation is the default settings and
- * mutants of them, so the search refines a known-good point rather than starting from random ones.
+ * never looked at); the best settings go to the RL phase. The search space and the defaults follow the warm
+ * start's positional scheme. The first generation is the default settings and mutants of them, so the search refines a known-good point rather than starting from random ones.
  */
 export async function runEvolution(context: DemoContext): Promise<EvolutionPhaseResult> {
   const started = performance.now();
@@ -36,8 +45,9 @@ export async function runEvolution(context: DemoContext): Promise<EvolutionPhase
   const progress = context.progress("evolution");
   const batchSize = Math.max(1, Math.floor(options.rlBatchSize / 2));
   try {
+    const rotary = warmStart.config.rotary;
     const strategy = new HyperparameterStrategy({
-      space: RL_SEARCH_SPACE,
+      space: rotary ? RL_SEARCH_SPACE : LEARNED_POSITIONS_SEARCH_SPACE,
       mutationScale: 0.15,
       evaluate: async (settings, evaluation) => {
         const policy = warmStart.clone();
@@ -84,7 +94,7 @@ export async function runEvolution(context: DemoContext): Promise<EvolutionPhase
     });
     let done = 0;
     progress.start(options.population + (options.generations - 1) * (options.population - elitism));
-    const result = await pipeline.run([{ ...DEFAULT_RL_SETTINGS }], {
+    const result = await pipeline.run([defaultRlSettings(rotary)], {
       onProgress: (event) => {
         if (event.type !== "evaluation") return;
         done++;

@@ -1,11 +1,11 @@
 import { rm } from "node:fs/promises";
 import { deriveSeed, type Sample } from "@orbiter/types";
 import { type DemoContext, elapsedSince, formatPercent } from "../demo-context.js";
-import type { Evaluation, RlPhaseResult, RlRun, RlSettings } from "../demo-results.js";
+import type { Evaluation, FinalCheckpoint, RlPhaseResult, RlRun, RlSettings } from "../demo-results.js";
 import { evaluateGreedy } from "../evaluation.js";
 import { loadPolicy } from "../policy-factory.js";
 import { loadResult, requireResult, saveResult } from "../result-files.js";
-import { DEFAULT_RL_SETTINGS, trainWithRl } from "../rl-training.js";
+import { defaultRlSettings, trainWithRl } from "../rl-training.js";
 import { readSamples } from "../sample-files.js";
 
 interface RunInput {
@@ -71,16 +71,36 @@ function describe(run: RlRun, before: Evaluation): string {
 }
 
 /**
+ * The final checkpoint, chosen on the validation split only (the test split is never looked at): the RL run with
+ * the higher validation accuracy, GRPO on ties, provided it is at least as good as the warm start; otherwise the
+ * warm start.
+ */
+export function chooseFinal(
+  warmStart: Evaluation,
+  grpo: Pick<RlRun, "validation">,
+  ppo: Pick<RlRun, "validation"> | undefined,
+): FinalCheckpoint {
+  const best = ppo !== undefined && ppo.validation.accuracy > grpo.validation.accuracy ? "ppo" : "grpo";
+  const accuracy = (best === "ppo" ? ppo : grpo)?.validation.accuracy ?? 0;
+  return accuracy >= warmStart.accuracy ? best : "sft";
+}
+
+/**
  * Phase 5: GRPO, then PPO, each from the SFT warm start with the settings the evolution phase chose, rewarded by
- * the verifier on the training prompts; both are evaluated on the held-out test split. The run with the higher
- * validation accuracy becomes the final checkpoint.
+ * the verifier on the training prompts; both are evaluated on the held-out test split. The final checkpoint is
+ * chosen on the validation split ({@link chooseFinal}).
  */
 export async function runRl(context: DemoContext): Promise<RlPhaseResult> {
   const started = performance.now();
   const { options, paths } = context;
   const sft = await requireResult(paths, "sft", "rl");
   const evolution = await loadResult(paths, "evolution");
-  const settings = evolution?.best ?? DEFAULT_RL_SETTINGS;
+  let settings = evolution?.best;
+  if (settings === undefined) {
+    const warmStart = await loadPolicy(paths.checkpoints.sft);
+    settings = defaultRlSettings(warmStart.config.rotary);
+    warmStart.dispose();
+  }
   if (evolution === undefined) {
     context.log("rl: no evolution result in the output folder; using the default RL settings");
   }
@@ -88,6 +108,7 @@ export async function runRl(context: DemoContext): Promise<RlPhaseResult> {
   const validation = await readSamples(paths.datasets.validation);
   const test = await readSamples(paths.datasets.test);
   const common = { settings, train, validation, test };
+  const beforeValidation = sft.validation;
   const grpo = await runOne(context, { algorithm: "grpo", steps: options.rlSteps, ...common });
   context.log(describe(grpo, sft.test));
   let ppo: RlRun | undefined;
@@ -97,7 +118,7 @@ export async function runRl(context: DemoContext): Promise<RlPhaseResult> {
   } else {
     await rm(paths.metrics.ppo, { force: true });
   }
-  const final = ppo !== undefined && ppo.validation.accuracy > grpo.validation.accuracy ? "ppo" : "grpo";
+  const final = chooseFinal(beforeValidation, grpo, ppo);
   const policy = await loadPolicy(paths.checkpoints[final]);
   try {
     await rm(paths.checkpoints.final, { recursive: true, force: true });
@@ -111,6 +132,7 @@ export async function runRl(context: DemoContext): Promise<RlPhaseResult> {
     durationMs: elapsedSince(started),
     settingsSource: evolution === undefined ? "defaults" : "evolution",
     before: sft.test,
+    beforeValidation,
     grpo,
     ppo,
     final,
