@@ -201,11 +201,11 @@ export function formatSummary(
   if (failures.length > 0) {
     lines.push("");
     lines.push(
-      `  ${pad("held-out episodes", 14)}${FAILURE_CLASSES.map((name) => pad(FAILURE_CLASS_TITLES[name], name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
+      `  ${pad("held-out episodes", 20)}${FAILURE_CLASSES.map((name) => pad(FAILURE_CLASS_TITLES[name], name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
     );
     for (const row of failures) {
       lines.push(
-        `  ${pad(row.policy, 14)}${FAILURE_CLASSES.map((name) => pad(String(row.failures[name]), name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
+        `  ${pad(row.policy, 20)}${FAILURE_CLASSES.map((name) => pad(String(row.failures[name]), name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
       );
     }
   }

@@ -5,7 +5,7 @@ import type { Evaluation, FinalCheckpoint, RlPhaseResult, RlRun, RlSettings } fr
 import { evaluateGreedy } from "../evaluation.js";
 import { loadPolicy } from "../policy-factory.js";
 import { loadResult, requireResult, saveResult } from "../result-files.js";
-import { defaultRlSettings, trainWithRl } from "../rl-training.js";
+import { defaultRlSettings, ppoRecipe, trainWithRl } from "../rl-training.js";
 import { readSamples } from "../sample-files.js";
 
 interface RunInput {
@@ -36,6 +36,7 @@ async function runOne(context: DemoContext, input: RunInput): Promise<RlRun> {
         batchSize: options.rlBatchSize,
         groupSize: options.groupSize,
         seed: deriveSeed(options.seed, input.algorithm),
+        ppo: ppoRecipe(policy.config.rotary),
         metricsLogPath,
         callbacks: [progress],
       });
