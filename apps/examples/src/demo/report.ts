@@ -237,7 +237,7 @@ export function reportHtml(
   if (sft) files.push(`<li>Warm-start checkpoint: ${link(paths.checkpoints.sft)}</li>`);
   if (rl) {
     files.push(
-      `<li>Final checkpoint (${rl.final === "sft" ? "the SFT warm start: neither RL run reached its validation accuracy" : rl.final.toUpperCase()}, chosen on validation accuracy): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
+      `<li>Final checkpoint (${rl.final === "sft" ? "the SFT warm start, as neither RL run reached its validation accuracy" : `${rl.final.toUpperCase()}, chosen on validation accuracy`}): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
     );
   }
   files.push(`<li>Every number of this page: ${link(paths.summary)}</li>`);
