@@ -33,6 +33,29 @@ describe("GeneratorSynthesiser", () => {
     expect(next.samples[0]?.input).toBe("p1");
   });
 
+  it("names the call whose prompt function threw, as a GenerationError carrying the thrown error", async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'input')");
+    let generated = 0;
+    const synthesiser = new GeneratorSynthesiser({
+      generate: () => {
+        generated++;
+        return "text";
+      },
+      prompt: ({ index }) => {
+        if (index === 2) throw bug;
+        return `prompt ${index}`;
+      },
+      concurrency: 1,
+    });
+    const error = await synthesiser.generate(4).catch((caught: unknown) => caught);
+    expect(GenerationError.isInstance(error)).toBe(true);
+    expect((error as GenerationError).message).toBe(
+      "The prompt function threw for call 2 (ordinal 2): Cannot read properties of undefined (reading 'input')",
+    );
+    expect((error as GenerationError).cause).toBe(bug);
+    expect(generated).toBe(2);
+  });
+
   it("retries with exponential back-off, then succeeds once", async () => {
     const calls: number[] = [];
     const synthesiser = new GeneratorSynthesiser({

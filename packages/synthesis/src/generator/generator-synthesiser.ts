@@ -250,7 +250,17 @@ export class GeneratorSynthesiser extends DataSynthesiser {
     if (typeof prompt === "string") return prompt;
     if (Array.isArray(prompt)) return prompt[ordinal % prompt.length] as string;
     const example = source.length > 0 ? source[rng.integer(0, source.length - 1)] : undefined;
-    const value = (prompt as (info: PromptInfo) => PromptValue)({ index, ordinal, source, rng, example });
+    let value: PromptValue;
+    try {
+      value = (prompt as (info: PromptInfo) => PromptValue)({ index, ordinal, source, rng, example });
+    } catch (error) {
+      throw new GenerationError(
+        `The prompt function threw for call ${index} (ordinal ${ordinal}): ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
     if (typeof value !== "string" && (value == null || typeof value.input !== "string")) {
       throw new InvalidArgumentError("The prompt function must return a string or { input, metadata? }", {
         field: "prompt",
