@@ -236,6 +236,14 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     await expect(policy.generate([], {})).rejects.toThrow(/prompts/);
     await expect(policy.generate([[999]], {})).rejects.toThrow(/prompts\[0\]/);
     await expect(policy.generate(["a"], { topP: 0 })).rejects.toThrow(/topP/);
+    // A prompt that fills the context names the prompt, not maxNewTokens; a shorter one that leaves too little
+    // room names maxNewTokens.
+    await expect(policy.generate(["ab", "x".repeat(30)], { maxNewTokens: 1 })).rejects.toMatchObject({
+      field: "prompts[1]",
+    });
+    await expect(policy.generate(["abc"], { maxNewTokens: 30 })).rejects.toMatchObject({
+      field: "maxNewTokens",
+    });
     expect(() =>
       tf.tidy(() => policy.logProbs({ tokens: tf.zeros([1, 4], "int32"), responseStart: 4 }).logProbs),
     ).toThrow(/responseStart/);

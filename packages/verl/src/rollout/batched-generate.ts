@@ -113,6 +113,13 @@ export async function batchedGenerate(
   const n = options.n;
   const batchSize = promptCount * n;
   const promptLength = Math.max(...promptIds.map((ids) => ids.length));
+  if (promptLength >= decoder.contextLength) {
+    const longest = promptIds.findIndex((ids) => ids.length === promptLength);
+    throw new InvalidArgumentError(
+      `Prompt ${longest} is ${promptLength} tokens, which leaves no room to generate in the context length ${decoder.contextLength}`,
+      { field: `prompts[${longest}]`, value: promptLength },
+    );
+  }
   if (promptLength + options.maxNewTokens > decoder.contextLength) {
     throw new InvalidArgumentError(
       `The longest prompt (${promptLength} tokens) plus maxNewTokens (${options.maxNewTokens}) exceeds the context length ${decoder.contextLength}`,
