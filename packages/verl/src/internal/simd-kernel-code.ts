@@ -13,7 +13,7 @@ import { type CodeOptions, I32, V128, WasmCode, type WasmFunction } from "./wasm
 const C = Math.sqrt(2 / Math.PI);
 const A = 0.044715;
 /** Rows of a weight-gradient block: its slices of x and dy stay in the first-level cache. */
-const BLOCK_ROWS = 128;
+const BLOCK_ROWS = 32;
 
 /** Pushes `1 / (1 + exp(-z))` for the vector in local `z` (`z` is negated in place). */
 function pushSigmoid(code: WasmCode, z: number, k: Constants, s: ExpScratch): void {
