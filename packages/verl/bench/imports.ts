@@ -3,7 +3,7 @@
 export { SeededRandom } from "@orbiter/types";
 export * from "../src/index.js";
 export { simdKernelFunctions } from "../src/internal/simd-kernel-code.js";
-export { wasmModule } from "../src/internal/wasm-code.js";
+export { wasmModule } from "../src/internal/wasm-module.js";
 export { DataParallelGroup } from "../src/parallel/data-parallel-group.js";
 export { runPolicyUpdate } from "../src/trainer/policy-update.js";
 export { buildRolloutBatch } from "../src/trainer/rollout-batch.js";

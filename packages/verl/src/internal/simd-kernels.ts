@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { simdKernelFunctions } from "./simd-kernel-code.js";
-import { wasmModule } from "./wasm-code.js";
 import { wasmFmaActive } from "./wasm-fma.js";
+import { wasmModule } from "./wasm-module.js";
 
 /** The exports of the package's SIMD module (pointers are byte addresses, sizes element counts). */
 export interface SimdExports {

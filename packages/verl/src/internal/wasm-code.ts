@@ -1,7 +1,7 @@
 /**
  * A minimal WebAssembly binary writer for the package's SIMD kernels: function bodies are built with
- * {@link WasmCode} (one method per instruction used, operands LEB128-encoded), and {@link wasmModule} wraps
- * them in a module that imports its memory as `env.memory`. No toolchain is involved: the bytes are produced
+ * {@link WasmCode} (one method per instruction used, operands LEB128-encoded), and `wasmModule`
+ * (wasm-module.ts) wraps them in a module that imports its memory as `env.memory`. No toolchain is involved: the bytes are produced
  * at run time from this source.
  */
 
@@ -15,7 +15,8 @@ export const V128 = 0x7b;
 /** A value type byte: {@link I32}, {@link F32} or {@link V128}. */
 export type ValueType = typeof I32 | typeof F32 | typeof V128;
 
-function unsignedLeb(value: number): number[] {
+/** The unsigned LEB128 bytes of `value` (sizes, counts and indices in a module). */
+export function unsignedLeb(value: number): number[] {
   const out: number[] = [];
   let rest = value >>> 0;
   do {
@@ -409,47 +410,4 @@ export interface WasmFunction {
   params: ValueType[];
   locals: ValueType[];
   code: WasmCode;
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content];
-}
-
-function vector(items: number[][]): number[] {
-  return [...unsignedLeb(items.length), ...items.flat()];
-}
-
-function name(text: string): number[] {
-  const bytes = [...new TextEncoder().encode(text)];
-  return [...unsignedLeb(bytes.length), ...bytes];
-}
-
-/** The bytes of a module importing `env.memory` and exporting `functions` (no results, i32/f32/v128 params). */
-export function wasmModule(functions: ReadonlyArray<WasmFunction>): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0]);
-  const imports = vector([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]]);
-  const declared = vector(functions.map((_, i) => unsignedLeb(i)));
-  const exports = vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsignedLeb(i)]));
-  const bodies = vector(
-    functions.map((f) => {
-      const locals = vector(f.locals.map((t) => [1, t]));
-      const body = [...locals, ...f.code.bytes, 0x0b];
-      return [...unsignedLeb(body.length), ...body];
-    }),
-  );
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vector(types)),
-    ...section(2, imports),
-    ...section(3, declared),
-    ...section(7, exports),
-    ...section(10, bodies),
-  ]);
 }
