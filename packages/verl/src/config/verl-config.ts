@@ -124,12 +124,16 @@ const verlConfigShape = {
    * features under stop-gradient, so the value loss trains the head alone (a linear probe of the policy's own
    * features) and never the weights the policy's log-probabilities depend on, as with verl's and TRL's separate
    * critic, whose gradients never reach the actor. `"shared"`: the value loss (times `vfCoef`) also trains the
-   * shared trunk, as in a one-network actor-critic. From a warm start the value head is new, and in `"shared"`
-   * mode its loss sends large gradients into the fine-tuned trunk; `"detached"` is the default for that reason
-   * (`packages/verl/README.md`, "From a warm start"). Only estimators with a critic (`"gae"`) use it.
-   * @default "detached"
+   * shared trunk, as in a one-network actor-critic. `"auto"`: `"shared"` when the trainer builds its own fresh
+   * policy (no `policy` given, no checkpoint resumed), `"detached"` when it trains a policy it was given or
+   * resumed. From a warm start the value head is new, and shared, its loss sends large gradients into the
+   * fine-tuned trunk (`packages/verl/README.md`, "From a warm start"); from scratch there is nothing to protect,
+   * and the detached head alone learns too slowly (the README's "The critic of a fresh policy"). The trainer
+   * resolves `"auto"` when training starts, and `trainer.config.critic` then reads the mode in use. Only
+   * estimators with a critic (`"gae"`) use it.
+   * @default "auto"
    */
-  critic: z.enum(values(CriticMode)).default("detached"),
+  critic: z.enum(values(CriticMode)).default("auto"),
   /**
    * Training steps at the start of a run in which only the critic (the value head) learns, verl's
    * `trainer.critic_warmup`: the value loss is optimised and the policy's parameters, the shared trunk included,

@@ -1,8 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
-import type { CriticMode } from "../config/critic-mode.js";
+import { type CriticMode, resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import type { TransformerPolicy } from "../model/transformer-policy.js";
@@ -10,6 +13,7 @@ import { AdamOptimizer } from "../optim/adam-optimizer.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { runPolicyUpdate } from "./policy-update.js";
 import { buildRolloutBatch } from "./rollout-batch.js";
+import { VeRLTrainer } from "./verl-trainer.js";
 
 let policy: TransformerPolicy;
 let reference: TransformerPolicy;
@@ -93,9 +97,57 @@ async function valueLossOnlyUpdate(critic: CriticMode): Promise<{ moved: string[
 }
 
 describe("VeRLConfig.critic", () => {
-  it("defaults to the detached critic", () => {
-    expect(VeRLConfig.parse({}).critic).toBe("detached");
+  it('defaults to "auto": shared for a fresh policy, detached for a warm start; explicit modes stay', () => {
+    expect(VeRLConfig.parse({}).critic).toBe("auto");
     expect(() => VeRLConfig.parse({ critic: "separate" })).toThrow(/critic/);
+    expect(resolveCriticMode("auto", true)).toBe("shared");
+    expect(resolveCriticMode("auto", false)).toBe("detached");
+    for (const fresh of [true, false]) {
+      expect(resolveCriticMode("shared", fresh)).toBe("shared");
+      expect(resolveCriticMode("detached", fresh)).toBe("detached");
+    }
+  });
+
+  it('the trainer resolves "auto" when training starts: shared on the policy it builds, detached on one given', async () => {
+    const config = {
+      algorithm: "ppo",
+      batchSize: 2,
+      maxNewTokens: 2,
+      maxSteps: 1,
+      model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
+    } as const;
+    const rewards = [{ name: "len", fn: (output: string) => output.length }];
+    const fresh = new VeRLTrainer({ config, rewards, dataset: ["ab", "cd"] });
+    expect(fresh.config.critic).toBe("auto");
+    await fresh.train();
+    expect(fresh.config.critic).toBe("shared");
+    const dir = await mkdtemp(join(tmpdir(), "critic-mode-"));
+    try {
+      await fresh.saveCheckpoint(dir);
+      await fresh.dispose();
+      // A resumed run keeps the mode it trained with.
+      const resumed = new VeRLTrainer({ config: { ...config, maxSteps: 2 }, rewards, dataset: ["ab", "cd"] });
+      await resumed.resume(dir);
+      await resumed.train();
+      expect(resumed.config.critic).toBe("shared");
+      await resumed.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    policy.setWeights(start);
+    const warm = new VeRLTrainer({
+      policy,
+      config: { ...config, model: undefined },
+      rewards,
+      dataset: ["ab", "cd"],
+    });
+    await warm.train();
+    expect(warm.config.critic).toBe("detached");
+    await warm.dispose();
+    const explicit = new VeRLTrainer({ config: { ...config, critic: "detached" }, rewards, dataset: ["ab"] });
+    await explicit.train();
+    expect(explicit.config.critic).toBe("detached");
+    await explicit.dispose();
   });
 
   it("detached: the value loss trains the value head and leaves the policy's logits bit for bit", async () => {

@@ -151,7 +151,8 @@ export function microBatchGradients(
         temperature: config.temperature,
         withEntropy: true,
         withValues: useCritic,
-        detachValues: config.critic === "detached",
+        // An unresolved "auto" (a caller below the trainer) trains like "detached".
+        detachValues: config.critic !== "shared",
       });
       const pg = computePolicyLoss(
         {

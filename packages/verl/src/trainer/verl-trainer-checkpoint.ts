@@ -24,6 +24,8 @@ export interface VeRLCheckpointState {
    * and mini-batch seeds derive from (seed, step) the same way.
    */
   dataSize?: number | null;
+  /** The critic mode the run trained with (`VeRLConfig.critic` once resolved): a resumed `"auto"` keeps it. */
+  critic?: string;
 }
 
 /** What a VeRLTrainer checkpoint holds. */
@@ -80,4 +82,56 @@ export async function readVeRLCheckpoint(
     throw error;
   }
   return { policy, reference, optimizerState };
+}
+
+/** The trainer's models before a resume: the policy (if built or given) and the reference (if any). */
+export interface LiveModels {
+  policy: Policy | undefined;
+  reference: Policy | null | undefined;
+  /** The trainer built the reference (it may replace and free it); else the caller gave it. */
+  ownsReference: boolean;
+}
+
+/** The models a trainer keeps after {@link resumeVeRLModels}, and the optimiser state to restore. */
+export interface ResumedModels extends LiveModels {
+  policy: Policy;
+  /** The policy is the checkpoint's own (there was none before): the trainer owns it. */
+  adoptedPolicy: boolean;
+  optimizerState: AdamState | undefined;
+}
+
+/**
+ * Reads a VeRLTrainer checkpoint into the live models: the saved weights are copied into a policy and a
+ * caller-given reference that exist; otherwise the loaded models are adopted (a reference the trainer built is
+ * freed and replaced). Whatever is not kept is freed. On failure nothing changes.
+ *
+ * @throws CheckpointError when a file is missing or does not match
+ */
+export async function resumeVeRLModels(
+  dir: string,
+  state: VeRLCheckpointState,
+  live: LiveModels,
+): Promise<ResumedModels> {
+  const keepsReference = live.reference != null && !live.ownsReference;
+  const loaded = await readVeRLCheckpoint(dir, state, ({ policy, reference }) => {
+    live.policy?.setWeights(policy.getWeights());
+    if (reference && keepsReference) live.reference?.setWeights(reference.getWeights());
+  });
+  const { policy: saved, reference, optimizerState } = loaded;
+  if (live.policy !== undefined) saved.dispose();
+  const resumed: ResumedModels = {
+    policy: live.policy ?? saved,
+    adoptedPolicy: live.policy === undefined,
+    reference: live.reference,
+    ownsReference: live.ownsReference,
+    optimizerState,
+  };
+  if (reference && keepsReference) {
+    reference.dispose();
+  } else if (reference) {
+    live.reference?.dispose();
+    resumed.reference = reference;
+    resumed.ownsReference = true;
+  }
+  return resumed;
 }

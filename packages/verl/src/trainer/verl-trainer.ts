@@ -4,6 +4,7 @@ import { CheckpointError, InvalidArgumentError, type JsonValue, type Sample } fr
 import type { AgentRunner } from "../agent/agent-runner.js";
 import { createKlController, type KlController } from "../algorithms/adaptive-kl-controller.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
+import { resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { AdamOptimizer, type AdamState } from "../optim/adam-optimizer.js";
@@ -17,10 +18,11 @@ import { buildDefaultPolicy } from "./default-policy.js";
 import { EpochBatches } from "./epoch-batches.js";
 import { type EvaluateOptions, evaluatePolicy, type PolicyEvaluation } from "./evaluate-policy.js";
 import { finiteMean, mean } from "./host-means.js";
-import { runRolloutStep, type TrainStepResult } from "./rollout-step.js";
+import type { TrainStepResult } from "./rollout-step.js";
 import { TrainerSamples } from "./trainer-samples.js";
+import { runTrainerStep } from "./trainer-step.js";
 import {
-  readVeRLCheckpoint,
+  resumeVeRLModels,
   type VeRLCheckpointState,
   writeVeRLCheckpoint,
 } from "./verl-trainer-checkpoint.js";
@@ -55,6 +57,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   private reference: Policy | null | undefined;
   private readonly workers = new TrainerWorkers();
   private ownsPolicy = false;
+  /** The policy was built here from random weights (not given, not resumed): `critic: "auto"` trains it shared. */
+  private freshPolicy = false;
   private ownsReference = false;
   private optimizer: AdamOptimizer | undefined;
   private pendingOptimizerState: AdamState | undefined;
@@ -297,36 +301,29 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       hasReference: this.reference != null,
       hasOptimizer: this.optimizer !== undefined,
       dataSize: this.data.loaded?.length ?? null,
+      critic: this.config.critic,
     } satisfies VeRLCheckpointState;
   }
 
   protected override async onResume(dir: string, custom: JsonValue | null): Promise<void> {
     const state = (custom ?? {}) as VeRLCheckpointState;
+    // The resumed weights are trained ones: "auto" keeps the mode the run trained with, else detaches.
+    this.freshPolicy = false;
+    if (this.config.critic === "auto" && (state.critic === "shared" || state.critic === "detached"))
+      this.config.critic = state.critic;
     await this.ensureBackend();
-    const loaded = await readVeRLCheckpoint(dir, state, ({ policy, reference }) => {
-      this.agent?.setWeights(policy.getWeights());
-      if (reference && this.reference && !this.ownsReference)
-        this.reference.setWeights(reference.getWeights());
+    const resumed = await resumeVeRLModels(dir, state, {
+      policy: this.agent,
+      reference: this.reference,
+      ownsReference: this.ownsReference,
     });
-    const { policy: saved, reference, optimizerState } = loaded;
-    if (this.agent === undefined) {
-      this.agent = saved;
-      this.ownsPolicy = true;
-    } else {
-      saved.dispose();
-    }
-    if (reference) {
-      if (this.reference && !this.ownsReference) {
-        reference.dispose();
-      } else {
-        this.reference?.dispose();
-        this.reference = reference;
-        this.ownsReference = true;
-      }
-    }
+    this.agent = resumed.policy;
+    if (resumed.adoptedPolicy) this.ownsPolicy = true;
+    this.reference = resumed.reference;
+    this.ownsReference = resumed.ownsReference;
     // The workers hold replicas of the objects replaced above: the next step starts new ones.
     await this.workers.dispose();
-    this.pendingOptimizerState = optimizerState;
+    this.pendingOptimizerState = resumed.optimizerState;
     if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
     this.skippedUpdates = state.skippedUpdates ?? 0;
     this.resumedDataSize = typeof state.dataSize === "number" ? state.dataSize : undefined;
@@ -334,34 +331,23 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   }
 
   private async trainStep(policy: Policy, prompts: Sample[], step: number): Promise<TrainStepResult> {
-    const input = {
+    const result = await runTrainerStep({
+      config: this.config,
       policy,
       reference: this.reference ?? null,
       optimizer: this.optimizer as AdamOptimizer,
+      rewards: this.rewards,
+      workers: this.workers,
+      backend: this.backendName,
+      agentRunner: this.agentRunner,
+      signal: this.signal,
+      prompts,
       step,
       klCoef: this.klController.value,
       learningRate: stepLearningRate(step, this.config, this.progress.totalSteps),
-    };
-    const result = this.agentRunner
-      ? await this.agentRunner.step({
-          ...input,
-          tasks: prompts,
-          workers: this.workers,
-          ...(this.backendName === undefined ? {} : { backend: this.backendName }),
-          ...(this.signal ? { signal: this.signal } : {}),
-        })
-      : await runRolloutStep({
-          ...input,
-          config: this.config,
-          rewards: this.rewards,
-          workers: this.workers,
-          backend: this.backendName,
-          prompts,
-        });
+    });
     this.klController.update(result.meanKl, result.rows);
     this.skippedUpdates += result.skipped;
-    // The backend, in a form the numeric metrics log keeps: `backend/wasm: 1`.
-    if (this.backendName !== undefined) result.metrics[`backend/${this.backendName}`] = 1;
     return result;
   }
 
@@ -432,6 +418,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       agentContextLength: this.agentRunner?.options.contextLength,
     });
     this.ownsPolicy = true;
+    this.freshPolicy = true;
     return this.agent;
   }
 
@@ -442,6 +429,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
         field: "policy",
       });
     }
+    this.config.critic = resolveCriticMode(this.config.critic, this.freshPolicy);
     const needsReference = this.config.klCoef > 0 || this.config.adaptiveKl !== null;
     if (this.reference === undefined || (this.reference === null && needsReference)) {
       this.reference = needsReference ? policy.clone({ frozen: true }) : null;
