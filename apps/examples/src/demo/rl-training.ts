@@ -110,7 +110,8 @@ export function rlConfig(
   }
   // PPO samples one answer per prompt: it sees as many answers per step as GRPO with four times the prompts
   // of half the group, and makes two passes of two mini-batches over them, with the recipe's learning rate and
-  // critic warm-up.
+  // critic warm-up. The critic is detached, as "auto" would resolve it on this warm start, but named: the recipe
+  // was measured with it.
   const recipe = input.ppo ?? DEFAULT_PPO_RECIPE;
   const ppoBatch = batchSize * Math.max(1, Math.floor(groupSize / 2));
   const perEpoch = Math.ceil(samples.length / ppoBatch);
@@ -122,6 +123,7 @@ export function rlConfig(
     ppoEpochs: 2,
     learningRate: settings.learningRate * recipe.learningRateFactor,
     criticWarmupSteps: recipe.criticWarmupSteps,
+    critic: "detached",
     miniBatchSize: ppoBatch % 2 === 0 ? ppoBatch / 2 : ppoBatch,
     epochs: Math.ceil(steps / perEpoch),
   };

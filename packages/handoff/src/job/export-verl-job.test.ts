@@ -240,6 +240,25 @@ describe("exportVerlJob", () => {
       "data.val_files": join(dir, "train.parquet"),
       "trainer.test_freq": "-1",
     });
+    // The default critic, "auto", is detached on a given model, as every verl job's is: the same job as "detached".
+    const detachedDir = join(root, "detached", "ppo");
+    await exportVerlJob(detachedDir, {
+      train: samples,
+      config: { algorithm: "ppo", batchSize: 4, critic: "detached" },
+      model: "/models/tiny",
+      gpusPerNode: 2,
+    });
+    const autoDir = join(root, "auto", "ppo");
+    await exportVerlJob(autoDir, {
+      train: samples,
+      config: { algorithm: "ppo", batchSize: 4, critic: "auto" },
+      model: "/models/tiny",
+      gpusPerNode: 2,
+    });
+    const pathFree = async (at: string) =>
+      [...overridesOf(await verlArguments(at))].filter(([, value]) => !value.includes(at));
+    expect(await pathFree(autoDir)).toEqual(await pathFree(detachedDir));
+    expect((await pathFree(autoDir)).some(([key]) => key === "critic.model.path")).toBe(true);
   });
 
   it("refuses settings verl lacks, naming the field, and leaves nothing behind", async () => {

@@ -69,10 +69,10 @@ const MAPPED = new Set([
 ]);
 
 /**
- * Fields verl 0.7 has no setting for, with the one value at which our trainer does what verl does. Any other
- * value is refused rather than dropped.
+ * Fields verl 0.7 has no setting for, with the one value at which our trainer does what verl does (and, in
+ * `same`, values that resolve to it in a handed-off job). Any other value is refused rather than dropped.
  */
-const NEUTRAL: Record<string, { value: unknown; why: string }> = {
+const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }> = {
   filterZeroStdGroups: {
     value: false,
     why: "verl's trainer has no zero-variance group filter (it is in the DAPO recipe)",
@@ -85,6 +85,8 @@ const NEUTRAL: Record<string, { value: unknown; why: string }> = {
   advantageEpsilon: { value: 1e-6, why: "verl fixes the group-std epsilon at 1e-6" },
   critic: {
     value: "detached",
+    // "auto" is detached on a policy the trainer is given, and a verl job always trains the model it is given.
+    same: ["auto"],
     why: "verl trains a separate critic model (critic.model.path, its own optimiser) whose gradients never reach the actor, as our detached value head's do not; a value loss that trains the actor's trunk (\"shared\") has no verl counterpart",
   },
   rewardCombination: {
@@ -122,8 +124,9 @@ export function checkVerlSettings(config: VeRLConfig): void {
   for (const [field, value] of Object.entries(record)) {
     const kind = classifySetting(field);
     if (kind === "neutral") {
-      const neutral = NEUTRAL[field] as { value: unknown; why: string };
-      if (JSON.stringify(value) !== JSON.stringify(neutral.value)) refuse(field, value, neutral.why);
+      const neutral = NEUTRAL[field] as { value: unknown; same?: unknown[]; why: string };
+      const accepted = [neutral.value, ...(neutral.same ?? [])].map((one) => JSON.stringify(one));
+      if (!accepted.includes(JSON.stringify(value))) refuse(field, value, neutral.why);
     } else if (kind === "unknown" && JSON.stringify(value) !== JSON.stringify(defaults[field])) {
       refuse(field, value, `@orbiter/handoff has no verl mapping for "${field}"`);
     }
