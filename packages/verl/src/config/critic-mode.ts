@@ -30,3 +30,14 @@ export function resolveCriticMode(mode: CriticMode, freshPolicy: boolean): Resol
   if (mode !== CriticMode.AUTO) return mode;
   return freshPolicy ? CriticMode.SHARED : CriticMode.DETACHED;
 }
+
+/**
+ * The critic mode of a resumed run: a configured `auto` takes the resolved mode the checkpoint recorded (so that
+ * a resumed run trains as it would have straight on), else stays as configured.
+ *
+ * @param recorded what the checkpoint holds (anything; only `shared` and `detached` are taken)
+ */
+export function resumedCriticMode(configured: CriticMode, recorded: unknown): CriticMode {
+  if (configured !== CriticMode.AUTO) return configured;
+  return recorded === CriticMode.SHARED || recorded === CriticMode.DETACHED ? recorded : configured;
+}

@@ -1,10 +1,16 @@
 import { join } from "node:path";
 import { type CompletedTrainMetrics, Trainer } from "@orbiter/trainer-core";
-import { CheckpointError, InvalidArgumentError, type JsonValue, type Sample } from "@orbiter/types";
+import {
+  CheckpointError,
+  InvalidArgumentError,
+  InvalidStateError,
+  type JsonValue,
+  type Sample,
+} from "@orbiter/types";
 import type { AgentRunner } from "../agent/agent-runner.js";
 import { createKlController, type KlController } from "../algorithms/adaptive-kl-controller.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
-import { resolveCriticMode } from "../config/critic-mode.js";
+import { resolveCriticMode, resumedCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { AdamOptimizer, type AdamState } from "../optim/adam-optimizer.js";
@@ -15,12 +21,14 @@ import { createAgentRunner } from "./agent-mode.js";
 import { stepLearningRate } from "./critic-warm-up.js";
 import type { VeRLDatasetInput } from "./dataset-input.js";
 import { buildDefaultPolicy } from "./default-policy.js";
-import { EpochBatches } from "./epoch-batches.js";
-import { type EvaluateOptions, evaluatePolicy, type PolicyEvaluation } from "./evaluate-policy.js";
+import type { EvaluateOptions, PolicyEvaluation } from "./evaluate-policy.js";
 import { finiteMean, mean } from "./host-means.js";
+import { checkPolicyFitsConfig } from "./policy-config-check.js";
 import type { TrainStepResult } from "./rollout-step.js";
+import { evaluateTrainerPolicy } from "./trainer-evaluation.js";
 import { TrainerSamples } from "./trainer-samples.js";
 import { runTrainerStep } from "./trainer-step.js";
+import { planTrainingRun } from "./training-run-plan.js";
 import {
   resumeVeRLModels,
   type VeRLCheckpointState,
@@ -68,6 +76,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   private resumedDataSize: number | undefined;
   private resumed = false;
   private readonly agentRunner: AgentRunner | undefined;
+  private disposed = false;
 
   /**
    * @throws InvalidArgumentError naming the field when the config or a reward spec is invalid, or an option is
@@ -137,20 +146,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   /** The config is consistent with the policy: a critic when GAE is used, room for `maxNewTokens`. */
   override async checkConfig(): Promise<boolean> {
     if (!(await super.checkConfig())) return false;
-    const policy = this.agent;
-    if (policy === undefined) return true;
-    if (this.config.advantageEstimator === "gae" && !policy.hasValueHead) {
-      throw new InvalidArgumentError(
-        'advantageEstimator "gae" (PPO) needs a policy with a value head (TransformerPolicy config.valueHead: true)',
-        { field: "config.advantageEstimator" },
-      );
-    }
-    if (this.config.maxNewTokens + 2 > policy.contextLength) {
-      throw new InvalidArgumentError(
-        `maxNewTokens (${this.config.maxNewTokens}) leaves no room for a prompt in the context of ${policy.contextLength}`,
-        { field: "config.maxNewTokens", value: this.config.maxNewTokens },
-      );
-    }
+    if (this.agent !== undefined) checkPolicyFitsConfig(this.agent, this.config);
     return true;
   }
 
@@ -159,6 +155,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
    * it, see `checkDataset`) and validates a new trainer.
    */
   protected override async prepareTrain(dataset?: unknown): Promise<void> {
+    this.assertNotDisposed("train()");
     if (dataset !== undefined) this.dataset = dataset as VeRLDatasetInput;
     if (this.state === "created") await this.validate();
   }
@@ -177,19 +174,14 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     const samples = await this.loadSamples();
     const policy = await this.ensureTraining();
     const { config } = this;
-    if (this.resumedDataSize !== undefined && this.resumedDataSize !== samples.length) {
-      throw new CheckpointError(
-        `The checkpoint was trained on ${this.resumedDataSize} samples but train() got ${samples.length}: resume with the same data`,
-      );
-    }
-    const batches = new EpochBatches(samples, config.batchSize, config.seed);
-    // A fresh run or a second train() call trains `epochs` more passes; after resume() the run continues to the
-    // total it was planned with. `maxSteps` caps the step counter itself.
-    const startsAt = this.resumed ? 0 : this.progress.step;
+    const { resumed, resumedDataSize } = this;
+    const { batches, total } = planTrainingRun(samples, config, {
+      step: this.progress.step,
+      resumed,
+      resumedDataSize,
+    });
     this.resumed = false;
     this.resumedDataSize = undefined;
-    const planned = startsAt + config.epochs * batches.stepsPerEpoch;
-    const total = config.maxSteps === undefined ? planned : Math.min(planned, config.maxSteps);
     this.setTotalSteps(total);
     const evalSamples = config.evalEvery > 0 ? await this.evaluationSamples(undefined) : undefined;
     let lastEpochLoss: number[] = [];
@@ -241,6 +233,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
 
   /** Before `evaluate`'s state check: a bad argument throws here and leaves a trained trainer as it was. */
   protected override async prepareEvaluate(testSet?: unknown, options?: EvaluateOptions): Promise<void> {
+    this.assertNotDisposed("evaluate()");
     if (this.state !== "training") await this.data.checkEvaluation(testSet, options);
   }
 
@@ -269,9 +262,11 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
 
   /**
    * Frees the policy and reference when the trainer built them, and the optimiser state, and ends the worker
-   * threads (`config.workers`); the promise resolves once every worker has exited.
+   * threads (`config.workers`); the promise resolves once every worker has exited. The trainer is done: `validate`,
+   * `train`, `evaluate`, `evaluateCurrentPolicy` and `resume` then throw `InvalidStateError`.
    */
   dispose(): Promise<void> {
+    this.disposed = true;
     const workersEnded = this.workers.dispose();
     this.optimizer?.dispose();
     this.optimizer = undefined;
@@ -309,14 +304,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     const state = (custom ?? {}) as VeRLCheckpointState;
     // The resumed weights are trained ones: "auto" keeps the mode the run trained with, else detaches.
     this.freshPolicy = false;
-    if (this.config.critic === "auto" && (state.critic === "shared" || state.critic === "detached"))
-      this.config.critic = state.critic;
+    this.config.critic = resumedCriticMode(this.config.critic, state.critic);
     await this.ensureBackend();
-    const resumed = await resumeVeRLModels(dir, state, {
-      policy: this.agent,
-      reference: this.reference,
-      ownsReference: this.ownsReference,
-    });
+    const live = { policy: this.agent, reference: this.reference, ownsReference: this.ownsReference };
+    const resumed = await resumeVeRLModels(dir, state, live);
     this.agent = resumed.policy;
     if (resumed.adoptedPolicy) this.ownsPolicy = true;
     this.reference = resumed.reference;
@@ -368,22 +359,35 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     testSet?: VeRLDatasetInput,
     options: EvaluateOptions = {},
   ): Promise<PolicyEvaluation> {
+    this.assertNotDisposed("evaluateCurrentPolicy()");
     return this.evaluateSamples(await this.evaluationSamples(testSet), options);
   }
 
+  /** Runs the four checks (see {@link Trainer.validate}); refused after `dispose()`. */
+  override async validate(): Promise<void> {
+    this.assertNotDisposed("validate()");
+    return super.validate();
+  }
+
+  /** Restores a checkpoint (see {@link Trainer.resume}); refused after `dispose()`. */
+  override async resume(dir: string): ReturnType<Trainer["resume"]> {
+    this.assertNotDisposed("resume()");
+    return super.resume(dir);
+  }
+
+  /** Before anything starts: a disposed trainer has freed what it would use, and must not rebuild it quietly. */
+  private assertNotDisposed(operation: string): void {
+    if (!this.disposed) return;
+    throw new InvalidStateError(
+      `Cannot call ${operation} after dispose(): the trainer freed its models, optimiser and workers; build a new VeRLTrainer`,
+      { state: this.state },
+    );
+  }
+
   private async evaluateSamples(samples: Sample[], options: EvaluateOptions): Promise<PolicyEvaluation> {
+    const { config, rewards, agentRunner, workers } = this;
     const policy = await this.ensurePolicy();
-    if (policy === undefined) {
-      throw new InvalidArgumentError(
-        "No policy to evaluate: pass `policy`, or `dataset` or `tokenizer` to the constructor so that the default policy can be built",
-        { field: "policy" },
-      );
-    }
-    // Agent episodes sample on the trainer's worker threads when training started them.
-    if (this.agentRunner) return this.agentRunner.evaluate(policy, samples, options, this.workers.running);
-    const { maxNewTokens, temperature, topK, topP, accuracyThreshold, onRewardError, seed } = this.config;
-    const sampling = { maxNewTokens, temperature, topK, topP, accuracyThreshold, onRewardError, seed };
-    return evaluatePolicy({ policy, rewards: this.rewards, samples, ...sampling, options });
+    return evaluateTrainerPolicy({ policy, samples, options, config, rewards, agentRunner, workers });
   }
 
   private evaluationSamples(testSet: VeRLDatasetInput | undefined): Promise<Sample[]> {
@@ -395,10 +399,9 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   }
 
   private async ensureBackend(): Promise<void> {
-    if (this.backendName !== undefined) return;
     // A policy given by the caller already lives on a backend: keep it unless one is named explicitly.
-    if (this.agent !== undefined && this.config.backend === "auto") this.backendName = currentBackend();
-    else this.backendName = await initBackend({ backend: this.config.backend });
+    const keep = this.agent !== undefined && this.config.backend === "auto";
+    this.backendName ??= keep ? currentBackend() : await initBackend({ backend: this.config.backend });
   }
 
   private async ensurePolicy(): Promise<Policy | undefined> {
@@ -437,10 +440,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     }
     if (this.optimizer === undefined) {
       this.optimizer = new AdamOptimizer(policy.parameters(), { learningRate: this.config.learningRate });
-      if (this.pendingOptimizerState) {
-        this.optimizer.setState(this.pendingOptimizerState);
-        this.pendingOptimizerState = undefined;
-      }
+      if (this.pendingOptimizerState) this.optimizer.setState(this.pendingOptimizerState);
+      this.pendingOptimizerState = undefined;
     }
     return policy;
   }
