@@ -276,14 +276,7 @@ export class WasmCode {
    * Fused (`f32x4.relaxed_madd`) when the code is generated with `fma`, else `f32x4.mul` then `f32x4.add`.
    */
   mulAdd(addend: (code: this) => void, factors: (code: this) => void): this {
-    if (this.fma) {
-      factors(this);
-      addend(this);
-      return this.simd(SIMD.relaxedMadd);
-    }
-    addend(this);
-    factors(this);
-    return this.vmul().vadd();
+    return this.mulThen(addend, factors, SIMD.relaxedMadd, SIMD.add);
   }
 
   /**
@@ -291,14 +284,27 @@ export class WasmCode {
    * Fused (`f32x4.relaxed_nmadd`) with `fma`, else `f32x4.mul` then `f32x4.sub`.
    */
   mulSub(minuend: (code: this) => void, factors: (code: this) => void): this {
+    return this.mulThen(minuend, factors, SIMD.relaxedNmadd, SIMD.sub);
+  }
+
+  /**
+   * {@link WasmCode.mulAdd} and {@link WasmCode.mulSub}: with `fma`, the factors, the other operand and the fused
+   * instruction; else the other operand, the factors, `f32x4.mul` and the separate instruction.
+   */
+  private mulThen(
+    other: (code: this) => void,
+    factors: (code: this) => void,
+    fused: number,
+    separate: number,
+  ): this {
     if (this.fma) {
       factors(this);
-      minuend(this);
-      return this.simd(SIMD.relaxedNmadd);
+      other(this);
+      return this.simd(fused);
     }
-    minuend(this);
+    other(this);
     factors(this);
-    return this.vmul().vsub();
+    return this.vmul().simd(separate);
   }
 
   /** Replaces the vector v on the stack by `v · factor + addend` (locals), fused as {@link WasmCode.mulAdd}. */
