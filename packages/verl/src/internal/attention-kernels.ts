@@ -1,5 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
-import { address, defineSimdKernel, runSimdKernel, simdKernelsActive } from "./simd-kernels.js";
+import {
+  address,
+  defineSimdKernel,
+  defineSimdKernelsOnce,
+  runSimdKernel,
+  simdKernelsActive,
+} from "./simd-kernels.js";
 
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
@@ -11,11 +17,7 @@ export interface AttentionSizes {
   headSize: number;
 }
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const register = defineSimdKernelsOnce(() => {
   defineSimdKernel("OrbiterAttention", (backend, simd, [q, k, v, bias], attrs) => {
     const { batch, length, heads, headSize, biasStride, scale } = attrs as unknown as AttentionSizes & {
       biasStride: number;
@@ -51,7 +53,7 @@ function register(): void {
     backend.disposeData(scratch.dataId);
     return [dq!, dk!, dv!];
   });
-}
+});
 
 /**
  * Whether {@link fusedAttention} runs here: the SIMD kernels are active, head size and length are multiples of

@@ -1,11 +1,13 @@
 import type * as tf from "@tensorflow/tfjs";
-import { address, defineSimdKernel, runSimdKernel, simdKernelsActive } from "./simd-kernels.js";
+import {
+  address,
+  defineSimdKernel,
+  defineSimdKernelsOnce,
+  runSimdKernel,
+  simdKernelsActive,
+} from "./simd-kernels.js";
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const register = defineSimdKernelsOnce(() => {
   defineSimdKernel("OrbiterCachedAttention", (backend, simd, [q, k, v, keys, values, keyBias], attrs) => {
     const [batch, heads, cached, headSize] = keys!.shape as [number, number, number, number];
     const out = backend.makeOutput([...q!.shape], "float32");
@@ -55,7 +57,7 @@ function register(): void {
       return [out];
     },
   );
-}
+});
 
 /**
  * Whether {@link fusedCachedAttention} runs here: SIMD kernels active, float32 operands, a head size that is a

@@ -1,5 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
-import { address, defineSimdKernel, runSimdKernel, simdKernelsActive } from "./simd-kernels.js";
+import {
+  address,
+  defineSimdKernel,
+  defineSimdKernelsOnce,
+  runSimdKernel,
+  simdKernelsActive,
+} from "./simd-kernels.js";
 
 /** The scalars of one Adam step (see `adam-kernel-code.ts`). */
 export interface AdamStepScalars {
@@ -15,11 +21,7 @@ export interface AdamStepScalars {
   withDecay: boolean;
 }
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const register = defineSimdKernelsOnce(() => {
   defineSimdKernel("OrbiterAdam", (backend, simd, [p, g, m, v], attrs) => {
     const outputs = [p!, m!, v!].map((t) => backend.makeOutput([...t.shape], "float32"));
     const s = attrs as unknown as AdamStepScalars;
@@ -38,7 +40,7 @@ function register(): void {
     );
     return outputs;
   });
-}
+});
 
 /** Whether {@link fusedAdamStep} runs here: SIMD kernels active, float32 operands whose size is a multiple of 4. */
 export function fitsFusedAdam(parameter: tf.Tensor, gradient: tf.Tensor): boolean {

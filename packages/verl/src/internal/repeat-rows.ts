@@ -1,12 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
-import { address, defineSimdKernel, runSimdKernel, simdKernelsActive } from "./simd-kernels.js";
-
-let registered = false;
+import {
+  address,
+  defineSimdKernel,
+  defineSimdKernelsOnce,
+  runSimdKernel,
+  simdKernelsActive,
+} from "./simd-kernels.js";
 
 /** Registers `OrbiterRepeatRows` (once): copies of rows, optionally into longer zero-padded slices. */
-function register(): void {
-  if (registered) return;
-  registered = true;
+const register = defineSimdKernelsOnce(() => {
   defineSimdKernel("OrbiterRepeatRows", (backend, simd, [x], attrs) => {
     const times = attrs.times as number;
     if (attrs.capacity === undefined) {
@@ -31,7 +33,7 @@ function register(): void {
     simd.repeatRows(address(backend, x!), address(backend, out), rows, heads, sliceBytes, times, targetBytes);
     return [out];
   });
-}
+});
 
 /**
  * Each row (first-axis slice) of `x` repeated `times` times in a row, `[P, ...]` → `[P·times, ...]`: one copy per

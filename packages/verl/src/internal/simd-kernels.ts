@@ -135,6 +135,19 @@ export function defineSimdKernel(
   });
 }
 
+/**
+ * `define` (calls of {@link defineSimdKernel}) wrapped to run on the first call only: how a kernel file registers
+ * its kernels on first use.
+ */
+export function defineSimdKernelsOnce(define: () => void): () => void {
+  let defined = false;
+  return () => {
+    if (defined) return;
+    defined = true;
+    define();
+  };
+}
+
 /** Registers the kernels with tfjs's wasm backend (once). */
 function register(): void {
   if (registered) return;
