@@ -7,6 +7,7 @@ import { initBackend } from "../backend/init-backend.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { type CriticMode, resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
+import { changedParameters as changed } from "../internal/testing/changed-parameters.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
@@ -29,17 +30,6 @@ afterAll(() => {
   policy.dispose();
   reference.dispose();
 });
-
-/** Names of the parameters whose values differ (any element, bit for bit) between two weight maps. */
-function changed(before: Map<string, HostTensor>, after: Map<string, HostTensor>): string[] {
-  return [...before]
-    .filter(([name, tensor]) => {
-      const other = after.get(name)?.data as Float32Array;
-      return tensor.data.some((x, i) => !Object.is(x, other[i]));
-    })
-    .map(([name]) => name)
-    .sort();
-}
 
 /** The policy's logits on a fixed batch, on the host. */
 function logitsOf(model: TransformerPolicy): Float32Array {

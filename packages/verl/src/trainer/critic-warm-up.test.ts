@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
+import { changedParameters as changed } from "../internal/testing/changed-parameters.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
@@ -20,16 +21,6 @@ const isCritic = (name: string) => name.startsWith("value_head.");
 beforeAll(async () => {
   await initBackend();
 });
-
-/** Names of the parameters whose values differ (any element, bit for bit) between two weight maps. */
-function changed(before: Map<string, HostTensor>, after: Map<string, HostTensor>): string[] {
-  return [...before]
-    .filter(([name, tensor]) => {
-      const other = after.get(name)?.data as Float32Array;
-      return tensor.data.some((x, i) => !Object.is(x, other[i]));
-    })
-    .map(([name]) => name);
-}
 
 describe("runPolicyUpdate with criticOnly", () => {
   const tokenizer = CharTokenizer.fromCorpus(["abcd"]);
