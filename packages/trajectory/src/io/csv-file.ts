@@ -114,13 +114,13 @@ export async function writeCsvFile(
   return { path, records: count, bytes };
 }
 
-/** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */
 /** A parsed record and the line where it starts. */
 interface CsvEntry {
   record: string[];
   line: number;
 }
 
+/** JSON's number grammar: what the writer produces, and nothing looser (no `0x10`, ` 1`, `Infinity`). */
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function cellValue(column: CsvColumn, cell: string, path: string, line: number): unknown {
