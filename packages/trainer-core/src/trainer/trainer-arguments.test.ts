@@ -1,15 +1,7 @@
 import { InvalidArgumentError } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an exception");
-}
+import { thrownBy } from "../__fixtures__/thrown-by.js";
 
 describe("Trainer arguments of the wrong type", () => {
   it("refuses callbacks, signal and metricsLogPath of the wrong type, naming the option", () => {

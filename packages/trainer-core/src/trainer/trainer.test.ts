@@ -12,6 +12,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
+import { captureError, thrownBy } from "../__fixtures__/thrown-by.js";
 import { TRAINER_STATE_FILE } from "../checkpoint/checkpoint-manifest.js";
 import { TrainConfig } from "../config/train-config.js";
 import type { TrainMetricsInput } from "../metrics/train-metrics.js";
@@ -41,24 +42,6 @@ class SeedTrainer extends Trainer<string[]> {
 }
 
 const seedOptions = { agent: {}, dataset: ["a"], rewardFn: () => 1, config: { epochs: 10 } };
-
-async function captureError(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an exception");
-}
 
 function recordStates(trainer: { on: SeedTrainer["on"] }): string[] {
   const states: string[] = [];
