@@ -184,13 +184,9 @@ export function reportHtml(
     )
     .join("\n");
   const { rl, sft, capture, synthesis, evolution } = results;
-  // The RL run the examples show: the final one, or the better one on validation when the warm start was kept.
-  const finalRun = rl
-    ? rl.final === "ppo" ||
-      (rl.final === "sft" && rl.ppo && rl.ppo.validation.accuracy > rl.grpo.validation.accuracy)
-      ? (rl.ppo ?? rl.grpo)
-      : rl.grpo
-    : undefined;
+  // The RL run the examples show: the better one on validation (GRPO on ties), which is the final one unless the
+  // warm start was kept (see chooseFinal).
+  const finalRun = rl?.ppo && rl.ppo.validation.accuracy > rl.grpo.validation.accuracy ? rl.ppo : rl?.grpo;
   const afterName = finalRun ? `after ${finalRun.algorithm.toUpperCase()}` : "";
   const examples = sft && finalRun ? examplesTable(sft.test, finalRun.test, afterName) : "";
   const transcriptTable = sft && finalRun ? transcripts(sft.test, finalRun.test, afterName) : "";
