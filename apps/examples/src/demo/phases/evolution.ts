@@ -31,7 +31,8 @@ const PROMPTS_PER_RUN = 128;
  * Phase 4: evolution tunes the RL settings (learning rate, KL coefficient, sampling temperature). Each candidate
  * is a short GRPO run from the SFT warm start, scored by its accuracy on the validation split (the test split is
  * never looked at); the best settings go to the RL phase. The search space and the defaults follow the warm
- * start's positional scheme. The first generation is the default settings and mutants of them, so the search refines a known-good point rather than starting from random ones.
+ * start's positional scheme. The first generation is the default settings and mutants of them, so the search
+ * refines a known-good point rather than starting from random ones.
  */
 export async function runEvolution(context: DemoContext): Promise<EvolutionPhaseResult> {
   const started = performance.now();
