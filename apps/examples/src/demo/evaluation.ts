@@ -9,7 +9,7 @@ import {
   type RewardSpecInput,
 } from "@orbiter/verl";
 import type { Evaluation } from "./demo-results.js";
-import { countFailureClasses } from "./failure-classes.js";
+import { countFailureClasses, firstToolCall } from "./failure-classes.js";
 import { formatCall, scoreCall, solveRequest, type ToolName } from "./task.js";
 import { AGENT_MAX_CALLS, travelAgent } from "./travel-agent.js";
 import { referenceAnswer } from "./travel-world.js";
@@ -29,17 +29,8 @@ export const AGENT_OPTIONS = {
 
 /** The first tool call of a conversation, as `tool(City)` (the task's call notation), or "" when there is none. */
 export function firstCallOf(messages: ReadonlyArray<ChatMessage>): string {
-  for (const message of messages) {
-    const call = message.tool_calls?.[0];
-    if (call === undefined) continue;
-    try {
-      const city = (JSON.parse(call.function.arguments) as { city?: unknown }).city;
-      return typeof city === "string" ? formatCall({ tool: call.function.name as ToolName, city }) : "";
-    } catch {
-      return "";
-    }
-  }
-  return "";
+  const call = firstToolCall(messages);
+  return call === undefined ? "" : formatCall({ tool: call.tool as ToolName, city: call.city });
 }
 
 /**

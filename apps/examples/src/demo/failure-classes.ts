@@ -26,7 +26,9 @@ export const FAILURE_CLASS_TITLES: Record<FailureClass, string> = {
 };
 
 /** The first tool call of a conversation as `{ tool, city }`, or undefined when there is none or it is malformed. */
-function firstCall(messages: ReadonlyArray<ChatMessage>): { tool: string; city: string } | undefined {
+export function firstToolCall(
+  messages: ReadonlyArray<ChatMessage>,
+): { tool: string; city: string } | undefined {
   for (const message of messages) {
     const call = message.tool_calls?.[0];
     if (call === undefined) continue;
@@ -57,7 +59,7 @@ export function classifyEpisode(
   const expected = solveRequest(request);
   if (expected === undefined) return "noCall";
   if (answer.trim() === referenceAnswer(request)) return "success";
-  const call = firstCall(messages);
+  const call = firstToolCall(messages);
   if (call === undefined) return "noCall";
   if (call.tool === expected.tool && call.city === expected.city) return "misread";
   if (call.tool === expected.tool) return "wrongCity";
