@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { messageOf, OrbiterError } from "@orbiter/types";
+import { formatPath, messageOf, OrbiterError } from "@orbiter/types";
 import { Durability, GatewayOptions, startGateway } from "../index.js";
 
 /** The CLI's help text. */
@@ -53,7 +53,7 @@ function checkFlags(options: GatewayOptions): void {
   const checked = GatewayOptions.safeParse(options);
   if (checked.success) return;
   const issue = checked.error.issues[0];
-  const path = issue?.path.join(".") ?? "";
+  const path = issue ? formatPath(issue.path) : "";
   throw new UsageError(
     `${FLAG_OF_OPTION[path] ?? (path || "options")}: ${issue?.message ?? "invalid value"}`,
   );
