@@ -23,6 +23,7 @@ Options:
   --ppo-steps <n>        PPO steps (default: the demo's, ${DEFAULT_OPTIONS.ppoSteps})
   --set <key=json>       a config field set on every run, e.g. --set warmupSteps=0 (repeatable)
   --rotary               build the warm start with rotary position embeddings (the demo's --rotary)
+  --carry-optimizer      start RL's Adam from the SFT's saved moments instead of zeros
   --quiet                only the table
   -h, --help             show this help
 `;
@@ -73,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
       set: { type: "string", multiple: true },
       rotary: { type: "boolean" },
       quiet: { type: "boolean" },
+      "carry-optimizer": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -108,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
       : { ppoSteps: positiveNumber(values["ppo-steps"], "ppo-steps") }),
     overrides,
     rotary: values.rotary === true,
+    carryOptimizer: values["carry-optimizer"] === true,
     ...(log ? { log } : {}),
   });
   const table = formatSweepTable(rows);

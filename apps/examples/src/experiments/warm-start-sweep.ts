@@ -1,6 +1,6 @@
-import { deriveSeed, type Sample } from "@orbiter/types";
+import { deriveSeed, InvalidStateError, type Sample } from "@orbiter/types";
 import type { Policy, VeRLConfigInput } from "@orbiter/verl";
-import { VeRLTrainer } from "@orbiter/verl";
+import { loadCheckpoint, VeRLTrainer } from "@orbiter/verl";
 import { pathExists } from "../command-line.js";
 import { DEFAULT_OPTIONS, type DemoOptions } from "../demo/cli.js";
 import { createContext, formatPercent } from "../demo/demo-context.js";
@@ -42,6 +42,10 @@ export interface WarmStartSweepOptions {
   ppoSteps?: number;
   /** Config fields set on every run on top of the defaults (to measure one mechanism at a time). @default {} */
   overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * Start RL's Adam from the SFT's own moments (saved beside the checkpoint) instead of zeros. @default false
+   */
+  carryOptimizer?: boolean;
   /** Receives one line per step of diagnostics, and progress lines. @default nothing */
   log?: (line: string) => void;
 }
@@ -165,6 +169,18 @@ export function formatStep(label: string, step: SweepStep): string {
   );
 }
 
+/** The SFT's Adam state saved beside the warm start (the demo's SFT phase writes it). */
+async function sftOptimizerState(paths: DemoPaths) {
+  const { policy, optimizerState } = await loadCheckpoint(paths.checkpoints.sft);
+  policy.dispose();
+  if (optimizerState === undefined) {
+    throw new InvalidStateError(`${paths.checkpoints.sft} has no optimizer state: rebuild the warm start`, {
+      state: "no optimizer state",
+    });
+  }
+  return optimizerState;
+}
+
 async function runOne(
   paths: DemoPaths,
   algorithm: SweepAlgorithm,
@@ -176,6 +192,7 @@ async function runOne(
 ): Promise<SweepRow> {
   const log = options.log ?? (() => {});
   const policy = await loadPolicy(paths.checkpoints.sft);
+  const optimizerState = options.carryOptimizer === true ? await sftOptimizerState(paths) : undefined;
   const label = `${algorithm} lr ${learningRate.toExponential(0)}`;
   const trace: SweepStep[] = [];
   const initial = languageModelWeights(policy);
@@ -195,6 +212,7 @@ async function runOne(
     // The demo's task is the travel agent's: the sweep trains inside its loop, as the demo's RL phase does.
     agent: TRAVEL_AGENT,
     agentOptions: AGENT_OPTIONS,
+    ...(optimizerState ? { optimizerState } : {}),
     onStep: ({ step, metrics }) => {
       const extra = metrics.extra ?? {};
       const current = languageModelWeights(policy);

@@ -11,6 +11,7 @@ import type { ServeModel } from "../agent/agent-runner.js";
 import type { BackendName } from "../backend/init-backend.js";
 import type { VeRLConfigInput } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
+import type { AdamState } from "../optim/adam-optimizer.js";
 import type { RewardSpecInput } from "../rewards/reward-spec.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { VeRLDatasetInput } from "./dataset-input.js";
@@ -63,6 +64,11 @@ export interface VeRLTrainerOptions {
   agentOptions?: AgentOptionsInput;
   /** How agent mode serves the policy. @default `startGateway` of `@orbiter/gateway` */
   serve?: ServeModel;
+  /**
+   * Start Adam from this state (moments and step, e.g. the warm start's own from `loadCheckpoint`) instead of
+   * zeros; names and shapes must match the policy's parameters (CheckpointError). @default undefined (fresh Adam)
+   */
+  optimizerState?: AdamState;
 }
 
 /** The keys of {@link VeRLTrainerOptions}; any other key given to the constructor is refused (a typo). */
@@ -82,6 +88,7 @@ const OPTION_KEYS = {
   agent: true,
   agentOptions: true,
   serve: true,
+  optimizerState: true,
 } as const satisfies Record<keyof VeRLTrainerOptions, true>;
 
 /**

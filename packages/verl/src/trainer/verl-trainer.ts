@@ -100,6 +100,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     this.tokenizerOption = options.tokenizer;
     this.data = new TrainerSamples(options.evalSet);
     this.reference = options.reference;
+    this.pendingOptimizerState = options.optimizerState;
     this.klController = createKlController(this.config);
     this.agentRunner = createAgentRunner(options, this.config, this.rewards);
     const onStep = options.onStep;

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { MetricsLogger } from "@orbiter/trainer-core";
 import { TrajectoryDataset } from "@orbiter/trajectory";
 import type { ChatMessage } from "@orbiter/types";
-import { type Conversation, supervisedFineTuneEpisodes } from "@orbiter/verl";
+import { AdamOptimizer, type Conversation, saveCheckpoint, supervisedFineTuneEpisodes } from "@orbiter/verl";
 import { type DemoContext, elapsedSince, formatPercent } from "../demo-context.js";
 import type { SftPhaseResult } from "../demo-results.js";
 import { evaluateGreedy } from "../evaluation.js";
@@ -37,6 +37,8 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
   });
   const fromAgent = train.filter((sample) => recorded.has(sample.id)).length;
   const policy = createPolicy(options);
+  // Kept (not the SFT's own fresh one) so that its moments are saved beside the weights for RL to continue from.
+  const optimizer = new AdamOptimizer(policy.parameters(), { learningRate: options.sftLearningRate });
   try {
     const untrained = await evaluateGreedy(policy, test);
     await rm(paths.metrics.sft, { force: true });
@@ -50,6 +52,7 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
         epochs: options.sftEpochs,
         batchSize,
         learningRate: options.sftLearningRate,
+        optimizer,
         seed: options.seed,
         onStep: async (step) => {
           progress.update(step.step, {
@@ -71,7 +74,7 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
     const testEvaluation = await evaluateGreedy(policy, test);
     const validationEvaluation = await evaluateGreedy(policy, validation);
     await rm(paths.checkpoints.sft, { recursive: true, force: true });
-    await policy.save(paths.checkpoints.sft);
+    await saveCheckpoint(paths.checkpoints.sft, { policy, optimizer });
     const result: SftPhaseResult = {
       phase: "sft",
       backend: context.backend,
@@ -95,6 +98,7 @@ export async function runSft(context: DemoContext): Promise<SftPhaseResult> {
     await saveResult(paths, result);
     return result;
   } finally {
+    optimizer.dispose();
     policy.dispose();
   }
 }
