@@ -34,7 +34,13 @@ export { SeededRandomState } from "./random/seeded-random-state.js";
 export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-message.js";
 export { JsonObject, JsonValue } from "./schemas/json.js";
 export { decodeJsonNumber, encodeJsonNumber, JsonNumber } from "./schemas/json-number.js";
-export { formatPath, type ParseContext, parseWith, toInvalidArgumentError } from "./schemas/parse-with.js";
+export {
+  checkOptionsObject,
+  formatPath,
+  type ParseContext,
+  parseWith,
+  toInvalidArgumentError,
+} from "./schemas/parse-with.js";
 export { Sample, type SampleInput } from "./schemas/sample.js";
 export {
   isSampleProvider,

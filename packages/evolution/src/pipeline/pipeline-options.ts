@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseWith } from "@orbiter/types";
+import { checkOptionsObject, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { EvolutionConfigInput } from "../config/evolution-config.js";
 import type { EvolutionStrategy } from "../strategy/evolution-strategy.js";
@@ -48,12 +48,6 @@ const RunOptions = z.strictObject({
   checkpointPath: z.string().min(1, { message: "expected a non-empty path" }).optional(),
 });
 
-function checkObject(options: unknown, what: string): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${what} must be an object`, { field: "options" });
-  }
-}
-
 /**
  * Checks the constructor's options: an object with `config` and `strategy` only (the config's own fields and
  * the strategy's methods are checked where they are parsed).
@@ -61,7 +55,7 @@ function checkObject(options: unknown, what: string): void {
  * @throws InvalidArgumentError naming an unknown key (a typo such as `confg`) or a `config` that is not an object
  */
 export function checkPipelineOptions(options: unknown): void {
-  checkObject(options, "EvolutionPipeline options ({ config, strategy })");
+  checkOptionsObject(options, "EvolutionPipeline options ({ config, strategy })");
   parseWith(PipelineOptionKeys, options, { what: "EvolutionPipeline options" });
 }
 
@@ -72,6 +66,6 @@ export function checkPipelineOptions(options: unknown): void {
  * checkpoints) or a value of the wrong type
  */
 export function parseRunOptions(options: unknown): EvolutionRunOptions {
-  checkObject(options, "EvolutionPipeline run options");
+  checkOptionsObject(options, "EvolutionPipeline run options");
   return parseWith(RunOptions, options, { what: "EvolutionPipeline run options" });
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseWith } from "@orbiter/types";
+import { checkOptionsObject, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { SynthesisStep } from "./data-synthesiser.js";
 import type { SynthesisConfigInput } from "./synthesis-config.js";
@@ -56,12 +56,6 @@ const RunOptions = z.strictObject({
   checkpoint: checkpointPath.optional(),
 });
 
-function checkObject(options: unknown, what: string): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${what} must be an object`, { field: "options" });
-  }
-}
-
 /**
  * Checks the constructor's options (the config's own fields and each step are checked where they are used).
  *
@@ -69,7 +63,7 @@ function checkObject(options: unknown, what: string): void {
  * checkpoint) or a value of the wrong type
  */
 export function checkPipelineOptions(options: unknown): asserts options is SynthesisPipelineOptions {
-  checkObject(options, "SynthesisPipeline options");
+  checkOptionsObject(options, "SynthesisPipeline options");
   parseWith(PipelineOptions, options, { what: "SynthesisPipeline options" });
 }
 
@@ -79,6 +73,6 @@ export function checkPipelineOptions(options: unknown): asserts options is Synth
  * @throws InvalidArgumentError naming an unknown key (`onProgres`) or a value of the wrong type
  */
 export function parseRunOptions(options: unknown): SynthesisRunOptions {
-  checkObject(options, "SynthesisPipeline run options");
+  checkOptionsObject(options, "SynthesisPipeline run options");
   return parseWith(RunOptions, options, { what: "SynthesisPipeline run options" }) as SynthesisRunOptions;
 }

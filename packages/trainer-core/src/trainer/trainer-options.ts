@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { checkOptionsObject, InvalidArgumentError } from "@orbiter/types";
 import type { TrainerCallbacks } from "./trainer-events.js";
 
 /**
@@ -50,12 +50,7 @@ const TRAINER_OPTION_KEYS = {
  * middle of a run).
  */
 export function checkOptionKeys(options: unknown, trainer: string): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${trainer} options must be an object`, {
-      field: "options",
-      value: options,
-    });
-  }
+  checkOptionsObject(options, `${trainer} options`);
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(TRAINER_OPTION_KEYS, key)) {
       const known = Object.keys(TRAINER_OPTION_KEYS)

@@ -54,3 +54,16 @@ export function parseWith<S extends z.ZodType>(
   if (result.success) return result.data;
   throw toInvalidArgumentError(result.error, context);
 }
+
+/**
+ * Refuses (with an {@link InvalidArgumentError} on the field `options`, carrying the value) an options argument
+ * that is not an object: `null`, an array or a primitive. The check every options-taking boundary does before
+ * its schema names the keys.
+ *
+ * @param what names the argument in the message, which reads `<what> must be an object`
+ */
+export function checkOptionsObject(options: unknown, what: string): asserts options is object {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${what} must be an object`, { field: "options", value: options });
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors/error-kinds.js";
-import { parseWith } from "./parse-with.js";
+import { checkOptionsObject, parseWith } from "./parse-with.js";
 import { Sample } from "./sample.js";
 import { TrajectoryItem } from "./trajectory-item.js";
 
@@ -70,5 +70,21 @@ describe("Sample", () => {
     expect(() =>
       parseWith(Sample, { input: "q", output: "a", score: Number.NaN }, { what: "sample" }),
     ).toThrow(expect.objectContaining({ field: "score" }));
+  });
+});
+
+describe("checkOptionsObject", () => {
+  it("accepts an object and refuses null, an array and a primitive, naming the argument and keeping the value", () => {
+    expect(() => checkOptionsObject({}, "Thing options")).not.toThrow();
+    for (const value of [null, [], 3, "x", undefined]) {
+      let error: unknown;
+      try {
+        checkOptionsObject(value, "Thing options");
+      } catch (caught) {
+        error = caught;
+      }
+      expect(InvalidArgumentError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ message: "Thing options must be an object", field: "options", value });
+    }
   });
 });
