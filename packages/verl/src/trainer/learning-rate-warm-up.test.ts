@@ -1,17 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import type { VeRLConfigInput } from "../config/verl-config.js";
+import { countA } from "../internal/testing/count-a-reward.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
 import { VeRLTrainer } from "./verl-trainer.js";
 
 const prompts = ["ab", "ba", "aab", "bba"];
-const countA = {
-  name: "count-a",
-  weight: 1,
-  fn: (output: string) => [...output].filter((c) => c === "a").length / 4,
-};
 
 beforeAll(async () => {
   await initBackend();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLAlgorithm } from "../config/verl-algorithm.js";
 import { VeRLConfig } from "../config/verl-config.js";
+import { countA } from "../internal/testing/count-a-reward.js";
 import type { LogProbsInput, LogProbsOutput, Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
@@ -16,11 +17,6 @@ import { VeRLTrainer } from "./verl-trainer.js";
 
 const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 24 };
 const prompts = ["ab", "ba", "aab", "bba"];
-const countA = {
-  name: "count-a",
-  weight: 1,
-  fn: (output: string) => [...output].filter((c) => c === "a").length / 4,
-};
 
 let dir: string;
 beforeAll(async () => {
