@@ -46,23 +46,17 @@ export function sequenceAttention(
   const d = q.shape[1] as number;
   const headSize = d / h;
   const sizes = { batch, length, heads: h, headSize };
+  const split: [number, number, number, number] = [batch, length, h, headSize];
+  /** `[B·L, d]` → `[B, H, L, headSize]`. */
+  const byHead = (x: tf.Tensor) => tf.transpose(tf.reshape(x, split), [0, 2, 1, 3]) as tf.Tensor4D;
   if (fitsFusedAttention(q, sizes, bias)) {
-    if (collect !== null) {
-      const split: [number, number, number, number] = [batch, length, h, headSize];
-      collect.push({
-        keys: tf.transpose(tf.reshape(k, split), [0, 2, 1, 3]) as tf.Tensor4D,
-        values: tf.transpose(tf.reshape(v, split), [0, 2, 1, 3]) as tf.Tensor4D,
-      });
-    }
+    if (collect !== null) collect.push({ keys: byHead(k), values: byHead(v) });
     return fusedAttention(q, k, v, sizes, bias);
   }
-  const split: [number, number, number, number] = [batch, length, h, headSize];
-  const queries = tf.mul(tf.transpose(tf.reshape(q, split), [0, 2, 1, 3]), 1 / Math.sqrt(headSize));
+  const queries = tf.mul(byHead(q), 1 / Math.sqrt(headSize));
   const keysT = tf.transpose(tf.reshape(k, split), [0, 2, 3, 1]);
-  const values = tf.transpose(tf.reshape(v, split), [0, 2, 1, 3]) as tf.Tensor4D;
-  if (collect !== null) {
-    collect.push({ keys: tf.transpose(tf.reshape(k, split), [0, 2, 1, 3]) as tf.Tensor4D, values });
-  }
+  const values = byHead(v);
+  if (collect !== null) collect.push({ keys: byHead(k), values });
   const n = batch * h;
   const scores = tf.reshape(
     batchMatMul(tf.reshape(queries, [n, length, headSize]), tf.reshape(keysT, [n, headSize, length])),
