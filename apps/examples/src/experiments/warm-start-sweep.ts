@@ -169,16 +169,20 @@ export function formatStep(label: string, step: SweepStep): string {
   );
 }
 
-/** The SFT's Adam state saved beside the warm start (the demo's SFT phase writes it). */
-async function sftOptimizerState(paths: DemoPaths) {
+/**
+ * The SFT policy and, with `carryOptimizer`, the SFT's Adam state saved beside it (the demo's SFT phase writes
+ * it), read in one load of the checkpoint.
+ */
+async function loadWarmStart(paths: DemoPaths, carryOptimizer: boolean) {
+  if (!carryOptimizer) return { policy: await loadPolicy(paths.checkpoints.sft), optimizerState: undefined };
   const { policy, optimizerState } = await loadCheckpoint(paths.checkpoints.sft);
-  policy.dispose();
   if (optimizerState === undefined) {
+    policy.dispose();
     throw new InvalidStateError(`${paths.checkpoints.sft} has no optimizer state: rebuild the warm start`, {
       state: "no optimizer state",
     });
   }
-  return optimizerState;
+  return { policy, optimizerState };
 }
 
 async function runOne(
@@ -191,8 +195,7 @@ async function runOne(
   options: WarmStartSweepOptions,
 ): Promise<SweepRow> {
   const log = options.log ?? (() => {});
-  const policy = await loadPolicy(paths.checkpoints.sft);
-  const optimizerState = options.carryOptimizer === true ? await sftOptimizerState(paths) : undefined;
+  const { policy, optimizerState } = await loadWarmStart(paths, options.carryOptimizer === true);
   const label = `${algorithm} lr ${learningRate.toExponential(0)}`;
   const trace: SweepStep[] = [];
   const initial = languageModelWeights(policy);
