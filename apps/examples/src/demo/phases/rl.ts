@@ -11,7 +11,8 @@ import { readSamples } from "../sample-files.js";
 interface RunInput {
   algorithm: "grpo" | "ppo";
   steps: number;
-  settings: RlSettings;
+  /** The tuned settings, or undefined for the defaults of the warm start's positional scheme. */
+  settings: RlSettings | undefined;
   train: Sample[];
   validation: Sample[];
   test: Sample[];
@@ -21,6 +22,8 @@ async function runOne(context: DemoContext, input: RunInput): Promise<RlRun> {
   const { options, paths } = context;
   const started = performance.now();
   const policy = await loadPolicy(paths.checkpoints.sft);
+  const rotary = policy.config.rotary;
+  const settings = input.settings ?? defaultRlSettings(rotary);
   try {
     const metricsLogPath = paths.metrics[input.algorithm];
     await rm(metricsLogPath, { force: true });
@@ -31,12 +34,12 @@ async function runOne(context: DemoContext, input: RunInput): Promise<RlRun> {
         algorithm: input.algorithm,
         policy,
         samples: input.train,
-        settings: input.settings,
+        settings,
         steps: input.steps,
         batchSize: options.rlBatchSize,
         groupSize: options.groupSize,
         seed: deriveSeed(options.seed, input.algorithm),
-        ppo: ppoRecipe(policy.config.rotary),
+        ppo: ppoRecipe(rotary),
         metricsLogPath,
         callbacks: [progress],
       });
@@ -51,7 +54,7 @@ async function runOne(context: DemoContext, input: RunInput): Promise<RlRun> {
     return {
       algorithm: input.algorithm,
       steps: output.steps,
-      settings: input.settings,
+      settings,
       batchSize: output.batchSize,
       groupSize: output.groupSize,
       durationMs: elapsedSince(started),
@@ -96,12 +99,8 @@ export async function runRl(context: DemoContext): Promise<RlPhaseResult> {
   const { options, paths } = context;
   const sft = await requireResult(paths, "sft", "rl");
   const evolution = await loadResult(paths, "evolution");
-  let settings = evolution?.best;
-  if (settings === undefined) {
-    const warmStart = await loadPolicy(paths.checkpoints.sft);
-    settings = defaultRlSettings(warmStart.config.rotary);
-    warmStart.dispose();
-  }
+  // Without an evolution result each run takes the defaults of the warm start it loads (runOne).
+  const settings = evolution?.best;
   if (evolution === undefined) {
     context.log("rl: no evolution result in the output folder; using the default RL settings");
   }
