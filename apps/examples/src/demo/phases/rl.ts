@@ -84,9 +84,10 @@ export function chooseFinal(
   grpo: Pick<RlRun, "validation">,
   ppo: Pick<RlRun, "validation"> | undefined,
 ): FinalCheckpoint {
-  const best = ppo !== undefined && ppo.validation.accuracy > grpo.validation.accuracy ? "ppo" : "grpo";
-  const accuracy = (best === "ppo" ? ppo : grpo)?.validation.accuracy ?? 0;
-  return accuracy >= warmStart.accuracy ? best : "sft";
+  const ppoBetter = ppo !== undefined && ppo.validation.accuracy > grpo.validation.accuracy;
+  const best = ppoBetter ? ppo : grpo;
+  if (best.validation.accuracy < warmStart.accuracy) return "sft";
+  return ppoBetter ? "ppo" : "grpo";
 }
 
 /**
