@@ -387,11 +387,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       this.parameter("lm_head.bias"),
     ) as tf.Tensor2D;
     if (!this.config.valueHead) return { logits };
-    const values = tf.fused.matMul({
-      a: normed as tf.Tensor2D,
-      b: this.parameter("value_head.weight") as tf.Tensor2D,
-      bias: this.parameter("value_head.bias"),
-    });
+    const values = affine(normed, this.parameter("value_head.weight"), this.parameter("value_head.bias"));
     return { logits, values: tf.reshape(values, [-1]) as tf.Tensor1D };
   }
 
