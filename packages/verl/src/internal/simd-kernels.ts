@@ -70,7 +70,6 @@ export interface WasmBackendView {
 const compiled: Array<object | null | undefined> = [undefined, undefined];
 /** Per variant, the module instantiated on each backend memory (null when that failed). */
 const instances = [new WeakMap<object, SimdExports | null>(), new WeakMap<object, SimdExports | null>()];
-let registered = false;
 
 /** The module for the fused-multiply-add setting in force ({@link wasmFmaActive}), compiled once. */
 function simdModule(): { module: object | null; variant: number } {
@@ -149,9 +148,7 @@ export function defineSimdKernelsOnce(define: () => void): () => void {
 }
 
 /** Registers the kernels with tfjs's wasm backend (once). */
-function register(): void {
-  if (registered) return;
-  registered = true;
+const register = defineSimdKernelsOnce(() => {
   const kernel = defineSimdKernel;
   kernel("OrbiterGelu", (backend, simd, [x]) => {
     const out = backend.makeOutput([...x!.shape], "float32");
@@ -274,7 +271,7 @@ function register(): void {
       x: () => tf.mul(tf.onesLike(saved[0] as tf.Tensor), tf.reshape(dy as tf.Tensor, [1, -1])),
     }),
   });
-}
+});
 
 /**
  * Whether the SIMD kernels run here: the wasm backend is active, the runtime has WebAssembly SIMD, and the
