@@ -3,6 +3,7 @@ import {
   address,
   defineSimdKernel,
   defineSimdKernelsOnce,
+  fitsElementWise,
   runSimdKernel,
   simdKernelsActive,
 } from "./simd-kernels.js";
@@ -46,10 +47,8 @@ const register = defineSimdKernelsOnce(() => {
 export function fitsFusedAdam(parameter: tf.Tensor, gradient: tf.Tensor): boolean {
   return (
     simdKernelsActive() &&
-    parameter.dtype === "float32" &&
+    fitsElementWise(parameter) &&
     gradient.dtype === "float32" &&
-    parameter.size > 0 &&
-    parameter.size % 4 === 0 &&
     gradient.size === parameter.size
   );
 }
