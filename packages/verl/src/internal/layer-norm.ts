@@ -71,7 +71,7 @@ export function layerNormInference(
   bias: tf.Tensor,
   epsilon: number,
 ): tf.Tensor {
-  if (x.rank === 2 && simdKernelsActive() && fitsLayerNorm(x, gain, bias)) {
+  if (simdKernelsActive() && fitsLayerNorm(x, gain, bias)) {
     return simdLayerNorm(x, gain, bias, epsilon, false)[0] as tf.Tensor;
   }
   return tf.add(tf.mul(normaliseRows(x, epsilon).normalised, gain), bias);
