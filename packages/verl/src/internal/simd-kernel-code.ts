@@ -100,34 +100,22 @@ function geluGradFunction(options: CodeOptions): WasmFunction {
   return { name: "geluGrad", params: [I32, I32, I32, I32], locals: locals.types, code };
 }
 
-/** Loads the 4×8 register tile `acc` (two vectors a row) from local `op`, its rows `rowStride` bytes apart. */
-function emitTileLoad(code: WasmCode, acc: readonly number[], op: number, rowStride: number): void {
+/**
+ * Loads the 4×8 register tile `acc` (two vectors a row) from local `op`, or stores it there when `store`, its rows
+ * `rowStride` bytes apart.
+ */
+function emitTileMove(
+  code: WasmCode,
+  acc: readonly number[],
+  op: number,
+  rowStride: number,
+  store: boolean,
+): void {
   for (let r = 0; r < 4; r++) {
     for (let c = 0; c < 2; c++) {
-      code
-        .get(op)
-        .get(rowStride)
-        .i32(r)
-        .mul()
-        .add()
-        .load(16 * c)
-        .set(acc[2 * r + c]!);
-    }
-  }
-}
-
-/** Stores the 4×8 register tile `acc` at local `op`, its rows `rowStride` bytes apart. */
-function emitTileStore(code: WasmCode, acc: readonly number[], op: number, rowStride: number): void {
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 2; c++) {
-      code
-        .get(op)
-        .get(rowStride)
-        .i32(r)
-        .mul()
-        .add()
-        .get(acc[2 * r + c]!)
-        .store(16 * c);
+      code.get(op).get(rowStride).i32(r).mul().add();
+      if (store) code.get(acc[2 * r + c]!).store(16 * c);
+      else code.load(16 * c).set(acc[2 * r + c]!);
     }
   }
 }
@@ -184,7 +172,7 @@ function weightGradFunction(options: CodeOptions): WasmFunction {
       column.loop(j, m, 8, (tile) => {
         // op = out + (i·m + j)·4: the tile's first row; row r is r·dRow further.
         tile.get(outPtr).get(i).get(m).mul().get(j).add().i32(2).shl().add().set(op);
-        emitTileLoad(tile, acc, op, dRow);
+        emitTileMove(tile, acc, op, dRow, false);
         tile.get(xPtr).get(start).get(k).mul().get(i).add().i32(2).shl().add().set(xp);
         tile.get(dyPtr).get(start).get(m).mul().get(j).add().i32(2).shl().add().set(dp);
         tile.get(dyPtr).get(stop).get(m).mul().get(j).add().i32(2).shl().add().set(dEnd);
@@ -200,7 +188,7 @@ function weightGradFunction(options: CodeOptions): WasmFunction {
           }
           row.get(xp).get(xRow).add().set(xp);
         });
-        emitTileStore(tile, acc, op, dRow);
+        emitTileMove(tile, acc, op, dRow, true);
       });
     });
   });
@@ -264,7 +252,7 @@ function matmulFunction(options: CodeOptions): WasmFunction {
         step.get(ap).i32(4).add().set(ap);
       });
       tile.get(outPtr).get(row).get(m).mul().get(j).add().i32(2).shl().add().set(op);
-      emitTileStore(tile, acc, op, bRow);
+      emitTileMove(tile, acc, op, bRow, true);
     });
   });
   return { name: "matmul", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
