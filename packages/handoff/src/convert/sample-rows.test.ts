@@ -43,6 +43,19 @@ describe("rows from samples", () => {
     }
   });
 
+  it("name a bad sample under the caller's path, in the field and the message", () => {
+    const cases: Array<[unknown, string, string]> = [
+      [[good, { input: 1, output: "x" }], "train[1].input", "train[1].input must be a string"],
+      [[good, null], "train[1]", "train[1] must be a sample"],
+      [{ notSamples: true }, "train", "Expected an array of samples"],
+    ];
+    for (const [samples, field, message] of cases) {
+      const run = () => verlRowsFromSamples(samples as never, { dataSource: "d", path: "train" });
+      expect(fieldOf(run), field).toBe(field);
+      expect(run, field).toThrow(message);
+    }
+  });
+
   it("name the option a job's bad sample came from", async () => {
     const error = await exportVerlJob("/tmp/never-written-job", {
       train: [good, good, { input: 1, output: "x" } as never, good],
@@ -51,5 +64,14 @@ describe("rows from samples", () => {
       gpusPerNode: 4,
     }).catch((caught: unknown) => caught);
     expect(InvalidArgumentError.isInstance(error) && error.field).toBe("train[2].input");
+    expect((error as Error).message).toBe("train[2].input must be a string");
+    const badVal = await exportVerlJob("/tmp/never-written-job", {
+      train: [good, good],
+      val: [good, { input: "q" } as never],
+      config: { algorithm: "grpo", batchSize: 2, groupSize: 2 },
+      model: "m",
+      gpusPerNode: 4,
+    }).catch((caught: unknown) => caught);
+    expect(InvalidArgumentError.isInstance(badVal) && badVal.field).toBe("val[1].output");
   });
 });

@@ -25,11 +25,16 @@ export interface VerlRowsOptions {
    * They may not be named `split`, `index`, `sample_id` or `input`, which every row carries.
    */
   extraInfo?: (sample: Sample, index: number) => Record<string, ExtraInfoValue>;
+  /**
+   * What errors call the samples: a bad sample is named `${path}[i].input`, so a caller that takes the samples as
+   * one of its own options names that option (`exportVerlJob` passes `"train"`). @default "samples"
+   */
+  path?: string;
 }
 
-/** Refuses (naming `samples[i].field`) what the converters would otherwise turn into malformed rows. */
-function checkSample(sample: unknown, index: number): void {
-  const at = `samples[${index}]`;
+/** Refuses (naming `<path>[i].field`) what the converters would otherwise turn into malformed rows. */
+function checkSample(sample: unknown, index: number, path: string): void {
+  const at = `${path}[${index}]`;
   if (sample === null || typeof sample !== "object") {
     throw new InvalidArgumentError(`${at} must be a sample { input, output }`, { field: at });
   }
@@ -47,17 +52,17 @@ function checkSample(sample: unknown, index: number): void {
   }
 }
 
-function toSampleList(source: SampleList): ReadonlyArray<Sample> {
+function toSampleList(source: SampleList, path = "samples"): ReadonlyArray<Sample> {
   let samples: ReadonlyArray<Sample>;
   if (Array.isArray(source)) samples = source;
   else if (source !== null && typeof source === "object" && "toSamples" in source)
     samples = source.toSamples();
   else {
     throw new InvalidArgumentError("Expected an array of samples or an object with toSamples()", {
-      field: "samples",
+      field: path,
     });
   }
-  samples.forEach(checkSample);
+  for (const [index, sample] of samples.entries()) checkSample(sample, index, path);
   return samples;
 }
 
@@ -101,7 +106,7 @@ function extraFields(
 export function verlRowsFromSamples(source: SampleList, options: VerlRowsOptions): VerlRow[] {
   const dataSource = checkDataSource(options);
   const split = options.split ?? "train";
-  return toSampleList(source).map((sample, index) => {
+  return toSampleList(source, options.path).map((sample, index) => {
     const prompt: VerlPromptMessage[] = [];
     if (options.systemPrompt !== undefined) prompt.push({ role: "system", content: options.systemPrompt });
     prompt.push({ role: "user", content: sample.input });
@@ -122,7 +127,7 @@ export function verlRowsFromSamples(source: SampleList, options: VerlRowsOptions
 }
 
 /** Options of {@link verlRowsFromEpisodes}. */
-export interface VerlEpisodeRowsOptions extends Omit<VerlRowsOptions, "extraInfo" | "systemPrompt"> {
+export interface VerlEpisodeRowsOptions extends Omit<VerlRowsOptions, "extraInfo" | "systemPrompt" | "path"> {
   /** The reference answer of an episode's task (verl's `ground_truth`, always a string). */
   groundTruth: (episode: RecordedEpisode) => string;
 }

@@ -103,26 +103,7 @@ function toRows(data: unknown, field: string, dataSource: string, split: string)
       },
     );
   }
-  const parsed = samples.map((sample, index) =>
-    parseWith(
-      z.custom<Sample>((value) => value !== null && typeof value === "object"),
-      sample,
-      {
-        what: "sample",
-        path: `${field}[${index}]`,
-      },
-    ),
-  );
-  try {
-    return verlRowsFromSamples(parsed, { dataSource, split });
-  } catch (error) {
-    // Name the option the bad sample came from: `train[2].input`, not `samples[2].input`.
-    if (!InvalidArgumentError.isInstance(error) || !error.field.startsWith("samples")) throw error;
-    throw new InvalidArgumentError(error.message.replace(/^samples/, field), {
-      field: error.field.replace(/^samples/, field),
-      cause: error,
-    });
-  }
+  return verlRowsFromSamples(samples, { dataSource, split, path: field });
 }
 
 function countLines(text: string): number {
