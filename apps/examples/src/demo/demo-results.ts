@@ -176,10 +176,7 @@ export interface RlPhaseResult extends PhaseResultBase {
   beforeValidation: Evaluation;
   grpo: RlRun;
   ppo: RlRun | undefined;
-  /**
-   * The checkpoint kept as the final one: the RL run with the higher validation accuracy (GRPO on ties), or the
-   * warm start itself when neither RL run reaches its validation accuracy, so RL never leaves the demo worse.
-   */
+  /** The checkpoint kept as the final one, by the rule of `chooseFinal` (final-checkpoint.ts). */
   final: FinalCheckpoint;
 }
 

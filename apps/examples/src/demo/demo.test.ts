@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoOptions, parseDemoArgs } from "./cli.js";
 import type { Evaluation } from "./demo-results.js";
 import { evaluateGreedy } from "./evaluation.js";
-import { chooseFinal } from "./phases/rl.js";
+import { chooseFinal, FINAL_CHOICE_RULE, finalCheckpointName } from "./final-checkpoint.js";
 import { type DemoRun, runDemo } from "./run-demo.js";
 import { readSamples } from "./sample-files.js";
 import { solveRequest } from "./task.js";
@@ -229,6 +229,11 @@ describe("pnpm demo --quick", () => {
     expect(html).toMatch(/<h2>Transcripts before and after RL<\/h2>/);
     expect(html).toContain("<th>turns / episode</th>");
     expect(html).toContain(run.verdict?.text.replace(/&/g, "&amp;") ?? "no verdict");
+    const final = run.results.rl?.final ?? "sft";
+    expect(html).toContain(`Final checkpoint (${finalCheckpointName(final)}, ${FINAL_CHOICE_RULE}`);
+    expect(run.verdict?.text).toContain(
+      `keeps ${finalCheckpointName(final)} as its final policy (${FINAL_CHOICE_RULE})`,
+    );
   });
 
   it("runs a phase alone from what earlier phases wrote, reproducibly", async () => {

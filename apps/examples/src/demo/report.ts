@@ -8,6 +8,7 @@ import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoPaths } from "./demo-paths.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
 import { FAILURE_CLASS_TITLES, FAILURE_CLASSES } from "./failure-classes.js";
+import { bestOnValidation, FINAL_CHOICE_RULE, finalCheckpointName } from "./final-checkpoint.js";
 import { failureRows, scoreRows, timingRows, verdict } from "./summary.js";
 
 /** One chart of the report. */
@@ -184,9 +185,9 @@ export function reportHtml(
     )
     .join("\n");
   const { rl, sft, capture, synthesis, evolution } = results;
-  // The RL run the examples show: the better one on validation (GRPO on ties), which is the final one unless the
-  // warm start was kept (see chooseFinal).
-  const finalRun = rl?.ppo && rl.ppo.validation.accuracy > rl.grpo.validation.accuracy ? rl.ppo : rl?.grpo;
+  // The RL run the examples show: the better one on validation, which is the final one unless the warm start was
+  // kept.
+  const finalRun = rl ? bestOnValidation(rl.grpo, rl.ppo) : undefined;
   const afterName = finalRun ? `after ${finalRun.algorithm.toUpperCase()}` : "";
   const examples = sft && finalRun ? examplesTable(sft.test, finalRun.test, afterName) : "";
   const transcriptTable = sft && finalRun ? transcripts(sft.test, finalRun.test, afterName) : "";
@@ -233,7 +234,7 @@ export function reportHtml(
   if (sft) files.push(`<li>Warm-start checkpoint: ${link(paths.checkpoints.sft)}</li>`);
   if (rl) {
     files.push(
-      `<li>Final checkpoint (${rl.final === "sft" ? "the SFT warm start, as neither RL run reached its validation accuracy" : `${rl.final.toUpperCase()}, chosen on validation accuracy`}): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
+      `<li>Final checkpoint (${finalCheckpointName(rl.final)}, ${FINAL_CHOICE_RULE}${rl.final === "sft" ? ": neither RL run reached its validation accuracy" : ""}): ${link(paths.checkpoints.final)}; also ${link(paths.checkpoints.grpo)}${rl.ppo ? `, ${link(paths.checkpoints.ppo)}` : ""}</li>`,
     );
   }
   files.push(`<li>Every number of this page: ${link(paths.summary)}</li>`);

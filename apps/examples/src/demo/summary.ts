@@ -1,6 +1,7 @@
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
 import { FAILURE_CLASS_TITLES, FAILURE_CLASSES, type FailureCounts } from "./failure-classes.js";
+import { FINAL_CHOICE_RULE, finalCheckpointName, finalRlRun } from "./final-checkpoint.js";
 
 /** Held-out accuracy must rise by at least this much (absolute) for the demo to call the improvement clear. */
 export const CLEAR_IMPROVEMENT = 0.05;
@@ -130,9 +131,7 @@ export function timingRows(results: DemoResults): TimingRow[] {
 function finalEvaluations(results: DemoResults): { name: string; test: Evaluation } | undefined {
   const { rl } = results;
   if (!rl) return undefined;
-  if (rl.final === "sft") return { name: "the SFT warm start", test: rl.before };
-  const run = rl.final === "ppo" && rl.ppo ? rl.ppo : rl.grpo;
-  return { name: run.algorithm.toUpperCase(), test: run.test };
+  return { name: finalCheckpointName(rl.final), test: finalRlRun(rl)?.test ?? rl.before };
 }
 
 /**
@@ -164,7 +163,7 @@ export function verdict(results: DemoResults): Verdict | undefined {
   const kept =
     final === undefined
       ? ""
-      : ` The demo keeps ${final.name} as its final policy (chosen on the validation split): ${formatPercent(final.test.accuracy)} held-out task success.`;
+      : ` The demo keeps ${final.name} as its final policy (${FINAL_CHOICE_RULE}): ${formatPercent(final.test.accuracy)} held-out task success.`;
   return { improved, text: text + kept };
 }
 

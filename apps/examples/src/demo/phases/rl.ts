@@ -1,8 +1,9 @@
 import { rm } from "node:fs/promises";
 import { deriveSeed, type Sample } from "@orbiter/types";
 import { type DemoContext, elapsedSince, formatPercent } from "../demo-context.js";
-import type { Evaluation, FinalCheckpoint, RlPhaseResult, RlRun, RlSettings } from "../demo-results.js";
+import type { Evaluation, RlPhaseResult, RlRun, RlSettings } from "../demo-results.js";
 import { evaluateGreedy } from "../evaluation.js";
+import { chooseFinal } from "../final-checkpoint.js";
 import { loadPolicy } from "../policy-factory.js";
 import { loadResult, requireResult, saveResult } from "../result-files.js";
 import { defaultRlSettings, ppoRecipe, trainWithRl } from "../rl-training.js";
@@ -72,22 +73,6 @@ function describe(run: RlRun, before: Evaluation): string {
     `${run.algorithm}: ${run.steps} steps, held-out test accuracy ${formatPercent(before.accuracy)} -> ` +
     `${formatPercent(run.test.accuracy)}, mean reward ${before.reward.toFixed(3)} -> ${run.test.reward.toFixed(3)}`
   );
-}
-
-/**
- * The final checkpoint, chosen on the validation split only (the test split is never looked at): the RL run with
- * the higher validation accuracy, GRPO on ties, provided it is at least as good as the warm start; otherwise the
- * warm start.
- */
-export function chooseFinal(
-  warmStart: Evaluation,
-  grpo: Pick<RlRun, "validation">,
-  ppo: Pick<RlRun, "validation"> | undefined,
-): FinalCheckpoint {
-  const ppoBetter = ppo !== undefined && ppo.validation.accuracy > grpo.validation.accuracy;
-  const best = ppoBetter ? ppo : grpo;
-  if (best.validation.accuracy < warmStart.accuracy) return "sft";
-  return ppoBetter ? "ppo" : "grpo";
 }
 
 /**
