@@ -79,10 +79,15 @@ export const INFERENCE_OPS: BlockOps = {
 /** The attention of a block: queries, keys and values `[N, d]` (heads side by side) → context `[N, d]`. */
 export type AttentionFunction = (queries: tf.Tensor, keys: tf.Tensor, values: tf.Tensor) => tf.Tensor;
 
+/** Picks the rows of `[N, d]` that a block's output is needed for (the others are only keys and values). */
+export type RowSelection = (rows: tf.Tensor) => tf.Tensor;
+
 /**
  * One pre-LayerNorm block on the residual stream `x [N, d]`: `x + out(attention(LN₁ x))`, then
  * `+ MLP(LN₂ x)` with a GELU MLP. The same code serves full forwards and KV-cache decoding steps, which differ in
- * their ops and their attention.
+ * their ops and their attention. With `select`, every row still gives its key and value, but the rest of the
+ * block (output projection, residual, MLP) runs on the selected rows only, which are all it returns: in a last
+ * block, the positions whose outputs nothing reads cost only their keys and values.
  */
 export function transformerBlock(
   x: tf.Tensor,
@@ -90,14 +95,20 @@ export function transformerBlock(
   ops: BlockOps,
   epsilon: number,
   attention: AttentionFunction,
+  select?: RowSelection,
 ): tf.Tensor {
   const normed = ops.layerNorm(x, block.ln1Gain, block.ln1Bias, epsilon);
-  const context = attention(
+  let context = attention(
     ops.dense(normed, block.queryWeight, block.queryBias),
     ops.dense(normed, block.keyWeight, block.keyBias),
     ops.dense(normed, block.valueWeight, block.valueBias),
   );
-  const mid = tf.add(x, ops.dense(context, block.outWeight, block.outBias));
+  let residual = x;
+  if (select !== undefined) {
+    context = select(context);
+    residual = select(x);
+  }
+  const mid = tf.add(residual, ops.dense(context, block.outWeight, block.outBias));
   const normed2 = ops.layerNorm(mid, block.ln2Gain, block.ln2Bias, epsilon);
   const inner = ops.gelu(ops.dense(normed2, block.mlpInWeight, block.mlpInBias));
   return tf.add(mid, ops.dense(inner, block.mlpOutWeight, block.mlpOutBias));

@@ -4,6 +4,7 @@ import { repeatRows, repeatRowsPadded } from "../internal/repeat-rows.js";
 import { simdKernelsActive } from "../internal/simd-kernels.js";
 import { type DecoderStep, KvCache, type LayerCache } from "../rollout/kv-cache.js";
 import { cachedAttention, NEG_INF } from "./attention.js";
+import type { KeptPositions } from "./kept-positions.js";
 import { positionRotation } from "./rotary-embedding.js";
 import { type BlockWeights, INFERENCE_OPS, transformerBlock } from "./transformer-block.js";
 import type { ResolvedTransformerConfig } from "./transformer-config.js";
@@ -13,8 +14,16 @@ export interface DecodingModel {
   readonly config: ResolvedTransformerConfig;
   readonly blocks: ReadonlyArray<BlockWeights>;
   parameter(name: string): tf.Variable;
-  /** Embeddings and every block on `tokens [B, L]` → `[B·L, d]`, pushing each block's keys and values to `collect`. */
-  trunk(tokens: tf.Tensor2D, mask: tf.Tensor2D | undefined, collect: LayerCache[] | null): tf.Tensor;
+  /**
+   * Embeddings and every block on `tokens [B, L]` → `[B·L, d]` (`[B·count, d]` for the positions `keep` names),
+   * pushing each block's keys and values to `collect`.
+   */
+  trunk(
+    tokens: tf.Tensor2D,
+    mask: tf.Tensor2D | undefined,
+    collect: LayerCache[] | null,
+    keep?: KeptPositions,
+  ): tf.Tensor;
   /** Final LayerNorm and heads of `[N, d]` → logits `[N, V]` (and values `[N]` with a value head). */
   head(x: tf.Tensor): { logits: tf.Tensor2D; values?: tf.Tensor1D };
 }
@@ -33,11 +42,8 @@ export function prefillTransformer(
   const [prompts, length] = tokens.shape;
   const d = model.config.dModel;
   const layers: LayerCache[] = [];
-  const trunk = model.trunk(tokens, mask ?? undefined, layers);
-  const last = tf.reshape(
-    tf.slice(tf.reshape(trunk, [prompts, length, d]), [0, length - 1, 0], [prompts, 1, -1]),
-    [prompts, d],
-  );
+  // Only the last position's output is read: the other prompt positions skip the last block's MLP.
+  const last = model.trunk(tokens, mask ?? undefined, layers, { start: length - 1, count: 1 });
   let { logits, values } = model.head(last);
   let keyBias: tf.Tensor4D | null =
     mask === null

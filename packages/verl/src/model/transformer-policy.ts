@@ -22,6 +22,7 @@ import {
 import type { DecoderStep, IncrementalDecoder, KvCache, LayerCache } from "../rollout/kv-cache.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { causalBias, NEG_INF, sequenceAttention } from "./attention.js";
+import { type KeptPositions, keptRows } from "./kept-positions.js";
 import { type NamedParameter, weightMismatches } from "./named-parameter.js";
 import type {
   CloneOptions,
@@ -307,14 +308,10 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     const { tokens, attentionMask } = this.checkInput(input);
     const [batch, length] = tokens.shape;
     const { start, temperature } = checkLogProbsOptions(input, length, this.config.valueHead);
-    const { dModel: d, vocabSize: v } = this.config;
+    const { vocabSize: v } = this.config;
     const count = length - start;
-    const trunk = this.trunk(tokens, attentionMask, null);
     // Hidden states that predict tokens start..L-1 sit at positions start-1..L-2.
-    const selected = tf.reshape(
-      tf.slice(tf.reshape(trunk, [batch, length, d]), [0, start - 1, 0], [batch, count, d]),
-      [batch * count, d],
-    );
+    const selected = this.trunk(tokens, attentionMask, null, { start: start - 1, count });
     const hidden = layerNorm(
       selected,
       this.parameter("final_ln.gain"),
@@ -365,7 +362,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       config: this.config,
       blocks: this.blocks,
       parameter: (name) => this.parameter(name),
-      trunk: (tokens, mask, collect) => this.trunk(tokens, mask, collect),
+      trunk: (tokens, mask, collect, keep) => this.trunk(tokens, mask, collect, keep),
       head: (x) => this.head(x),
     };
   }
@@ -399,10 +396,16 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
   }
 
   /**
-   * Embeddings and every block on `tokens [B, L]` → residual stream `[B·L, d]` (before the final LayerNorm).
-   * When `collect` is given, each block's keys (transposed) and values are pushed to it.
+   * Embeddings and every block on `tokens [B, L]` → residual stream `[B·L, d]` (before the final LayerNorm), or
+   * `[B·count, d]` for the positions `keep` names (the last block runs its MLP on those alone). When `collect` is
+   * given, each block's keys (transposed) and values are pushed to it.
    */
-  private trunk(tokens: tf.Tensor2D, mask: tf.Tensor2D | undefined, collect: LayerCache[] | null): tf.Tensor {
+  private trunk(
+    tokens: tf.Tensor2D,
+    mask: tf.Tensor2D | undefined,
+    collect: LayerCache[] | null,
+    keep?: KeptPositions,
+  ): tf.Tensor {
     const [batch, length] = tokens.shape;
     const eps = this.config.layerNormEpsilon;
     const maskFloat = mask === undefined ? undefined : tf.cast(mask, "float32");
@@ -421,11 +424,13 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
     const shape = { batch, length, heads: this.config.nHeads };
     const turn = positionRotation(this.config, positions);
-    for (const block of this.blocks) {
-      x = transformerBlock(x, block, TRAINING_OPS, eps, (q, k, v) =>
-        sequenceAttention(turn(q), turn(k), v, shape, bias, collect),
-      );
-    }
+    const attention = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+      sequenceAttention(turn(q), turn(k), v, shape, bias, collect);
+    const selectLast = keep === undefined ? undefined : keptRows(batch, length, keep);
+    const last = this.blocks.length - 1;
+    this.blocks.forEach((block, i) => {
+      x = transformerBlock(x, block, TRAINING_OPS, eps, attention, i === last ? selectLast : undefined);
+    });
     return x;
   }
 
