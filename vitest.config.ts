@@ -34,6 +34,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "test-support", root: "tooling/test-support", include: ["src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: { name: "repo", root: "tests", include: ["*.test.ts"], testTimeout: 900_000 },
       },
     ],

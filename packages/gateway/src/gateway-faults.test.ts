@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import OpenAI from "openai";
+import { openAiClient } from "@orbiter/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./index.js";
 import { durabilityOf } from "./options/gateway-options.js";
@@ -51,7 +51,7 @@ describe("the API key", () => {
     const models = await fetch(`${gateway.url}/v1/models`);
     expect(models.status).toBe(200);
     expect(await recordedCount()).toBe(0);
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: GATEWAY_KEY, maxRetries: 0 });
+    const client = openAiClient(`${gateway.url}/v1`, GATEWAY_KEY);
     const completion = await client.chat.completions.create({
       model: "m",
       messages: [{ role: "user", content: "ok" }],
@@ -171,11 +171,7 @@ describe("upstream failures", () => {
 
   it("502 for a streaming call whose upstream fails before the first chunk", async () => {
     stub.script(() => ({ kind: "error", status: 429, message: "rate limited" }));
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/fail-2/v1`,
-      apiKey: GATEWAY_KEY,
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/fail-2/v1`, GATEWAY_KEY);
     await expect(
       client.chat.completions.create({
         model: "m",
@@ -189,11 +185,7 @@ describe("upstream failures", () => {
 
   it("records a stream the upstream cuts off as failed, with what was streamed", async () => {
     stub.script(() => ({ kind: "cut", content: "part ", chunks: 3 }));
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/cut-1/v1`,
-      apiKey: GATEWAY_KEY,
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/cut-1/v1`, GATEWAY_KEY);
     const stream = await client.chat.completions.create({
       model: "m",
       messages: [{ role: "user", content: "x" }],
@@ -221,11 +213,7 @@ describe("a client that disconnects mid-stream", () => {
       chunkDelayMs: 30,
     }));
     const controller = new AbortController();
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/abort-1/v1`,
-      apiKey: GATEWAY_KEY,
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/abort-1/v1`, GATEWAY_KEY);
     const stream = await client.chat.completions.create(
       { model: "m", messages: [{ role: "user", content: "x" }], stream: true },
       { signal: controller.signal },

@@ -1,5 +1,5 @@
+import { openAiClient } from "@orbiter/test-support";
 import type { ChatCompletionRequest, ChatModel, ChatStreamEvent } from "@orbiter/types";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayEpisode, type GatewayHandle, startGateway } from "./index.js";
 
@@ -62,11 +62,7 @@ afterAll(async () => {
 
 describe("an in-process ChatModel served by the gateway, without a record file", () => {
   it("keeps each call's sampled token ids and log-probs in the episode handed back by endEpisode", async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/episode-a/v1`,
-      apiKey: "unused",
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/episode-a/v1`);
     const first = await client.chat.completions.create({
       model: "reverse-policy",
       messages: [{ role: "user", content: "abc" }],
@@ -104,11 +100,7 @@ describe("an in-process ChatModel served by the gateway, without a record file",
   });
 
   it("refuses calls to an ended rollout with 409 and lists the model's ids", async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/episode-a/v1`,
-      apiKey: "unused",
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/episode-a/v1`);
     await expect(
       client.chat.completions.create({
         model: "reverse-policy",
@@ -121,11 +113,7 @@ describe("an in-process ChatModel served by the gateway, without a record file",
   });
 
   it("serves parallel calls of one episode with distinct call indices", async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/parallel/v1`,
-      apiKey: "unused",
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/parallel/v1`);
     await Promise.all(
       ["one", "two", "three", "four"].map((content) =>
         client.chat.completions.create({ model: "reverse-policy", messages: [{ role: "user", content }] }),

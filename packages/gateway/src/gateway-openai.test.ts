@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import OpenAI from "openai";
+import { openAiClient } from "@orbiter/test-support";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./index.js";
 import { readRecords, temporaryFolder } from "./test-support/fixtures.js";
@@ -42,7 +43,7 @@ const tools = [
 
 describe("the official openai SDK through the gateway", () => {
   it("records a plain call as its own episode, with the upstream key sent only upstream", async () => {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-client-key-5678", maxRetries: 0 });
+    const client = openAiClient(`${gateway.url}/v1`, "sk-client-key-5678");
     const completion = await client.chat.completions.create({
       model: "stub-small",
       messages: [
@@ -92,11 +93,7 @@ describe("the official openai SDK through the gateway", () => {
         toolCalls: [{ id: "call_1", name: "add", arguments: '{"a":2,"b":3}' }],
       };
     });
-    const client = new OpenAI({
-      baseURL: `${gateway.url}/rollouts/run-7/v1`,
-      apiKey: "unused",
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${gateway.url}/rollouts/run-7/v1`);
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "What is 2+3?" }];
     const first = await client.chat.completions.create({
       model: "stub-small",
@@ -170,7 +167,7 @@ describe("the official openai SDK through the gateway", () => {
       toolCalls: [{ id: "call_9", name: "add", arguments: '{"a":40,"b":2}' }],
       chunkSize: 5,
     }));
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openAiClient(`${gateway.url}/v1`);
     const stream = await client.chat.completions.create(
       {
         model: "stub-small",
@@ -221,7 +218,7 @@ describe("the official openai SDK through the gateway", () => {
         { token: "i", logprob: -0.5 },
       ],
     }));
-    const client = new OpenAI({ baseURL: `${gateway.url}/rollouts/n-1/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openAiClient(`${gateway.url}/rollouts/n-1/v1`);
     const completion = await client.chat.completions.create({
       model: "stub-small",
       messages: [{ role: "user", content: "hi" }],
@@ -239,7 +236,7 @@ describe("the official openai SDK through the gateway", () => {
   });
 
   it("lists the upstream's models", async () => {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openAiClient(`${gateway.url}/v1`);
     const ids: string[] = [];
     for await (const model of client.models.list()) ids.push(model.id);
     expect(ids).toEqual(["stub-small", "stub-large"]);

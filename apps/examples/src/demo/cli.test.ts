@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { InvalidArgumentError } from "@orbiter/types";
+import { fieldOf } from "@orbiter/test-support";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_OPTIONS,
@@ -14,16 +14,6 @@ function options(argv: string[], cwd?: string): DemoOptions {
   const parsed = parseDemoArgs(argv, cwd);
   if (parsed.help) throw new Error("unexpected help");
   return parsed.options;
-}
-
-function fieldOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    expect(InvalidArgumentError.isInstance(error)).toBe(true);
-    return (error as InvalidArgumentError & { field?: string }).field;
-  }
-  throw new Error("expected an InvalidArgumentError");
 }
 
 describe("parseDemoArgs", () => {

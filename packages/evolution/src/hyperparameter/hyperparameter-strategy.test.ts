@@ -1,7 +1,7 @@
+import { fieldOf } from "@orbiter/test-support";
 import { SeededRandom } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { fieldOf } from "../internal/testing/field-of.js";
 import { EvolutionPipeline } from "../pipeline/evolution-pipeline.js";
 import { HyperparameterStrategy } from "./hyperparameter-strategy.js";
 

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureError, thrownBy } from "@orbiter/test-support";
 import {
   AbortedError,
   CheckpointError,
@@ -19,24 +20,6 @@ import { EvaluationsFailedError } from "./evaluations-failed-error.js";
 import { EvolutionPhase } from "./evolution-phase.js";
 import { EvolutionPipeline } from "./evolution-pipeline.js";
 import type { EvolutionProgressEvent, EvolutionResult } from "./evolution-result.js";
-
-async function captureError(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an exception");
-}
 
 /** A one-dimensional strategy: candidates are numbers, the optimum is 3. */
 const parabola = {

@@ -1,6 +1,6 @@
+import { fieldOf } from "@orbiter/test-support";
 import { SeededRandom } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
-import { fieldOf } from "../internal/testing/field-of.js";
 import { rankByScore } from "./rank-by-score.js";
 import { rouletteSelection } from "./roulette-selection.js";
 import { tournamentSelection } from "./tournament-selection.js";

@@ -4,8 +4,8 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { openAiClient } from "@orbiter/test-support";
 import { JsonlSink, type TrajectoryDataset } from "@orbiter/trajectory";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRecords, temporaryFolder } from "../test-support/fixtures.js";
 import { type StubUpstream, startStubUpstream } from "../test-support/stub-upstream.js";
@@ -75,15 +75,11 @@ describe("orbiter-gateway (the CLI)", () => {
       "cli-key-123456",
     ]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const client = new OpenAI({
-      baseURL: `${url}/rollouts/cli-run/v1`,
-      apiKey: "cli-key-123456",
-      maxRetries: 0,
-    });
+    const client = openAiClient(`${url}/rollouts/cli-run/v1`, "cli-key-123456");
     for (const content of ["one", "two"]) {
       await client.chat.completions.create({ model: "m", messages: [{ role: "user", content }] });
     }
-    const refused = new OpenAI({ baseURL: `${url}/v1`, apiKey: "wrong", maxRetries: 0 });
+    const refused = openAiClient(`${url}/v1`, "wrong");
     await expect(
       refused.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }),
     ).rejects.toMatchObject({ status: 401 });
@@ -117,7 +113,7 @@ describe("orbiter-gateway (the CLI)", () => {
    */
   async function killUnderLoad(out: string, args: string[]): Promise<TrajectoryDataset> {
     const { child, url } = await startCli(["--upstream", stub.baseURL, "--out", out, ...args]);
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openAiClient(`${url}/v1`);
     const acknowledged: string[] = [];
     let stop = false;
     let sent = 0;
@@ -159,7 +155,7 @@ describe("orbiter-gateway (the CLI)", () => {
 
     // A restart on the same file resumes appending after the last complete line.
     const again = await startCli(["--upstream", stub.baseURL, "--out", out]);
-    const client2 = new OpenAI({ baseURL: `${again.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client2 = openAiClient(`${again.url}/v1`);
     await client2.chat.completions.create({
       model: "m",
       messages: [{ role: "user", content: "after restart" }],

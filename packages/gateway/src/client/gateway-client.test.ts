@@ -1,6 +1,6 @@
 import { request } from "node:http";
+import { openAiClient } from "@orbiter/test-support";
 import { InvalidArgumentError } from "@orbiter/types";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayHandle, GatewayRequestError, startGateway } from "../index.js";
 import { type StubUpstream, startStubUpstream } from "../test-support/stub-upstream.js";
@@ -27,11 +27,7 @@ describe("createGatewayClient", () => {
   it("gives rollout URLs, posts rewards, ends and reads episodes, and throws typed errors", async () => {
     const rollouts = createGatewayClient({ url: gateway.url });
     expect(rollouts.rolloutUrl("a/b")).toBe(`${gateway.url}/rollouts/a%2Fb/v1`);
-    const openai = new OpenAI({
-      baseURL: rollouts.rolloutUrl("client-1"),
-      apiKey: "sk-user-own-key-42",
-      maxRetries: 0,
-    });
+    const openai = openAiClient(rollouts.rolloutUrl("client-1"), "sk-user-own-key-42");
     await openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] });
     expect(await rollouts.episode("client-1")).toMatchObject({ status: "open", calls: 1, reward: 0 });
     const partial = await rollouts.reward("client-1", 0.5, { name: "style", end: false });
@@ -56,7 +52,7 @@ describe("createGatewayClient", () => {
 
   it("forwards the client's own key to the upstream only, and never logs it", async () => {
     expect(stub.requests.at(-1)?.headers.authorization).toBe("Bearer sk-user-own-key-42");
-    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-user-own-key-42", maxRetries: 0 });
+    const openai = openAiClient(`${gateway.url}/v1`, "sk-user-own-key-42");
     const ids: string[] = [];
     for await (const model of openai.models.list()) ids.push(model.id);
     expect(ids).toEqual(["stub-small", "stub-large"]);

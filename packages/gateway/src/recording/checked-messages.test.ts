@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openAiClient } from "@orbiter/test-support";
 import { AssistantMessage, type ChatCompletionRequest, type ChatCompletionResult } from "@orbiter/types";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -81,11 +82,7 @@ describe("messages checked when a call is served", () => {
       });
       const parse = vi.spyOn(AssistantMessage, "safeParse");
       try {
-        const client = new OpenAI({
-          baseURL: `${gateway.url}/rollouts/bad/v1`,
-          apiKey: "unused",
-          maxRetries: 0,
-        });
+        const client = openAiClient(`${gateway.url}/rollouts/bad/v1`);
         const error = await client.chat.completions
           .create({ model: "m", messages: [{ role: "user", content: "hi" }], stream })
           .then(
@@ -128,11 +125,7 @@ describe("messages checked when a call is served", () => {
     });
     const plain = vi.spyOn(AssistantMessage, "safeParse");
     try {
-      const client = new OpenAI({
-        baseURL: `${gateway.url}/rollouts/good/v1`,
-        apiKey: "unused",
-        maxRetries: 0,
-      });
+      const client = openAiClient(`${gateway.url}/rollouts/good/v1`);
       const stream = await client.chat.completions.create({
         model: "m",
         messages: [{ role: "user", content: "hi" }],

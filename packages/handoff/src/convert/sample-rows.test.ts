@@ -1,3 +1,4 @@
+import { fieldOf } from "@orbiter/test-support";
 import { InvalidArgumentError } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
 import { exportVerlJob } from "../job/export-verl-job.js";
@@ -8,15 +9,6 @@ import {
 } from "./sample-rows.js";
 
 const good = { id: "g", input: "1+1=", output: "2", metadata: {} };
-
-function fieldOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return InvalidArgumentError.isInstance(error) ? error.field : error;
-  }
-  return "no error";
-}
 
 describe("rows from samples", () => {
   it("name the field of a sample that is not one, in every converter", () => {

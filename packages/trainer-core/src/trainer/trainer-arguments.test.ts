@@ -1,7 +1,7 @@
+import { thrownBy } from "@orbiter/test-support";
 import { InvalidArgumentError } from "@orbiter/types";
 import { describe, expect, it } from "vitest";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
-import { thrownBy } from "../__fixtures__/thrown-by.js";
 
 describe("Trainer arguments of the wrong type", () => {
   it("refuses callbacks, signal and metricsLogPath of the wrong type, naming the option", () => {

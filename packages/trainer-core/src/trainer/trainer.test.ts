@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureError, thrownBy } from "@orbiter/test-support";
 import {
   AbortedError,
   CheckpointError,
@@ -12,7 +13,6 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
-import { captureError, thrownBy } from "../__fixtures__/thrown-by.js";
 import { TRAINER_STATE_FILE } from "../checkpoint/checkpoint-manifest.js";
 import { TrainConfig } from "../config/train-config.js";
 import type { TrainMetricsInput } from "../metrics/train-metrics.js";

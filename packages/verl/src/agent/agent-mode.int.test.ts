@@ -1,6 +1,6 @@
+import { openAiClient } from "@orbiter/test-support";
 import type { Sample } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { CHAT_MARKERS, chatTokenizer, encodeChat, renderChat } from "../chat/chat-template.js";
@@ -216,7 +216,7 @@ describe("VeRLTrainer agent mode (openai SDK agent, in-process gateway)", () => 
         rewards: [reward],
         // One model call per episode, so one training row each.
         agent: async (task, context) => {
-          const client = new OpenAI({ baseURL: context.baseURL, apiKey: context.apiKey, maxRetries: 0 });
+          const client = openAiClient(context.baseURL, context.apiKey);
           const completion = await client.chat.completions.create(
             { model: context.model, messages: [{ role: "user", content: task.input }] },
             { signal: context.signal },

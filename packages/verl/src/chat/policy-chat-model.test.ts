@@ -1,7 +1,7 @@
 import { startGateway } from "@orbiter/gateway";
+import { openAiClient } from "@orbiter/test-support";
 import { AbortedError, type ChatMessage } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import OpenAI from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
@@ -67,7 +67,7 @@ describe("TransformerPolicy as a chat model", () => {
   it("is served by startGateway({ model: policy }) to the official openai SDK: a tool loop, streamed too", async () => {
     const gateway = await startGateway({ model: policy, apiKey: "secret" });
     try {
-      const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "secret", maxRetries: 0 });
+      const client = openAiClient(`${gateway.url}/v1`, "secret");
       expect((await client.models.list()).data.map((model) => model.id)).toEqual(["orbiter-policy"]);
       const tools = SKY_TOOLS as ChatCompletionTool[];
       const messages: ChatCompletionMessageParam[] = [{ role: "user", content: "Rome?" }];
@@ -114,7 +114,7 @@ describe("TransformerPolicy as a chat model", () => {
       }
       expect([name, args, finish]).toEqual(["sky", call.function.arguments, "tool_calls"]);
       // Without the key the gateway refuses.
-      const stranger = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "wrong", maxRetries: 0 });
+      const stranger = openAiClient(`${gateway.url}/v1`, "wrong");
       await expect(
         stranger.chat.completions.create({
           model: "orbiter-policy",

@@ -1,3 +1,4 @@
+import { fieldOf } from "@orbiter/test-support";
 import { InvalidArgumentError } from "@orbiter/types";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -80,22 +81,14 @@ describe("ByteTokenizer", () => {
 });
 
 describe("tokenizerFromJSON", () => {
-  function fieldOf(json: unknown): string | undefined {
-    try {
-      tokenizerFromJSON(json);
-    } catch (error) {
-      if (InvalidArgumentError.isInstance(error)) return error.field;
-      throw error;
-    }
-    return undefined;
-  }
+  const fieldOfJson = (json: unknown) => fieldOf(() => tokenizerFromJSON(json));
 
   it("names the offending field of a malformed tokenizer", () => {
-    expect(fieldOf({ type: "char", version: 1, characters: ["a", 3] })).toBe("tokenizer.characters[1]");
-    expect(fieldOf({ type: "char", version: 1 })).toBe("tokenizer.characters");
-    expect(fieldOf({ type: "char", version: 2, characters: [] })).toBe("tokenizer.version");
-    expect(fieldOf({ type: "byte", version: 1, extra: true })).toBe("tokenizer.extra");
-    expect(fieldOf({ type: "byte", version: "1" })).toBe("tokenizer.version");
-    expect(fieldOf({ type: "word" })).toBe("tokenizer.type");
+    expect(fieldOfJson({ type: "char", version: 1, characters: ["a", 3] })).toBe("tokenizer.characters[1]");
+    expect(fieldOfJson({ type: "char", version: 1 })).toBe("tokenizer.characters");
+    expect(fieldOfJson({ type: "char", version: 2, characters: [] })).toBe("tokenizer.version");
+    expect(fieldOfJson({ type: "byte", version: 1, extra: true })).toBe("tokenizer.extra");
+    expect(fieldOfJson({ type: "byte", version: "1" })).toBe("tokenizer.version");
+    expect(fieldOfJson({ type: "word" })).toBe("tokenizer.type");
   });
 });
