@@ -32,6 +32,7 @@ export { randomUuid } from "./random/random-uuid.js";
 export { deriveSeed, SeededRandom } from "./random/seeded-random.js";
 export { SeededRandomState } from "./random/seeded-random-state.js";
 export { ChatMessage, ChatRole, ContentPart, ToolCall } from "./schemas/chat-message.js";
+export { functionSchema } from "./schemas/function-schema.js";
 export { JsonObject, JsonValue } from "./schemas/json.js";
 export { decodeJsonNumber, encodeJsonNumber, JsonNumber } from "./schemas/json-number.js";
 export {

@@ -1,4 +1,4 @@
-import { checkOptionsObject, parseWith } from "@orbiter/types";
+import { checkOptionsObject, functionSchema, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { EvolutionConfigInput } from "../config/evolution-config.js";
 import type { EvolutionStrategy } from "../strategy/evolution-strategy.js";
@@ -40,11 +40,9 @@ const PipelineOptionKeys = z.strictObject({
 
 const RunOptions = z.strictObject({
   signal: z.instanceof(AbortSignal, { message: "expected an AbortSignal" }).optional(),
-  onProgress: z
-    .custom<(event: EvolutionProgressEvent) => void>((value) => typeof value === "function", {
-      message: "expected a function (event) => void",
-    })
-    .optional(),
+  onProgress: functionSchema<(event: EvolutionProgressEvent) => void>(
+    "expected a function (event) => void",
+  ).optional(),
   checkpointPath: z.string().min(1, { message: "expected a non-empty path" }).optional(),
 });
 

@@ -1,5 +1,5 @@
 import type { TrajectorySink } from "@orbiter/trajectory";
-import type { ChatModel } from "@orbiter/types";
+import { type ChatModel, functionSchema } from "@orbiter/types";
 import { z } from "zod";
 import type { GatewayEpisode } from "../episodes/gateway-episode.js";
 import { UpstreamOptions } from "../model/upstream-chat-model.js";
@@ -74,18 +74,11 @@ export const GatewayOptions = z
     /** How long `close()` waits for in-flight calls before aborting them, in milliseconds. @default 5000 */
     closeGraceMs: z.number().int().nonnegative().default(5000),
     /** Called once for every episode that ends. */
-    onEpisodeEnd: z
-      .custom<(episode: GatewayEpisode) => void>(
-        (value) => typeof value === "function",
-        "expected a function",
-      )
-      .optional(),
+    onEpisodeEnd: functionSchema<(episode: GatewayEpisode) => void>("expected a function").optional(),
     /** Send one line per served request (method, path, status, milliseconds) to `log`. @default false */
     logRequests: z.boolean().default(false),
     /** Receives internal problems (and request lines with `logRequests`); never headers or keys. @default none */
-    log: z
-      .custom<(line: string) => void>((value) => typeof value === "function", "expected a function")
-      .optional(),
+    log: functionSchema<(line: string) => void>("expected a function").optional(),
   })
   .superRefine((options, context) => {
     if ((options.model === undefined) === (options.upstream === undefined)) {

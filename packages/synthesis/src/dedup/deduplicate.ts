@@ -1,10 +1,8 @@
-import { InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
+import { functionSchema, InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
 import { z } from "zod";
 import { checkSamples } from "../internal/check-samples.js";
 import type { SampleLike } from "../internal/sample-like.js";
 import { type DuplicateMatch, type MinHashMethod, NearDuplicateIndex } from "./near-duplicate-index.js";
-
-const isFunction = (value: unknown): boolean => typeof value === "function";
 
 /** Options of {@link deduplicate} and {@link findNearDuplicates}. */
 export const DeduplicateOptions = z.strictObject({
@@ -15,7 +13,7 @@ export const DeduplicateOptions = z.strictObject({
   threshold: z.number().min(0).max(1).default(0.9),
   /** What is compared: the input, the output, both, or a function of the sample. @default "both" */
   key: z
-    .union([z.enum(["input", "output", "both"]), z.custom<(sample: never) => string>(isFunction)])
+    .union([z.enum(["input", "output", "both"]), functionSchema<(sample: never) => string>()])
     .default("both"),
   /** Shingle length in UTF-16 code units. @default 5 */
   shingleSize: z.number().int().positive().default(5),

@@ -1,6 +1,7 @@
 import {
   AbortedError,
   deriveSeed,
+  functionSchema,
   GenerationError,
   InvalidArgumentError,
   type JsonObject,
@@ -61,12 +62,10 @@ export type TextGenerator = (
   info: GenerateCallInfo,
 ) => Promise<GeneratedText> | GeneratedText;
 
-const isFunction = (value: unknown): boolean => typeof value === "function";
-
 /** Options of {@link GeneratorSynthesiser}. */
 export const GeneratorSynthesiserOptions = z.strictObject({
   /** The generator called once per sample. */
-  generate: z.custom<TextGenerator>(isFunction, "expected a function (prompt, info) => text"),
+  generate: functionSchema<TextGenerator>("expected a function (prompt, info) => text"),
   /**
    * The prompt of each call: one text for every call, a list used in turn, or a function of
    * {@link PromptInfo} (e.g. to show the generator an example from the source).
@@ -74,17 +73,16 @@ export const GeneratorSynthesiserOptions = z.strictObject({
   prompt: z.union([
     z.string(),
     z.array(z.string()).min(1),
-    z.custom<(info: PromptInfo) => PromptValue>(isFunction, "expected a string, strings or a function"),
+    functionSchema<(info: PromptInfo) => PromptValue>("expected a string, strings or a function"),
   ]),
   /**
    * Turns the generator's text into a sample (e.g. splits "Q: … A: …"); returning `null` rejects the text,
    * which is then retried like a failed call. @default the prompt is the input and the text the output
    */
-  parse: z
-    .custom<(text: string, info: { prompt: string; index: number }) => SampleInput | null | undefined>(
-      isFunction,
-    )
-    .optional(),
+  parse:
+    functionSchema<
+      (text: string, info: { prompt: string; index: number }) => SampleInput | null | undefined
+    >().optional(),
   /** Most calls in flight at once. @default 4 */
   concurrency: z.number().int().positive().default(4),
   /** Retries after a failed attempt (so `retries + 1` attempts in all). @default 2 */

@@ -1,4 +1,4 @@
-import { checkOptionsObject, parseWith } from "@orbiter/types";
+import { checkOptionsObject, functionSchema, parseWith } from "@orbiter/types";
 import { z } from "zod";
 import type { SynthesisStep } from "./data-synthesiser.js";
 import type { SynthesisConfigInput } from "./synthesis-config.js";
@@ -48,11 +48,9 @@ const PipelineOptions = z.strictObject({
 
 const RunOptions = z.strictObject({
   signal: z.instanceof(AbortSignal, { message: "expected an AbortSignal" }).optional(),
-  onProgress: z
-    .custom<(progress: SynthesisProgress) => void>((value) => typeof value === "function", {
-      message: "expected a function (progress) => void",
-    })
-    .optional(),
+  onProgress: functionSchema<(progress: SynthesisProgress) => void>(
+    "expected a function (progress) => void",
+  ).optional(),
   checkpoint: checkpointPath.optional(),
 });
 

@@ -1,4 +1,4 @@
-import type { Sample } from "@orbiter/types";
+import { functionSchema, type Sample } from "@orbiter/types";
 import { z } from "zod";
 
 /**
@@ -9,8 +9,6 @@ export type SampleScorer = (sample: Sample, context: { signal: AbortSignal }) =>
 
 /** Which text of a sample near-duplicate detection compares: a field, both, or a function of the sample. */
 export type DedupKey = "input" | "output" | "both" | ((sample: Sample) => string);
-
-const isFunction = (value: unknown): boolean => typeof value === "function";
 
 /**
  * Configuration of a {@link SynthesisPipeline}. Parse with `SynthesisConfig.parse(x)` or pass the input form
@@ -38,7 +36,7 @@ export const SynthesisConfig = z.strictObject({
   dedupThreshold: z.number().min(0).max(1).default(0.9),
   /** What near-duplicate detection compares. @default "both" */
   dedupKey: z
-    .union([z.enum(["input", "output", "both"]), z.custom<(sample: Sample) => string>(isFunction)])
+    .union([z.enum(["input", "output", "both"]), functionSchema<(sample: Sample) => string>()])
     .default("both"),
   /** Shingle length (UTF-16 code units) for near-duplicate detection. @default 5 */
   shingleSize: z.number().int().positive().default(5),
@@ -49,7 +47,7 @@ export const SynthesisConfig = z.strictObject({
   /** Most rounds of asking the steps for more samples. @default 10 */
   maxRounds: z.number().int().positive().default(10),
   /** Scores every new sample (and seed samples that have no score). @default undefined */
-  scorer: z.custom<SampleScorer>(isFunction, "expected a function (sample) => number").optional(),
+  scorer: functionSchema<SampleScorer>("expected a function (sample) => number").optional(),
 });
 
 /** A parsed {@link SynthesisConfig} with defaults filled in. */

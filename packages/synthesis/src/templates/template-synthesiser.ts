@@ -1,4 +1,11 @@
-import { deriveSeed, InvalidArgumentError, JsonObject, parseWith, type Sample } from "@orbiter/types";
+import {
+  deriveSeed,
+  functionSchema,
+  InvalidArgumentError,
+  JsonObject,
+  parseWith,
+  type Sample,
+} from "@orbiter/types";
 import { z } from "zod";
 import { hashString } from "../internal/hash.js";
 import { IndexPermutation, MAX_PERMUTATION_SIZE } from "../internal/index-permutation.js";
@@ -15,8 +22,6 @@ export type TemplateDerivation = (values: Readonly<Record<string, TemplateValue>
  * or a policy) or an `{ input, output }` pair, so that verifiable tasks carry their answer.
  */
 export type Template = string | { input: string; output?: string; metadata?: JsonObject };
-
-const isFunction = (value: unknown): boolean => typeof value === "function";
 
 /**
  * Options of {@link TemplateSynthesiser}.
@@ -37,7 +42,7 @@ export const TemplateSynthesiserOptions = z.strictObject({
    * Placeholders computed from the template's other variables, e.g. `{ sum: (v) => Number(v.a) + Number(v.b) }`
    * for `"What is {a} + {b}?" → "{sum}"`. A derivation sees the variables its template mentions. @default {}
    */
-  derive: z.record(z.string(), z.custom<TemplateDerivation>(isFunction, "expected a function")).default({}),
+  derive: z.record(z.string(), functionSchema<TemplateDerivation>("expected a function")).default({}),
   /** Seed of the order in which combinations are produced. @default 0 */
   seed: z.number().int().default(0),
   /** Prefix of sample ids; the id is the prefix followed by the sample's ordinal. @default "template-<seed>-" */

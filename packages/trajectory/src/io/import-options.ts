@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseWith, type TrajectoryItem } from "@orbiter/types";
+import { functionSchema, InvalidArgumentError, parseWith, type TrajectoryItem } from "@orbiter/types";
 import { z } from "zod";
 import { validateItem } from "../internal/item-validator.js";
 
@@ -39,7 +39,7 @@ export const ReadOptions = z.strictObject({
    * Called once per skipped record. @default emits a Node.js process warning (`process.emitWarning`), so a
    * skipped record is never silent.
    */
-  onWarning: z.custom<(warning: ImportWarning) => void>((value) => typeof value === "function").optional(),
+  onWarning: functionSchema<(warning: ImportWarning) => void>().optional(),
 });
 /** Options of the file readers, as accepted. */
 export type ReadOptionsInput = z.input<typeof ReadOptions>;

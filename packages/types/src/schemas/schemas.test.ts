@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { InvalidArgumentError } from "../errors/error-kinds.js";
+import { functionSchema } from "./function-schema.js";
 import { checkOptionsObject, parseWith } from "./parse-with.js";
 import { Sample } from "./sample.js";
 import { TrajectoryItem } from "./trajectory-item.js";
@@ -86,5 +88,36 @@ describe("checkOptionsObject", () => {
       expect(InvalidArgumentError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ message: "Thing options must be an object", field: "options", value });
     }
+  });
+});
+
+describe("functionSchema", () => {
+  const Options = z.strictObject({
+    onEvent: functionSchema<(event: string) => void>("expected a function (event) => void").optional(),
+    parse: functionSchema<(text: string) => number>(),
+  });
+  const parse = (input: unknown) => parseWith(Options, input, { what: "options", path: "options" });
+
+  it("keeps a function (plain, arrow or async) as it is", () => {
+    const parseText = (text: string) => text.length;
+    async function onEvent(): Promise<void> {}
+    const parsed = parse({ parse: parseText, onEvent });
+    expect(parsed.parse).toBe(parseText);
+    expect(parsed.onEvent).toBe(onEvent);
+    expect(parsed.parse("abc")).toBe(3);
+  });
+
+  it("refuses anything else, naming the field, with the given message or zod's own", () => {
+    for (const value of [null, "f", 1, {}, [() => 1]]) {
+      let error: unknown;
+      try {
+        parse({ parse: () => 1, onEvent: value });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(InvalidArgumentError.isInstance(error) && error.field).toBe("options.onEvent");
+      expect((error as Error).message).toContain("expected a function (event) => void");
+    }
+    expect(() => parse({ parse: "not a function" })).toThrow(/"options\.parse": Invalid input/);
   });
 });

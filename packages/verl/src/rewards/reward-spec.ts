@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
+import { functionSchema, InvalidArgumentError, parseWith, type Sample } from "@orbiter/types";
 import { z } from "zod";
 import type { AgentEpisode } from "../agent/agent-episode.js";
 
@@ -35,7 +35,7 @@ export const RewardSpec = z.strictObject({
   /** Weight in the combined score. @default 1 */
   weight: z.number().finite().default(1),
   /** The reward function, sync or async. */
-  fn: z.custom<RewardFunction>((value) => typeof value === "function", { message: "Expected a function" }),
+  fn: functionSchema<RewardFunction>("Expected a function"),
 });
 
 /** A validated {@link RewardSpec}: the weight is filled in. */
