@@ -57,6 +57,8 @@ export interface SweepStep {
   reward: number;
   referenceKl: number;
   ppoKl: number;
+  /** KL(π_old ‖ π_new) of the step's own update (`actor/step_kl`; measured only with `desiredKl`, else NaN). */
+  stepKl: number;
   clipFraction: number;
   gradNorm: number;
   entropy: number;
@@ -164,7 +166,7 @@ export function formatStep(label: string, step: SweepStep): string {
   const f = (value: number, digits = 3) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
   return (
     `${label} step ${String(step.step).padStart(3)} lr ${step.learningRate.toExponential(1)} reward ${f(step.reward)} ` +
-    `refKL ${f(step.referenceKl, 4)} ppoKL ${f(step.ppoKl, 4)} clip ${f(step.clipFraction)} grad ${f(step.gradNorm, 2)} ` +
+    `refKL ${f(step.referenceKl, 4)} ppoKL ${f(step.ppoKl, 4)} stepKL ${f(step.stepKl, 5)} clip ${f(step.clipFraction)} grad ${f(step.gradNorm, 2)} ` +
     `H ${f(step.entropy)} dθ ${step.updateSize.toExponential(2)} drift ${step.drift.toExponential(2)}`
   );
 }
@@ -225,6 +227,7 @@ async function runOne(
         reward: metrics.reward ?? Number.NaN,
         referenceKl: extra["actor/reference_kl"] ?? Number.NaN,
         ppoKl: extra["actor/ppo_kl"] ?? Number.NaN,
+        stepKl: extra["actor/step_kl"] ?? Number.NaN,
         clipFraction: extra["actor/pg_clipfrac"] ?? Number.NaN,
         gradNorm: extra["actor/grad_norm"] ?? Number.NaN,
         entropy: extra["actor/entropy"] ?? Number.NaN,
@@ -233,7 +236,7 @@ async function runOne(
       };
       previous = current;
       trace.push(row);
-      if (step <= 5 || step % 10 === 0) log(formatStep(label, row));
+      if (step <= 5 || step % 5 === 0) log(formatStep(label, row));
     },
   });
   try {

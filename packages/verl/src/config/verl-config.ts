@@ -92,6 +92,18 @@ const verlConfigShape = {
   klPlacement: z.enum(values(KlPlacement)).optional(),
   /** Adapt β towards a KL target; `null` keeps β fixed. @default null */
   adaptiveKl: AdaptiveKlConfig.nullable().default(null),
+  /**
+   * A trust region in policy space: the per-step KL the learning rate is steered to, rsl_rl's and rl_games' PPO
+   * `desired_kl` (`schedule="adaptive"`). After each step one forward pass (no gradient) over the step's rollout
+   * measures how far the step moved the policy, KL(π_old ‖ π_new) by the k3 estimator (`actor/step_kl`); above
+   * twice the target the rate of the following steps is divided by 1.5, below half of it multiplied by 1.5, never
+   * above the configured `learningRate` and schedule (warm-up and decay keep their shape: the controller scales
+   * them by a factor in [0.001, 1], logged as `actor/lr_scale`; `actor/lr` is the rate actually used). So a high
+   * `learningRate` on batches with little signal is held to the step size the target allows, and `learningRate`
+   * is the ceiling, not the rate. `null` trains at the schedule.
+   * @default null
+   */
+  desiredKl: z.number().positive().nullable().default(null),
   /** Clip ε of the PPO ratio, used for both sides unless `clipRangeLow`/`clipRangeHigh` are set. @default 0.2 */
   clipRange: z.number().positive().max(10).default(0.2),
   /** Lower clip ε_low (ratio ≥ 1 − ε_low). @default clipRange */

@@ -20,6 +20,7 @@ import {
   WEIGHTED_METRIC_COUNT,
 } from "./micro-batch-loss.js";
 import type { RolloutBatch } from "./rollout-batch.js";
+import { measureStepKl } from "./step-kl.js";
 
 /** Applies clipped gradients to the policy's variables: an `AdamOptimizer` in practice. */
 export interface GradientApplier {
@@ -299,5 +300,11 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
     delete metrics["critic/vf_explained_var"];
   }
   if (batch.refLogProbs === null) delete metrics["actor/kl_loss"];
+  if (config.desiredKl !== null && applied > 0 && !criticOnly) {
+    // The trust region's measurement: how far this step's updates moved the policy (`desiredKl`).
+    const started = performance.now();
+    metrics["actor/step_kl"] = measureStepKl(policy, batch, config.temperature, config.microBatchSize);
+    metrics["timing/step_kl_ms"] = performance.now() - started;
+  }
   return { metrics, loss: applied > 0 ? (sums[0] as number) / applied : Number.NaN, applied, skipped };
 }

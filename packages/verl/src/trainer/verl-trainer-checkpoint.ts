@@ -12,6 +12,8 @@ const REFERENCE_DIR = "reference";
 export interface VeRLCheckpointState {
   /** The KL coefficient β at the time of the checkpoint. */
   klCoef?: number;
+  /** The learning-rate scale of the policy-space trust region (`desiredKl`) for the next step. */
+  learningRateScale?: number;
   /** Mini-batch updates skipped so far. */
   skippedUpdates?: number;
   /** A reference model was saved in `reference/`. */

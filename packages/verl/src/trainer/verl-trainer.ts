@@ -8,7 +8,6 @@ import {
   type Sample,
 } from "@orbiter/types";
 import type { AgentRunner } from "../agent/agent-runner.js";
-import { createKlController, type KlController } from "../algorithms/adaptive-kl-controller.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
 import { resolveCriticMode, resumedCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
@@ -18,13 +17,13 @@ import { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { parseRewardSpecs, type RewardSpec } from "../rewards/reward-spec.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { createAgentRunner } from "./agent-mode.js";
-import { stepLearningRate } from "./critic-warm-up.js";
 import type { VeRLDatasetInput } from "./dataset-input.js";
 import { buildDefaultPolicy } from "./default-policy.js";
 import type { EvaluateOptions, PolicyEvaluation } from "./evaluate-policy.js";
 import { finiteMean, mean } from "./host-means.js";
 import { checkPolicyFitsConfig } from "./policy-config-check.js";
 import type { TrainStepResult } from "./rollout-step.js";
+import { StepControllers } from "./step-controllers.js";
 import { evaluateTrainerPolicy } from "./trainer-evaluation.js";
 import { TrainerSamples } from "./trainer-samples.js";
 import { runTrainerStep } from "./trainer-step.js";
@@ -70,7 +69,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   private ownsReference = false;
   private optimizer: AdamOptimizer | undefined;
   private pendingOptimizerState: AdamState | undefined;
-  private klController: KlController;
+  private readonly controllers: StepControllers;
   private backendName: BackendName | undefined;
   private skippedUpdates = 0;
   private resumedDataSize: number | undefined;
@@ -101,7 +100,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     this.data = new TrainerSamples(options.evalSet);
     this.reference = options.reference;
     this.pendingOptimizerState = options.optimizerState;
-    this.klController = createKlController(this.config);
+    this.controllers = new StepControllers(this.config);
     this.agentRunner = createAgentRunner(options, this.config, this.rewards);
     const onStep = options.onStep;
     if (onStep) this.on("step", (event) => onStep({ ...event, backend: this.backendName }));
@@ -119,7 +118,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
 
   /** The current KL coefficient β (changes over training with `adaptiveKl`). */
   get klCoef(): number {
-    return this.klController.value;
+    return this.controllers.kl.value;
   }
 
   /** Mini-batch updates skipped so far because the loss or a gradient was not finite. */
@@ -292,7 +291,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       throw new CheckpointError("Nothing to save: the policy was never built", { path: dir });
     await writeVeRLCheckpoint(dir, { policy, optimizer: this.optimizer, reference: this.reference });
     return {
-      klCoef: this.klController.value,
+      ...this.controllers.state(),
       skippedUpdates: this.skippedUpdates,
       hasReference: this.reference != null,
       hasOptimizer: this.optimizer !== undefined,
@@ -316,7 +315,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     // The workers hold replicas of the objects replaced above: the next step starts new ones.
     await this.workers.dispose();
     this.pendingOptimizerState = resumed.optimizerState;
-    if (typeof state.klCoef === "number") this.klController.value = state.klCoef;
+    this.controllers.restore(state);
     this.skippedUpdates = state.skippedUpdates ?? 0;
     this.resumedDataSize = typeof state.dataSize === "number" ? state.dataSize : undefined;
     this.resumed = true;
@@ -335,10 +334,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       signal: this.signal,
       prompts,
       step,
-      klCoef: this.klController.value,
-      learningRate: stepLearningRate(step, this.config, this.progress.totalSteps),
+      klCoef: this.controllers.kl.value,
+      learningRate: this.controllers.learningRateAt(step, this.config, this.progress.totalSteps),
     });
-    this.klController.update(result.meanKl, result.rows);
+    this.controllers.update(result);
     this.skippedUpdates += result.skipped;
     return result;
   }

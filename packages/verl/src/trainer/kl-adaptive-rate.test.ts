@@ -1,0 +1,183 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init-backend.js";
+import type { VeRLConfigInput } from "../config/verl-config.js";
+import { countA } from "../internal/testing/count-a-reward.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
+import { KL_ADAPTIVE_FACTOR } from "../optim/kl-adaptive-learning-rate.js";
+import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
+import type { RolloutBatch } from "./rollout-batch.js";
+import { measureStepKl } from "./step-kl.js";
+import { VeRLTrainer } from "./verl-trainer.js";
+
+const prompts = ["ab", "ba", "aab", "bba"];
+const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16 };
+let dir: string;
+
+beforeAll(async () => {
+  await initBackend();
+  dir = await mkdtemp(join(tmpdir(), "verl-kl-rate-"));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function tinyPolicy(): TransformerPolicy {
+  return new TransformerPolicy({ tokenizer: CharTokenizer.fromCorpus(prompts), config: tiny, seed: 3 });
+}
+
+describe("measureStepKl", () => {
+  it("is 0 for an unchanged policy and e^{−c} − 1 + c when π_old was c nats above π_new on every loss token", () => {
+    const policy = tinyPolicy();
+    const tokens = tf.tensor2d(
+      [
+        [1, 2, 3, 2, 1, 2],
+        [2, 1, 1, 3, 3, 0],
+        [3, 3, 2, 1, 2, 2],
+      ],
+      undefined,
+      "int32",
+    );
+    const attentionMask = tf.tensor2d([
+      [1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 0],
+      [1, 1, 1, 1, 1, 1],
+    ]);
+    const responseStart = 2;
+    // The last row's responses are out of the loss, and its old log-probs are garbage: they must not count.
+    const responseMask = tf.tensor2d([
+      [1, 1, 1, 1],
+      [1, 1, 1, 0],
+      [0, 0, 0, 0],
+    ]);
+    const current = policy.logProbs({ tokens, attentionMask, responseStart, temperature: 0.7 }).logProbs;
+    const garbage = tf.tensor2d([[0], [0], [-50]]);
+    const batchWith = (oldLogProbs: tf.Tensor2D) =>
+      ({
+        size: 3,
+        tokens,
+        attentionMask,
+        responseStart,
+        responseMask,
+        oldLogProbs: tf.add(oldLogProbs, garbage) as tf.Tensor2D,
+      }) as unknown as RolloutBatch;
+    const same = batchWith(current);
+    expect(measureStepKl(policy, same, 0.7, 3)).toBeLessThan(1e-7);
+    const shifted = batchWith(tf.add(current, 0.1) as tf.Tensor2D);
+    const expected = Math.exp(-0.1) - 1 + 0.1; // 0.0048374
+    expect(measureStepKl(policy, shifted, 0.7, 3)).toBeCloseTo(expected, 6);
+    // Chunked forward passes give the same figure.
+    expect(measureStepKl(policy, shifted, 0.7, 1)).toBeCloseTo(expected, 6);
+    expect(measureStepKl(policy, shifted, 0.7, 2)).toBeCloseTo(expected, 6);
+    const before = tf.memory().numTensors;
+    measureStepKl(policy, shifted, 0.7, 2);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([
+      tokens,
+      attentionMask,
+      responseMask,
+      current,
+      garbage,
+      same.oldLogProbs,
+      shifted.oldLogProbs,
+    ]);
+    policy.dispose();
+  });
+});
+
+interface RateRun {
+  rates: number[];
+  scales: number[];
+  stepKls: number[];
+  weights: Map<string, { data: Float32Array }>;
+}
+
+async function train(config: VeRLConfigInput, resumeFrom?: string): Promise<RateRun> {
+  const policy = tinyPolicy();
+  const run: RateRun = { rates: [], scales: [], stepKls: [], weights: new Map() };
+  const trainer = new VeRLTrainer({
+    policy,
+    config: {
+      algorithm: "grpo",
+      batchSize: 4,
+      groupSize: 4,
+      maxNewTokens: 4,
+      learningRate: 3e-2,
+      warmupSteps: 2,
+      epochs: 20,
+      maxSteps: 8,
+      seed: 5,
+      ...config,
+    },
+    rewards: [countA],
+    onStep: ({ metrics }) => {
+      run.rates.push(metrics.extra?.["actor/lr"] as number);
+      run.scales.push(metrics.extra?.["actor/lr_scale"] as number);
+      run.stepKls.push(metrics.extra?.["actor/step_kl"] as number);
+    },
+  });
+  try {
+    if (resumeFrom !== undefined) await trainer.resume(resumeFrom);
+    await trainer.train(prompts);
+    run.weights = trainer.policy?.getWeights() as Map<string, { data: Float32Array }>;
+    return run;
+  } finally {
+    await trainer.dispose();
+    policy.dispose();
+  }
+}
+
+/** The schedule of `train`'s runs: warm-up over 2 steps to 3e-2, cosine to 0 at step 7. */
+function scheduled(step: number): number {
+  if (step < 2) return (3e-2 * (step + 1)) / 2;
+  return (3e-2 / 2) * (1 + Math.cos((Math.PI * (step - 2)) / 5));
+}
+
+describe("desiredKl: the KL-adaptive learning rate in the trainer", () => {
+  it("scales the schedule by the rule, step after step, from the measured per-step KL", async () => {
+    const desiredKl = 2e-3;
+    const { rates, scales, stepKls } = await train({ desiredKl });
+    expect(rates).toHaveLength(8);
+    let scale = 1;
+    stepKls.forEach((stepKl, step) => {
+      expect(Number.isFinite(stepKl) && stepKl >= 0).toBe(true);
+      expect(scales[step]).toBeCloseTo(scale, 12);
+      expect(rates[step]).toBeCloseTo(scheduled(step) * scale, 12);
+      if (stepKl > 2 * desiredKl) scale /= KL_ADAPTIVE_FACTOR;
+      else if (stepKl < desiredKl / 2) scale = Math.min(scale * KL_ADAPTIVE_FACTOR, 1);
+    });
+    // At 3e-2 the tiny policy's steps overshoot the target: the controller did lower the rate.
+    expect(Math.min(...scales)).toBeLessThan(1);
+    expect(Math.max(...stepKls)).toBeGreaterThan(2 * desiredKl);
+  });
+
+  it("trains at the schedule without it (no measurement, no scale)", async () => {
+    const { rates, scales, stepKls } = await train({});
+    rates.forEach((rate, step) => {
+      expect(rate).toBeCloseTo(scheduled(step), 12);
+    });
+    expect(scales.every((scale) => scale === undefined)).toBe(true);
+    expect(stepKls.every((kl) => kl === undefined)).toBe(true);
+  });
+
+  it("keeps its scale in the checkpoint: 8 steps straight and 4 + resume + 4 give the same rates and weights", async () => {
+    const config = (checkpointDir: string): VeRLConfigInput => ({
+      desiredKl: 2e-3,
+      saveEvery: 4,
+      checkpointDir,
+    });
+    const straight = await train(config(join(dir, "straight")));
+    // The scale at the checkpoint is below 1, so a resume that lost it would train at other rates.
+    expect(straight.scales[4]).toBeLessThan(1);
+    const resumed = await train(config(join(dir, "resumed")), join(dir, "straight", "step-4"));
+    expect(resumed.rates).toEqual(straight.rates.slice(4));
+    expect(resumed.scales).toEqual(straight.scales.slice(4));
+    for (const [name, tensor] of straight.weights) {
+      expect(Array.from(resumed.weights.get(name)?.data ?? []), name).toEqual(Array.from(tensor.data));
+    }
+  });
+});
