@@ -59,6 +59,9 @@ export interface SweepStep {
   ppoKl: number;
   /** KL(π_old ‖ π_new) of the step's own update (`actor/step_kl`; measured only with `desiredKl`, else NaN). */
   stepKl: number;
+  /** Milliseconds of the step's update (`timing/update_ms`) and of its step-KL forward pass within it. */
+  updateMs: number;
+  stepKlMs: number;
   clipFraction: number;
   gradNorm: number;
   entropy: number;
@@ -228,6 +231,8 @@ async function runOne(
         referenceKl: extra["actor/reference_kl"] ?? Number.NaN,
         ppoKl: extra["actor/ppo_kl"] ?? Number.NaN,
         stepKl: extra["actor/step_kl"] ?? Number.NaN,
+        updateMs: extra["timing/update_ms"] ?? Number.NaN,
+        stepKlMs: extra["timing/step_kl_ms"] ?? Number.NaN,
         clipFraction: extra["actor/pg_clipfrac"] ?? Number.NaN,
         gradNorm: extra["actor/grad_norm"] ?? Number.NaN,
         entropy: extra["actor/entropy"] ?? Number.NaN,

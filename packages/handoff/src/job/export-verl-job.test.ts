@@ -281,6 +281,7 @@ describe("exportVerlJob", () => {
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, dualClip: null }, "config.dualClip"],
       [{ algorithm: "ppo", batchSize: 4, valueClip: null }, "config.valueClip"],
       [{ algorithm: "ppo", batchSize: 4, critic: "shared" }, "config.critic"],
+      [{ algorithm: "ppo", batchSize: 4, desiredKl: 0.001 }, "config.desiredKl"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, adaptiveKl: { target: 0.1 } }, "config.adaptiveKl"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 4, miniBatchSize: 2 }, "config.miniBatchSize"],
       [{ algorithm: "grpo", batchSize: 32, groupSize: 2 }, "config.batchSize"],

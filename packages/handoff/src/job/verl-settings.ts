@@ -83,6 +83,10 @@ const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }>
     why: "verl's trainer has no overlong penalty (it is in the DAPO recipe's reward manager)",
   },
   advantageEpsilon: { value: 1e-6, why: "verl fixes the group-std epsilon at 1e-6" },
+  desiredKl: {
+    value: null,
+    why: "verl's actor trains at its configured learning-rate schedule and has no KL-adaptive rate (rsl_rl's desired_kl) nor a target_kl stop",
+  },
   critic: {
     value: "detached",
     // "auto" is detached on a policy the trainer is given, and a verl job always trains the model it is given.

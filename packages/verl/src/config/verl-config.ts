@@ -100,7 +100,10 @@ const verlConfigShape = {
    * above the configured `learningRate` and schedule (warm-up and decay keep their shape: the controller scales
    * them by a factor in [0.001, 1], logged as `actor/lr_scale`; `actor/lr` is the rate actually used). So a high
    * `learningRate` on batches with little signal is held to the step size the target allows, and `learningRate`
-   * is the ceiling, not the rate. `null` trains at the schedule.
+   * is the ceiling, not the rate. Within a step of several updates (PPO's epochs and mini-batches), the remaining
+   * updates are dropped once a mini-batch's forward pass finds the policy already more than 1.5 × `desiredKl`
+   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`). `null` trains at
+   * the schedule.
    * @default null
    */
   desiredKl: z.number().positive().nullable().default(null),

@@ -4,12 +4,14 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import type { VeRLConfigInput } from "../config/verl-config.js";
+import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import { countA } from "../internal/testing/count-a-reward.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
+import { AdamOptimizer } from "../optim/adam-optimizer.js";
 import { KL_ADAPTIVE_FACTOR } from "../optim/kl-adaptive-learning-rate.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
-import type { RolloutBatch } from "./rollout-batch.js";
+import { type GradientApplier, runPolicyUpdate } from "./policy-update.js";
+import { buildRolloutBatch, type RolloutBatch } from "./rollout-batch.js";
 import { measureStepKl } from "./step-kl.js";
 import { VeRLTrainer } from "./verl-trainer.js";
 
@@ -26,8 +28,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tinyPolicy(): TransformerPolicy {
-  return new TransformerPolicy({ tokenizer: CharTokenizer.fromCorpus(prompts), config: tiny, seed: 3 });
+function tinyPolicy(valueHead = false): TransformerPolicy {
+  const config = { ...tiny, valueHead };
+  return new TransformerPolicy({ tokenizer: CharTokenizer.fromCorpus(prompts), config, seed: 3 });
 }
 
 describe("measureStepKl", () => {
@@ -179,5 +182,78 @@ describe("desiredKl: the KL-adaptive learning rate in the trainer", () => {
     for (const [name, tensor] of straight.weights) {
       expect(Array.from(resumed.weights.get(name)?.data ?? []), name).toEqual(Array.from(tensor.data));
     }
+  });
+});
+
+describe("desiredKl: SB3's target_kl stop inside a step", () => {
+  async function update(
+    config: VeRLConfigInput,
+  ): Promise<{ applied: number; metrics: Record<string, number> }> {
+    const policy = tinyPolicy(true);
+    const parsed = VeRLConfig.parse({
+      algorithm: "ppo",
+      batchSize: 4,
+      maxNewTokens: 4,
+      miniBatchSize: 2,
+      klCoef: 0,
+      ...config,
+    });
+    const generation = await policy.generate(prompts, { n: 1, maxNewTokens: 4, seed: 3, temperature: 1.5 });
+    const { batch } = buildRolloutBatch({
+      config: parsed,
+      policy,
+      reference: null,
+      generation,
+      scores: generation.texts.map((text) => text.length % 3),
+      scoresAreAdvantages: false,
+      klCoef: 0,
+    });
+    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 3e-2 });
+    let applied = 0;
+    const optimizer: GradientApplier = {
+      get learningRate() {
+        return adam.learningRate;
+      },
+      set learningRate(rate: number) {
+        adam.learningRate = rate;
+      },
+      applyGradients(gradients) {
+        applied++;
+        adam.applyGradients(gradients);
+      },
+    };
+    try {
+      const result = await runPolicyUpdate({
+        config: parsed,
+        policy,
+        batch,
+        klCoef: 0,
+        learningRate: 3e-2,
+        optimizer,
+        seed: 1,
+      });
+      return { applied, metrics: result.metrics };
+    } finally {
+      batch.dispose();
+      adam.dispose();
+      policy.dispose();
+    }
+  }
+
+  it("drops the step's remaining updates once a mini-batch finds the policy past 1.5 × the target", async () => {
+    // Three epochs of two mini-batches: six updates. The first sees the rollout's own policy (KL 0) and is
+    // applied; at 3e-2 the second already finds the tiny policy far past 1.5e-6, so the other five are dropped.
+    const stopped = await update({ ppoEpochs: 3, desiredKl: 1e-6 });
+    expect(stopped.applied).toBe(1);
+    expect(stopped.metrics["actor/kl_stopped_updates"]).toBe(5);
+    expect(stopped.metrics["actor/step_kl"]).toBeGreaterThan(1.5e-6);
+    // A target the updates stay within lets all six through; without one, nothing is measured or stopped.
+    const within = await update({ ppoEpochs: 3, desiredKl: 10 });
+    expect(within.applied).toBe(6);
+    expect(within.metrics["actor/kl_stopped_updates"]).toBe(0);
+    const off = await update({ ppoEpochs: 3 });
+    expect(off.applied).toBe(6);
+    expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
+    expect(off.metrics["actor/step_kl"]).toBeUndefined();
   });
 });

@@ -101,6 +101,10 @@ export interface PolicyUpdateInput {
 
 const EXPLAINED = METRIC_NAMES.indexOf("critic/vf_explained_var");
 const GRAD_NORM = METRIC_NAMES.indexOf("actor/grad_norm");
+const PPO_KL = METRIC_NAMES.indexOf("actor/ppo_kl");
+
+/** SB3's `target_kl` stop: the remaining updates of a step are dropped once its KL passes this × `desiredKl`. */
+export const KL_STOP_FACTOR = 1.5;
 
 /** Result of {@link runPolicyUpdate}: metrics averaged over the applied mini-batch updates. */
 export interface PolicyUpdateResult {
@@ -222,8 +226,11 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   if (workers !== undefined && participants > 1) await workers.loadBatch(batch);
   // Whether the workers' replicas lag behind this policy (always at the start: it changed since last time).
   let stale = true;
+  // With `desiredKl`, the step's updates stop once the policy has moved past 1.5 × the target (SB3's target_kl).
+  const klStop = config.desiredKl !== null && !criticOnly ? KL_STOP_FACTOR * config.desiredKl : null;
+  let stopped = 0;
 
-  for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
+  updates: for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
     const order = miniBatches > 1 ? rng.shuffle(Array.from({ length: batch.size }, (_, i) => i)) : null;
     for (let m = 0; m < miniBatches; m++) {
       const mini = order
@@ -266,6 +273,12 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
       tf.dispose([readback, summed]);
       const gradientNorm = host[METRIC_VECTOR_LENGTH] as number;
       const finite = Array.from(host).every((x) => Number.isFinite(x));
+      if (finite && klStop !== null && (host[PPO_KL] as number) > klStop) {
+        // This mini-batch's forward pass saw the policy already past the trust region: no more updates this step.
+        tf.dispose(gradientList);
+        stopped = config.ppoEpochs * miniBatches - (epoch * miniBatches + m);
+        break updates;
+      }
       if (finite) {
         const scale = clipScale(gradientNorm, config.gradClip);
         const clipped: tf.NamedTensorMap = {};
@@ -300,6 +313,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
     delete metrics["critic/vf_explained_var"];
   }
   if (batch.refLogProbs === null) delete metrics["actor/kl_loss"];
+  if (klStop !== null) metrics["actor/kl_stopped_updates"] = stopped;
   if (config.desiredKl !== null && applied > 0 && !criticOnly) {
     // The trust region's measurement: how far this step's updates moved the policy (`desiredKl`).
     const started = performance.now();
