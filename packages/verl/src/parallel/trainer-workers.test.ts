@@ -116,7 +116,7 @@ describe("VeRLTrainer with 2 workers", () => {
     },
   );
 
-  it("resumes bit-identically with fused multiply-adds: 4 steps straight and 2 + resume + 2 give the same weights", async () => {
+  it("resumes bit-identically with fused multiply-adds: 4 steps straight and 2 + resume + 2 give the same weights and rates", async () => {
     // Fused where relaxed SIMD can be had (the workers take the setting): determinism holds for either setting.
     setWasmFma("on");
     const config = (checkpointDir: string): VeRLConfigInput => ({
@@ -132,15 +132,27 @@ describe("VeRLTrainer with 2 workers", () => {
       model: tiny,
       seed: 7,
       workers: 2,
+      // The policy-space trust region: its KL is measured and its scale kept across the resume.
+      desiredKl: 1e-4,
     });
-    const straight = new VeRLTrainer({ config: config(join(dir, "straight")), rewards: [countA] });
+    const rates: number[] = [];
+    const onStep = ({ metrics }: { metrics: { extra?: Record<string, number> } }) => {
+      rates.push(metrics.extra?.["actor/lr"] as number);
+    };
+    const straight = new VeRLTrainer({ config: config(join(dir, "straight")), rewards: [countA], onStep });
     await straight.train(prompts);
     const expected = straight.policy?.getWeights() as Map<string, { data: Float32Array }>;
     await straight.dispose();
-    const resumed = new VeRLTrainer({ config: config(join(dir, "resumed")), rewards: [countA] });
+    // The trust region lowered the rate by 1.5 after step 2 (warm-up: 3e-4, 6e-4, 9e-4, 1.2e-3), and again after
+    // step 3: a resume that lost the scale would train its two steps at other rates.
+    expect(rates.slice(0, 4).map((rate) => rate.toPrecision(6))).toEqual(
+      [3e-4, 6e-4, 9e-4 / 1.5, 1.2e-3 / 2.25].map((rate) => rate.toPrecision(6)),
+    );
+    const resumed = new VeRLTrainer({ config: config(join(dir, "resumed")), rewards: [countA], onStep });
     await resumed.resume(join(dir, "straight", "step-2"));
     await resumed.train(prompts);
     expect(resumed.workerCount).toBe(2);
+    expect(rates.slice(4)).toEqual(rates.slice(2, 4));
     const actual = resumed.policy?.getWeights() as Map<string, { data: Float32Array }>;
     for (const [name, tensor] of expected) {
       expect(Array.from(actual.get(name)?.data ?? []), name).toEqual(Array.from(tensor.data));
