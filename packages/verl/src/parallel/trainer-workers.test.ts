@@ -136,7 +136,7 @@ describe("VeRLTrainer with 2 workers", () => {
       desiredKl: 1e-4,
     });
     const rates: number[] = [];
-    const onStep = ({ metrics }: { metrics: { extra?: Record<string, number> } }) => {
+    const onStep = ({ metrics }: { metrics: { extra?: Readonly<Record<string, number>> | undefined } }) => {
       rates.push(metrics.extra?.["actor/lr"] as number);
     };
     const straight = new VeRLTrainer({ config: config(join(dir, "straight")), rewards: [countA], onStep });
