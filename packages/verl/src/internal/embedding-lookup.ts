@@ -1,14 +1,30 @@
 import * as tf from "@tensorflow/tfjs";
+import { fitsEmbedding, wasmEmbedding, wasmEmbeddingGrad } from "./embedding-kernels.js";
 import { affine, weightGradient } from "./fast-matmul.js";
+import { simdKernelsActive } from "./simd-kernels.js";
 
 /**
  * Rows of `table [V, d]` at `ids [N]` (int32) → `[N, d]`, computed as `oneHot(ids) @ table` with the
  * gradient `oneHot(ids)ᵀ @ dy`. On wasm this is an order of magnitude faster than `gather`, and tfjs's gather
  * gradient needs UnsortedSegmentSum, which wasm lacks. The one-hot is built as int32 and cast, since wasm's
- * float32 oneHot is wrong.
+ * float32 oneHot is wrong. On wasm with the package's kernels, the rows are copied and their gradient added at
+ * the ids instead (`embedding-kernels.ts`: the same numbers without the products).
  */
 export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const rows = table.shape[0]!;
+  if (simdKernelsActive() && fitsEmbedding(table, ids)) {
+    const copied = tf.customGrad(((weights: tf.Tensor, save: tf.GradSaveFunc) => {
+      // Saved (kept alive) for the backward pass: the caller may dispose of its ids before.
+      save([ids]);
+      return {
+        value: wasmEmbedding(weights, ids),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+          wasmEmbeddingGrad(saved[0] as tf.Tensor, dy as tf.Tensor, rows),
+        ],
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (weights: tf.Tensor) => tf.Tensor;
+    return copied(table);
+  }
   const lookup = tf.customGrad(((weights: tf.Tensor, save: tf.GradSaveFunc) => {
     const oneHot = tf.cast(tf.oneHot(ids as tf.Tensor1D, rows), "float32");
     save([oneHot]);

@@ -3,16 +3,10 @@ import {
   address,
   defineSimdKernel,
   defineSimdKernelsOnce,
+  memoryBuffer,
   runSimdKernel,
   simdKernelsActive,
-  type WasmBackendView,
 } from "./simd-kernels.js";
-
-/** The float32 view of the wasm backend's whole memory (taken per call: the memory may have grown). */
-function heapOf(backend: WasmBackendView): Float32Array {
-  const memory = backend.wasm?.asm?.memory as { buffer: ArrayBuffer };
-  return new Float32Array(memory.buffer);
-}
 
 /**
  * Registers `OrbiterKeepRows` (once): positions `start .. start + count − 1` of every sequence, copied within the
@@ -23,7 +17,7 @@ const register = defineSimdKernelsOnce(() => {
     const [batch, length, start, count] = [attrs.batch, attrs.length, attrs.start, attrs.count] as number[];
     const d = x!.shape[1] as number;
     const out = backend.makeOutput([batch! * count!, d], "float32");
-    const heap = heapOf(backend);
+    const heap = new Float32Array(memoryBuffer(backend));
     const from = address(backend, x!) / 4;
     const to = address(backend, out) / 4;
     const [span, stride] = [count! * d, length! * d];

@@ -1,6 +1,7 @@
 import { adamFunction } from "./adam-kernel-code.js";
 import { attentionFunction, attentionGradFunction } from "./attention-kernel-code.js";
 import { cachedAttentionFunction } from "./cached-attention-kernel-code.js";
+import { gatherRowsFunction, scatterAddRowsFunction } from "./embedding-kernel-code.js";
 import { layerNormFunction, layerNormGradFunction } from "./layer-norm-kernel-code.js";
 import { Constants, type ExpScratch, expScratch, Locals, pushExp } from "./simd-code-helpers.js";
 import { type CodeOptions, I32, V128, WasmCode, type WasmFunction } from "./wasm-code.js";
@@ -346,5 +347,7 @@ export function simdKernelFunctions(options: CodeOptions = { fma: false }): Wasm
     cachedAttentionFunction(options),
     repeatRowsFunction(),
     adamFunction(),
+    gatherRowsFunction(),
+    scatterAddRowsFunction(),
   ];
 }

@@ -1,3 +1,4 @@
+import { InvalidStateError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { simdKernelFunctions } from "./simd-kernel-code.js";
 import { wasmFmaActive } from "./wasm-fma.js";
@@ -47,6 +48,8 @@ export interface SimdExports {
     times: number,
     targetSliceBytes: number,
   ): void;
+  gatherRows(table: number, ids: number, out: number, n: number, rows: number, rowBytes: number): void;
+  scatterAddRows(ids: number, dy: number, out: number, n: number, rows: number, rowBytes: number): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */
@@ -110,6 +113,13 @@ function instanceFor(backend: WasmBackendView): SimdExports | null {
 /** The byte address of a tensor's data in the wasm backend's memory. */
 export function address(backend: WasmBackendView, tensor: tf.TensorInfo): number {
   return (backend.dataIdMap.get(tensor.dataId) as { memoryOffset: number }).memoryOffset;
+}
+
+/** The buffer of the backend's memory, for kernels that copy in place (taken per call: the memory may grow). */
+export function memoryBuffer(backend: WasmBackendView): ArrayBuffer {
+  const memory = backend.wasm?.asm?.memory as { buffer: ArrayBuffer } | undefined;
+  if (memory === undefined) throw new InvalidStateError("The wasm backend's memory is not reachable");
+  return memory.buffer;
 }
 
 /** Registers `kernelName` on the wasm backend, run by `run` on the SIMD module (inputs in the order given). */

@@ -181,6 +181,11 @@ export class WasmCode {
     return this.op(0x45);
   }
 
+  /** `i32.load` at `offset` bytes past the address on the stack. */
+  loadI32(offset = 0): this {
+    return this.op(0x28, 2, ...unsignedLeb(offset));
+  }
+
   /** `f32.load` at `offset` bytes past the address on the stack. */
   loadF32(offset = 0): this {
     return this.op(0x2a, 2, ...unsignedLeb(offset));
