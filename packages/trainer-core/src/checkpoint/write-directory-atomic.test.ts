@@ -5,32 +5,14 @@ import { CheckpointError, writeFileAtomic } from "@orbiter/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeDirectoryAtomic } from "./write-directory-atomic.js";
 
-describe("writeFileAtomic and writeDirectoryAtomic", () => {
+// writeFileAtomic itself is tested where it lives, in @orbiter/types (src/io/write-file-atomic.test.ts).
+describe("writeDirectoryAtomic", () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "atomic-"));
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
-  });
-
-  it("writes and replaces a file, leaving no temporary file behind", async () => {
-    const path = join(dir, "state.json");
-    await writeFileAtomic(path, "first");
-    await writeFileAtomic(path, new TextEncoder().encode("second"));
-    expect(await readFile(path, "utf8")).toBe("second");
-    expect(await readdir(dir)).toEqual(["state.json"]);
-  });
-
-  it("throws a CheckpointError naming the path when the folder does not exist", async () => {
-    const path = join(dir, "missing", "state.json");
-    let caught: unknown;
-    try {
-      await writeFileAtomic(path, "x");
-    } catch (error) {
-      caught = error;
-    }
-    expect(CheckpointError.isInstance(caught) && caught.path).toBe(path);
   });
 
   it("builds a folder (with sub-folders) and swaps it in whole, returning fill's result", async () => {
