@@ -53,39 +53,50 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     for (const p of [a, b, c]) p.dispose();
   });
 
-  it("gives the KV-cache sampler the logits of a full forward on the same prefix (left-padded prompts)", async () => {
-    const rollout = await policy.generate(["ab", "abcdefg", "q"], {
-      n: 2,
-      maxNewTokens: 8,
-      seed: 5,
-      stopAtEos: false,
-      temperature: 0.7,
-      withValues: true,
-    });
-    const [full, values] = tf.tidy(() => {
-      const tokens = tf.tensor2d(rollout.sequences, undefined, "int32");
-      const attentionMask = tf.tensor2d(rollout.attentionMask);
-      const out = policy.logProbs({
-        tokens,
-        attentionMask,
-        responseStart: rollout.promptLength,
-        temperature: 0.7,
-        withValues: true,
-      });
-      return [out.logProbs.arraySync(), out.values!.arraySync()];
-    });
-    expect(rollout.responseLength).toBe(8);
-    expect(rollout.promptIndex).toEqual([0, 0, 1, 1, 2, 2]);
-    expect(rollout.values).toHaveLength(6);
-    for (let row = 0; row < rollout.batchSize; row++) {
-      for (let j = 0; j < rollout.responseLength; j++) {
-        expect(Math.abs(full[row]![j]! - rollout.logProbs[row]![j]!)).toBeLessThan(1e-4);
-        expect(Math.abs(values[row]![j]! - rollout.values![row]![j]!)).toBeLessThan(1e-5);
+  it.each([
+    ["learned", false],
+    ["rotary", true],
+  ])(
+    "gives the KV-cache sampler the log-probs and values of a full forward, %s positions (left-padded prompts)",
+    async (_positions, rotary) => {
+      const subject = rotary
+        ? new TransformerPolicy({ tokenizer, config: { ...small, rotary, valueHead: true }, seed: 3 })
+        : policy;
+      try {
+        const rollout = await subject.generate(["ab", "abcdefg", "q"], {
+          n: 2,
+          maxNewTokens: 8,
+          seed: 5,
+          stopAtEos: false,
+          temperature: 0.7,
+          withValues: true,
+        });
+        const [full, values] = tf.tidy(() => {
+          const out = subject.logProbs({
+            tokens: tf.tensor2d(rollout.sequences, undefined, "int32"),
+            attentionMask: tf.tensor2d(rollout.attentionMask),
+            responseStart: rollout.promptLength,
+            temperature: 0.7,
+            withValues: true,
+          });
+          return [out.logProbs.arraySync(), out.values!.arraySync()];
+        });
+        expect(rollout.responseLength).toBe(8);
+        expect(rollout.promptIndex).toEqual([0, 0, 1, 1, 2, 2]);
+        expect(rollout.values).toHaveLength(6);
+        for (let row = 0; row < rollout.batchSize; row++) {
+          for (let j = 0; j < rollout.responseLength; j++) {
+            expect(Math.abs(full[row]![j]! - rollout.logProbs[row]![j]!)).toBeLessThan(1e-4);
+            expect(Math.abs(values[row]![j]! - rollout.values![row]![j]!)).toBeLessThan(1e-5);
+          }
+        }
+        const plain = await subject.generate(["ab"], { n: 1, maxNewTokens: 2, seed: 5 });
+        expect(plain.values).toBeUndefined();
+      } finally {
+        if (subject !== policy) subject.dispose();
       }
-    }
-    const plain = await policy.generate(["ab"], { n: 1, maxNewTokens: 2, seed: 5 });
-    expect(plain.values).toBeUndefined();
-  });
+    },
+  );
 
   it("samples each row from its own stream: a batch split at any row draws the same tokens", async () => {
     const prompts = [policy.encodePrompt("abc"), policy.encodePrompt("xyz"), policy.encodePrompt("q r")];
