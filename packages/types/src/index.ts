@@ -27,6 +27,7 @@ export {
 export { messageOf } from "./errors/message-of.js";
 export { OrbiterError, type OrbiterErrorOptions } from "./errors/orbiter-error.js";
 export { onPath, type PathAction, pathError } from "./io/path-error.js";
+export { isWellFormed, toWellFormed } from "./io/well-formed-text.js";
 export { fsyncDirectory, temporarySibling, writeFileAtomic } from "./io/write-file-atomic.js";
 export { randomUuid } from "./random/random-uuid.js";
 export { deriveSeed, SeededRandom } from "./random/seeded-random.js";

@@ -1,7 +1,7 @@
+import { isWellFormed } from "@orbiter/types";
 import fc from "fast-check";
 import type { DatasetMessage, DatasetToolCall } from "../formats/dataset-message.js";
 import type { ExtraInfoValue, VerlRow } from "../formats/verl-row.js";
-import { isWellFormed } from "../internal/well-formed.js";
 
 /** Strings that break naive writers: line-break look-alikes, NUL, BOM, bidi controls, ZWJ emoji, astral planes. */
 const HOSTILE = [

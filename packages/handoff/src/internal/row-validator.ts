@@ -1,7 +1,6 @@
-import { InvalidArgumentError, parseWith } from "@orbiter/types";
+import { InvalidArgumentError, isWellFormed, parseWith } from "@orbiter/types";
 import { DATASET_ROW_SCHEMAS, type DatasetFormat, type DatasetRow } from "../formats/dataset-format.js";
 import { EXTRA_INFO_KEY, type VerlRow } from "../formats/verl-row.js";
-import { isWellFormed } from "./well-formed.js";
 
 /** Where the rows come from, for messages: `rows` (arguments) or a file and its lines. */
 export interface RowOrigin {

@@ -1,11 +1,16 @@
 import { createReadStream } from "node:fs";
-import { InvalidArgumentError, messageOf, type TrajectoryItem } from "@orbiter/types";
+import {
+  InvalidArgumentError,
+  isWellFormed,
+  messageOf,
+  type TrajectoryItem,
+  toWellFormed,
+} from "@orbiter/types";
 import { CsvError, type Options, parse } from "csv-parse";
 import { type Options as StringifyOptions, stringify } from "csv-stringify/sync";
 import { AtomicTextWriter } from "../internal/atomic-text-writer.js";
 import { metadataToJson, numberToJson } from "../internal/item-serializer.js";
 import { ITEM_KEYS } from "../internal/item-validator.js";
-import { isWellFormed, toWellFormed } from "../internal/well-formed.js";
 import type { ExportSummary } from "./export-summary.js";
 import { guardCsvCell, unguardCsvCell } from "./formula-guard.js";
 import { ProblemPolicy, type ResolvedReadOptions, recordError } from "./import-options.js";
