@@ -195,4 +195,20 @@ describe("GeneratorSynthesiser", () => {
       expect.objectContaining({ field: "retries" }),
     );
   });
+
+  it("refuses a count that is not a non-negative integer, naming it, before any call", async () => {
+    let calls = 0;
+    const synthesiser = new GeneratorSynthesiser({ generate: () => `${++calls}`, prompt: "x" });
+    for (const count of [-1, 1.5, Number.NaN]) {
+      await expect(synthesiser.generate(count)).rejects.toThrow(
+        expect.objectContaining({
+          field: "count",
+          value: count,
+          message: expect.stringContaining("non-negative"),
+        }),
+      );
+    }
+    expect(calls).toBe(0);
+    expect((await synthesiser.generate(0)).samples).toEqual([]);
+  });
 });

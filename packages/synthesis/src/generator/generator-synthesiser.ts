@@ -12,6 +12,7 @@ import {
 } from "@orbiter/types";
 import { z } from "zod";
 import { sleep, throwIfAborted } from "../internal/abort.js";
+import { checkNonNegativeInteger } from "../internal/check-non-negative-integer.js";
 import { mapConcurrent } from "../internal/map-concurrent.js";
 import { parseSample } from "../internal/parse-sample.js";
 import {
@@ -165,12 +166,7 @@ export class GeneratorSynthesiser extends DataSynthesiser {
 
   /** Makes `count` calls (standalone use); sample ids are `generated-<n>`, counting across calls. */
   async generate(count: number, options: GeneratorCallOptions = {}): Promise<GenerationBatch> {
-    if (!Number.isSafeInteger(count) || count < 0) {
-      throw new InvalidArgumentError(`count must be a non-negative integer, got ${count}`, {
-        field: "count",
-        value: count,
-      });
-    }
+    checkNonNegativeInteger(count, "count");
     const rng = new SeededRandom(deriveSeed(this.options.seed, "generate", this.cursor));
     const batch = await this.run(
       count,

@@ -153,6 +153,12 @@ describe("TemplateSynthesiser", () => {
     );
     const synthesiser = new TemplateSynthesiser({ templates: ["x"] });
     expect(() => synthesiser.generateAt(0, -1)).toThrow(expect.objectContaining({ field: "count" }));
+    expect(() => synthesiser.generateAt(-1, 1)).toThrow(
+      expect.objectContaining({ field: "start", value: -1 }),
+    );
+    expect(() => synthesiser.generateAt(0.5, 1)).toThrow(
+      expect.objectContaining({ field: "start", value: 0.5 }),
+    );
     const bad = new TemplateSynthesiser({
       templates: ["{a}={r}"],
       variables: { a: [1] },

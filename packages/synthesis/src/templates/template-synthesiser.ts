@@ -7,6 +7,7 @@ import {
   type Sample,
 } from "@orbiter/types";
 import { z } from "zod";
+import { checkNonNegativeInteger } from "../internal/check-non-negative-integer.js";
 import { hashString } from "../internal/hash.js";
 import { IndexPermutation, MAX_PERMUTATION_SIZE } from "../internal/index-permutation.js";
 import { DataSynthesiser, type SynthesisContext } from "../pipeline/data-synthesiser.js";
@@ -166,18 +167,8 @@ export class TemplateSynthesiser extends DataSynthesiser {
    * of {@link TemplateSynthesiser.generate}. The same ordinals always give the same samples.
    */
   generateAt(start: number, count: number): Sample[] {
-    if (!Number.isSafeInteger(count) || count < 0) {
-      throw new InvalidArgumentError(`count must be a non-negative integer, got ${count}`, {
-        field: "count",
-        value: count,
-      });
-    }
-    if (!Number.isSafeInteger(start) || start < 0) {
-      throw new InvalidArgumentError(`start must be a non-negative integer, got ${start}`, {
-        field: "start",
-        value: start,
-      });
-    }
+    checkNonNegativeInteger(count, "count");
+    checkNonNegativeInteger(start, "start");
     const samples: Sample[] = new Array(count);
     for (let i = 0; i < count; i++) samples[i] = this.sampleAt(start + i);
     return samples;
