@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureError } from "@orbiter/test-support";
 import { CheckpointError, writeFileAtomic } from "@orbiter/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeDirectoryAtomic } from "./write-directory-atomic.js";
@@ -36,15 +37,12 @@ describe("writeDirectoryAtomic", () => {
   it("keeps the old folder and removes the temporary one when fill throws", async () => {
     const target = join(dir, "ckpt");
     await writeDirectoryAtomic(target, (temporary) => writeFileAtomic(join(temporary, "old.txt"), "old"));
-    let caught: unknown;
-    try {
-      await writeDirectoryAtomic(target, async (temporary) => {
+    const caught = await captureError(
+      writeDirectoryAtomic(target, async (temporary) => {
         await writeFileAtomic(join(temporary, "new.txt"), "new");
         throw new Error("crash halfway");
-      });
-    } catch (error) {
-      caught = error;
-    }
+      }),
+    );
     expect(CheckpointError.isInstance(caught)).toBe(true);
     expect(((caught as CheckpointError).cause as Error).message).toBe("crash halfway");
     expect(await readdir(dir)).toEqual(["ckpt"]);
@@ -58,16 +56,11 @@ describe("writeDirectoryAtomic", () => {
     await mkdir(folder);
     await writeFile(join(folder, "data.csv"), "a,b");
     for (const target of [file, folder]) {
-      let caught: unknown;
-      try {
-        await writeDirectoryAtomic(
-          target,
-          (temporary) => writeFileAtomic(join(temporary, "state.json"), "{}"),
-          { replaces: "state.json" },
-        );
-      } catch (error) {
-        caught = error;
-      }
+      const caught = await captureError(
+        writeDirectoryAtomic(target, (temporary) => writeFileAtomic(join(temporary, "state.json"), "{}"), {
+          replaces: "state.json",
+        }),
+      );
       expect(CheckpointError.isInstance(caught) && caught.path).toBe(target);
     }
     expect(await readFile(file, "utf8")).toBe("precious");

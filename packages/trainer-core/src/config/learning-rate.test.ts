@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@orbiter/types";
+import { fieldOf } from "@orbiter/test-support";
 import { describe, expect, it } from "vitest";
 import { learningRateAt } from "./learning-rate.js";
 import { TrainConfig } from "./train-config.js";
@@ -46,13 +46,7 @@ describe("learningRateAt", () => {
       [() => learningRateAt(0, { ...cosine, minLearningRate: 2 }, 10), "config.minLearningRate"],
     ];
     for (const [call, field] of cases) {
-      let caught: unknown;
-      try {
-        call();
-      } catch (error) {
-        caught = error;
-      }
-      expect(InvalidArgumentError.isInstance(caught) && caught.field).toBe(field);
+      expect(fieldOf(call)).toBe(field);
     }
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureError } from "@orbiter/test-support";
 import { InvalidArgumentError, PhaseError } from "@orbiter/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LinearRegressionTrainer, linePoints } from "../__fixtures__/linear-regression-trainer.js";
@@ -66,12 +67,7 @@ describe("MetricsLogger", () => {
     expect(() => new MetricsLogger({ path: "" })).toThrow(InvalidArgumentError);
     const path = join(dir, "bad.jsonl");
     await writeFile(path, '{"kind":"step","step":1,"extra":{}}\n\n[1,2]\n');
-    let caught: unknown;
-    try {
-      await readMetricsLog(path);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = await captureError(readMetricsLog(path));
     expect(InvalidArgumentError.isInstance(caught) && caught.line).toBe(3);
   });
 

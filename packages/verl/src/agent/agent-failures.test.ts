@@ -1,4 +1,5 @@
-import { GenerationError, InvalidArgumentError, PhaseError, type Sample } from "@orbiter/types";
+import { fieldOf } from "@orbiter/test-support";
+import { GenerationError, PhaseError, type Sample } from "@orbiter/types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLTrainer } from "../trainer/verl-trainer.js";
@@ -53,14 +54,7 @@ describe("agent mode with a broken agent or agent options", () => {
       [{ agentOptions: { maxTurns: 3 } }, "agentOptions"],
     ];
     for (const [extra, field] of cases) {
-      let caught: unknown;
-      try {
-        new VeRLTrainer({ config, rewards, ...extra });
-      } catch (error) {
-        caught = error;
-      }
-      expect(InvalidArgumentError.isInstance(caught), String(caught)).toBe(true);
-      expect((caught as InvalidArgumentError).field).toBe(field);
+      expect(fieldOf(() => new VeRLTrainer({ config, rewards, ...extra }))).toBe(field);
     }
   });
 });
