@@ -20,6 +20,8 @@ import {
  * keys and values where the projections left them — `[B·L, d]`, heads side by side — so that no head split,
  * transpose or batched-product re-layout is made. Per (sequence, head): scores `S = scale · Q Kᵀ + bias`, row
  * softmax `P`, context `P V`; the gradient from the saved `P`. Sizes: head size a multiple of 8, length of 8.
+ * Causal: for each block of 4 query rows only the keys up to the block's last row (rounded up to 8) are scored,
+ * and the products stop at the diagonal (the weights past it are exact zeros, so the sums are the same).
  */
 
 /** Local indices shared by the per-head passes of the attention kernels: sizes, byte strides, counters, scratch. */
@@ -92,9 +94,19 @@ function emitScores(code: WasmCode, l: HeadLayout, a: number, m: number, out: nu
       rows: l.length,
       inner: l.headSize,
       width: lengthBytes,
+      triangle: "scores",
     },
     l.product,
   );
+}
+
+/**
+ * Sets `limit` to the byte width of the columns that row `i` of a causal `[L, L]` block has computed: those of its
+ * block of 4 rows in {@link emitScores}, `(i − i mod 4) + 4` rounded up to a multiple of 8 (keys past the row are
+ * masked, their weights exact zeros).
+ */
+function emitRowLimit(code: WasmCode, i: number, limit: number): void {
+  code.get(i).i32(-4).andI32().i32(11).add().i32(-8).andI32().i32(2).shl().set(limit);
 }
 
 /**
@@ -154,10 +166,12 @@ export function attentionFunction(options: CodeOptions): WasmFunction {
       head.i32(0).set(i);
       head.get(pBase).set(prow);
       head.get(biasBase).set(brow);
+      const limit = product.limit;
       head.loop(i, length, 1, (row) => {
+        emitRowLimit(row, i, limit);
         row.splatConst(-3.0e38).set(maxV);
         row.i32(0).set(jv);
-        row.loop(jv, lengthBytes, 16, (lane) => {
+        row.loop(jv, limit, 16, (lane) => {
           lane.mulAdd(
             (c) => c.get(brow).get(jv).add().load(),
             (c) => c.get(prow).get(jv).add().load().get(scaleV),
@@ -166,11 +180,22 @@ export function attentionFunction(options: CodeOptions): WasmFunction {
           lane.get(prow).get(jv).add().get(raw).store();
           lane.get(maxV).get(raw).vpmax().set(maxV);
         });
-        emitSoftmaxWeights(row, { base: prow, index: jv, bytes: lengthBytes }, k, exp, softmax);
+        emitSoftmaxWeights(row, { base: prow, index: jv, bytes: limit }, k, exp, softmax);
         row.i32(0).set(jv);
-        row.loop(jv, lengthBytes, 16, (lane) => {
+        row.loop(jv, limit, 16, (lane) => {
           lane.get(prow).get(jv).add().get(prow).get(jv).add().load().get(sumV).vmul().store();
         });
+        // The columns past the limit, never computed: weight 0.
+        row
+          .get(limit)
+          .get(lengthBytes)
+          .ltU()
+          .when((rest) => {
+            rest.get(limit).set(jv);
+            rest.loop(jv, lengthBytes, 16, (lane) => {
+              lane.get(prow).get(jv).add().splatConst(0).store();
+            });
+          });
         row.get(prow).get(lengthBytes).add().set(prow);
         row.get(brow).get(lengthBytes).add().set(brow);
       });
@@ -188,6 +213,7 @@ export function attentionFunction(options: CodeOptions): WasmFunction {
           rows: length,
           inner: length,
           width: headBytes,
+          triangle: "lower",
         },
         product,
       );
@@ -251,10 +277,13 @@ export function attentionGradFunction(options: CodeOptions): WasmFunction {
       head.i32(0).set(i);
       head.get(pBase).set(prow);
       head.get(dsBase).set(dsrow);
+      // Only the columns the causal bounds computed (the products below read no further).
+      const limit = product.limit;
       head.loop(i, length, 1, (row) => {
+        emitRowLimit(row, i, limit);
         row.splatConst(0).set(dotV);
         row.i32(0).set(jv);
-        row.loop(jv, lengthBytes, 16, (lane) => {
+        row.loop(jv, limit, 16, (lane) => {
           lane.mulAdd(
             (c) => c.get(dotV),
             (c) => c.get(prow).get(jv).add().load().get(dsrow).get(jv).add().load(),
@@ -264,7 +293,7 @@ export function attentionGradFunction(options: CodeOptions): WasmFunction {
         pushLaneSum(row, dotV);
         row.splat().set(dotS);
         row.i32(0).set(jv);
-        row.loop(jv, lengthBytes, 16, (lane) => {
+        row.loop(jv, limit, 16, (lane) => {
           lane.get(prow).get(jv).add().load().set(pv);
           lane.get(dsrow).get(jv).add();
           lane.get(dsrow).get(jv).add().load().get(dotS).vsub().get(pv).vmul().get(scaleV).vmul();
@@ -283,17 +312,17 @@ export function attentionGradFunction(options: CodeOptions): WasmFunction {
       // dQ = dS K; dK = dSᵀ Q (columns of dS); dV = Pᵀ dO (columns of P).
       emitProduct(
         head,
-        { ...rows, a: dsBase, aRowStride: lengthBytes, aStep: four, m: kh, out: dqh },
+        { ...rows, a: dsBase, aRowStride: lengthBytes, aStep: four, m: kh, out: dqh, triangle: "lower" },
         product,
       );
       emitProduct(
         head,
-        { ...rows, a: dsBase, aRowStride: four, aStep: lengthBytes, m: qh, out: dkh },
+        { ...rows, a: dsBase, aRowStride: four, aStep: lengthBytes, m: qh, out: dkh, triangle: "upper" },
         product,
       );
       emitProduct(
         head,
-        { ...rows, a: pBase, aRowStride: four, aStep: lengthBytes, m: doh, out: dvh },
+        { ...rows, a: pBase, aRowStride: four, aStep: lengthBytes, m: doh, out: dvh, triangle: "upper" },
         product,
       );
     });

@@ -79,7 +79,9 @@ export function fitsFusedAttention(q: tf.Tensor, sizes: AttentionSizes, bias: tf
 /**
  * Multi-head causal attention `q, k, v [B·L, d]` → context `[B·L, d]` as one SIMD kernel per direction, reading
  * the heads where the projections put them: softmax(QKᵀ/√hs + bias) V, with the probabilities saved for the
- * gradient. Check {@link fitsFusedAttention} first.
+ * gradient. `bias` must mask every key after its query (a causal bias, plus any padding): the kernels skip those
+ * scores and products. A query whose every key is masked (a left-padded position) gets some finite context that
+ * nothing should read. Check {@link fitsFusedAttention} first.
  */
 export function fusedAttention(
   q: tf.Tensor,

@@ -22,6 +22,13 @@ export interface ProductSpec {
   rows: number;
   inner: number;
   width: number;
+  /**
+   * Which part of a causal `[L, L]` operand is computed or read, for output row block r (rows r … r + 3):
+   * `scores`, columns below the next multiple of 8 above r + 3 only (the rest of the output is left unwritten);
+   * `lower`, the reduction stops after t = r + 3 (the left operand is 0 beyond); `upper`, it starts at t = r
+   * (0 before). Skipped terms are exact zeros, so each computed output is the same sum.
+   */
+  triangle?: "scores" | "lower" | "upper";
 }
 
 /** Scratch locals of {@link emitProduct}. */
@@ -42,6 +49,8 @@ export interface ProductScratch {
   m0: number;
   m1: number;
   acc: number[];
+  /** The byte width of the columns computed for the current row block (`scores`). */
+  limit: number;
 }
 
 export function productScratch(locals: Locals): ProductScratch {
@@ -61,6 +70,7 @@ export function productScratch(locals: Locals): ProductScratch {
     m0: locals.add(V128),
     m1: locals.add(V128),
     acc: Array.from({ length: 8 }, () => locals.add(V128)),
+    limit: locals.add(I32),
   };
 }
 
@@ -71,6 +81,7 @@ export function productScratch(locals: Locals): ProductScratch {
  */
 export function emitProduct(code: WasmCode, spec: ProductSpec, s: ProductScratch): void {
   const strides = [spec.aRowStride, s.a2, s.a3];
+  const { triangle } = spec;
   code.get(spec.aRowStride).get(spec.aRowStride).add().set(s.a2);
   code.get(s.a2).get(spec.aRowStride).add().set(s.a3);
   code.i32(0).set(s.r);
@@ -78,11 +89,18 @@ export function emitProduct(code: WasmCode, spec: ProductSpec, s: ProductScratch
   code.get(spec.out).set(s.outRow);
   code.loop(s.r, spec.rows, 4, (row) => {
     row.i32(0).set(s.cv);
-    row.loop(s.cv, spec.width, 32, (column) => {
+    // scores: (r + 4) rounded up to a multiple of 8 columns, in bytes.
+    if (triangle === "scores") row.get(s.r).i32(11).add().i32(-8).andI32().i32(2).shl().set(s.limit);
+    row.loop(s.cv, triangle === "scores" ? s.limit : spec.width, 32, (column) => {
       for (const acc of s.acc) column.splatConst(0).set(acc);
-      column.get(s.aRow).set(s.ap);
-      column.get(s.aRow).get(spec.inner).get(spec.aStep).mul().add().set(s.apEnd);
       column.get(spec.m).get(s.cv).add().set(s.mp);
+      column.get(s.aRow).set(s.ap);
+      if (triangle === "upper") {
+        column.get(s.ap).get(s.r).get(spec.aStep).mul().add().set(s.ap);
+        column.get(s.mp).get(s.r).get(spec.mRowStride).mul().add().set(s.mp);
+      }
+      const steps = triangle === "lower" ? column.get(s.r).i32(4).add() : column.get(spec.inner);
+      steps.get(spec.aStep).mul().get(s.aRow).add().set(s.apEnd);
       column.loopBy(s.ap, s.apEnd, spec.aStep, (step) => {
         step.get(s.mp).load().set(s.m0);
         step.get(s.mp).load(16).set(s.m1);
