@@ -49,4 +49,28 @@ describe("VeRLTrainer.evaluate(testSet, options) with bad arguments", () => {
       await trainer.dispose();
     }
   });
+
+  it("resolves a test set once per call (one toSamples()), and anew on the next call", async () => {
+    let calls = 0;
+    let tasks = ["ab"];
+    const testSet = {
+      toSamples: () => {
+        calls++;
+        return tasks.map((input, index) => ({ id: `t${index}`, input, output: "", metadata: {} }));
+      },
+    };
+    const trainer = new VeRLTrainer({ config, rewards, dataset: prompts });
+    try {
+      await trainer.train();
+      const first = await trainer.evaluate(testSet);
+      expect(calls).toBe(1);
+      expect(first.extra?.["eval/samples"]).toBe(1);
+      tasks = ["ab", "ba", "aa"];
+      const second = await trainer.evaluate(testSet);
+      expect(calls).toBe(2);
+      expect(second.extra?.["eval/samples"]).toBe(3);
+    } finally {
+      await trainer.dispose();
+    }
+  });
 });

@@ -9,6 +9,8 @@ import { type EvaluateOptions, parseEvaluateOptions } from "./evaluate-policy.js
 export class TrainerSamples {
   private cached: Sample[] | undefined;
   private cachedSource: unknown;
+  /** The test set `checkEvaluation` resolved, kept for the `evaluate` call whose arguments it checked. */
+  private checked: { testSet: unknown; samples: Sample[] } | undefined;
 
   /** @param evalSet the `evalSet` option of the trainer */
   constructor(readonly evalSet: VeRLDatasetInput | undefined) {}
@@ -62,10 +64,35 @@ export class TrainerSamples {
 
   /**
    * Checks the arguments of `evaluate(testSet, options)` before its state check, so that a bad one throws an
-   * `InvalidArgumentError` naming it and leaves the trainer's state (and its trained policy) as it was.
+   * `InvalidArgumentError` naming it and leaves the trainer's state (and its trained policy) as it was; the test
+   * set resolved here is kept for that call's {@link TrainerSamples.checkedEvaluation}. Every `evaluate` call
+   * comes here first (during training it checks nothing, as `evaluate` then runs without a state check), so
+   * nothing kept by an earlier call that failed its state check is ever used.
    */
-  async checkEvaluation(testSet: unknown, options: EvaluateOptions | undefined): Promise<void> {
+  async checkEvaluation(
+    testSet: unknown,
+    options: EvaluateOptions | undefined,
+    duringTraining: boolean,
+  ): Promise<void> {
+    this.checked = undefined;
+    if (duringTraining) return;
     parseEvaluateOptions(options);
-    if (testSet !== undefined) await this.evaluation(testSet as VeRLDatasetInput, undefined);
+    if (testSet !== undefined) {
+      this.checked = { testSet, samples: await this.evaluation(testSet as VeRLDatasetInput, undefined) };
+    }
+  }
+
+  /**
+   * The samples `evaluate(testSet)` runs on: the ones {@link TrainerSamples.checkEvaluation} resolved for this
+   * call, so that a test set is resolved once per call (a `toSamples()` called once), else {@link evaluation}.
+   */
+  checkedEvaluation(
+    testSet: VeRLDatasetInput | undefined,
+    dataset: VeRLDatasetInput | undefined,
+  ): Promise<Sample[]> {
+    const checked = this.checked;
+    this.checked = undefined;
+    if (checked !== undefined && checked.testSet === testSet) return Promise.resolve(checked.samples);
+    return this.evaluation(testSet, dataset);
   }
 }

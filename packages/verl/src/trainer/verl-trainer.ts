@@ -234,7 +234,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   /** Before `evaluate`'s state check: a bad argument throws here and leaves a trained trainer as it was. */
   protected override async prepareEvaluate(testSet?: unknown, options?: EvaluateOptions): Promise<void> {
     this.assertNotDisposed("evaluate()");
-    if (this.state !== "training") await this.data.checkEvaluation(testSet, options);
+    await this.data.checkEvaluation(testSet, options, this.state === "training");
   }
 
   /**
@@ -249,7 +249,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     testSet?: VeRLDatasetInput,
     options: EvaluateOptions = {},
   ): Promise<CompletedTrainMetrics> {
-    const samples = await this.evaluationSamples(testSet);
+    const samples = await this.data.checkedEvaluation(testSet, this.dataset);
     const evaluation = await this.evaluateSamples(samples, options);
     return {
       loss: -evaluation.reward,
