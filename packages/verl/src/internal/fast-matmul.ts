@@ -1,6 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { columnSum, transposeLastTwo } from "./fast-transpose.js";
-import { fitsMatMul, fitsWeightGrad, simdKernelsActive, simdMatMul, simdWeightGrad } from "./simd-kernels.js";
+import {
+  fitsMatMul,
+  fitsWeightGrad,
+  simdKernelsActive,
+  simdMatMul,
+  simdWeightGrad,
+  simdWeightGradOnly,
+} from "./simd-kernels.js";
 
 /**
  * `a @ b (+ bias)` for 2-D operands (or batched `a @ b` without a bias): the SIMD kernel on wasm when the shapes
@@ -22,11 +29,7 @@ type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
  * transpose is only `[m, k]`).
  */
 export function weightGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  if (simdKernelsActive() && fitsWeightGrad(x, dy)) {
-    const [weight, bias] = simdWeightGrad(x, dy);
-    bias.dispose();
-    return weight;
-  }
+  if (simdKernelsActive() && fitsWeightGrad(x, dy)) return simdWeightGradOnly(x, dy);
   if (x.rank === 2 && dy.rank === 2 && dy.shape[1]! < x.shape[1]!) {
     return transposeLastTwo(tf.matMul(transposeLastTwo(dy), x));
   }

@@ -175,21 +175,21 @@ const register = defineSimdKernelsOnce(() => {
     );
     return [out];
   });
-  kernel("OrbiterWeightGrad", (backend, simd, [x, dy]) => {
+  kernel("OrbiterWeightGrad", (backend, simd, [x, dy], attrs) => {
     const [n, k] = x!.shape as [number, number];
     const m = dy!.shape[1] as number;
     const weight = backend.makeOutput([k, m], "float32");
-    const bias = backend.makeOutput([m], "float32");
+    const bias = attrs.withBias === false ? null : backend.makeOutput([m], "float32");
     simd.weightGrad(
       address(backend, x!),
       address(backend, dy!),
       address(backend, weight),
-      address(backend, bias),
+      bias === null ? 0 : address(backend, bias),
       n,
       k,
       m,
     );
-    return [weight, bias];
+    return bias === null ? [weight] : [weight, bias];
   });
   kernel("OrbiterColumnSums", (backend, simd, [x]) => {
     const [n, m] = x!.shape as [number, number];
@@ -355,6 +355,11 @@ export function simdGeluGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
  */
 export function simdWeightGrad(x: tf.Tensor, dy: tf.Tensor): [tf.Tensor, tf.Tensor] {
   return runSimdKernel("OrbiterWeightGrad", { x, dy }) as [tf.Tensor, tf.Tensor];
+}
+
+/** `xᵀ @ dy` alone, as {@link simdWeightGrad} without the bias sums. */
+export function simdWeightGradOnly(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return runSimdKernel("OrbiterWeightGrad", { x, dy }, { withBias: false }) as tf.Tensor;
 }
 
 /** Whether {@link simdWeightGrad} takes these operands: 2-D float32, rows equal, k % 4 = 0, m % 8 = 0. */
