@@ -5,10 +5,12 @@ import { type BackendName, initBackend } from "../backend/init-backend.js";
 import { causalBias, NEG_INF, sequenceAttention } from "../model/attention.js";
 import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
+import { fastExp } from "./fast-exp.js";
 import { dense, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
+import { logSoftmaxRows } from "./log-softmax.js";
 import { repeatRows, repeatRowsPadded } from "./repeat-rows.js";
 import { simdKernelsActive } from "./simd-kernels.js";
 import { backendsForTests } from "./testing/test-backends.js";
@@ -125,6 +127,18 @@ const cases: Array<{
         tf.mul(x!, 0.5),
         tf.add(1, tf.tanh(tf.mul(tf.add(x!, tf.mul(tf.pow(x!, 3), 0.044715)), sqrtTwoOverPi))),
       ),
+  },
+  {
+    name: "fastExp (SIMD exp on wasm), arguments from −12 to 12",
+    inputs: [{ shape: [6, 8], data: Float32Array.from({ length: 48 }, (_, i) => (i - 24) / 2) }],
+    custom: (x) => fastExp(x!),
+    reference: (x) => tf.exp(x!),
+  },
+  {
+    name: "logSoftmaxRows",
+    inputs: [random([5, 16], 31)],
+    custom: (x) => logSoftmaxRows(tf.mul(x!, 3)),
+    reference: (x) => tf.logSoftmax(tf.mul(x!, 3)),
   },
   {
     name: "columnSum, SIMD width",

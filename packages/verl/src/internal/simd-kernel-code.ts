@@ -61,6 +61,24 @@ function geluFunction(options: CodeOptions): WasmFunction {
   return { name: "gelu", params: [I32, I32, I32], locals: locals.types, code };
 }
 
+/** `exp(x, out, count)`: `out = eˣ` element-wise (the kernels' polynomial exp: relative error ~2e-7, ±87 clamp). */
+function expFunction(options: CodeOptions): WasmFunction {
+  const [xPtr, outPtr, count] = [0, 1, 2];
+  const locals = new Locals(3);
+  const [i, end, x] = [locals.add(I32), locals.add(I32), locals.add(V128)];
+  const code = new WasmCode(options);
+  const k = new Constants(locals, code);
+  const scratch = expScratch(locals, code, k);
+  code.get(count).i32(2).shl().set(end);
+  code.loop(i, end, 16, (body) => {
+    body.get(xPtr).get(i).add().load().set(x);
+    body.get(outPtr).get(i).add();
+    pushExp(body, x, k, scratch);
+    body.store();
+  });
+  return { name: "exp", params: [I32, I32, I32], locals: locals.types, code };
+}
+
 /** `geluGrad(x, dy, out, count)`: `out = dy · (σ + x·σ(1 − σ)·(2c + 6ca·x²))` with σ = σ(z) as in `gelu`. */
 function geluGradFunction(options: CodeOptions): WasmFunction {
   const [xPtr, dyPtr, outPtr, count] = [0, 1, 2, 3];
@@ -349,5 +367,6 @@ export function simdKernelFunctions(options: CodeOptions = { fma: false }): Wasm
     adamFunction(),
     gatherRowsFunction(),
     scatterAddRowsFunction(),
+    expFunction(options),
   ];
 }

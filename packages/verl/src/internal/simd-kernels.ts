@@ -50,6 +50,7 @@ export interface SimdExports {
   ): void;
   gatherRows(table: number, ids: number, out: number, n: number, rows: number, rowBytes: number): void;
   scatterAddRows(ids: number, dy: number, out: number, n: number, rows: number, rowBytes: number): void;
+  exp(x: number, out: number, count: number): void;
 }
 
 /** The part of the runtime's `WebAssembly` object used here (the package's TS libs do not declare it). */

@@ -11,8 +11,10 @@ import { PolicyChatModel } from "../chat/policy-chat-model.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { writeModelCheckpoint } from "../checkpoint/model-checkpoint.js";
 import { embeddingLookup } from "../internal/embedding-lookup.js";
+import { fastExp } from "../internal/fast-exp.js";
 import { affine, dense } from "../internal/fast-matmul.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
+import { logSoftmaxRows } from "../internal/log-softmax.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
   GenerateOptions,
@@ -289,12 +291,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     this.assertUsable();
     const { tokens, attentionMask } = this.checkInput(input);
     const [batch, length] = tokens.shape;
-    const hidden = layerNorm(
-      this.trunk(tokens, attentionMask, null),
-      this.parameter("final_ln.gain"),
-      this.parameter("final_ln.bias"),
-      this.config.layerNormEpsilon,
-    );
+    const hidden = this.finalLayerNorm(this.trunk(tokens, attentionMask, null));
     const logits = tf.reshape(
       dense(hidden, this.parameter("lm_head.weight"), this.parameter("lm_head.bias")),
       [batch, length, this.config.vocabSize],
@@ -312,22 +309,17 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     const count = length - start;
     // Hidden states that predict tokens start..L-1 sit at positions start-1..L-2.
     const selected = this.trunk(tokens, attentionMask, null, { start: start - 1, count });
-    const hidden = layerNorm(
-      selected,
-      this.parameter("final_ln.gain"),
-      this.parameter("final_ln.bias"),
-      this.config.layerNormEpsilon,
-    );
+    const hidden = this.finalLayerNorm(selected);
     let logits = dense(hidden, this.parameter("lm_head.weight"), this.parameter("lm_head.bias"));
     if (temperature !== 1) logits = tf.div(logits, temperature);
-    const logSoftmax = tf.logSoftmax(logits);
+    const logSoftmax = logSoftmaxRows(logits);
     const targets = tf.reshape(tf.slice(tokens, [0, start], [batch, count]), [batch * count]);
     const oneHot = tf.cast(tf.oneHot(tf.cast(targets, "int32") as tf.Tensor1D, v), "float32");
     const out: LogProbsOutput = {
       logProbs: tf.reshape(tf.sum(tf.mul(logSoftmax, oneHot), 1), [batch, count]) as tf.Tensor2D,
     };
     if (input.withEntropy) {
-      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1));
+      const entropy = tf.neg(tf.sum(tf.mul(fastExp(logSoftmax), logSoftmax), 1));
       out.entropy = tf.reshape(entropy, [batch, count]) as tf.Tensor2D;
     }
     if (input.withValues) out.values = this.valueHead(hidden, batch, count, input.detachValues === true);
@@ -386,6 +378,12 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     if (!this.config.valueHead) return { logits };
     const values = affine(normed, this.parameter("value_head.weight"), this.parameter("value_head.bias"));
     return { logits, values: tf.reshape(values, [-1]) as tf.Tensor1D };
+  }
+
+  /** The final LayerNorm (differentiable) of residual rows `[N, d]`. */
+  private finalLayerNorm(x: tf.Tensor): tf.Tensor {
+    const { layerNormEpsilon: eps } = this.config;
+    return layerNorm(x, this.parameter("final_ln.gain"), this.parameter("final_ln.bias"), eps);
   }
 
   /** Value head on final hidden states `[B·L, d]` → `[B, L]`; `detach` stops its gradient into the trunk. */
