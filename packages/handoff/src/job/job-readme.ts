@@ -62,8 +62,5 @@ ${Object.entries(LOCAL_ONLY_SETTINGS)
   .join("\n")}
 - verl warms the learning rate up from 0 at step 0 where our trainer starts at lr / warmupSteps, and clamps the
   k3 (\`low_var_kl\`) estimate to [-10, 10].
-- \`desiredKl\`: verl has no KL-adaptive learning rate, so the job trains at its configured schedule; our
-  trainer's \`"auto"\` holds a warm start's steps to a KL of 2e-5 (on the travel demo a peak \`learningRate\` near
-  1e-4 moved a warm start about as far per step).
 `;
 }

@@ -85,9 +85,6 @@ const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }>
   advantageEpsilon: { value: 1e-6, why: "verl fixes the group-std epsilon at 1e-6" },
   desiredKl: {
     value: null,
-    // "auto" is accepted so that a default config exports; the job then trains at its schedule, without the trust
-    // region that our trainer's "auto" gives a warm start (the job README's settings table says so).
-    same: ["auto"],
     why: "verl's actor trains at its configured learning-rate schedule and has no KL-adaptive rate (rsl_rl's desired_kl) nor a target_kl stop",
   },
   critic: {

@@ -102,17 +102,11 @@ const verlConfigShape = {
    * `learningRate` on batches with little signal is held to the step size the target allows, and `learningRate`
    * is the ceiling, not the rate. Within a step of several updates (PPO's epochs and mini-batches), the remaining
    * updates are dropped once a mini-batch's forward pass finds the policy already more than 1.5 × `desiredKl`
-   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`).
-   * `"auto"`: 2e-5 (`WARM_START_DESIRED_KL`) when the trainer trains a policy it was given or resumed (a warm
-   * start, whose 1e-3 runs moved it 100–500 times further per step than its 1e-4 runs and lost 15–25 points), off
-   * when it builds a fresh one; resolved when training starts (`trainer.config.desiredKl` then reads the target)
-   * and kept by a resumed run. `null` trains at the schedule.
-   * @default "auto"
+   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`). `null` trains at
+   * the schedule.
+   * @default null
    */
-  desiredKl: z
-    .union([z.literal("auto"), z.number().positive()])
-    .nullable()
-    .default("auto"),
+  desiredKl: z.number().positive().nullable().default(null),
   /** Clip ε of the PPO ratio, used for both sides unless `clipRangeLow`/`clipRangeHigh` are set. @default 0.2 */
   clipRange: z.number().positive().max(10).default(0.2),
   /** Lower clip ε_low (ratio ≥ 1 − ε_low). @default clipRange */

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
-import { WARM_START_DESIRED_KL } from "../config/desired-kl.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import { countA } from "../internal/testing/count-a-reward.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
@@ -160,7 +159,7 @@ describe("desiredKl: the KL-adaptive learning rate in the trainer", () => {
   });
 
   it("trains at the schedule without it (no measurement, no scale)", async () => {
-    const { rates, scales, stepKls } = await train({ desiredKl: null });
+    const { rates, scales, stepKls } = await train({});
     rates.forEach((rate, step) => {
       expect(rate).toBeCloseTo(scheduled(step), 12);
     });
@@ -252,72 +251,9 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     const within = await update({ ppoEpochs: 3, desiredKl: 10 });
     expect(within.applied).toBe(6);
     expect(within.metrics["actor/kl_stopped_updates"]).toBe(0);
-    const off = await update({ ppoEpochs: 3, desiredKl: null });
+    const off = await update({ ppoEpochs: 3 });
     expect(off.applied).toBe(6);
     expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
     expect(off.metrics["actor/step_kl"]).toBeUndefined();
-  });
-});
-
-describe('desiredKl "auto"', () => {
-  it("holds a given policy (a warm start) to 2e-5 per step and leaves a fresh one at the schedule", async () => {
-    const config = {
-      algorithm: "grpo",
-      batchSize: 4,
-      groupSize: 4,
-      maxNewTokens: 4,
-      epochs: 2,
-      seed: 5,
-      model: tiny,
-    } as const;
-    const stepKls: Array<number | undefined> = [];
-    const policy = tinyPolicy();
-    const warm = new VeRLTrainer({
-      policy,
-      config,
-      rewards: [countA],
-      onStep: ({ metrics }) => {
-        stepKls.push(metrics.extra?.["actor/step_kl"]);
-      },
-    });
-    expect(warm.config.desiredKl).toBe("auto");
-    await warm.train(prompts);
-    expect(warm.config.desiredKl).toBe(WARM_START_DESIRED_KL);
-    expect(stepKls.every((kl) => typeof kl === "number" && kl >= 0)).toBe(true);
-    await warm.dispose();
-    policy.dispose();
-
-    const fresh = new VeRLTrainer({ config, rewards: [countA] });
-    await fresh.train(prompts);
-    expect(fresh.config.desiredKl).toBeNull();
-    await fresh.dispose();
-  });
-
-  it("keeps the target a run resolved when it is resumed: a fresh run's off stays off", async () => {
-    const config = (checkpointDir: string): VeRLConfigInput => ({
-      algorithm: "grpo",
-      batchSize: 4,
-      groupSize: 4,
-      maxNewTokens: 4,
-      epochs: 4,
-      saveEvery: 2,
-      checkpointDir,
-      seed: 5,
-      model: tiny,
-    });
-    const straight = new VeRLTrainer({ config: config(join(dir, "fresh")), rewards: [countA] });
-    await straight.train(prompts);
-    const expected = straight.policy?.getWeights() as Map<string, { data: Float32Array }>;
-    await straight.dispose();
-    // A resumed policy is a trained one, so an unrecorded "auto" would turn the trust region on.
-    const resumed = new VeRLTrainer({ config: config(join(dir, "fresh-resumed")), rewards: [countA] });
-    await resumed.resume(join(dir, "fresh", "step-2"));
-    expect(resumed.config.desiredKl).toBeNull();
-    await resumed.train(prompts);
-    const actual = resumed.policy?.getWeights() as Map<string, { data: Float32Array }>;
-    for (const [name, tensor] of expected) {
-      expect(Array.from(actual.get(name)?.data ?? []), name).toEqual(Array.from(tensor.data));
-    }
-    await resumed.dispose();
   });
 });

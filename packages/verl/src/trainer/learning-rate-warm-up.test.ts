@@ -43,8 +43,6 @@ async function train(config: VeRLConfigInput): Promise<{ rates: number[]; larges
       learningRate: 1e-2,
       epochs: 20,
       seed: 5,
-      // The schedule alone: "auto" would hold this given policy's steps to a KL target (kl-adaptive-rate.test.ts).
-      desiredKl: null,
       ...config,
     },
     rewards: [countA],

@@ -1,6 +1,5 @@
 import { deriveSeed, SeededRandom } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
-import { desiredKlOf } from "../config/desired-kl.js";
 import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { clipScale, globalNorm } from "../optim/global-norm.js";
@@ -228,8 +227,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   // Whether the workers' replicas lag behind this policy (always at the start: it changed since last time).
   let stale = true;
   // With `desiredKl`, the step's updates stop once the policy has moved past 1.5 × the target (SB3's target_kl).
-  const desiredKl = desiredKlOf(config);
-  const klStop = desiredKl !== null && !criticOnly ? KL_STOP_FACTOR * desiredKl : null;
+  const klStop = config.desiredKl !== null && !criticOnly ? KL_STOP_FACTOR * config.desiredKl : null;
   let stopped = 0;
 
   updates: for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
@@ -316,7 +314,7 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   }
   if (batch.refLogProbs === null) delete metrics["actor/kl_loss"];
   if (klStop !== null) metrics["actor/kl_stopped_updates"] = stopped;
-  if (desiredKl !== null && applied > 0 && !criticOnly) {
+  if (config.desiredKl !== null && applied > 0 && !criticOnly) {
     // The trust region's measurement: how far this step's updates moved the policy (`desiredKl`).
     const started = performance.now();
     metrics["actor/step_kl"] = measureStepKl(policy, batch, config.temperature, config.microBatchSize);

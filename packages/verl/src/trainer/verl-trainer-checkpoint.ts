@@ -14,8 +14,6 @@ export interface VeRLCheckpointState {
   klCoef?: number;
   /** The learning-rate scale of the policy-space trust region (`desiredKl`) for the next step. */
   learningRateScale?: number;
-  /** The trust region's target the run trained with (`VeRLConfig.desiredKl` once resolved): a resumed `"auto"` keeps it. */
-  desiredKl?: number | null;
   /** Mini-batch updates skipped so far. */
   skippedUpdates?: number;
   /** A reference model was saved in `reference/`. */

@@ -335,7 +335,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       prompts,
       step,
       klCoef: this.controllers.kl.value,
-      learningRate: this.controllers.learningRateAt(step, this.progress.totalSteps),
+      learningRate: this.controllers.learningRateAt(step, this.config, this.progress.totalSteps),
     });
     this.controllers.update(result);
     this.skippedUpdates += result.skipped;
@@ -433,7 +433,6 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       });
     }
     this.config.critic = resolveCriticMode(this.config.critic, this.freshPolicy);
-    this.controllers.resolve(this.freshPolicy);
     const needsReference = this.config.klCoef > 0 || this.config.adaptiveKl !== null;
     if (this.reference === undefined || (this.reference === null && needsReference)) {
       this.reference = needsReference ? policy.clone({ frozen: true }) : null;
