@@ -107,7 +107,9 @@ export function verlOverrides(config: VeRLConfig, job: VerlJobShape): VerlOverri
   };
 
   set("algorithm.adv_estimator", ADVANTAGE_ESTIMATOR[config.advantageEstimator], "advantageEstimator");
-  set("algorithm.norm_adv_by_std_in_grpo", config.normalizeAdvantageStd, "normalizeAdvantageStd");
+  // verl's actor starts its optimiser fresh from the model, where "auto" divides by the group std.
+  const normalizeStd = config.normalizeAdvantageStd !== false;
+  set("algorithm.norm_adv_by_std_in_grpo", normalizeStd, "normalizeAdvantageStd");
   set("algorithm.gamma", config.gamma, "gamma");
   set("algorithm.lam", config.lambda, "lambda");
   set("algorithm.use_kl_in_reward", klInReward, "klPlacement");

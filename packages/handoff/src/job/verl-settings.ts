@@ -15,8 +15,8 @@ export interface VerlOverride {
  * VeRLConfig fields that concern only training on this machine and are not part of a verl job: the tensor
  * backend, local worker threads, the sizes of the local TensorFlow.js policy (the job trains the `model` given to
  * `exportVerlJob`), the local checkpoint folder (verl writes under `trainer.default_local_dir`), the weight of the
- * local policy's value loss (verl trains a separate critic with its own optimiser) and the threshold of the
- * local evaluation's accuracy.
+ * local policy's value loss (verl trains a separate critic with its own optimiser), the threshold of the local
+ * evaluation's accuracy and the carrying of Adam moments saved with the local policy.
  */
 export const LOCAL_ONLY_SETTINGS = {
   backend: "the tensor backend of this machine",
@@ -25,6 +25,8 @@ export const LOCAL_ONLY_SETTINGS = {
   checkpointDir: "the local checkpoint folder; verl saves under trainer.default_local_dir",
   vfCoef: "weight of the local policy's value loss; verl trains a separate critic (critic.optim)",
   accuracyThreshold: "what the local evaluation counts as correct",
+  carryOptimizerState:
+    "Adam moments saved with the local policy; verl's actor starts its optimiser fresh from the model at model.path",
 } as const;
 
 /** VeRLConfig fields that become Hydra overrides. */
@@ -86,6 +88,16 @@ const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }>
   desiredKl: {
     value: null,
     why: "verl's actor trains at its configured learning-rate schedule and has no KL-adaptive rate (rsl_rl's desired_kl) nor a target_kl stop",
+  },
+  whitenAdvantages: {
+    value: true,
+    // "auto" whitens with a fresh Adam, and verl's actor starts its optimiser fresh from the model.
+    same: ["auto"],
+    why: "verl always whitens GAE advantages over the batch (compute_gae_advantage_return ends in masked_whiten)",
+  },
+  adamEpsilon: {
+    value: 1e-8,
+    why: "verl 0.7 has no optim key for Adam's eps: its actor and critic optimisers keep torch's 1e-8",
   },
   critic: {
     value: "detached",

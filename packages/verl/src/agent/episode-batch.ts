@@ -93,7 +93,7 @@ export function buildEpisodeBatch(input: EpisodeBatchInput): {
   const scores = grpo
     ? episodeGroupAdvantages(rows, {
         epsilon: config.advantageEpsilon,
-        scaleByStd: config.normalizeAdvantageStd,
+        scaleByStd: config.normalizeAdvantageStd !== false,
       })
     : rows.map((row) => row.score);
   return buildRolloutBatch({

@@ -29,6 +29,8 @@ export interface AdvantageEstimatorInput {
   epsilon: number;
   /** Divide group advantages by the group std. */
   normalizeStd: boolean;
+  /** Whiten GAE advantages over the batch (zero mean, unit variance); false keeps their scale. */
+  whiten: boolean;
   /** `[B]` per-response advantages computed elsewhere (normalize-then-sum), used instead of the group ones. */
   precomputed: tf.Tensor1D | null;
 }
@@ -55,6 +57,7 @@ export const ADVANTAGE_ESTIMATORS: Record<
       mask: input.mask,
       gamma: input.gamma,
       lambda: input.lambda,
+      whiten: input.whiten,
     });
     return { advantages: gae.advantages as tf.Tensor2D, returns: gae.returns as tf.Tensor2D };
   },

@@ -82,6 +82,28 @@ const verlConfigShape = {
   lrSchedule: trainConfigShape.lrSchedule.unwrap().default("cosine"),
   /** Peak Adam learning rate. @default 1e-4 (both algorithms) */
   learningRate: z.number().positive().optional(),
+  /**
+   * Adam's ε, added to √v̂ in the update `lr · m̂ / (√v̂ + ε)` (PyTorch's `eps`, TRL/transformers'
+   * `adam_epsilon`, verl's `optim.eps`). With the usual 1e-8 the step is ≈ `lr` per weight whatever the
+   * gradient's size; an ε comparable to the gradients' RMS makes weights with small gradients take smaller steps
+   * (the update tends to `lr · m̂ / ε` below it), so a batch with little signal moves the policy less.
+   * @default 1e-8
+   */
+  adamEpsilon: z.number().positive().default(1e-8),
+  /**
+   * Start Adam from the moments the policy was trained with, when they came with it (`policy.optimizerState`:
+   * `TransformerPolicy.load` of a checkpoint that holds an `optimizer.safetensors`, as `saveCheckpoint` with an
+   * optimiser writes), instead of zeros. A fresh Adam divides each gradient by its own running size, so every
+   * step moves every weight by about the learning rate whatever the batch's signal (its first step is a sign
+   * step); the warm start's second moment divides RL's gradients by the size the fine-tuning's gradients had, so
+   * a batch with little signal takes a small step at the same learning rate (the moments carry over as a resumed
+   * run's do). With `"auto"` advantage scaling, carried moments also turn off the division by the group std and
+   * the GAE whitening (`normalizeAdvantageStd`, `whitenAdvantages`). The learning rate is the user's; the step is
+   * smaller than a fresh Adam's when the gradients are small next to the fine-tuning's. A policy without saved
+   * moments trains with a fresh Adam either way; the trainer's `optimizerState` option is always used when given.
+   * @default true
+   */
+  carryOptimizerState: z.boolean().default(true),
   /** Clip the global gradient norm to this value. @default 1 */
   gradClip: z.number().positive().default(1),
   /** KL coefficient β (initial β with `adaptiveKl`). @default 0.05 for PPO, 0.04 for GRPO */
@@ -176,8 +198,28 @@ const verlConfigShape = {
   lossAggregation: z.enum(values(LossAggregation)).default("token-mean"),
   /** Advantage estimator. @default "gae" for PPO, "grpo" for GRPO */
   advantageEstimator: z.enum(values(AdvantageEstimator)).optional(),
-  /** Divide group advantages by the group std; false is Dr. GRPO. @default true */
-  normalizeAdvantageStd: z.boolean().default(true),
+  /**
+   * Divide each group's advantages by the group's std (GRPO); `false` is Dr. GRPO (Liu et al., "Understanding
+   * R1-Zero-like training": verl `norm_adv_by_std_in_grpo`, TRL `scale_rewards`), whose advantages keep the size
+   * of the reward differences. `"auto"`: `true` when Adam starts fresh, `false` when it starts from carried
+   * moments (`carryOptimizerState`, or the trainer's `optimizerState`), where the advantages' size reaches the
+   * step: a group of 7 right answers and 1 wrong has a std of 0.35, and dividing by it would push such a batch as
+   * hard as one full of signal. Resolved when training starts; `trainer.config.normalizeAdvantageStd` then reads
+   * the value in use.
+   * @default "auto"
+   */
+  normalizeAdvantageStd: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+  /**
+   * Whiten GAE advantages over the valid tokens of each batch (subtract the mean, divide by the standard
+   * deviation), as verl always does and TRL's PPO does. Whitening gives the advantages unit scale whatever the
+   * batch's signal: a batch of near-equal returns pushes the policy as hard as one with large differences (the
+   * GAE analogue of GRPO's division by the group std). `false` keeps the raw GAE advantages, whose size follows
+   * the rewards and the critic's error. `"auto"`: `true` when Adam starts fresh, `false` when it starts from
+   * carried moments (as `normalizeAdvantageStd`). Only the `"gae"` estimator uses it; the value targets are never
+   * whitened. Resolved when training starts.
+   * @default "auto"
+   */
+  whitenAdvantages: z.union([z.boolean(), z.literal("auto")]).default("auto"),
   /**
    * Leave out of the update every prompt group whose responses all got the same total reward (DAPO's dynamic
    * sampling without the re-generation: such groups carry no group-relative signal, and dropping them gives the

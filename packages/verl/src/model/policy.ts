@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
+import type { AdamState } from "../optim/adam-optimizer.js";
 import type { GenerateOptionsInput, GenerationResult } from "../rollout/generate-options.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { NamedParameter } from "./named-parameter.js";
@@ -81,6 +82,12 @@ export interface Policy {
   readonly frozen: boolean;
   /** Whether {@link Policy.dispose} has been called. */
   readonly disposed: boolean;
+  /**
+   * The Adam state (moments and step) these weights were trained with, when it was saved with them (e.g.
+   * `TransformerPolicy.load` of a checkpoint with an `optimizer.safetensors`). `VeRLTrainer` starts its optimiser
+   * from it unless `config.carryOptimizerState` is false.
+   */
+  readonly optimizerState?: AdamState | undefined;
   /** The token ids a text prompt becomes in {@link Policy.generate} (e.g. with a BOS token first). */
   encodePrompt(prompt: string): number[];
   /** Logits (and values) for every position. */

@@ -15,6 +15,7 @@ import { fastExp } from "../internal/fast-exp.js";
 import { affine, dense } from "../internal/fast-matmul.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 import { logSoftmaxRows } from "../internal/log-softmax.js";
+import { readOptimizerStateIfPresent } from "../optim/optimizer-checkpoint.js";
 import { batchedGenerate, encodePrompts } from "../rollout/batched-generate.js";
 import {
   GenerateOptions,
@@ -120,6 +121,8 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
   readonly frozen: boolean;
   /** Whether text prompts get a BOS token. */
   readonly addBos: boolean;
+  /** The Adam state saved with these weights, read by {@link TransformerPolicy.load}; not kept by `clone`. */
+  optimizerState: Policy["optimizerState"] = undefined;
   private readonly named: NamedParameter[];
   private readonly byName: Map<string, tf.Variable>;
   private readonly blocks: BlockWeights[];
@@ -185,6 +188,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
   /** Reads a policy written by {@link TransformerPolicy.save} (weights, sizes and tokenizer). */
   static async load(directory: string, options: { frozen?: boolean } = {}): Promise<TransformerPolicy> {
     const { weights, config, tokenizer, addBos, path } = await readTransformerCheckpoint(directory);
+    const optimizerState = await readOptimizerStateIfPresent(directory);
     let policy: TransformerPolicy;
     try {
       policy = new TransformerPolicy({ tokenizer, config, frozen: options.frozen ?? false, addBos });
@@ -200,6 +204,7 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       policy.dispose();
       throw error;
     }
+    policy.optimizerState = optimizerState;
     return policy;
   }
 

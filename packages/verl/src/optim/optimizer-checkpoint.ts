@@ -1,4 +1,4 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { access, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, writeFileAtomic } from "@orbiter/types";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
@@ -66,4 +66,13 @@ export async function readOptimizerState(directory: string): Promise<AdamState> 
     moments.set(name, { m, v });
   }
   return { step, moments };
+}
+
+/** {@link readOptimizerState} when `directory` holds an `optimizer.safetensors`, else undefined. */
+export async function readOptimizerStateIfPresent(directory: string): Promise<AdamState | undefined> {
+  const present = await access(join(directory, OPTIMIZER_FILE)).then(
+    () => true,
+    () => false,
+  );
+  return present ? readOptimizerState(directory) : undefined;
 }

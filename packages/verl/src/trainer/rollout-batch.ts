@@ -155,7 +155,9 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
         gamma: config.gamma,
         lambda: config.lambda,
         epsilon: config.advantageEpsilon,
-        normalizeStd: config.normalizeAdvantageStd,
+        // An unresolved "auto" (a caller below the trainer) takes the fresh-Adam choice: divide by the spread.
+        normalizeStd: config.normalizeAdvantageStd !== false,
+        whiten: config.whitenAdvantages !== false,
         precomputed: input.scoresAreAdvantages ? (tf.mul(scoreTensor, valid) as tf.Tensor1D) : null,
       });
       keep(advantages);

@@ -1,9 +1,7 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
-import { OPTIMIZER_FILE, readOptimizerState, writeOptimizerState } from "../optim/optimizer-checkpoint.js";
+import { writeOptimizerState } from "../optim/optimizer-checkpoint.js";
 
 /** What {@link saveCheckpoint} writes. */
 export interface SaveCheckpointOptions {
@@ -45,18 +43,6 @@ export async function loadCheckpoint(
   options: { frozen?: boolean } = {},
 ): Promise<LoadedCheckpoint> {
   const policy = await TransformerPolicy.load(directory, options);
-  let optimizerState: AdamState | undefined;
-  const hasOptimizer = await access(join(directory, OPTIMIZER_FILE)).then(
-    () => true,
-    () => false,
-  );
-  if (hasOptimizer) {
-    try {
-      optimizerState = await readOptimizerState(directory);
-    } catch (error) {
-      policy.dispose();
-      throw error;
-    }
-  }
+  const { optimizerState } = policy;
   return { policy, optimizerState };
 }

@@ -1,5 +1,8 @@
 import { join } from "node:path";
 import { CheckpointError } from "@orbiter/types";
+import { type AdvantageScaleSetting, resumedAdvantageScale } from "../config/advantage-scale.js";
+import { resumedCriticMode } from "../config/critic-mode.js";
+import type { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
@@ -28,6 +31,30 @@ export interface VeRLCheckpointState {
   dataSize?: number | null;
   /** The critic mode the run trained with (`VeRLConfig.critic` once resolved): a resumed `"auto"` keeps it. */
   critic?: string;
+  /** `VeRLConfig.normalizeAdvantageStd` as the run resolved it: a resumed `"auto"` keeps it. */
+  normalizeAdvantageStd?: AdvantageScaleSetting;
+  /** `VeRLConfig.whitenAdvantages` as the run resolved it: a resumed `"auto"` keeps it. */
+  whitenAdvantages?: AdvantageScaleSetting;
+}
+
+/** The settings a run resolves when training starts (`"auto"` critic and advantage scaling), to record. */
+export function resolvedSettings(config: VeRLConfig) {
+  const { critic, normalizeAdvantageStd, whitenAdvantages } = config;
+  return { critic, normalizeAdvantageStd, whitenAdvantages } satisfies VeRLCheckpointState;
+}
+
+/**
+ * Gives the `"auto"` settings of a resumed run the values the checkpoint recorded, in place: the critic mode, and
+ * the advantage scaling — the run goes on as it started, although its Adam now resumes from saved moments (see
+ * `resumedCriticMode`, `resumedAdvantageScale`).
+ */
+export function resumeResolvedSettings(config: VeRLConfig, state: VeRLCheckpointState): void {
+  config.critic = resumedCriticMode(config.critic, state.critic);
+  config.normalizeAdvantageStd = resumedAdvantageScale(
+    config.normalizeAdvantageStd,
+    state.normalizeAdvantageStd,
+  );
+  config.whitenAdvantages = resumedAdvantageScale(config.whitenAdvantages, state.whitenAdvantages);
 }
 
 /** What a VeRLTrainer checkpoint holds. */

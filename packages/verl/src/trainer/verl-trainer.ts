@@ -9,10 +9,10 @@ import {
 } from "@orbiter/types";
 import type { AgentRunner } from "../agent/agent-runner.js";
 import { type BackendName, currentBackend, initBackend } from "../backend/init-backend.js";
-import { resolveCriticMode, resumedCriticMode } from "../config/critic-mode.js";
+import { resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
-import { AdamOptimizer, type AdamState } from "../optim/adam-optimizer.js";
+import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
 import { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { parseRewardSpecs, type RewardSpec } from "../rewards/reward-spec.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -21,6 +21,7 @@ import type { VeRLDatasetInput } from "./dataset-input.js";
 import { buildDefaultPolicy } from "./default-policy.js";
 import type { EvaluateOptions, PolicyEvaluation } from "./evaluate-policy.js";
 import { finiteMean, mean } from "./host-means.js";
+import { startOptimizer } from "./optimizer-start.js";
 import { checkPolicyFitsConfig } from "./policy-config-check.js";
 import type { TrainStepResult } from "./rollout-step.js";
 import { StepControllers } from "./step-controllers.js";
@@ -29,6 +30,8 @@ import { TrainerSamples } from "./trainer-samples.js";
 import { runTrainerStep } from "./trainer-step.js";
 import { planTrainingRun } from "./training-run-plan.js";
 import {
+  resolvedSettings,
+  resumeResolvedSettings,
   resumeVeRLModels,
   type VeRLCheckpointState,
   writeVeRLCheckpoint,
@@ -296,7 +299,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       hasReference: this.reference != null,
       hasOptimizer: this.optimizer !== undefined,
       dataSize: this.data.loaded?.length ?? null,
-      critic: this.config.critic,
+      ...resolvedSettings(this.config),
     } satisfies VeRLCheckpointState;
   }
 
@@ -304,7 +307,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     const state = (custom ?? {}) as VeRLCheckpointState;
     // The resumed weights are trained ones: "auto" keeps the mode the run trained with, else detaches.
     this.freshPolicy = false;
-    this.config.critic = resumedCriticMode(this.config.critic, state.critic);
+    resumeResolvedSettings(this.config, state);
     await this.ensureBackend();
     const live = { policy: this.agent, reference: this.reference, ownsReference: this.ownsReference };
     const resumed = await resumeVeRLModels(dir, state, live);
@@ -438,11 +441,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       this.reference = needsReference ? policy.clone({ frozen: true }) : null;
       this.ownsReference = this.reference !== null;
     }
-    if (this.optimizer === undefined) {
-      this.optimizer = new AdamOptimizer(policy.parameters(), { learningRate: this.config.learningRate });
-      if (this.pendingOptimizerState) this.optimizer.setState(this.pendingOptimizerState);
-      this.pendingOptimizerState = undefined;
-    }
+    this.optimizer ??= startOptimizer(policy, this.config, this.pendingOptimizerState);
+    this.pendingOptimizerState = undefined;
     return policy;
   }
 }
