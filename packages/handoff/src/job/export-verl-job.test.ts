@@ -259,6 +259,19 @@ describe("exportVerlJob", () => {
       [...overridesOf(await verlArguments(at))].filter(([, value]) => !value.includes(at));
     expect(await pathFree(autoDir)).toEqual(await pathFree(detachedDir));
     expect((await pathFree(autoDir)).some(([key]) => key === "critic.model.path")).toBe(true);
+    // verl's actor starts a fresh optimiser, where "auto" advantage scaling divides by the group std; Dr. GRPO maps.
+    const normalized = new Map<unknown, string | undefined>();
+    for (const setting of ["auto", true, false] as const) {
+      const at = join(root, "scale", String(setting));
+      await exportVerlJob(at, {
+        train: samples,
+        config: { algorithm: "grpo", batchSize: 4, groupSize: 2, normalizeAdvantageStd: setting },
+        model: "/models/tiny",
+        gpusPerNode: 2,
+      });
+      normalized.set(setting, overridesOf(await verlArguments(at)).get("algorithm.norm_adv_by_std_in_grpo"));
+    }
+    expect([...normalized.values()]).toEqual(["true", "true", "false"]);
   });
 
   it("refuses settings verl lacks, naming the field, and leaves nothing behind", async () => {
@@ -282,6 +295,8 @@ describe("exportVerlJob", () => {
       [{ algorithm: "ppo", batchSize: 4, valueClip: null }, "config.valueClip"],
       [{ algorithm: "ppo", batchSize: 4, critic: "shared" }, "config.critic"],
       [{ algorithm: "ppo", batchSize: 4, desiredKl: 0.001 }, "config.desiredKl"],
+      [{ algorithm: "ppo", batchSize: 4, whitenAdvantages: false }, "config.whitenAdvantages"],
+      [{ algorithm: "grpo", batchSize: 4, groupSize: 2, adamEpsilon: 1e-3 }, "config.adamEpsilon"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 2, adaptiveKl: { target: 0.1 } }, "config.adaptiveKl"],
       [{ algorithm: "grpo", batchSize: 4, groupSize: 4, miniBatchSize: 2 }, "config.miniBatchSize"],
       [{ algorithm: "grpo", batchSize: 32, groupSize: 2 }, "config.batchSize"],

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectClose } from "../internal/testing/expect-close.js";
 import { backendsForTests } from "../internal/testing/test-backends.js";
+import { ADVANTAGE_ESTIMATORS } from "./advantage-estimators.js";
 import { computeGaeAdvantage } from "./gae-advantage.js";
 import { broadcastToTokens, computeGroupAdvantage, computeRlooAdvantage } from "./group-advantage.js";
 import { maskedMean, maskedVariance, maskedWhiten } from "./masked-statistics.js";
@@ -64,6 +65,28 @@ describe.each(backends)("on the %s backend", (backend) => {
       });
       expectClose(advantages, [[0.429226, 0.356434, 0.2801, 0.2]]);
       expectClose(returns, [[0.929226, 0.956434, 0.9801, 1.0]]);
+    });
+
+    it("the gae estimator whitens only when asked (whitenAdvantages)", () => {
+      const input = {
+        outcome: tf.tensor1d([1]),
+        tokenRewards: rewards as tf.Tensor2D,
+        mask: mask as tf.Tensor2D,
+        valid: tf.tensor1d([1]),
+        values: values as tf.Tensor2D,
+        groupSize: 1,
+        gamma: 0.99,
+        lambda: 0.95,
+        epsilon: 1e-6,
+        normalizeStd: true,
+        precomputed: null,
+      };
+      expectClose(ADVANTAGE_ESTIMATORS.gae({ ...input, whiten: false }).advantages, [
+        [0.429226, 0.356434, 0.2801, 0.2],
+      ]);
+      expectClose(ADVANTAGE_ESTIMATORS.gae({ ...input, whiten: true }).advantages, [
+        [1.143224, 0.405387, -0.36835, -1.180261],
+      ]);
     });
 
     it("whitens with the unbiased variance", () => {

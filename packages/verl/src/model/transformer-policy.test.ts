@@ -303,6 +303,13 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     expect(loaded.getWeights()).toEqual(policy.getWeights());
     expect(optimizerState!.step).toBe(2);
     expect(optimizerState).toEqual(optimizer.getState());
+    // TransformerPolicy.load keeps the saved moments on the policy (VeRLTrainer carries them); a copy does not.
+    const direct = await TransformerPolicy.load(target);
+    expect(direct.optimizerState).toEqual(optimizer.getState());
+    const copy = direct.clone();
+    expect(copy.optimizerState).toBeUndefined();
+    copy.dispose();
+    direct.dispose();
     const restored = new AdamOptimizer(loaded.parameters(), { learningRate: 0.01 });
     restored.setState(optimizerState!);
     // One more identical step on each side gives identical weights.
@@ -320,6 +327,10 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
   it("names what does not match when a checkpoint is loaded into other sizes", async () => {
     const target = join(directory, "mismatch");
     await policy.save(target);
+    // Saved without an optimiser: the loaded policy carries no moments.
+    const weightsOnly = await TransformerPolicy.load(target);
+    expect(weightsOnly.optimizerState).toBeUndefined();
+    weightsOnly.dispose();
     const other = new TransformerPolicy({ tokenizer, config: { ...small, dMlp: 48 } });
     const { weights } = await import("../checkpoint/model-checkpoint.js").then((m) =>
       m.readModelCheckpoint(target),

@@ -1,6 +1,7 @@
 import { CheckpointError } from "@orbiter/types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import type { VeRLConfigInput } from "../config/verl-config.js";
 import { countA } from "../internal/testing/count-a-reward.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamState } from "../optim/adam-optimizer.js";
@@ -35,11 +36,27 @@ function stateOf(policy: TransformerPolicy, v: number, step: number): AdamState 
   return { step, moments };
 }
 
+/** How {@link oneStep} sets up its run. */
+interface StepSetup {
+  /** Given as the trainer's `optimizerState` option. */
+  option?: (policy: TransformerPolicy) => AdamState | undefined;
+  /** Attached to the policy as the state saved with it. */
+  saved?: (policy: TransformerPolicy) => AdamState;
+  /** Config fields on top of the GRPO step. */
+  config?: VeRLConfigInput;
+  /** Sees the trainer after its step. */
+  after?: (trainer: VeRLTrainer) => void;
+}
+
 /** One GRPO step at lr 1e-2 without warm-up; returns the largest single weight change. */
-async function oneStep(state: (policy: TransformerPolicy) => AdamState | undefined): Promise<number> {
+async function oneStep(
+  setup: StepSetup | ((policy: TransformerPolicy) => AdamState | undefined),
+): Promise<number> {
+  const { option, saved, config, after } = typeof setup === "function" ? { option: setup } : setup;
   const policy = newPolicy();
   const before = policy.getWeights();
-  const optimizerState = state(policy);
+  const optimizerState = option?.(policy);
+  if (saved) policy.optimizerState = saved(policy);
   const trainer = new VeRLTrainer({
     policy,
     config: {
@@ -51,12 +68,14 @@ async function oneStep(state: (policy: TransformerPolicy) => AdamState | undefin
       warmupSteps: 0,
       maxSteps: 1,
       seed: 5,
+      ...config,
     },
     rewards: [countA],
     ...(optimizerState ? { optimizerState } : {}),
   });
   try {
     await trainer.train(prompts);
+    after?.(trainer);
     let largest = 0;
     for (const [name, tensor] of policy.getWeights()) {
       const previous = (before.get(name) as { data: Float32Array }).data;
@@ -108,5 +127,74 @@ describe("VeRLTrainer optimizerState", () => {
     ).rejects.toSatisfy((thrown: unknown) =>
       /unexpected "not-a-parameter"/.test(String((thrown as Error).cause)),
     );
+  });
+});
+
+describe("VeRLTrainer carryOptimizerState (the moments saved with the policy)", () => {
+  it("starts from the policy's saved moments by default, and from zeros when turned off", async () => {
+    const saved = (policy: TransformerPolicy) => stateOf(policy, 1, 10_000);
+    const carried = await oneStep({ saved });
+    const fresh = await oneStep({ saved, config: { carryOptimizerState: false } });
+    // The fresh Adam's first step moves some weight by the full rate; v = 1 divides the clipped gradient instead.
+    expect(fresh).toBeGreaterThan(0.99e-2);
+    expect(carried).toBeGreaterThan(0);
+    expect(carried).toBeLessThan(1e-3);
+  });
+
+  it("prefers the trainer's optimizerState option to the saved moments", async () => {
+    const change = await oneStep({
+      saved: (policy) => stateOf(policy, 1, 10_000),
+      option: (policy) => stateOf(policy, 1e-12, 10_000),
+    });
+    // v ≈ 0 from the option: the step is lr · g / (|g| + ε) as for a fresh Adam, not the small step of v = 1.
+    expect(change).toBeGreaterThan(0.5e-2);
+  });
+
+  it('resolves "auto" advantage scaling: off with carried moments, on with a fresh Adam', async () => {
+    const resolved: Array<[unknown, unknown]> = [];
+    const record = (trainer: VeRLTrainer) => {
+      resolved.push([trainer.config.normalizeAdvantageStd, trainer.config.whitenAdvantages]);
+    };
+    await oneStep({ saved: (policy) => stateOf(policy, 1, 10_000), after: record });
+    await oneStep({ after: record });
+    await oneStep({ option: (policy) => stateOf(policy, 1, 10_000), after: record });
+    await oneStep({
+      saved: (policy) => stateOf(policy, 1, 10_000),
+      config: { normalizeAdvantageStd: true, whitenAdvantages: true },
+      after: record,
+    });
+    expect(resolved).toEqual([
+      [false, false],
+      [true, true],
+      [false, false],
+      [true, true],
+    ]);
+  });
+
+  it("names the way out when the saved moments do not fit the policy", async () => {
+    const error = await oneStep({
+      saved: (policy) => {
+        const state = stateOf(policy, 1, 10);
+        state.moments.delete([...state.moments.keys()][0] as string);
+        return state;
+      },
+    }).then(
+      () => undefined,
+      (thrown: unknown) => thrown as Error,
+    );
+    expect(error?.cause).toBeInstanceOf(CheckpointError);
+    expect(String(error?.cause)).toMatch(/carryOptimizerState/);
+    expect(String(error?.cause)).toMatch(/missing moments of/);
+  });
+});
+
+describe("VeRLTrainer adamEpsilon", () => {
+  it("a large ε shrinks the first step of a fresh Adam below the learning rate", async () => {
+    const standard = await oneStep({});
+    // |g| ≤ 1 after clipping, so lr · g / (|g| + 1) ≤ lr / 2 on every weight.
+    const large = await oneStep({ config: { adamEpsilon: 1 } });
+    expect(standard).toBeGreaterThan(0.99e-2);
+    expect(large).toBeGreaterThan(0);
+    expect(large).toBeLessThanOrEqual(0.5e-2);
   });
 });
