@@ -172,6 +172,7 @@ export {
 } from "./algorithms/reinforce-plus-plus-advantage.js";
 export { computeTokenLevelRewards, type TokenLevelRewardsInput } from "./algorithms/token-level-rewards.js";
 export { computeValueLoss, type ValueLoss, type ValueLossInput } from "./algorithms/value-loss.js";
+export { type AdvantageScaleSetting, resolveAdvantageScale } from "./config/advantage-scale.js";
 export { CriticMode, type ResolvedCriticMode, resolveCriticMode } from "./config/critic-mode.js";
 export { AdvantageEstimator, KlPlacement, VeRLAlgorithm } from "./config/verl-algorithm.js";
 export {

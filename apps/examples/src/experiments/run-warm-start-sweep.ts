@@ -23,7 +23,9 @@ Options:
   --ppo-steps <n>        PPO steps (default: the demo's, ${DEFAULT_OPTIONS.ppoSteps})
   --set <key=json>       a config field set on every run, e.g. --set warmupSteps=0 (repeatable)
   --rotary               build the warm start with rotary position embeddings (the demo's --rotary)
-  --carry-optimizer      start RL's Adam from the SFT's saved moments instead of zeros
+  --carry-optimizer      pass the SFT's saved Adam moments as the trainer's optimizerState option (the library
+                         carries them by default since they load with the policy; for a fresh Adam use
+                         --set carryOptimizerState=false)
   --quiet                only the table
   -h, --help             show this help
 `;

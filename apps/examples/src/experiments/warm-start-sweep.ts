@@ -43,7 +43,9 @@ export interface WarmStartSweepOptions {
   /** Config fields set on every run on top of the defaults (to measure one mechanism at a time). @default {} */
   overrides?: Readonly<Record<string, unknown>>;
   /**
-   * Start RL's Adam from the SFT's own moments (saved beside the checkpoint) instead of zeros. @default false
+   * Pass the SFT's own Adam moments (saved beside the checkpoint) as the trainer's `optimizerState` option, and
+   * fail when the checkpoint has none. Without it the trainer still carries them, as loaded with the policy,
+   * unless `overrides` sets `carryOptimizerState: false`. @default false
    */
   carryOptimizer?: boolean;
   /** Receives one line per step of diagnostics, and progress lines. @default nothing */
