@@ -5,7 +5,8 @@ import { OrbiterError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/init-backend.js";
 import { setWasmFma } from "../internal/wasm-fma.js";
-import { TransformerPolicy, transformerParameterSpecs } from "../model/transformer-policy.js";
+import { transformerParameterSpecs } from "../model/transformer-parameter-specs.js";
+import { TransformerPolicy } from "../model/transformer-policy.js";
 import { batchedGenerate } from "../rollout/batched-generate.js";
 import { tokenizerFromJSON } from "../tokenizer/tokenizer-from-json.js";
 import {
