@@ -16,7 +16,16 @@ const OUT = 16 << 20;
 const BIAS = 24 << 20;
 
 interface ProductKernels {
-  matmul(a: number, b: number, bias: number, out: number, n: number, k: number, m: number): void;
+  matmul(
+    a: number,
+    b: number,
+    bias: number,
+    out: number,
+    n: number,
+    k: number,
+    m: number,
+    residual: number,
+  ): void;
   weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
 }
 
@@ -48,7 +57,7 @@ export const kernelWorkload: Workload = {
     const pass = (kernel: "matmul" | "weightGrad") =>
       cpuMs(() => {
         for (const [n, k, m] of SHAPES) {
-          if (kernel === "matmul") kernels.matmul(0, SECOND, 0, OUT, n, k, m);
+          if (kernel === "matmul") kernels.matmul(0, SECOND, 0, OUT, n, k, m, 0);
           else kernels.weightGrad(0, SECOND, OUT, BIAS, n, k, m);
         }
       });
@@ -59,7 +68,7 @@ export const kernelWorkload: Workload = {
     const gflops = (ms: number) => round(flops / 1e6 / ms);
     // A check of the last product run: the first row of a [n, k] @ [k, m] against a dot product in doubles.
     const [n, k, m] = SHAPES[SHAPES.length - 1]!;
-    kernels.matmul(0, SECOND, 0, OUT, n, k, m);
+    kernels.matmul(0, SECOND, 0, OUT, n, k, m, 0);
     let worst = 0;
     for (let j = 0; j < m; j++) {
       let dot = 0;

@@ -6,7 +6,7 @@ import { causalBias, NEG_INF, sequenceAttention } from "../model/attention.js";
 import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
 import { fastExp } from "./fast-exp.js";
-import { dense, matMul } from "./fast-matmul.js";
+import { dense, denseResidual, matMul } from "./fast-matmul.js";
 import { columnSum, transpose2d } from "./fast-transpose.js";
 import { gelu } from "./gelu.js";
 import { layerNorm, layerNormInference } from "./layer-norm.js";
@@ -105,6 +105,12 @@ const cases: Array<{
     inputs: [random([300, 64], 5), random([64, 48], 6), random([48], 7)],
     custom: (x, w, b) => dense(x!, w!, b!),
     reference: (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
+  },
+  {
+    name: "denseResidual (the residual added in the SIMD product on wasm)",
+    inputs: [random([36, 16], 32), random([16, 24], 33), random([24], 34), random([36, 24], 35)],
+    custom: (x, w, b, r) => denseResidual(x!, w!, b!, r!),
+    reference: (x, w, b, r) => tf.add(r!, tf.add(tf.matMul(x!, w!), b!)),
   },
   {
     name: "dense, SIMD weight gradient over several row blocks",

@@ -10,14 +10,20 @@ import {
 } from "./simd-kernels.js";
 
 /**
- * `a @ b (+ bias)` for 2-D operands (or batched `a @ b` without a bias): the SIMD kernel on wasm when the shapes
- * fit (n % 4, m % 8), else tfjs (fused with the bias). No custom gradient: used inside gradients and for
- * inference.
+ * `a @ b (+ bias) (+ residual)` for 2-D operands (or batched `a @ b` without a bias): the SIMD kernel on wasm when
+ * the shapes fit (n % 4, m % 8; the residual added in the same pass), else tfjs (fused with the bias). No custom
+ * gradient: used inside gradients and for inference.
  */
-export function affine(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null = null): tf.Tensor {
-  if (simdKernelsActive() && fitsMatMul(a, b, bias)) return simdMatMul(a, b, bias);
-  if (bias === null) return tf.matMul(a, b);
-  return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias });
+export function affine(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  residual: tf.Tensor | null = null,
+): tf.Tensor {
+  if (simdKernelsActive() && fitsMatMul(a, b, bias, residual)) return simdMatMul(a, b, bias, residual);
+  const product =
+    bias === null ? tf.matMul(a, b) : tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias });
+  return residual === null ? product : tf.add(residual, product);
 }
 
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
@@ -70,3 +76,32 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor
     },
   };
 }) as unknown as CustomGradFunction) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+
+/**
+ * `residual + x @ w + bias`, a dense layer on a residual connection: on wasm one SIMD pass (the residual and the
+ * bias start the accumulators), with {@link dense}'s gradient and `dy` for the residual.
+ */
+export const denseResidual = tf.customGrad(((
+  x: tf.Tensor,
+  w: tf.Tensor,
+  bias: tf.Tensor,
+  residual: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
+  save([x, w]);
+  return {
+    value: affine(x, w, bias, residual),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      const dx = affine(g, transposeLastTwo(sw));
+      if (simdKernelsActive() && fitsWeightGrad(sx, g)) return [dx, ...simdWeightGrad(sx, g), g];
+      return [dx, weightGradient(sx, g), columnSum(g), g];
+    },
+  };
+}) as unknown as CustomGradFunction) as (
+  x: tf.Tensor,
+  w: tf.Tensor,
+  bias: tf.Tensor,
+  residual: tf.Tensor,
+) => tf.Tensor;

@@ -216,16 +216,17 @@ function weightGradFunction(options: CodeOptions): WasmFunction {
 }
 
 /**
- * `matmul(a, b, bias, out, n, k, m)`: `out [n, m] = a [n, k] @ b [k, m] (+ bias [m] when bias is not 0)`, all
+ * `matmul(a, b, bias, out, n, k, m, residual)`: `out [n, m] = a [n, k] @ b [k, m] (+ bias [m] when bias is not 0)
+ * (+ residual [n, m] when residual is not 0, added to the bias before the products)`, all
  * row-major, n a multiple of 4 and m of 8: 4×8 register tiles accumulated over k, `b` read in place (XNNPACK
  * packs a new right operand on every call, which costs as much as the product at these sizes).
  */
 function matmulFunction(options: CodeOptions): WasmFunction {
-  const [aPtr, bPtr, biasPtr, outPtr, rows, k, m] = [0, 1, 2, 3, 4, 5, 6];
-  const locals = new Locals(7);
+  const [aPtr, bPtr, biasPtr, outPtr, rows, k, m, residualPtr] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const locals = new Locals(8);
   const int = () => locals.add(I32);
   const [aRow, bRow, row, j, ap, bp, bEnd, op] = [int(), int(), int(), int(), int(), int(), int(), int()];
-  const [aRow2, aRow3] = [int(), int()];
+  const [aRow2, aRow3, rp] = [int(), int(), int()];
   const acc = Array.from({ length: 8 }, () => locals.add(V128));
   const [b0, b1, a] = [locals.add(V128), locals.add(V128), locals.add(V128)];
   const code = new WasmCode(options);
@@ -254,6 +255,25 @@ function matmulFunction(options: CodeOptions): WasmFunction {
         });
         for (let r = 1; r < 4; r++) tile.get(acc[c]!).set(acc[2 * r + c]!);
       }
+      // The residual's tile, added before the products (a residual connection without a separate pass).
+      tile.get(residualPtr).when((withResidual) => {
+        withResidual.get(residualPtr).get(row).get(m).mul().get(j).add().i32(2).shl().add().set(rp);
+        for (let r = 0; r < 4; r++) {
+          for (let c = 0; c < 2; c++) {
+            const target = acc[2 * r + c]!;
+            withResidual
+              .get(target)
+              .get(rp)
+              .get(bRow)
+              .i32(r)
+              .mul()
+              .add()
+              .load(16 * c)
+              .vadd()
+              .set(target);
+          }
+        }
+      });
       tile.get(aPtr).get(row).get(aRow).mul().add().set(ap);
       tile.get(bPtr).get(j).i32(2).shl().add().set(bp);
       tile.get(bp).get(k).get(bRow).mul().add().set(bEnd);
@@ -274,7 +294,7 @@ function matmulFunction(options: CodeOptions): WasmFunction {
       emitTileMove(tile, acc, op, bRow, true);
     });
   });
-  return { name: "matmul", params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
+  return { name: "matmul", params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: locals.types, code };
 }
 
 /** Emits `out [m] = Σₙ rows[n, :]` for `rows [n, m]` (m a multiple of 4; `rowBytes` = 4m), using 3 i32 scratch locals. */

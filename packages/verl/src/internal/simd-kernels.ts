@@ -10,7 +10,16 @@ export interface SimdExports {
   geluGrad(x: number, dy: number, out: number, count: number): void;
   weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
   columnSums(x: number, out: number, n: number, m: number): void;
-  matmul(a: number, b: number, bias: number, out: number, n: number, k: number, m: number): void;
+  matmul(
+    a: number,
+    b: number,
+    bias: number,
+    out: number,
+    n: number,
+    k: number,
+    m: number,
+    residual: number,
+  ): void;
   layerNorm(
     x: number,
     gain: number,
@@ -198,12 +207,23 @@ const register = defineSimdKernelsOnce(() => {
     simd.columnSums(address(backend, x!), address(backend, out), n, m);
     return [out];
   });
-  kernel("OrbiterMatMul", (backend, simd, [a, b, bias]) => {
+  kernel("OrbiterMatMul", (backend, simd, [a, b, bias, residual]) => {
     const [n, k] = a!.shape as [number, number];
     const m = b!.shape[1] as number;
     const out = backend.makeOutput([n, m], "float32");
-    const biasAddress = bias === undefined ? 0 : address(backend, bias);
-    simd.matmul(address(backend, a!), address(backend, b!), biasAddress, address(backend, out), n, k, m);
+    const [biasAddress, residualAddress] = [bias, residual].map((t) =>
+      t === undefined ? 0 : address(backend, t),
+    );
+    simd.matmul(
+      address(backend, a!),
+      address(backend, b!),
+      biasAddress!,
+      address(backend, out),
+      n,
+      k,
+      m,
+      residualAddress!,
+    );
     return [out];
   });
   kernel("OrbiterLayerNorm", (backend, simd, [x, gain, bias], attrs) => {
@@ -261,6 +281,7 @@ const register = defineSimdKernelsOnce(() => {
         a: () => tf.matMul(g, tf.transpose(b)),
         b: () => tf.matMul(tf.transpose(a), g),
         bias: () => tf.sum(g, 0),
+        residual: () => g,
       };
     },
   });
@@ -379,16 +400,34 @@ export function fitsWeightGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
 }
 
 /**
- * `a [n, k] @ b [k, m] (+ bias [m])` with 4×8 register tiles, `b` read in place (35–39 GFLOP/s here, against
+ * `a [n, k] @ b [k, m] (+ bias [m]) (+ residual [n, m], with a bias)` with 4×8 register tiles, `b` read in place (35–39 GFLOP/s here, against
  * 21–29 for XNNPACK). Check {@link simdKernelsActive} and {@link fitsMatMul} first.
  */
-export function simdMatMul(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
-  return runSimdKernel("OrbiterMatMul", bias === null ? { a, b } : { a, b, bias }) as tf.Tensor;
+export function simdMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  bias: tf.Tensor | null,
+  residual: tf.Tensor | null = null,
+): tf.Tensor {
+  // Inputs are positional: a residual comes with a bias (fitsMatMul checks).
+  const inputs = bias === null ? { a, b } : residual === null ? { a, b, bias } : { a, b, bias, residual };
+  return runSimdKernel("OrbiterMatMul", inputs) as tf.Tensor;
 }
 
-/** Whether {@link simdMatMul} takes these operands: 2-D float32, n % 4 = 0, m % 8 = 0, a bias of m if any. */
-export function fitsMatMul(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | null): boolean {
+/** Whether {@link simdMatMul} takes these operands: 2-D float32, n % 4 = 0, m % 8 = 0, a bias of m if any, a residual [n, m] only with a bias. */
+export function fitsMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  bias: tf.Tensor | null,
+  residual: tf.Tensor | null = null,
+): boolean {
   return (
+    (residual === null ||
+      (bias !== null &&
+        residual.dtype === "float32" &&
+        residual.rank === 2 &&
+        residual.shape[0] === a.shape[0] &&
+        residual.shape[1] === b.shape[1])) &&
     a.rank === 2 &&
     b.rank === 2 &&
     a.dtype === "float32" &&

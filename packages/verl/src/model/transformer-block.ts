@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
-import { affine, dense } from "../internal/fast-matmul.js";
+import type * as tf from "@tensorflow/tfjs";
+import { affine, dense, denseResidual } from "../internal/fast-matmul.js";
 import { gelu, geluInference } from "../internal/gelu.js";
 import { layerNorm, layerNormInference } from "../internal/layer-norm.js";
 
@@ -63,16 +63,19 @@ export function blockParameterSpecs(
 export interface BlockOps {
   layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor;
   dense(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor;
+  /** `residual + dense(x)`, in one pass where the kernels allow. */
+  denseResidual(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, residual: tf.Tensor): tf.Tensor;
   gelu(x: tf.Tensor): tf.Tensor;
 }
 
 /** Differentiable ops with the fast custom gradients of `src/internal` (full forwards under a gradient tape). */
-export const TRAINING_OPS: BlockOps = { layerNorm, dense, gelu };
+export const TRAINING_OPS: BlockOps = { layerNorm, dense, denseResidual, gelu };
 
 /** Plain ops without gradient wrappers (the KV-cache decoding steps). */
 export const INFERENCE_OPS: BlockOps = {
   layerNorm: layerNormInference,
   dense: (x, weight, bias) => affine(x, weight, bias),
+  denseResidual: (x, weight, bias, residual) => affine(x, weight, bias, residual),
   gelu: geluInference,
 };
 
@@ -108,8 +111,8 @@ export function transformerBlock(
     context = select(context);
     residual = select(x);
   }
-  const mid = tf.add(residual, ops.dense(context, block.outWeight, block.outBias));
+  const mid = ops.denseResidual(context, block.outWeight, block.outBias, residual);
   const normed2 = ops.layerNorm(mid, block.ln2Gain, block.ln2Bias, epsilon);
   const inner = ops.gelu(ops.dense(normed2, block.mlpInWeight, block.mlpInBias));
-  return tf.add(mid, ops.dense(inner, block.mlpOutWeight, block.mlpOutBias));
+  return ops.denseResidual(inner, block.mlpOutWeight, block.mlpOutBias, mid);
 }
