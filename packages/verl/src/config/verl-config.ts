@@ -124,7 +124,10 @@ const verlConfigShape = {
    * `learningRate` on batches with little signal is held to the step size the target allows, and `learningRate`
    * is the ceiling, not the rate. Within a step of several updates (PPO's epochs and mini-batches), the remaining
    * updates are dropped once a mini-batch's forward pass finds the policy already more than 1.5 × `desiredKl`
-   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`). `null` trains at
+   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`); and a step whose
+   * measured KL is above twice the target is taken back along its own direction to the share √(2·target / KL)
+   * that brings it to about that bound (TRPO's backtracking, one measured shrink; `actor/step_kept`), so the
+   * steps before the rate has adapted, the warm-up's first ones included, are bounded too. `null` trains at
    * the schedule. The target belongs to the start, not to the library: on the travel demo's rotary SFT checkpoint
    * (83% held-out, entropy 0.03 nats per token) runs at 1e-4 moved the policy 1e-5 to 8e-5 per step and kept it,
    * runs at 1e-3 moved it 2e-3 to 1e-2 and lost 15 to 25 points, and 2e-5 held 1e-3 runs near the start; an

@@ -186,9 +186,16 @@ describe("desiredKl: the KL-adaptive learning rate in the trainer", () => {
 });
 
 describe("desiredKl: SB3's target_kl stop inside a step", () => {
-  async function update(
-    config: VeRLConfigInput,
-  ): Promise<{ applied: number; metrics: Record<string, number> }> {
+  interface Updated {
+    applied: number;
+    metrics: Record<string, number>;
+    before: Map<string, { data: Float32Array }>;
+    after: Map<string, { data: Float32Array }>;
+    /** KL(π_old ‖ π) of the final weights on the step's rollout, measured again. */
+    finalKl: number;
+  }
+
+  async function update(config: VeRLConfigInput, learningRate = 3e-2): Promise<Updated> {
     const policy = tinyPolicy(true);
     const parsed = VeRLConfig.parse({
       algorithm: "ppo",
@@ -208,7 +215,7 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
       scoresAreAdvantages: false,
       klCoef: 0,
     });
-    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 3e-2 });
+    const adam = new AdamOptimizer(policy.parameters(), { learningRate });
     let applied = 0;
     const optimizer: GradientApplier = {
       get learningRate() {
@@ -222,17 +229,20 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
         adam.applyGradients(gradients);
       },
     };
+    const before = policy.getWeights() as Map<string, { data: Float32Array }>;
     try {
       const result = await runPolicyUpdate({
         config: parsed,
         policy,
         batch,
         klCoef: 0,
-        learningRate: 3e-2,
+        learningRate,
         optimizer,
         seed: 1,
       });
-      return { applied, metrics: result.metrics };
+      const after = policy.getWeights() as Map<string, { data: Float32Array }>;
+      const finalKl = measureStepKl(policy, batch, parsed.temperature, parsed.microBatchSize);
+      return { applied, metrics: result.metrics, before, after, finalKl };
     } finally {
       batch.dispose();
       adam.dispose();
@@ -255,5 +265,34 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     expect(off.applied).toBe(6);
     expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
     expect(off.metrics["actor/step_kl"]).toBeUndefined();
+  });
+  it("takes back the part of a step whose KL overshoots 2 × the target, along the step's own direction", async () => {
+    // One update (one epoch, one mini-batch): the step the target lets through whole ...
+    // (At 1e-3, a small step: KL grows with its square there.)
+    const free = await update({ ppoEpochs: 1, miniBatchSize: 4, desiredKl: 10 }, 1e-3);
+    const stepKl = free.metrics["actor/step_kl"] as number;
+    expect(free.metrics["actor/step_kept"]).toBe(1);
+    expect(stepKl).toBeGreaterThan(0);
+    // ... and the same step with a target of stepKl / 8: a bound of stepKl / 4 keeps √(1/4) of it.
+    const held = await update({ ppoEpochs: 1, miniBatchSize: 4, desiredKl: stepKl / 8 }, 1e-3);
+    expect(held.metrics["actor/step_kl"]).toBeCloseTo(stepKl, 9);
+    expect(held.metrics["actor/step_kept"]).toBeCloseTo(0.5, 9);
+    let moved = 0;
+    for (const [name, start] of held.before) {
+      const full = (free.after.get(name) as { data: Float32Array }).data;
+      const kept = (held.after.get(name) as { data: Float32Array }).data;
+      start.data.forEach((x0, i) => {
+        // The value head does not change the policy: its step is kept whole.
+        const expected = name.startsWith("value_head.")
+          ? (full[i] as number)
+          : x0 + 0.5 * ((full[i] as number) - x0);
+        expect(Math.abs((kept[i] as number) - expected), name).toBeLessThan(1e-6);
+        if (full[i] !== x0) moved++;
+      });
+    }
+    expect(moved).toBeGreaterThan(0);
+    // KL grows with the square of a small step: half the step, about a quarter of the KL.
+    expect(held.finalKl).toBeGreaterThan(stepKl / 8);
+    expect(held.finalKl).toBeLessThan(stepKl / 2);
   });
 });

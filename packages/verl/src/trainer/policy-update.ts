@@ -20,6 +20,7 @@ import {
   WEIGHTED_METRIC_COUNT,
 } from "./micro-batch-loss.js";
 import type { RolloutBatch } from "./rollout-batch.js";
+import { backtrackShare, StepAnchor } from "./step-backtrack.js";
 import { measureStepKl } from "./step-kl.js";
 
 /** Applies clipped gradients to the policy's variables: an `AdamOptimizer` in practice. */
@@ -212,10 +213,29 @@ export function localGradients(
  * (and counted), so the weights never become NaN. One device→host read per mini-batch.
  */
 export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyUpdateResult> {
+  // With `desiredKl`, the weights before the step, to take back the part of a step that overshoots the region.
+  const anchor =
+    input.config.desiredKl !== null && !isCriticOnly(input) ? new StepAnchor(input.policy) : null;
+  try {
+    return await runUpdates(input, anchor);
+  } finally {
+    anchor?.dispose();
+  }
+}
+
+/** Whether an update trains the critic alone: asked for, and the batch and the policy have a critic. */
+function isCriticOnly(input: PolicyUpdateInput): boolean {
+  const { batch } = input;
+  const useCritic = batch.returns !== null && batch.oldValues !== null;
+  return input.criticOnly === true && useCritic && criticVariables(input.policy).length > 0;
+}
+
+/** The body of {@link runPolicyUpdate}, given the trust region's anchor (null without `desiredKl`). */
+async function runUpdates(input: PolicyUpdateInput, anchor: StepAnchor | null): Promise<PolicyUpdateResult> {
   const { config, policy, batch, klCoef, learningRate, optimizer, workers } = input;
   const participants = workers?.size ?? 1;
   const useCritic = batch.returns !== null && batch.oldValues !== null;
-  const criticOnly = input.criticOnly === true && useCritic && criticVariables(policy).length > 0;
+  const criticOnly = isCriticOnly(input);
   const settings: GradientSettings = { config, klCoef, criticOnly };
   const miniBatches = batch.size / config.miniBatchSize;
   const microBatchSize = Math.min(config.microBatchSize, Math.ceil(config.miniBatchSize / participants));
@@ -314,10 +334,14 @@ export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyU
   }
   if (batch.refLogProbs === null) delete metrics["actor/kl_loss"];
   if (klStop !== null) metrics["actor/kl_stopped_updates"] = stopped;
-  if (config.desiredKl !== null && applied > 0 && !criticOnly) {
-    // The trust region's measurement: how far this step's updates moved the policy (`desiredKl`).
+  if (anchor !== null && applied > 0) {
+    // The trust region: how far this step's updates moved the policy, and what overshot 2 × the target taken back.
     const started = performance.now();
-    metrics["actor/step_kl"] = measureStepKl(policy, batch, config.temperature, config.microBatchSize);
+    const stepKl = measureStepKl(policy, batch, config.temperature, config.microBatchSize);
+    const share = backtrackShare(stepKl, 2 * (config.desiredKl as number));
+    if (share < 1) anchor.shrink(share);
+    metrics["actor/step_kl"] = stepKl;
+    metrics["actor/step_kept"] = share;
     metrics["timing/step_kl_ms"] = performance.now() - started;
   }
   return { metrics, loss: applied > 0 ? (sums[0] as number) / applied : Number.NaN, applied, skipped };
