@@ -17,9 +17,11 @@ function options(argv: string[], cwd?: string): DemoOptions {
 }
 
 describe("parseDemoArgs", () => {
-  it("defaults to every phase, the auto backend and apps/examples/out", () => {
-    const parsed = options([]);
-    expect(parsed).toEqual({ ...DEFAULT_OPTIONS, out: DEFAULT_OUT_DIR });
+  it("defaults to every phase, the auto backend, fused multiply-adds on and apps/examples/out", () => {
+    const parsed = parseDemoArgs([], undefined, {});
+    if (parsed.help) throw new Error("unexpected help");
+    expect(parsed.options.fma).toEqual({ mode: "on", source: "default" });
+    expect(parsed.options).toEqual({ ...DEFAULT_OPTIONS, out: DEFAULT_OUT_DIR });
     expect(DEFAULT_OUT_DIR.endsWith(join("apps", "examples", "out"))).toBe(true);
   });
 
@@ -84,6 +86,30 @@ describe("parseDemoArgs", () => {
     });
   });
 
+  it("takes --fma over ORBITER_WASM_FMA over the default, and names the one holding a bad value", () => {
+    const fma = (argv: string[], env: NodeJS.ProcessEnv) => {
+      const parsed = parseDemoArgs(argv, undefined, env);
+      if (parsed.help) throw new Error("unexpected help");
+      return parsed.options.fma;
+    };
+    expect(fma(["--fma", "off"], {})).toEqual({ mode: "off", source: "--fma" });
+    expect(fma(["--fma", "auto"], { ORBITER_WASM_FMA: "off" })).toEqual({ mode: "auto", source: "--fma" });
+    expect(fma([], { ORBITER_WASM_FMA: "off" })).toEqual({ mode: "off", source: "ORBITER_WASM_FMA" });
+    expect(fma(["--quick"], { ORBITER_WASM_FMA: "auto" })).toEqual({
+      mode: "auto",
+      source: "ORBITER_WASM_FMA",
+    });
+    // An empty variable counts as unset.
+    expect(fma([], { ORBITER_WASM_FMA: "" })).toEqual({ mode: "on", source: "default" });
+    expect(fieldOf(() => parseDemoArgs(["--fma", "fast"], undefined, {}))).toBe("--fma");
+    expect(() => parseDemoArgs(["--fma", "fast"], undefined, {})).toThrow(
+      '--fma must be one of auto, on, off, got "fast"',
+    );
+    expect(fieldOf(() => parseDemoArgs([], undefined, { ORBITER_WASM_FMA: "yes" }))).toBe("ORBITER_WASM_FMA");
+    // A good --fma wins even over a bad variable, which it never reads.
+    expect(fma(["--fma", "on"], { ORBITER_WASM_FMA: "yes" })).toEqual({ mode: "on", source: "--fma" });
+  });
+
   it("names the option of a bad value or an unknown option", () => {
     expect(fieldOf(() => parseDemoArgs(["--phase", "train"]))).toBe("--phase");
     expect(fieldOf(() => parseDemoArgs(["--backend", "gpu"]))).toBe("--backend");
@@ -99,6 +125,8 @@ describe("parseDemoArgs", () => {
     for (const flag of [
       "--phase",
       "--backend",
+      "--fma",
+      "ORBITER_WASM_FMA",
       "--out",
       "--seed",
       "--episodes",

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { InvalidArgumentError, messageOf } from "@orbiter/types";
 import type { BackendRequest } from "@orbiter/verl";
+import { DEFAULT_FMA_MODE, type FmaRequest, fmaRequest } from "./fma-setting.js";
 
 /** The phases of the demo, in order. */
 export const DEMO_PHASES = ["capture", "synthesis", "sft", "evolution", "rl"] as const;
@@ -30,6 +31,11 @@ export interface DemoOptions {
   phase: DemoPhase | "all";
   /** Tensor backend. */
   backend: BackendRequest;
+  /**
+   * Fused multiply-adds in the wasm kernels (`setWasmFma`), set before any model is built: `--fma`, else
+   * `ORBITER_WASM_FMA`, else `on`.
+   */
+  fma: FmaRequest;
   /** Output folder (absolute). */
   out: string;
   /** Seed of every random choice. */
@@ -72,6 +78,7 @@ export const DEFAULT_OUT_DIR = resolve(APP_DIR, "out");
 export const DEFAULT_OPTIONS: Omit<DemoOptions, "out"> = {
   phase: "all",
   backend: "auto",
+  fma: { mode: DEFAULT_FMA_MODE, source: "default" },
   seed: 7,
   episodes: 300,
   targetSize: 480,
@@ -89,7 +96,7 @@ export const DEFAULT_OPTIONS: Omit<DemoOptions, "out"> = {
 };
 
 /** The sizes `--quick` uses: every phase runs, in seconds (for tests and smoke runs; the numbers mean little). */
-export const QUICK_OPTIONS: Omit<DemoOptions, "out" | "phase" | "backend" | "seed"> = {
+export const QUICK_OPTIONS: Omit<DemoOptions, "out" | "phase" | "backend" | "fma" | "seed"> = {
   episodes: 40,
   targetSize: 90,
   sftEpochs: 2,
@@ -117,6 +124,10 @@ Options:
   --phase <name>         capture | synthesis | sft | evolution | rl | all (default: all). A phase run alone
                          reads what the earlier phases wrote to --out.
   --backend <name>       auto | wasm | cpu | tensorflow (default: auto = tensorflow, then wasm, then cpu)
+  --fma <mode>           auto | on | off: fused multiply-adds in the wasm kernels (default: on; where --fma is
+                         not given, ORBITER_WASM_FMA wins over the default). On Node 20, on sets V8's
+                         relaxed-SIMD flag for this process, which the demo owns; auto uses them only where
+                         the engine already has relaxed SIMD (Node >= 22); off keeps separate multiply and add
   --out <dir>            output folder (default: apps/examples/out, whatever the working directory;
                          a relative path is resolved against the working directory)
   --seed <n>             seed of every random choice (default: ${DEFAULT_OPTIONS.seed})
@@ -195,7 +206,11 @@ function integerOption(raw: string | undefined, name: string, min: number): numb
  * if (!parsed.help) console.log(parsed.options.sftEpochs); // 4
  * ```
  */
-export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()): ParsedDemoArgs {
+export function parseDemoArgs(
+  argv: ReadonlyArray<string>,
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedDemoArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -205,6 +220,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
       options: {
         phase: { type: "string" },
         backend: { type: "string" },
+        fma: { type: "string" },
         out: { type: "string" },
         seed: { type: "string" },
         episodes: { type: "string" },
@@ -254,6 +270,7 @@ export function parseDemoArgs(argv: ReadonlyArray<string>, cwd = process.cwd()):
     ...base,
     phase: phase as DemoPhase | "all",
     backend: backend as BackendRequest,
+    fma: fmaRequest(text("fma"), env),
     out: out === undefined ? DEFAULT_OUT_DIR : resolve(cwd, out),
     seed: integerOption(text("seed"), "seed", 0) ?? base.seed,
     episodes: integerOption(text("episodes"), "episodes", 1) ?? base.episodes,

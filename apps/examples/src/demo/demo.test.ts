@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { readMetricsLog } from "@orbiter/trainer-core";
 import { TrajectoryDataset } from "@orbiter/trajectory";
 import { InvalidStateError } from "@orbiter/types";
-import { TransformerPolicy } from "@orbiter/verl";
+import { relaxedSimdAvailable, TransformerPolicy, wasmFmaActive } from "@orbiter/verl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoOptions, parseDemoArgs } from "./cli.js";
 import type { Evaluation } from "./demo-results.js";
 import { evaluateGreedy } from "./evaluation.js";
 import { chooseFinal, FINAL_CHOICE_RULE, finalCheckpointName } from "./final-checkpoint.js";
+import { describeFma } from "./fma-setting.js";
 import { type DemoRun, runDemo } from "./run-demo.js";
 import { readSamples } from "./sample-files.js";
 import { solveRequest } from "./task.js";
@@ -50,12 +51,14 @@ function expectEvaluation(evaluation: Evaluation, samples: number): void {
 
 let dir: string;
 let run: DemoRun;
+let requested: DemoOptions;
 const stdout = sink();
 const stderr = sink();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "orbiter-demo-"));
-  run = await runDemo(quickOptions(dir), { stdout, stderr });
+  requested = quickOptions(dir);
+  run = await runDemo(requested, { stdout, stderr });
 });
 
 afterAll(async () => {
@@ -68,6 +71,7 @@ describe("pnpm demo --quick", () => {
     expect(run.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
     const printed = stdout.text();
     expect(printed).toContain(`backend ${run.backend}`);
+    expect(printed).toContain(`backend ${run.backend}, ${describeFma(run.fma)} | seed 3`);
     expect(printed).toContain("held-out test");
     expect(printed).toMatch(/after GRPO \(2 steps\)/);
     expect(printed).toContain(run.verdict?.text ?? "no verdict");
@@ -176,6 +180,13 @@ describe("pnpm demo --quick", () => {
   it("keeps finite numbers and phase timings in summary.json", async () => {
     const summary = JSON.parse(await readFile(run.paths.summary, "utf8"));
     expect(summary.backend).toBe(run.backend);
+    // The fused-multiply-add setting asked for (the demo's "on" unless ORBITER_WASM_FMA says otherwise), set
+    // before the run and still in force: on where the engine can run relaxed SIMD, off otherwise.
+    expect(summary.fma).toEqual(run.fma);
+    expect(summary.options.fma).toEqual(requested.fma);
+    const expectActive = requested.fma.mode === "off" ? false : relaxedSimdAvailable();
+    expect(run.fma).toEqual({ ...requested.fma, active: expectActive });
+    expect(wasmFmaActive()).toBe(expectActive);
     expect(Object.keys(summary.results)).toEqual(["capture", "synthesis", "sft", "evolution", "rl"]);
     for (const phase of Object.values(summary.results) as Array<{ durationMs: number }>) {
       expect(phase.durationMs).toBeGreaterThanOrEqual(0);
@@ -223,7 +234,7 @@ describe("pnpm demo --quick", () => {
       expect(html).toContain(`href="${target}"`);
       await access(join(dir, target));
     }
-    expect(html).toContain(`Backend <strong>${run.backend}</strong>`);
+    expect(html).toContain(`Backend <strong>${run.backend}</strong> (${describeFma(run.fma)})`);
     expect(html).toContain(`${run.results.capture?.captured} episodes kept`);
     expect(html).toMatch(/<h2>Examples from the test split<\/h2>/);
     expect(html).toMatch(/<h2>Transcripts before and after RL<\/h2>/);

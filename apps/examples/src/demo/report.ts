@@ -9,6 +9,7 @@ import type { DemoPaths } from "./demo-paths.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
 import { FAILURE_CLASS_TITLES, FAILURE_CLASSES } from "./failure-classes.js";
 import { bestOnValidation, FINAL_CHOICE_RULE, finalCheckpointName } from "./final-checkpoint.js";
+import { describeFma, type FmaSetting } from "./fma-setting.js";
 import { failureRows, scoreRows, timingRows, verdict } from "./summary.js";
 
 /** One chart of the report. */
@@ -149,7 +150,7 @@ export function reportHtml(
   paths: DemoPaths,
   results: DemoResults,
   charts: ReadonlyArray<ReportChart>,
-  info: { backend: string; totalMs: number; seed: number; generatedAt: string },
+  info: { backend: string; fma: FmaSetting; totalMs: number; seed: number; generatedAt: string },
 ): string {
   const link = (path: string, label = relative(paths.root, path)) =>
     `<a href="${escapeHtml(relative(paths.root, path).split("\\").join("/"))}">${escapeHtml(label)}</a>`;
@@ -261,7 +262,7 @@ code { font-size: 0.95em; }
 </head>
 <body>
 <h1>orbiter-train demo: a tool-using travel agent</h1>
-<p>Backend <strong>${escapeHtml(info.backend)}</strong>, seed ${info.seed}, total time ${formatDuration(info.totalMs)}, generated ${escapeHtml(info.generatedAt)}.
+<p>Backend <strong>${escapeHtml(info.backend)}</strong> (${escapeHtml(describeFma(info.fma))}), seed ${info.seed}, total time ${formatDuration(info.totalMs)}, generated ${escapeHtml(info.generatedAt)}.
 A travel assistant written with the official <code>openai</code> SDK answers requests such as <code>is it raining in Oslo?</code>:
 it calls a tool (<code>weather({"city":"Oslo"})</code>) of a small in-process world, reads the result and answers
 (<code>Oslo: rain, 12C</code>). Task success means the final answer is exactly right. The same agent code ran against a scripted
@@ -296,7 +297,7 @@ ${transcriptTable ? `<h2>Transcripts before and after RL</h2>\n${transcriptTable
 export async function writeReport(
   paths: DemoPaths,
   results: DemoResults,
-  info: { backend: string; totalMs: number; seed: number },
+  info: { backend: string; fma: FmaSetting; totalMs: number; seed: number },
 ): Promise<WrittenReport> {
   const charts = await renderCharts(paths, results);
   const html = reportHtml(paths, results, charts, { ...info, generatedAt: new Date().toISOString() });

@@ -5,6 +5,7 @@ import { DEMO_PHASES, type DemoOptions, type DemoPhase } from "./cli.js";
 import { createContext, type DemoContext, type DemoOutput, elapsedSince } from "./demo-context.js";
 import { type DemoPaths, demoPaths } from "./demo-paths.js";
 import type { DemoResults, PhaseResult } from "./demo-results.js";
+import { applyFma, describeFma, type FmaSetting } from "./fma-setting.js";
 import { runCapture } from "./phases/capture.js";
 import { runEvolution } from "./phases/evolution.js";
 import { runRl } from "./phases/rl.js";
@@ -27,6 +28,8 @@ export const PHASE_RUNNERS: Record<DemoPhase, (context: DemoContext) => Promise<
 export interface DemoRun {
   /** The tensor backend used. */
   backend: BackendName;
+  /** Fused multiply-adds in the wasm kernels: what was asked, by whom, and whether they are on. */
+  fma: FmaSetting;
   /** Wall time of this run in milliseconds. */
   totalMs: number;
   /** The phases this run executed. */
@@ -56,6 +59,8 @@ export interface DemoRun {
  */
 export async function runDemo(options: DemoOptions, output: DemoOutput = {}): Promise<DemoRun> {
   const started = performance.now();
+  // Before the backend and any model: the kernels and the trainers' worker threads read the setting in force.
+  const fma = applyFma(options.fma);
   const backend = await initBackend({ backend: options.backend });
   const paths = demoPaths(options.out);
   const phases: DemoPhase[] = options.phase === "all" ? [...DEMO_PHASES] : [options.phase];
@@ -63,16 +68,16 @@ export async function runDemo(options: DemoOptions, output: DemoOutput = {}): Pr
   await mkdir(paths.root, { recursive: true });
   const context = createContext(options, paths, backend, output);
   context.log(
-    `orbiter-train demo: ${phases.join(" -> ")} | backend ${backend} | seed ${options.seed}${options.quick ? " | quick sizes" : ""} | output ${paths.root}`,
+    `orbiter-train demo: ${phases.join(" -> ")} | backend ${backend}, ${describeFma(fma)} | seed ${options.seed}${options.quick ? " | quick sizes" : ""} | output ${paths.root}`,
   );
   for (const phase of phases) await PHASE_RUNNERS[phase](context);
   const results = await loadResults(paths);
   const totalMs = elapsedSince(started);
-  const info = { backend, totalMs, seed: options.seed };
+  const info = { backend, fma, totalMs, seed: options.seed };
   await writeJson(paths.summary, { ...info, phases, options, results });
   const report = await writeReport(paths, results, info);
   const summary = formatSummary(results, info);
   context.log(summary);
   context.log(`\nReport: ${paths.report}`);
-  return { backend, totalMs, phases, results, paths, report, summary, verdict: verdict(results) };
+  return { backend, fma, totalMs, phases, results, paths, report, summary, verdict: verdict(results) };
 }

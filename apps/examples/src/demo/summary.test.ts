@@ -77,7 +77,9 @@ describe("the verdict", () => {
       ["after GRPO", 81],
       ["after PPO", 80],
     ]);
-    const summary = formatSummary(input, { backend: "wasm", totalMs: 1000, seed: 7 });
+    const fma = { mode: "on", source: "--fma", active: true } as const;
+    const summary = formatSummary(input, { backend: "wasm", fma, totalMs: 1000, seed: 7 });
+    expect(summary).toContain("Summary — backend wasm (fused multiply-adds on (--fma)), seed 7");
     expect(summary).toMatch(/after GRPO\s+81\s+14\s+0\s+0\s+0/);
     expect(summary).toContain("right call, answer misread");
   });

@@ -2,6 +2,7 @@ import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
 import { FAILURE_CLASS_TITLES, FAILURE_CLASSES, type FailureCounts } from "./failure-classes.js";
 import { FINAL_CHOICE_RULE, finalCheckpointName, finalRlRun } from "./final-checkpoint.js";
+import { describeFma, type FmaSetting } from "./fma-setting.js";
 
 /** Held-out accuracy must rise by at least this much (absolute) for the demo to call the improvement clear. */
 export const CLEAR_IMPROVEMENT = 0.05;
@@ -174,11 +175,13 @@ function pad(text: string, width: number): string {
 /** The summary printed at the end of a run: before → after on the test split, and the time of every phase. */
 export function formatSummary(
   results: DemoResults,
-  info: { backend: string; totalMs: number; seed: number },
+  info: { backend: string; fma: FmaSetting; totalMs: number; seed: number },
 ): string {
   const lines: string[] = [];
   lines.push("");
-  lines.push(`Summary — backend ${info.backend}, seed ${info.seed}, total ${formatDuration(info.totalMs)}`);
+  lines.push(
+    `Summary — backend ${info.backend} (${describeFma(info.fma)}), seed ${info.seed}, total ${formatDuration(info.totalMs)}`,
+  );
   const scores = scoreRows(results);
   if (scores.length > 0) {
     const test = results.sft?.test.samples ?? 0;

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -57,6 +58,22 @@ describe(`the ${WASM_FMA_ENV} environment variable`, () => {
     const on = await freshModule("on");
     expect(on.wasmFmaActive()).toBe(true);
     on.setWasmFma("off");
+  });
+
+  it('"on" where WebAssembly is missing (--jitless, --no-expose-wasm) leaves the kernels unfused, no throw', async () => {
+    vi.stubGlobal("WebAssembly", undefined);
+    vi.resetModules();
+    try {
+      const fresh = (await import("./wasm-fma.js")) as typeof import("./wasm-fma.js");
+      expect(fresh.relaxedSimdAvailable()).toBe(false);
+      expect(fresh.setWasmFma("on")).toBe(false);
+      expect(fresh.wasmFmaActive()).toBe(false);
+    } finally {
+      vi.unstubAllGlobals();
+      // The fresh module could not see the V8 flag it set take effect: put the flag back as the engine had it.
+      if (!engineHasIt) setFlagsFromString("--no-experimental-wasm-relaxed-simd");
+    }
+    expect(relaxedSimdAvailable()).toBe(engineHasIt);
   });
 
   it("holding another value fails with an InvalidArgumentError naming the variable", async () => {

@@ -26,15 +26,19 @@ const PROBE = new Uint8Array([
   0x0b,
 ]);
 
-const wasmRuntime = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } })
+/** The engine's WebAssembly namespace, absent when wasm is not exposed (`--jitless`, `--no-expose-wasm`). */
+const wasmRuntime = (globalThis as unknown as { WebAssembly?: { validate(bytes: Uint8Array): boolean } })
   .WebAssembly;
 
 let active: boolean | undefined;
 let flagSetHere = false;
 
-/** Whether this engine, as its flags stand now, validates relaxed SIMD. */
+/**
+ * Whether this engine, as its flags stand now, validates relaxed SIMD: false where WebAssembly itself is missing,
+ * so `setWasmFma("on")` there leaves the kernels unfused instead of throwing.
+ */
 export function relaxedSimdAvailable(): boolean {
-  return wasmRuntime.validate(PROBE);
+  return wasmRuntime?.validate(PROBE) === true;
 }
 
 /**
