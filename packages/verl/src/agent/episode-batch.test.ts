@@ -254,4 +254,96 @@ describe.each(backends)("buildEpisodeBatch on %s", (backend) => {
     // tool tokens lie between it and the reward.
     expect(advantages[0]![2]!).toBeGreaterThan(advantages[1]![2]!);
   });
+
+  /**
+   * Hand-made group of three episodes (the second split into two rows by a history break) with reference
+   * log-probs given, so the k1 KL of every token is known: per row Σ KL over the loss tokens = 1, 1.5, 0.5, 1
+   * (the −9 on prompt and padding columns must not count).
+   */
+  function klEpisodes(): { rows: EpisodeRow[]; referenceLogProbs: number[][] } {
+    const sequence = (tokens: number[], lossMask: number[], logProbs: number[]) => ({
+      tokens,
+      lossMask,
+      logProbs,
+      truncated: false,
+    });
+    const rows: EpisodeRow[] = [
+      { sequence: sequence([1, 10, 20, 2], [0, 0, 1, 1], [0, 0, -1, -0.5]), score: 1, episode: 0, group: 0 },
+      { sequence: sequence([1, 10, 21, 2], [0, 0, 1, 1], [0, 0, -2, -0.25]), score: 1, episode: 1, group: 0 },
+      { sequence: sequence([1, 11, 22], [0, 0, 1], [0, 0, -0.5]), score: 1, episode: 1, group: 0 },
+      { sequence: sequence([1, 10, 23, 2], [0, 0, 1, 1], [0, 0, -1.5, -1]), score: 0, episode: 2, group: 0 },
+    ];
+    // log π_old rows (from column 1): [0, -1, -0.5], [0, -2, -0.25], [0, -0.5, 0], [0, -1.5, -1].
+    const referenceLogProbs = [
+      [-9, -1.5, -1],
+      [-9, -2.5, -1.25],
+      [-9, -1, -9],
+      [-9, -1.5, -2],
+    ];
+    return { rows, referenceLogProbs };
+  }
+
+  /** Per-row advantage of a GRPO episode batch (column 1 is a loss token in every row). */
+  function episodeAdvantages(config: VeRLConfig, klCoef: number): { advantages: number[]; penalty: number } {
+    const { rows, referenceLogProbs } = klEpisodes();
+    const before = tf.memory().numTensors;
+    const { batch, stats } = buildEpisodeBatch({
+      config,
+      policy,
+      reference: null,
+      rows,
+      klCoef,
+      referenceLogProbs,
+    });
+    const advantages = (batch.advantages.arraySync() as number[][]).map((row) => row[1] as number);
+    batch.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    return { advantages, penalty: stats.metrics["actor/reward_kl_penalty"] ?? Number.NaN };
+  }
+
+  it('with klPlacement "reward", normalises score − β·Σ KL per episode (all its rows) within the group', () => {
+    const config = VeRLConfig.parse({
+      algorithm: "grpo",
+      klPlacement: "reward",
+      klEstimator: "k1",
+      klCoef: 0.5,
+    });
+    const { advantages, penalty } = episodeAdvantages(config, 0.5);
+    // Episode outcomes: 1 − 0.5·1 = 0.5; 1 − 0.5·(1.5 + 0.5) = 0; 0 − 0.5·1 = −0.5. Mean 0, sample std 0.5.
+    const scale = 0.5 / (0.5 + 1e-6);
+    expect(advantages[0]).toBeCloseTo(scale, 6);
+    expect(advantages[1]).toBeCloseTo(0, 6);
+    expect(advantages[2]).toBeCloseTo(0, 6);
+    expect(advantages[3]).toBeCloseTo(-scale, 6);
+    // β times the mean KL per loss token: (0.5 + 0.5 + 0.5 + 1 + 0.5 + 0 + 1) / 7 × 0.5.
+    expect(penalty).toBeCloseTo((4 / 7) * 0.5, 6);
+    // Without the division by the spread, the centred outcomes themselves.
+    const centred = episodeAdvantages(VeRLConfig.parse({ ...config, normalizeAdvantageStd: false }), 0.5);
+    expect(centred.advantages.map((value) => Number(value.toFixed(6)))).toEqual([0.5, 0, 0, -0.5]);
+  });
+
+  it('leaves the advantages of klCoef 0 and klPlacement "loss" exactly those of the scores', () => {
+    const { rows } = klEpisodes();
+    // Scores 1, 1, 0: mean 2/3, sample std √(1/3).
+    const plain = episodeGroupAdvantages(rows, { epsilon: 1e-6, scaleByStd: true });
+    expect(plain[0]).toBeCloseTo(1 / 3 / (Math.sqrt(1 / 3) + 1e-6), 9);
+    expect(plain[3]).toBeCloseTo(-2 / 3 / (Math.sqrt(1 / 3) + 1e-6), 9);
+    const expected = plain.map((value) => Math.fround(value));
+    const inReward = { algorithm: "grpo", klPlacement: "reward", klEstimator: "k1" } as const;
+    expect(episodeAdvantages(VeRLConfig.parse({ ...inReward, klCoef: 0 }), 0).advantages).toEqual(expected);
+    const inLoss = VeRLConfig.parse({
+      algorithm: "grpo",
+      klPlacement: "loss",
+      klEstimator: "k1",
+      klCoef: 0.5,
+    });
+    expect(episodeAdvantages(inLoss, 0.5).advantages).toEqual(expected);
+  });
+
+  it("refuses KL penalties that do not match the rows, naming the option", () => {
+    const { rows } = klEpisodes();
+    expect(() => episodeGroupAdvantages(rows, { epsilon: 1e-6, scaleByStd: true, penalties: [0] })).toThrow(
+      expect.objectContaining({ name: "InvalidArgumentError", field: "options.penalties" }),
+    );
+  });
 });

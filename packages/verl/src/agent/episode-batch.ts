@@ -36,18 +36,29 @@ export const EPISODE_ESTIMATORS = ["grpo", "gae", "reinforce++"] as const;
 /**
  * GRPO advantages of episodes on the host: within each group, A = (s − mean) / (std + ε) over its episodes
  * (sample standard deviation; `normalizeAdvantageStd: false` leaves out the division); a group with one
- * episode gets 0. Every row takes its episode's advantage.
+ * episode gets 0. Every row takes its episode's advantage. With `penalties` (one per row, the KL penalty
+ * β·Σ_t KL_t over the row's loss tokens), an episode's outcome s is its score minus the penalties of all its rows.
  */
 export function episodeGroupAdvantages(
   rows: ReadonlyArray<EpisodeRow>,
-  options: { epsilon: number; scaleByStd: boolean },
+  options: { epsilon: number; scaleByStd: boolean; penalties?: ReadonlyArray<number> },
 ): number[] {
-  const byGroup = new Map<number, Map<number, number>>();
-  for (const row of rows) {
-    const episodes = byGroup.get(row.group) ?? new Map<number, number>();
-    episodes.set(row.episode, row.score);
-    byGroup.set(row.group, episodes);
+  const penalties = options.penalties;
+  if (penalties !== undefined && penalties.length !== rows.length) {
+    throw new InvalidArgumentError(`${penalties.length} KL penalties for ${rows.length} rows`, {
+      field: "options.penalties",
+      value: penalties.length,
+    });
   }
+  const byGroup = new Map<number, Map<number, number>>();
+  rows.forEach((row, index) => {
+    const episodes = byGroup.get(row.group) ?? new Map<number, number>();
+    const penalty = penalties?.[index] ?? 0;
+    const earlier = episodes.get(row.episode);
+    episodes.set(row.episode, (earlier ?? row.score) - penalty);
+    byGroup.set(row.group, episodes);
+  });
+  const outcomes = rows.map((row) => byGroup.get(row.group)?.get(row.episode) as number);
   const stats = new Map<number, { mean: number; std: number; count: number }>();
   for (const [group, episodes] of byGroup) {
     const scores = [...episodes.values()];
@@ -58,10 +69,10 @@ export function episodeGroupAdvantages(
         : 0;
     stats.set(group, { mean, std: Math.sqrt(variance), count: scores.length });
   }
-  return rows.map((row) => {
+  return rows.map((row, index) => {
     const group = stats.get(row.group) as { mean: number; std: number; count: number };
     if (group.count < 2) return 0;
-    const centred = row.score - group.mean;
+    const centred = (outcomes[index] as number) - group.mean;
     return options.scaleByStd ? centred / (group.std + options.epsilon) : centred;
   });
 }
@@ -70,7 +81,8 @@ export function episodeGroupAdvantages(
  * The tensors of a policy update from episode sequences: every row is right-padded to the longest, scored from
  * its second token on (the first is BOS), with the loss mask as the response mask and the sampled log-probs as
  * π_old, so the ids and log-probs the update uses are exactly those the sampler drew. GRPO advantages are
- * per-episode (see {@link episodeGroupAdvantages}); GAE puts the episode score on each row's last produced token
+ * per-episode (see {@link episodeGroupAdvantages}), on the episode score minus β·Σ_t KL_t over its produced
+ * tokens when `klPlacement` is `reward`; GAE puts the episode score on each row's last produced token
  * and carries values and advantages through the masked (tool, user) tokens; REINFORCE++ discounts over produced
  * tokens. The caller disposes the batch.
  *
@@ -90,19 +102,22 @@ export function buildEpisodeBatch(input: EpisodeBatchInput): {
   if (rows.length === 0) throw new InvalidArgumentError("No episode rows to train on", { field: "rows" });
   const generation = episodeGeneration(rows, input.policy.tokenizer.padId);
   const grpo = config.advantageEstimator === "grpo";
-  const scores = grpo
-    ? episodeGroupAdvantages(rows, {
-        epsilon: config.advantageEpsilon,
-        scaleByStd: config.normalizeAdvantageStd !== false,
-      })
-    : rows.map((row) => row.score);
+  // GRPO's groups are the episodes of a task (failed ones left out), so the batch hands each row's KL penalty
+  // (0 unless the KL goes into the reward) back here to normalise score − penalty per episode.
+  const outcomeAdvantages = (penalties: ReadonlyArray<number>): number[] =>
+    episodeGroupAdvantages(rows, {
+      epsilon: config.advantageEpsilon,
+      scaleByStd: config.normalizeAdvantageStd !== false,
+      penalties,
+    });
   return buildRolloutBatch({
     config,
     policy: input.policy,
     reference: input.reference,
     generation,
-    scores,
-    scoresAreAdvantages: grpo,
+    scores: rows.map((row) => row.score),
+    scoresAreAdvantages: false,
+    ...(grpo ? { outcomeAdvantages } : {}),
     klCoef: input.klCoef,
     ...(input.referenceLogProbs === undefined ? {} : { referenceLogProbs: input.referenceLogProbs }),
   });

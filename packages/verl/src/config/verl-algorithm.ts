@@ -36,6 +36,10 @@ export type AdvantageEstimator = (typeof AdvantageEstimator)[keyof typeof Advant
  * Where the KL penalty to the reference model goes.
  * - `loss`: β·agg(KL) is added to the actor loss (GRPO, verl `use_kl_loss`).
  * - `reward`: −β·KL is added to every token's reward before the advantages (classic PPO, verl `use_kl_in_reward`).
+ *   Outcome estimators (GRPO, RLOO, REINFORCE++ baseline) see score − β·Σ_t KL_t of each response; in agent mode
+ *   GRPO normalises score − β·Σ_t KL_t of each episode (over all its rows' loss tokens, i.e. the policy's own
+ *   tokens). Refused (InvalidArgumentError) with `rewardCombination: "normalize-then-sum"` and GRPO, whose scores
+ *   are already advantages.
  */
 export const KlPlacement = { LOSS: "loss", REWARD: "reward" } as const;
 

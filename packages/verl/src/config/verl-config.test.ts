@@ -87,5 +87,10 @@ describe("VeRLConfig", () => {
     check({ model: { dModel: 30, nHeads: 4 } }, "config.model.nHeads");
     check({ model: { layers: 2 } }, "config.model.layers");
     check({ model: "big" }, "config.model");
+    // normalize-then-sum GRPO scores are the advantages: a KL penalty in the reward would be lost.
+    const nts = { algorithm: "grpo", rewardCombination: "normalize-then-sum" } as const;
+    check({ ...nts, klPlacement: "reward" }, "config.klPlacement");
+    expect(parse({ ...nts, klPlacement: "reward", klCoef: 0 }).klPlacement).toBe("reward");
+    expect(parse({ ...nts, klPlacement: "loss" }).klPlacement).toBe("loss");
   });
 });

@@ -110,7 +110,10 @@ const verlConfigShape = {
   klCoef: z.number().nonnegative().optional(),
   /** KL estimator. @default "k1" for PPO (KL in the reward), "k3" for GRPO (KL in the loss) */
   klEstimator: z.enum(values(KlEstimator)).optional(),
-  /** Where the KL penalty goes. @default "reward" for PPO, "loss" for GRPO */
+  /**
+   * Where the KL penalty goes (see {@link KlPlacement}); with `reward` the outcome estimators see score − β·Σ_t KL_t,
+   * per episode in agent mode. @default "reward" for PPO, "loss" for GRPO
+   */
   klPlacement: z.enum(values(KlPlacement)).optional(),
   /** Adapt β towards a KL target; `null` keeps β fixed. @default null */
   adaptiveKl: AdaptiveKlConfig.nullable().default(null),
@@ -332,6 +335,19 @@ function resolve(input: z.output<z.ZodObject<typeof verlConfigShape>>, context: 
       code: "custom",
       path: ["overlongPenalty", "bufferLength"],
       message: `bufferLength must not exceed maxNewTokens (${resolved.maxNewTokens})`,
+    });
+  }
+  if (
+    resolved.rewardCombination === "normalize-then-sum" &&
+    resolved.advantageEstimator === "grpo" &&
+    resolved.klPlacement === "reward" &&
+    resolved.klCoef > 0
+  ) {
+    // The normalised sums are the advantages already: there is no reward left for the penalty to enter.
+    context.addIssue({
+      code: "custom",
+      path: ["klPlacement"],
+      message: 'klPlacement "reward" cannot enter normalize-then-sum GRPO advantages; use "loss"',
     });
   }
   const responses = resolved.batchSize * resolved.groupSize;

@@ -162,4 +162,31 @@ describe("buildRolloutBatch", () => {
     ).toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('refuses klPlacement "reward" on scores that are already advantages, naming the option, and frees its tensors', async () => {
+    const generation = await policy.generate(["ab", "cd"], { n: 2, maxNewTokens: 3, seed: 5 });
+    const input = {
+      policy,
+      reference,
+      generation,
+      scores: [1, -1, 0.5, -0.5],
+      scoresAreAdvantages: true,
+    };
+    const inReward = VeRLConfig.parse({
+      algorithm: "grpo",
+      batchSize: 2,
+      groupSize: 2,
+      klPlacement: "reward",
+    });
+    const before = tf.memory().numTensors;
+    expect(() => buildRolloutBatch({ ...input, config: inReward, klCoef: 0.1 })).toThrow(
+      expect.objectContaining({ name: "InvalidArgumentError", field: "config.klPlacement" }),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    // Without a penalty to place (β = 0) the advantages pass through as given.
+    const { batch } = buildRolloutBatch({ ...input, config: inReward, klCoef: 0 });
+    const firstToken = (batch.advantages.arraySync() as number[][]).map((row) => row[0]);
+    batch.dispose();
+    expect(firstToken).toEqual([1, -1, 0.5, -0.5]);
+  });
 });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "@orbiter/types";
 import * as tf from "@tensorflow/tfjs";
 import { ADVANTAGE_ESTIMATORS } from "../algorithms/advantage-estimators.js";
 import { estimateKl } from "../algorithms/kl-estimators.js";
@@ -55,6 +56,14 @@ export interface BuildRolloutBatchInput {
   scores: ReadonlyArray<number | null>;
   /** True when `scores` are already advantages (normalize-then-sum with the GRPO estimator). */
   scoresAreAdvantages: boolean;
+  /**
+   * Outcome advantages the caller computes on the host, for groups the estimator cannot see (agent mode's
+   * episodes: variable groups, several rows per episode). Called with each row's KL penalty β·Σ_t KL_t over its
+   * loss tokens — all 0 unless `klPlacement` is `reward` with a reference and β > 0 — so the caller can normalise
+   * score − penalty; the result (one value per row) is used as the per-response advantages in place of the
+   * estimator's. @default the configured estimator on `scores`
+   */
+  outcomeAdvantages?: (rowKlPenalties: ReadonlyArray<number>) => ReadonlyArray<number>;
   /** Current KL coefficient β (from the KL controller). */
   klCoef: number;
   /** Rows to leave out of the loss once the advantages are computed (e.g. truncated responses). @default none */
@@ -145,6 +154,7 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
       });
       // Outcome estimators see the sequence total of the token rewards (score minus the KL penalty, as verl).
       const outcome = klInReward ? tf.sum(tokenRewards, 1) : scoreTensor;
+      const precomputed = hostAdvantages(input, size, klInReward ? kl : null, klCoef, valid, scoreTensor);
       const { advantages, returns } = ADVANTAGE_ESTIMATORS[config.advantageEstimator]({
         outcome: outcome as tf.Tensor1D,
         tokenRewards: tokenRewards as tf.Tensor2D,
@@ -158,7 +168,7 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
         // An unresolved "auto" (a caller below the trainer) takes the fresh-Adam choice: divide by the spread.
         normalizeStd: config.normalizeAdvantageStd !== false,
         whiten: config.whitenAdvantages !== false,
-        precomputed: input.scoresAreAdvantages ? (tf.mul(scoreTensor, valid) as tf.Tensor1D) : null,
+        precomputed,
       });
       keep(advantages);
       keep(returns);
@@ -233,4 +243,48 @@ export function buildRolloutBatch(input: BuildRolloutBatchInput): {
   const returnMean = read("returnMean");
   if (returnMean !== undefined) metrics["critic/returns/mean"] = returnMean;
   return { batch, stats: { meanKl: read("meanKl") ?? 0, metrics } };
+}
+
+/**
+ * The per-response advantages computed outside the estimator, or null: the caller's `outcomeAdvantages` on each
+ * row's KL penalty (β times the row sum of the masked KL when it goes into the reward, else 0), or the scores
+ * themselves when they already are advantages.
+ * @throws InvalidArgumentError when the scores are already advantages but the KL should go into the reward
+ *   (the penalty would have to enter before the normalisation that made them)
+ */
+function hostAdvantages(
+  input: BuildRolloutBatchInput,
+  size: number,
+  rewardKl: tf.Tensor | null,
+  klCoef: number,
+  valid: tf.Tensor1D,
+  scoreTensor: tf.Tensor1D,
+): tf.Tensor1D | null {
+  if (input.outcomeAdvantages !== undefined) {
+    let penalties: number[] = new Array<number>(size).fill(0);
+    if (rewardKl !== null) {
+      const sums = tf.sum(rewardKl, 1);
+      penalties = Array.from(sums.dataSync(), (sum) => klCoef * sum);
+      sums.dispose();
+    }
+    const advantages = input.outcomeAdvantages(penalties);
+    if (advantages.length !== size) {
+      throw new InvalidArgumentError(
+        `outcomeAdvantages returned ${advantages.length} values for ${size} rows`,
+        {
+          field: "outcomeAdvantages",
+          value: advantages.length,
+        },
+      );
+    }
+    return tf.mul(tf.tensor1d(advantages as number[]), valid) as tf.Tensor1D;
+  }
+  if (!input.scoresAreAdvantages) return null;
+  if (rewardKl !== null) {
+    throw new InvalidArgumentError(
+      'klPlacement "reward" cannot enter scores that are already advantages (rewardCombination "normalize-then-sum" with GRPO); use klPlacement "loss"',
+      { field: "config.klPlacement", value: input.config.klPlacement },
+    );
+  }
+  return tf.mul(scoreTensor, valid) as tf.Tensor1D;
 }
