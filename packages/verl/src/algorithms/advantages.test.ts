@@ -325,6 +325,39 @@ describe.each(backends)("on the %s backend", (backend) => {
       expectClose(reset.returns, [[1, 0, 8, 8]]);
     });
 
+    it("gives the exact returns of a batch with padding, a mid-response mask and γ < 1, and leaks nothing", () => {
+      // Rewards and γ are powers of two, so every G_t is a float32 exactly: known answers, compared exactly.
+      const tokenRewards = tf.tensor2d([
+        [0.25, -1, 2, 4, 8, 16],
+        [1, 2, 4, 8, 0.5, -32],
+        [3, 3, 3, 3, 3, 3],
+      ]);
+      const mask = tf.tensor2d([
+        [1, 1, 1, 1, 0, 0],
+        [1, 1, 0, 1, 1, 0],
+        [0, 0, 0, 0, 0, 0],
+      ]);
+      const before = tf.memory().numTensors;
+      const { returns, advantages } = computeReinforcePlusPlusAdvantage({ tokenRewards, mask, gamma: 0.5 });
+      expect(tf.memory().numTensors - before).toBe(2);
+      // Row 0: G_3 = 4, G_2 = 2 + 2, G_1 = −1 + 2, G_0 = 0.25 + 0.5; the padding's 8 and 16 never count.
+      // Row 1: G_4 = 0.5, G_3 = 8.25; the masked token at 2 resets, so G_1 = 2 and G_0 = 2.
+      // Row 2: nothing valid, all 0 (and 0 advantages, not NaN).
+      expect(Array.from(returns.dataSync())).toEqual([
+        0.75, 1, 4, 4, 0, 0, 2, 2, 0, 8.25, 0.5, 0, 0, 0, 0, 0, 0, 0,
+      ]);
+      const valid = [0.75, 1, 4, 4, 2, 2, 8.25, 0.5];
+      const mean = valid.reduce((sum, v) => sum + v, 0) / valid.length;
+      const std = Math.sqrt(valid.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (valid.length - 1) + 1e-8);
+      const z = (v: number) => (v - mean) / std;
+      expectClose(advantages, [
+        [z(0.75), z(1), z(4), z(4), 0, 0],
+        [z(2), z(2), 0, z(8.25), z(0.5), 0],
+        [0, 0, 0, 0, 0, 0],
+      ]);
+      tf.dispose([tokenRewards, mask, returns, advantages]);
+    });
+
     it("the baseline variant subtracts the group mean before whitening", () => {
       const advantages = computeReinforcePlusPlusBaselineAdvantage({
         scores: tf.tensor1d([1, 0, 3, 3]),

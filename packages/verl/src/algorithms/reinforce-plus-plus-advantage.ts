@@ -22,6 +22,8 @@ export interface ReinforcePlusPlusOutput {
 /**
  * REINFORCE++ (verl/OpenRLHF `reinforce`): discounted token returns computed backward, reset after the end of each
  * response (a masked token zeroes the running return), then whitened over every valid token of the batch. No critic.
+ * The recursion G_t = r_t + γ·G_{t+1} runs on the host, in doubles, over the `[B, T]` rewards and mask read back
+ * once (as the reference implementations loop over positions), instead of a `[B, T, T]` tensor of weights.
  *
  * @example
  * ```ts
@@ -30,25 +32,26 @@ export interface ReinforcePlusPlusOutput {
  */
 export function computeReinforcePlusPlusAdvantage(input: ReinforcePlusPlusInput): ReinforcePlusPlusOutput {
   const { tokenRewards, mask, gamma = 1 } = input;
+  const [batch, length] = mask.shape as [number, number];
+  const r = tokenRewards.dataSync();
+  const m = mask.dataSync();
+  const returns = new Float32Array(batch * length);
+  for (let b = 0; b < batch; b++) {
+    let running = 0;
+    for (let t = length - 1; t >= 0; t--) {
+      const at = b * length + t;
+      // A masked token holds no return and cuts the sum: rewards after it never reach the tokens before it.
+      if (m[at] === 0) {
+        running = 0;
+        continue;
+      }
+      running = r[at]! + gamma * running;
+      returns[at] = running;
+    }
+  }
   return tf.tidy(() => {
-    // G_t = Σ_{k ≥ t} γ^{k−t} r_k over the tokens up to the next masked one (the running return is reset there),
-    // as one batched [B, T, T] product: Z counts masked tokens up to each position, and k is reachable from t when
-    // no masked token lies in (t, k], i.e. Z_k = Z_t.
-    const length = mask.shape[1] as number;
-    const maskedSoFar = tf.cumsum(tf.sub(1, mask), 1);
-    const sameRun = tf.cast(
-      tf.equal(tf.expandDims(maskedSoFar, 1), tf.expandDims(maskedSoFar, 2)),
-      "float32",
-    );
-    const positions = tf.range(0, length, 1, "float32");
-    const distance = tf.sub(tf.expandDims(positions, 0), tf.expandDims(positions, 1)); // k − t
-    const discount = tf.mul(
-      tf.pow(tf.scalar(gamma), tf.relu(distance)),
-      tf.cast(tf.greaterEqual(distance, 0), "float32"),
-    );
-    const weights = tf.mul(sameRun, discount);
-    const returns = tf.mul(tf.squeeze(tf.matMul(weights, tf.expandDims(tokenRewards, 2)), [2]), mask);
-    return { advantages: maskedWhiten(returns, mask), returns };
+    const returnsTensor = tf.tensor2d(returns, [batch, length]);
+    return { advantages: maskedWhiten(returnsTensor, mask), returns: returnsTensor };
   });
 }
 
