@@ -11,7 +11,7 @@ export type AdvantageScaleSetting = boolean | "auto";
  * with. A fresh Adam divides each gradient by its own running size, so the advantages' scale barely reaches the
  * step and dividing by the spread costs nothing; carried moments divide the gradient by the warm start's
  * second moment instead, so the step follows the gradient's size, and dividing a near-uniform group by its small
- * std (≈ 0.33 for 7 right answers of 8) would make a batch with little signal step as far as one full of it.
+ * sample std (≈ 0.35 for 7 right answers of 8) would make a batch with little signal step as far as one full of it.
  * Functions below the trainer that meet an unresolved `"auto"` divide (the fresh-Adam choice).
  *
  * @param carriedMoments Adam starts from saved moments (`VeRLConfig.carryOptimizerState` or the trainer's

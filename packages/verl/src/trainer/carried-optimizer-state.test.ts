@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CheckpointError } from "@orbiter/types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
@@ -169,6 +172,36 @@ describe("VeRLTrainer carryOptimizerState (the moments saved with the policy)", 
       [false, false],
       [true, true],
     ]);
+  });
+
+  it('a resumed "auto" keeps the scaling the run started with, although Adam then resumes from moments', async () => {
+    const config = {
+      algorithm: "grpo",
+      batchSize: 2,
+      groupSize: 2,
+      maxNewTokens: 2,
+      maxSteps: 1,
+      model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
+    } as const;
+    const rewards = [countA];
+    // A policy the trainer builds has no saved moments: "auto" divides and whitens.
+    const first = new VeRLTrainer({ config, rewards, dataset: prompts });
+    await first.train();
+    expect([first.config.normalizeAdvantageStd, first.config.whitenAdvantages]).toEqual([true, true]);
+    const dir = await mkdtemp(join(tmpdir(), "advantage-scale-resume-"));
+    try {
+      await first.saveCheckpoint(dir);
+      await first.dispose();
+      // The resumed Adam starts from the checkpoint's moments, which alone would resolve "auto" to false.
+      const resumed = new VeRLTrainer({ config: { ...config, maxSteps: 2 }, rewards, dataset: prompts });
+      await resumed.resume(dir);
+      await resumed.train();
+      expect(resumed.progress.step).toBe(2);
+      expect([resumed.config.normalizeAdvantageStd, resumed.config.whitenAdvantages]).toEqual([true, true]);
+      await resumed.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("names the way out when the saved moments do not fit the policy", async () => {
