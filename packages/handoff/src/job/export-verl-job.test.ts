@@ -272,6 +272,15 @@ describe("exportVerlJob", () => {
       normalized.set(setting, overridesOf(await verlArguments(at)).get("algorithm.norm_adv_by_std_in_grpo"));
     }
     expect([...normalized.values()]).toEqual(["true", "true", "false"]);
+    // Only GAE reads whitenAdvantages: on GRPO's estimator either value is the job verl runs.
+    const unwhitened = join(root, "unwhitened", "auto");
+    await exportVerlJob(unwhitened, {
+      train: samples,
+      config: { algorithm: "grpo", batchSize: 4, groupSize: 2, whitenAdvantages: false },
+      model: "/models/tiny",
+      gpusPerNode: 2,
+    });
+    expect(await pathFree(unwhitened)).toEqual(await pathFree(join(root, "scale", "auto")));
   });
 
   it("refuses settings verl lacks, naming the field, and leaves nothing behind", async () => {

@@ -71,10 +71,21 @@ const MAPPED = new Set([
 ]);
 
 /**
+ * A neutral-only field: the one value verl runs, values that resolve to it (`same`), why, and (`when`) the configs
+ * whose training the field affects; elsewhere any value is accepted.
+ */
+interface NeutralSetting {
+  value: unknown;
+  same?: unknown[];
+  why: string;
+  when?: (config: VeRLConfig) => boolean;
+}
+
+/**
  * Fields verl 0.7 has no setting for, with the one value at which our trainer does what verl does (and, in
  * `same`, values that resolve to it in a handed-off job). Any other value is refused rather than dropped.
  */
-const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }> = {
+const NEUTRAL: Record<string, NeutralSetting> = {
   filterZeroStdGroups: {
     value: false,
     why: "verl's trainer has no zero-variance group filter (it is in the DAPO recipe)",
@@ -93,6 +104,8 @@ const NEUTRAL: Record<string, { value: unknown; same?: unknown[]; why: string }>
     value: true,
     // "auto" whitens with a fresh Adam, and verl's actor starts its optimiser fresh from the model.
     same: ["auto"],
+    // Only the "gae" estimator reads it (ours and verl's): elsewhere any value trains as verl does.
+    when: (config) => config.advantageEstimator === "gae",
     why: "verl always whitens GAE advantages over the batch (compute_gae_advantage_return ends in masked_whiten)",
   },
   adamEpsilon: {
@@ -140,7 +153,8 @@ export function checkVerlSettings(config: VeRLConfig): void {
   for (const [field, value] of Object.entries(record)) {
     const kind = classifySetting(field);
     if (kind === "neutral") {
-      const neutral = NEUTRAL[field] as { value: unknown; same?: unknown[]; why: string };
+      const neutral = NEUTRAL[field] as NeutralSetting;
+      if (neutral.when !== undefined && !neutral.when(config)) continue;
       const accepted = [neutral.value, ...(neutral.same ?? [])].map((one) => JSON.stringify(one));
       if (!accepted.includes(JSON.stringify(value))) refuse(field, value, neutral.why);
     } else if (kind === "unknown" && JSON.stringify(value) !== JSON.stringify(defaults[field])) {
