@@ -54,6 +54,11 @@ describe("KlAdaptiveLearningRate (rsl_rl's adaptive schedule, as a scale of the 
     expect(rate.scale).toBe(MIN_LEARNING_RATE_SCALE);
     rate.restore("0.5");
     expect(rate.scale).toBe(MIN_LEARNING_RATE_SCALE);
+    // A run resumed with the trust region switched off trains at the schedule, whatever the checkpoint's scale.
+    const off = new KlAdaptiveLearningRate(null);
+    off.restore(0.25);
+    expect(off.scale).toBe(1);
+    expect(off.rateOf(1e-3)).toBe(1e-3);
   });
 
   it("rejects a target that is not a positive finite number, naming the field", () => {

@@ -50,9 +50,12 @@ export class KlAdaptiveLearningRate {
     else if (stepKl < this.desiredKl / 2) this.scale = Math.min(this.scale * KL_ADAPTIVE_FACTOR, 1);
   }
 
-  /** Restores a scale saved in a checkpoint (a value outside the range is clamped into it; non-finite is ignored). */
+  /**
+   * Restores a scale saved in a checkpoint (a value outside the range is clamped into it; non-finite is ignored).
+   * A switched-off controller ignores it: a run resumed without `desiredKl` trains at the schedule.
+   */
   restore(scale: unknown): void {
-    if (typeof scale !== "number" || !Number.isFinite(scale)) return;
+    if (this.desiredKl === null || typeof scale !== "number" || !Number.isFinite(scale)) return;
     this.scale = Math.min(1, Math.max(MIN_LEARNING_RATE_SCALE, scale));
   }
 }
