@@ -57,4 +57,24 @@ describe("agent mode with a broken agent or agent options", () => {
       expect(fieldOf(() => new VeRLTrainer({ config, rewards, ...extra }))).toBe(field);
     }
   });
+
+  it("refuses the settings agent mode cannot honour, naming the config field", async () => {
+    const agent = async (): Promise<string> => "answer";
+    const cases: Array<[Record<string, unknown>, string]> = [
+      // RLOO needs fixed groups; an episode's score is a weighted sum plus posted rewards, never z-scored.
+      [{ advantageEstimator: "rloo" }, "config.advantageEstimator"],
+      [{ rewardCombination: "normalize-then-sum" }, "config.rewardCombination"],
+    ];
+    for (const [extra, field] of cases) {
+      expect(fieldOf(() => new VeRLTrainer({ config: { ...config, ...extra }, rewards, agent }))).toBe(field);
+    }
+    // The weighted sum, said out loud, is accepted.
+    const accepted = new VeRLTrainer({
+      config: { ...config, rewardCombination: "weighted-sum" },
+      rewards,
+      agent,
+    });
+    expect(accepted.state).toBe("created");
+    await accepted.dispose();
+  });
 });

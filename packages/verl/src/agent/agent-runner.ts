@@ -107,6 +107,14 @@ export class AgentRunner {
         { field: "config.advantageEstimator", value: input.config.advantageEstimator },
       );
     }
+    if (input.config.rewardCombination !== "weighted-sum") {
+      // An episode's total is the weighted sum of its rewards plus the rewards the agent posted: no per-reward
+      // z-scores exist to normalise over a task's episodes, so the option would be silently ignored.
+      throw new InvalidArgumentError(
+        `rewardCombination "${input.config.rewardCombination}" is not supported in agent mode: episodes are scored by the weighted sum of their rewards plus the rewards the agent posted`,
+        { field: "config.rewardCombination", value: input.config.rewardCombination },
+      );
+    }
   }
 
   /**
