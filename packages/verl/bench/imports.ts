@@ -2,6 +2,7 @@
 // step pieces it times one by one (not part of the public surface).
 export { SeededRandom } from "@orbiter/types";
 export * from "../src/index.js";
+export type { SimdExports } from "../src/internal/simd-exports.js";
 export { simdKernelFunctions } from "../src/internal/simd-kernel-code.js";
 export { wasmModule } from "../src/internal/wasm-module.js";
 export { DataParallelGroup } from "../src/parallel/data-parallel-group.js";

@@ -1,4 +1,10 @@
-import { type BackendName, simdKernelFunctions, wasmFmaActive, wasmModule } from "./imports.js";
+import {
+  type BackendName,
+  type SimdExports,
+  simdKernelFunctions,
+  wasmFmaActive,
+  wasmModule,
+} from "./imports.js";
 import { type Measurement, median, round, type Workload } from "./workload.js";
 
 /** The products of one update of the reference workload: 64 × 48 rows against each weight (n, k, m). */
@@ -15,19 +21,8 @@ const SECOND = 8 << 20;
 const OUT = 16 << 20;
 const BIAS = 24 << 20;
 
-interface ProductKernels {
-  matmul(
-    a: number,
-    b: number,
-    bias: number,
-    out: number,
-    n: number,
-    k: number,
-    m: number,
-    residual: number,
-  ): void;
-  weightGrad(x: number, dy: number, out: number, bias: number, n: number, k: number, m: number): void;
-}
+/** The two product kernels the workload times, as the package declares them. */
+type ProductKernels = Pick<SimdExports, "matmul" | "weightGrad">;
 
 /** CPU milliseconds of `run` (user + system). */
 function cpuMs(run: () => void): number {
