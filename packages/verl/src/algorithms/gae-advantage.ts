@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { maskedWhiten } from "./masked-statistics.js";
+import { tokenGridShape } from "./token-grid.js";
 
 /** Inputs of {@link computeGaeAdvantage}. */
 export interface GaeAdvantageInput {
@@ -33,6 +34,8 @@ export interface GaeAdvantageOutput {
  * The recursion runs on the host, in doubles, over the `[B, T]` values read back once (as the reference
  * implementations loop over positions): a handful of scalar steps per token instead of `[B, T, T]` tensor ops.
  *
+ * @throws {InvalidArgumentError} naming `mask` when it is not `[B, T]`, or `tokenRewards`, `values` when of another shape.
+ *
  * @example
  * ```ts
  * const { advantages, returns } = computeGaeAdvantage({ tokenRewards, values, mask, gamma: 1, lambda: 0.95 });
@@ -40,7 +43,7 @@ export interface GaeAdvantageOutput {
  */
 export function computeGaeAdvantage(input: GaeAdvantageInput): GaeAdvantageOutput {
   const { tokenRewards, values, mask, gamma = 1, lambda = 1, whiten = true } = input;
-  const [batch, length] = mask.shape as [number, number];
+  const [batch, length] = tokenGridShape(mask, { tokenRewards, values });
   const r = tokenRewards.dataSync();
   const v = values.dataSync();
   const m = mask.dataSync();

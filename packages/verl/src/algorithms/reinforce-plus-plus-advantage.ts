@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { maskedWhiten } from "./masked-statistics.js";
+import { tokenGridShape } from "./token-grid.js";
 
 /** Inputs of {@link computeReinforcePlusPlusAdvantage}. */
 export interface ReinforcePlusPlusInput {
@@ -25,6 +26,8 @@ export interface ReinforcePlusPlusOutput {
  * The recursion G_t = r_t + γ·G_{t+1} runs on the host, in doubles, over the `[B, T]` rewards and mask read back
  * once (as the reference implementations loop over positions), instead of a `[B, T, T]` tensor of weights.
  *
+ * @throws {InvalidArgumentError} naming `mask` when it is not `[B, T]`, or `tokenRewards` when of another shape.
+ *
  * @example
  * ```ts
  * const { advantages } = computeReinforcePlusPlusAdvantage({ tokenRewards, mask, gamma: 1 });
@@ -32,7 +35,7 @@ export interface ReinforcePlusPlusOutput {
  */
 export function computeReinforcePlusPlusAdvantage(input: ReinforcePlusPlusInput): ReinforcePlusPlusOutput {
   const { tokenRewards, mask, gamma = 1 } = input;
-  const [batch, length] = mask.shape as [number, number];
+  const [batch, length] = tokenGridShape(mask, { tokenRewards });
   const r = tokenRewards.dataSync();
   const m = mask.dataSync();
   const returns = new Float32Array(batch * length);
