@@ -60,6 +60,16 @@ export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradS
 }) as unknown as CustomGradFunction) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
+ * The gradients of `x @ w + bias` for `x`, `w` and `bias` from `dy`: `dy @ wᵀ`, then `xᵀ @ dy` and the column sums
+ * of `dy` (one SIMD pass for both on wasm).
+ */
+function denseGradients(x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): tf.Tensor[] {
+  const dx = affine(dy, transposeLastTwo(w));
+  if (simdKernelsActive() && fitsWeightGrad(x, dy)) return [dx, ...simdWeightGrad(x, dy)];
+  return [dx, weightGradient(x, dy), columnSum(dy)];
+}
+
+/**
  * A dense layer `x @ w + bias` for `x [N, k]`, `w [k, m]`, `bias [m]`: one matmul-with-bias forward,
  * and a gradient with explicit transposes whose weight and bias parts come from one SIMD pass on wasm.
  */
@@ -69,10 +79,7 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor
     value: affine(x, w, bias),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
-      const g = dy as tf.Tensor;
-      const dx = affine(g, transposeLastTwo(sw));
-      if (simdKernelsActive() && fitsWeightGrad(sx, g)) return [dx, ...simdWeightGrad(sx, g)];
-      return [dx, weightGradient(sx, g), columnSum(g)];
+      return denseGradients(sx, sw, dy as tf.Tensor);
     },
   };
 }) as unknown as CustomGradFunction) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
@@ -94,9 +101,7 @@ export const denseResidual = tf.customGrad(((
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
-      const dx = affine(g, transposeLastTwo(sw));
-      if (simdKernelsActive() && fitsWeightGrad(sx, g)) return [dx, ...simdWeightGrad(sx, g), g];
-      return [dx, weightGradient(sx, g), columnSum(g), g];
+      return [...denseGradients(sx, sw, g), g];
     },
   };
 }) as unknown as CustomGradFunction) as (
