@@ -60,6 +60,10 @@ describe(`the ${WASM_FMA_ENV} environment variable`, () => {
     on.setWasmFma("off");
   });
 
+  it("counts an empty variable as unset (auto), as the demo does", async () => {
+    expect((await freshModule("")).wasmFmaActive()).toBe(engineHasIt);
+  });
+
   it('"on" where WebAssembly is missing (--jitless, --no-expose-wasm) leaves the kernels unfused, no throw', async () => {
     vi.stubGlobal("WebAssembly", undefined);
     vi.resetModules();

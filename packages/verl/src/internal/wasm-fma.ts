@@ -72,13 +72,14 @@ export function setWasmFma(mode: WasmFmaMode): boolean {
 
 /**
  * Whether the kernels fuse multiply-adds: the mode last given to {@link setWasmFma}, or else the one in the
- * `ORBITER_WASM_FMA` environment variable (`auto`, `on`, `off`; unset is `auto`).
+ * `ORBITER_WASM_FMA` environment variable (`auto`, `on`, `off`; unset or empty is `auto`).
  *
  * @throws {InvalidArgumentError} naming `ORBITER_WASM_FMA` when the variable holds another value.
  */
 export function wasmFmaActive(): boolean {
   if (active === undefined) {
-    const fromEnv = process.env[WASM_FMA_ENV] ?? "auto";
+    // Empty counts as unset, as in the demo application's `--fma` resolution.
+    const fromEnv = process.env[WASM_FMA_ENV] || "auto";
     if (!WasmFmaMode.safeParse(fromEnv).success) {
       throw new InvalidArgumentError(
         `${WASM_FMA_ENV} must be auto, on or off, not ${JSON.stringify(fromEnv)}`,
