@@ -13,8 +13,10 @@ describe("advantage scaling", () => {
   it('a resumed "auto" keeps what the run started with, although its Adam resumes from saved moments', () => {
     expect(resumedAdvantageScale("auto", true)).toBe(true);
     expect(resumedAdvantageScale("auto", false)).toBe(false);
-    // An old checkpoint without the record: "auto" stays, to be resolved as the run restarts.
-    expect(resumedAdvantageScale("auto", undefined)).toBe("auto");
+    // A checkpoint from before the record (and "auto"): those trainers divided and whitened unless told otherwise.
+    expect(resumedAdvantageScale("auto", undefined)).toBe(true);
+    // One saved before training started recorded "auto": it stays, to be resolved as the run starts.
+    expect(resumedAdvantageScale("auto", "auto")).toBe("auto");
     expect(resumedAdvantageScale(false, true)).toBe(false);
   });
 });

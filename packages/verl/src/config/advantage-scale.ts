@@ -23,14 +23,18 @@ export function resolveAdvantageScale(setting: AdvantageScaleSetting, carriedMom
 
 /**
  * The setting of a resumed run: a configured `"auto"` takes the value the checkpoint recorded (so the run goes on
- * as it started, although its Adam now resumes from saved moments), else stays as configured.
+ * as it started, although its Adam now resumes from saved moments), else stays as configured. A checkpoint
+ * without the record was written before `"auto"` existed, by a trainer that divided and whitened unless told
+ * otherwise: `"auto"` resumes it dividing (`true`), not as the resumed moments alone would resolve it.
  *
- * @param recorded what the checkpoint holds (anything; only booleans are taken)
+ * @param recorded what the checkpoint holds (anything; a boolean is taken, undefined is a checkpoint without the
+ *   record, a recorded `"auto"` — saved before training started — stays to be resolved)
  */
 export function resumedAdvantageScale(
   configured: AdvantageScaleSetting,
   recorded: unknown,
 ): AdvantageScaleSetting {
   if (configured !== "auto") return configured;
+  if (recorded === undefined) return true;
   return typeof recorded === "boolean" ? recorded : configured;
 }
