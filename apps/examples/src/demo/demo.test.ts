@@ -71,7 +71,7 @@ describe("pnpm demo --quick", () => {
     expect(run.backend).toMatch(/^(tensorflow|wasm|cpu)$/);
     const printed = stdout.text();
     expect(printed).toContain(`backend ${run.backend}`);
-    expect(printed).toContain(`backend ${run.backend}, ${describeFma(run.fma)} | seed 3`);
+    expect(printed).toContain(`backend ${run.backend}, ${describeFma(run.fma, run.backend)} | seed 3`);
     expect(printed).toContain("held-out test");
     expect(printed).toMatch(/after GRPO \(2 steps\)/);
     expect(printed).toContain(run.verdict?.text ?? "no verdict");
@@ -234,7 +234,7 @@ describe("pnpm demo --quick", () => {
       expect(html).toContain(`href="${target}"`);
       await access(join(dir, target));
     }
-    expect(html).toContain(`Backend <strong>${run.backend}</strong> (${describeFma(run.fma)})`);
+    expect(html).toContain(`Backend <strong>${run.backend}</strong> (${describeFma(run.fma, run.backend)})`);
     expect(html).toContain(`${run.results.capture?.captured} episodes kept`);
     expect(html).toMatch(/<h2>Examples from the test split<\/h2>/);
     expect(html).toMatch(/<h2>Transcripts before and after RL<\/h2>/);

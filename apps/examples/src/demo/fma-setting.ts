@@ -61,9 +61,13 @@ export function applyFma(request: FmaRequest): FmaSetting {
 
 /**
  * One phrase for the start line, the summary and the report, e.g. `fused multiply-adds on (default)` or
- * `fused multiply-adds off: on was asked (ORBITER_WASM_FMA) but this engine cannot run relaxed SIMD`.
+ * `fused multiply-adds off: on was asked (ORBITER_WASM_FMA) but this engine cannot run relaxed SIMD`. Only the wasm
+ * backend runs the kernels: on another `backend` the phrase says that nothing is fused, whatever was asked.
  */
-export function describeFma(setting: FmaSetting): string {
+export function describeFma(setting: FmaSetting, backend: string): string {
+  if (backend !== "wasm") {
+    return `fused multiply-adds unused: the ${backend} backend runs no wasm kernels (${setting.mode} asked, ${setting.source})`;
+  }
   const state = `fused multiply-adds ${setting.active ? "on" : "off"}`;
   if (setting.mode === "on" && !setting.active) {
     return `${state}: on was asked (${setting.source}) but this engine cannot run relaxed SIMD, kernels unfused`;

@@ -262,7 +262,7 @@ code { font-size: 0.95em; }
 </head>
 <body>
 <h1>orbiter-train demo: a tool-using travel agent</h1>
-<p>Backend <strong>${escapeHtml(info.backend)}</strong> (${escapeHtml(describeFma(info.fma))}), seed ${info.seed}, total time ${formatDuration(info.totalMs)}, generated ${escapeHtml(info.generatedAt)}.
+<p>Backend <strong>${escapeHtml(info.backend)}</strong> (${escapeHtml(describeFma(info.fma, info.backend))}), seed ${info.seed}, total time ${formatDuration(info.totalMs)}, generated ${escapeHtml(info.generatedAt)}.
 A travel assistant written with the official <code>openai</code> SDK answers requests such as <code>is it raining in Oslo?</code>:
 it calls a tool (<code>weather({"city":"Oslo"})</code>) of a small in-process world, reads the result and answers
 (<code>Oslo: rain, 12C</code>). Task success means the final answer is exactly right. The same agent code ran against a scripted

@@ -68,7 +68,7 @@ export async function runDemo(options: DemoOptions, output: DemoOutput = {}): Pr
   await mkdir(paths.root, { recursive: true });
   const context = createContext(options, paths, backend, output);
   context.log(
-    `orbiter-train demo: ${phases.join(" -> ")} | backend ${backend}, ${describeFma(fma)} | seed ${options.seed}${options.quick ? " | quick sizes" : ""} | output ${paths.root}`,
+    `orbiter-train demo: ${phases.join(" -> ")} | backend ${backend}, ${describeFma(fma, backend)} | seed ${options.seed}${options.quick ? " | quick sizes" : ""} | output ${paths.root}`,
   );
   for (const phase of phases) await PHASE_RUNNERS[phase](context);
   const results = await loadResults(paths);

@@ -80,6 +80,10 @@ describe("the verdict", () => {
     const fma = { mode: "on", source: "--fma", active: true } as const;
     const summary = formatSummary(input, { backend: "wasm", fma, totalMs: 1000, seed: 7 });
     expect(summary).toContain("Summary — backend wasm (fused multiply-adds on (--fma)), seed 7");
+    // On a backend that runs no wasm kernel, nothing is fused, whatever was asked.
+    expect(formatSummary(input, { backend: "cpu", fma, totalMs: 1000, seed: 7 })).toContain(
+      "Summary — backend cpu (fused multiply-adds unused: the cpu backend runs no wasm kernels (on asked, --fma)), seed 7",
+    );
     expect(summary).toMatch(/after GRPO\s+81\s+14\s+0\s+0\s+0/);
     expect(summary).toContain("right call, answer misread");
   });

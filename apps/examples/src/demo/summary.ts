@@ -180,7 +180,7 @@ export function formatSummary(
   const lines: string[] = [];
   lines.push("");
   lines.push(
-    `Summary — backend ${info.backend} (${describeFma(info.fma)}), seed ${info.seed}, total ${formatDuration(info.totalMs)}`,
+    `Summary — backend ${info.backend} (${describeFma(info.fma, info.backend)}), seed ${info.seed}, total ${formatDuration(info.totalMs)}`,
   );
   const scores = scoreRows(results);
   if (scores.length > 0) {
