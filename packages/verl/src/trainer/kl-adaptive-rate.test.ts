@@ -266,6 +266,57 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
     expect(off.metrics["actor/step_kl"]).toBeUndefined();
   });
+  it("never stops a step's first update, whose π_old is the sampler's and may differ from the trainer's", async () => {
+    // GRPO keeps the sampler's log-probs as π_old; here they sit 0.01 nats above the trainer's on every token, so
+    // the first (and only) update's ppo_kl is 0.01, far past 1.5 × 1e-4, although the policy has not moved.
+    const policy = tinyPolicy();
+    const config = VeRLConfig.parse({
+      algorithm: "grpo",
+      batchSize: 2,
+      groupSize: 2,
+      maxNewTokens: 4,
+      klCoef: 0,
+      desiredKl: 1e-4,
+    });
+    const generation = await policy.generate(["ab", "ba"], {
+      n: 2,
+      maxNewTokens: 4,
+      seed: 3,
+      temperature: config.temperature,
+    });
+    const shifted = { ...generation, logProbs: generation.logProbs.map((row) => row.map((x) => x + 0.01)) };
+    const { batch } = buildRolloutBatch({
+      config,
+      policy,
+      reference: null,
+      generation: shifted,
+      scores: [1, 0, 0, 1],
+      scoresAreAdvantages: false,
+      klCoef: 0,
+    });
+    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 1e-3 });
+    try {
+      const result = await runPolicyUpdate({
+        config,
+        policy,
+        batch,
+        klCoef: 0,
+        learningRate: 1e-3,
+        optimizer: adam,
+        seed: 1,
+      });
+      expect(result.metrics["actor/ppo_kl"]).toBeGreaterThan(1.5e-4);
+      expect(result.applied).toBe(1);
+      expect(result.metrics["actor/kl_stopped_updates"]).toBe(0);
+      // The step was measured, so the rate can adapt to it.
+      expect(result.metrics["actor/step_kl"]).toBeGreaterThan(0);
+    } finally {
+      batch.dispose();
+      adam.dispose();
+      policy.dispose();
+    }
+  });
+
   it("takes back the part of a step whose KL overshoots 2 × the target, along the step's own direction", async () => {
     // One update (one epoch, one mini-batch): the step the target lets through whole ...
     // (At 1e-3, a small step: KL grows with its square there.)

@@ -293,7 +293,10 @@ async function runUpdates(input: PolicyUpdateInput, anchor: StepAnchor | null): 
       tf.dispose([readback, summed]);
       const gradientNorm = host[METRIC_VECTOR_LENGTH] as number;
       const finite = Array.from(host).every((x) => Number.isFinite(x));
-      if (finite && klStop !== null && (host[PPO_KL] as number) > klStop) {
+      // The step's first update sees the policy the rollout came from: its ppo_kl is sampler-versus-trainer
+      // rounding, not movement, so it is never stopped (else a step could apply nothing and measure nothing).
+      const moved = epoch > 0 || m > 0;
+      if (finite && moved && klStop !== null && (host[PPO_KL] as number) > klStop) {
         // This mini-batch's forward pass saw the policy already past the trust region: no more updates this step.
         tf.dispose(gradientList);
         stopped = config.ppoEpochs * miniBatches - (epoch * miniBatches + m);
