@@ -4,11 +4,12 @@ import { affine, weightGradient } from "./fast-matmul.js";
 import { simdKernelsActive } from "./simd-kernels.js";
 
 /**
- * Rows of `table [V, d]` at `ids [N]` (int32) → `[N, d]`, computed as `oneHot(ids) @ table` with the
- * gradient `oneHot(ids)ᵀ @ dy`. On wasm this is an order of magnitude faster than `gather`, and tfjs's gather
- * gradient needs UnsortedSegmentSum, which wasm lacks. The one-hot is built as int32 and cast, since wasm's
- * float32 oneHot is wrong. On wasm with the package's kernels, the rows are copied and their gradient added at
- * the ids instead (`embedding-kernels.ts`: the same numbers without the products).
+ * Rows of `table [V, d]` at `ids [N]` (int32) → `[N, d]`; an id outside the table gives a row of zeros and takes
+ * no gradient. On wasm with the package's kernels (and `d` a multiple of 4) the rows are copied and their gradient
+ * added at the ids (`embedding-kernels.ts`). Elsewhere it is `oneHot(ids) @ table` with the gradient
+ * `oneHot(ids)ᵀ @ dy`: on wasm an order of magnitude faster than `gather`, whose gradient needs
+ * UnsortedSegmentSum, which wasm lacks; the one-hot is built as int32 and cast, since wasm's float32 oneHot is
+ * wrong.
  */
 export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const rows = table.shape[0]!;
