@@ -51,4 +51,16 @@ describe.each(backends)("embeddingLookup on %s", (backend) => {
     expect(Array.from(grad.subarray(d, 2 * d))).toEqual(new Array(d).fill(0));
     tf.dispose([weights, idTensor, upstream, looked, gradient]);
   });
+
+  it("runs the copying kernels on wasm and the one-hot product elsewhere (the sums alone cannot tell)", async () => {
+    const weights = tf.tensor2d(table, [rows, d]);
+    const idTensor = tf.tensor1d(ids, "int32");
+    const profile = await tf.profile(() =>
+      tf.grad((w: tf.Tensor) => tf.sum(embeddingLookup(w, idTensor)))(weights),
+    );
+    const copied = profile.kernelNames.filter((name) => name.startsWith("OrbiterEmbedding")).sort();
+    expect(copied).toEqual(backend === "wasm" ? ["OrbiterEmbedding", "OrbiterEmbeddingGrad"] : []);
+    expect(profile.kernelNames.includes("OneHot")).toBe(backend !== "wasm");
+    tf.dispose([weights, idTensor, profile.result as tf.Tensor]);
+  });
 });
