@@ -26,7 +26,8 @@ export class StepAnchor {
   shrink(alpha: number): void {
     this.variables.forEach((variable, i) => {
       const before = this.before[i] as tf.Tensor;
-      variable.assign(tf.tidy(() => tf.add(before, tf.mul(tf.sub(variable, before), alpha))));
+      // Assigned inside the tidy, so that the new value's own handle is freed (the variable keeps its data).
+      tf.tidy(() => variable.assign(tf.add(before, tf.mul(tf.sub(variable, before), alpha))));
     });
   }
 
