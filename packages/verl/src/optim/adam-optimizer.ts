@@ -30,6 +30,12 @@ export interface AdamState {
   step: number;
   /** First (`m`) and second (`v`) moment estimates by parameter name. */
   moments: Map<string, { m: HostTensor; v: HostTensor }>;
+  /**
+   * Updates each parameter has received, by name, when that differs from `step` for some parameter (a parameter
+   * without a gradient in a step keeps its count, as PyTorch's per-parameter `step`). Absent: every parameter with
+   * non-zero moments has received `step` updates and every parameter with all-zero moments none.
+   */
+  steps?: Map<string, number>;
 }
 
 /** An untrainable variable of zeros shaped like `like` (the temporary initial tensor is freed). */
@@ -45,12 +51,19 @@ interface Slot {
   variable: tf.Variable;
   m: tf.Variable;
   v: tf.Variable;
+  /** Updates this parameter has received: its own bias-correction count. */
+  step: number;
 }
+
+/** Whether every element of a moment is 0 (a parameter that never received a gradient). */
+const allZero = (tensor: HostTensor): boolean => tensor.data.every((value) => value === 0);
 
 /**
  * Adam over named tfjs variables, with state that can be saved and restored exactly (see
  * {@link AdamOptimizer.getState}). The update is PyTorch's: `θ ← θ − lr · m̂ / (√v̂ + ε)` with bias-corrected
- * moments, plus decoupled weight decay `θ ← θ − lr · λ · θ` when `weightDecay > 0`.
+ * moments, plus decoupled weight decay `θ ← θ − lr · λ · θ` when `weightDecay > 0`. As in PyTorch, each parameter
+ * counts its own updates for the bias correction, so a parameter that joins later (a new value head beside moments
+ * carried from a fine-tuning, a policy frozen during a critic warm-up) starts with a fresh Adam's correction.
  *
  * @example
  * ```ts
@@ -80,6 +93,7 @@ export class AdamOptimizer {
         variable,
         m: zeroVariable(variable),
         v: zeroVariable(variable),
+        step: 0,
       }));
     this.byVariableName = new Map(this.slots.map((slot) => [slot.variable.name, slot]));
   }
@@ -125,13 +139,14 @@ export class AdamOptimizer {
     }
     this.stepCount += 1;
     const { beta1, beta2, epsilon, learningRate, weightDecay } = this.options;
-    const correction1 = 1 - beta1 ** this.stepCount;
-    const correction2 = Math.sqrt(1 - beta2 ** this.stepCount);
-    const stepSize = learningRate / correction1;
     tf.tidy(() => {
       for (const slot of this.slots) {
         const gradient = gradients[slot.variable.name];
         if (gradient === undefined) continue;
+        slot.step += 1;
+        const correction1 = 1 - beta1 ** slot.step;
+        const correction2 = Math.sqrt(1 - beta2 ** slot.step);
+        const stepSize = learningRate / correction1;
         if (fitsFusedAdam(slot.variable, gradient)) {
           // On wasm one kernel per parameter: the same floats as the ops below.
           const decay = { decay: learningRate * weightDecay, withDecay: weightDecay > 0 };
@@ -164,7 +179,17 @@ export class AdamOptimizer {
         v: { shape: [...slot.v.shape], data: new Float32Array(slot.v.dataSync() as Float32Array) },
       });
     }
-    return { step: this.stepCount, moments };
+    // The per-parameter counts are written only when the rule `setState` infers without them would be wrong.
+    const inferred = (slot: Slot): number => {
+      const { m, v } = moments.get(slot.name)!;
+      return allZero(m) && allZero(v) ? 0 : this.stepCount;
+    };
+    if (this.slots.every((slot) => slot.step === inferred(slot))) return { step: this.stepCount, moments };
+    return {
+      step: this.stepCount,
+      moments,
+      steps: new Map(this.slots.map((slot) => [slot.name, slot.step])),
+    };
   }
 
   /** Restores a state from {@link AdamOptimizer.getState}; names and shapes must match (CheckpointError). */
@@ -197,6 +222,11 @@ export class AdamOptimizer {
     }
     const known = new Set(this.slots.map((slot) => slot.name));
     for (const name of state.moments.keys()) if (!known.has(name)) problems.push(`unexpected "${name}"`);
+    for (const [name, count] of state.steps ?? []) {
+      if (!known.has(name)) problems.push(`step of unexpected "${name}"`);
+      else if (!Number.isInteger(count) || count < 0 || count > state.step)
+        problems.push(`invalid step ${count} of "${name}"`);
+    }
     if (problems.length > 0)
       throw new CheckpointError(`Optimiser state does not match: ${problems.join("; ")}`);
     for (const slot of this.slots) {
@@ -205,6 +235,8 @@ export class AdamOptimizer {
         slot.m.assign(tf.tensor(given.m.data, given.m.shape, "float32"));
         slot.v.assign(tf.tensor(given.v.data, given.v.shape, "float32"));
       });
+      const fresh = allZero(given.m) && allZero(given.v);
+      slot.step = state.steps?.get(slot.name) ?? (fresh ? 0 : state.step);
     }
     this.stepCount = state.step;
   }

@@ -9,8 +9,8 @@ import type { AdamState } from "./adam-optimizer.js";
 export const OPTIMIZER_FILE = "optimizer.safetensors";
 
 /**
- * Writes Adam's state to `directory/optimizer.safetensors` atomically: tensors `m/<name>` and `v/<name>` and
- * the step in the metadata.
+ * Writes Adam's state to `directory/optimizer.safetensors` atomically: tensors `m/<name>` and `v/<name>`, the
+ * step in the metadata, and the per-parameter counts (`orbiter.steps`) when the state has them.
  */
 export async function writeOptimizerState(directory: string, state: AdamState): Promise<string> {
   await mkdir(directory, { recursive: true });
@@ -26,6 +26,9 @@ export async function writeOptimizerState(directory: string, state: AdamState): 
       format: "orbiter-verl",
       "orbiter.optimizer": "adam",
       "orbiter.step": String(state.step),
+      ...(state.steps === undefined
+        ? {}
+        : { "orbiter.steps": JSON.stringify(Object.fromEntries(state.steps)) }),
     }),
   );
   return path;
@@ -65,7 +68,25 @@ export async function readOptimizerState(directory: string): Promise<AdamState> 
     }
     moments.set(name, { m, v });
   }
-  return { step, moments };
+  const steps = readSteps(metadata["orbiter.steps"], path);
+  return steps === undefined ? { step, moments } : { step, moments, steps };
+}
+
+/** The per-parameter update counts of the metadata (`{"name": count}`), when written. */
+function readSteps(text: string | undefined, path: string): Map<string, number> | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${path}: invalid orbiter.steps`, { path, cause: error });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new CheckpointError(`${path}: invalid orbiter.steps`, { path });
+  }
+  return new Map(
+    Object.entries(parsed as Record<string, unknown>).map(([name, count]) => [name, Number(count)]),
+  );
 }
 
 /** {@link readOptimizerState} when `directory` holds an `optimizer.safetensors`, else undefined. */
