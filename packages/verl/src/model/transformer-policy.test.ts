@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckpointError, InvalidArgumentError, InvalidStateError } from "@orbiter/types";
@@ -310,6 +310,13 @@ describe.each(backends)("TransformerPolicy on %s", (backend) => {
     expect(copy.optimizerState).toBeUndefined();
     copy.dispose();
     direct.dispose();
+    // A frozen policy (a reference model) never trains: the optimiser file is not read, even when damaged.
+    await writeFile(join(target, OPTIMIZER_FILE), "not safetensors");
+    const frozen = await TransformerPolicy.load(target, { frozen: true });
+    expect(frozen.optimizerState).toBeUndefined();
+    expect(frozen.getWeights()).toEqual(policy.getWeights());
+    frozen.dispose();
+    await expect(TransformerPolicy.load(target)).rejects.toThrow(CheckpointError);
     const restored = new AdamOptimizer(loaded.parameters(), { learningRate: 0.01 });
     restored.setState(optimizerState!);
     // One more identical step on each side gives identical weights.

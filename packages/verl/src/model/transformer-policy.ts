@@ -158,10 +158,13 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     });
   }
 
-  /** Reads a policy written by {@link TransformerPolicy.save} (weights, sizes and tokenizer). */
+  /**
+   * Reads a policy written by {@link TransformerPolicy.save} (weights, sizes and tokenizer), with the Adam state
+   * saved beside the weights as `optimizerState` — except for a `frozen` policy, which never trains.
+   */
   static async load(directory: string, options: { frozen?: boolean } = {}): Promise<TransformerPolicy> {
     const { weights, config, tokenizer, addBos, path } = await readTransformerCheckpoint(directory);
-    const optimizerState = await readOptimizerStateIfPresent(directory);
+    const optimizerState = options.frozen ? undefined : await readOptimizerStateIfPresent(directory);
     let policy: TransformerPolicy;
     try {
       policy = new TransformerPolicy({ tokenizer, config, frozen: options.frozen ?? false, addBos });
