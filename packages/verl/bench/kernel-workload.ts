@@ -37,11 +37,18 @@ function cpuMs(run: () => void): number {
  * (the shapes above, each timed {@link REPEATS} times after a warm-up; medians of the total CPU time), with the
  * kernels generated for the fused-multiply-add setting in force. Runs on a memory of its own.
  */
+interface BenchWasmRuntime {
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
 export const kernelWorkload: Workload = {
   name: "kernels",
   async run(backend: BackendName): Promise<Measurement[]> {
     if (backend !== "wasm") return [];
-    const wasm = (globalThis as unknown as { WebAssembly: typeof WebAssembly }).WebAssembly;
+    // The package's TS libs do not declare WebAssembly (ES2023 without DOM): the part used here.
+    const wasm = (globalThis as unknown as { WebAssembly: BenchWasmRuntime }).WebAssembly;
     const memory = new wasm.Memory({ initial: 512 });
     const bytes = wasmModule(simdKernelFunctions({ fma: wasmFmaActive() }));
     const kernels = new wasm.Instance(new wasm.Module(bytes), { env: { memory } })
