@@ -16,15 +16,15 @@ export class StepControllers {
   /** The KL-adaptive learning-rate scale. */
   readonly learningRate: KlAdaptiveLearningRate;
 
-  /** @param config the parsed trainer config */
-  constructor(config: VeRLConfig) {
+  /** @param config the parsed trainer config (the trainer's own object: its schedule is read at each step) */
+  constructor(private readonly config: VeRLConfig) {
     this.kl = createKlController(config);
     this.learningRate = new KlAdaptiveLearningRate(config.desiredKl);
   }
 
   /** The rate step `step` trains at: the schedule's (`stepLearningRate`), times the trust region's scale. */
-  learningRateAt(step: number, config: VeRLConfig, totalSteps: number | undefined): number {
-    return this.learningRate.rateOf(stepLearningRate(step, config, totalSteps));
+  learningRateAt(step: number, totalSteps: number | undefined): number {
+    return this.learningRate.rateOf(stepLearningRate(step, this.config, totalSteps));
   }
 
   /** Feeds a finished step's measurements to both controllers, and logs the scale the step trained with. */

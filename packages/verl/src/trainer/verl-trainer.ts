@@ -338,7 +338,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       prompts,
       step,
       klCoef: this.controllers.kl.value,
-      learningRate: this.controllers.learningRateAt(step, this.config, this.progress.totalSteps),
+      learningRate: this.controllers.learningRateAt(step, this.progress.totalSteps),
     });
     this.controllers.update(result);
     this.skippedUpdates += result.skipped;
