@@ -12,7 +12,7 @@ import type { Evaluation } from "./demo-results.js";
 import { countFailureClasses, firstToolCall } from "./failure-classes.js";
 import { formatCall, scoreCall, solveRequest, type ToolName } from "./task.js";
 import { AGENT_MAX_CALLS, travelAgent } from "./travel-agent.js";
-import { referenceAnswer } from "./travel-world.js";
+import { isReferenceAnswer, referenceAnswer } from "./travel-world.js";
 
 /** Most new tokens of one assistant turn (a tool call or an answer and the end token fit). */
 export const MAX_TURN_TOKENS = 32;
@@ -41,7 +41,7 @@ export function firstCallOf(messages: ReadonlyArray<ChatMessage>): string {
 export function scoreMessages(request: string, answer: string, messages: ReadonlyArray<ChatMessage>): number {
   const expected = solveRequest(request);
   if (expected === undefined) return 0;
-  if (answer.trim() === referenceAnswer(request)) return 1;
+  if (isReferenceAnswer(request, answer)) return 1;
   return 0.5 * scoreCall(firstCallOf(messages), expected);
 }
 

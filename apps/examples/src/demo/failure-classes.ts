@@ -1,6 +1,6 @@
 import type { ChatMessage } from "@orbiter/types";
 import { solveRequest } from "./task.js";
-import { referenceAnswer } from "./travel-world.js";
+import { isReferenceAnswer } from "./travel-world.js";
 
 /**
  * What an episode of the travel agent came to, one class each, checked in this order: the exact answer
@@ -58,7 +58,7 @@ export function classifyEpisode(
 ): FailureClass {
   const expected = solveRequest(request);
   if (expected === undefined) return "noCall";
-  if (answer.trim() === referenceAnswer(request)) return "success";
+  if (isReferenceAnswer(request, answer)) return "success";
   const call = firstToolCall(messages);
   if (call === undefined) return "noCall";
   if (call.tool === expected.tool && call.city === expected.city) return "misread";

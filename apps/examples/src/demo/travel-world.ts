@@ -78,6 +78,11 @@ export function referenceAnswer(request: string): string | undefined {
   return call === undefined ? undefined : answerFor(call, worldSeed(request));
 }
 
+/** Whether `answer` (trimmed) is exactly the reference answer of `request`; never for a request without one. */
+export function isReferenceAnswer(request: string, answer: string): boolean {
+  return answer.trim() === referenceAnswer(request);
+}
+
 /**
  * The conversation of a request done right: the user's request, the right tool call, the world's result and the
  * answer written from it (what the teacher records when it makes no mistake). `undefined` when the request does

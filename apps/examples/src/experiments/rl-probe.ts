@@ -17,7 +17,7 @@
  * (3) more times to the prompts) and `before` (also evaluate the SFT checkpoint).
  */
 import { deriveSeed, InvalidArgumentError, type Sample } from "@orbiter/types";
-import { evaluateAgent, initBackend, VeRLTrainer } from "@orbiter/verl";
+import { evaluateAgent, initBackend, type Policy, VeRLTrainer } from "@orbiter/verl";
 import { runCommand } from "../command-line.js";
 import { demoPaths } from "../demo/demo-paths.js";
 import {
@@ -30,9 +30,7 @@ import {
 import { loadPolicy } from "../demo/policy-factory.js";
 import { rlConfig } from "../demo/rl-training.js";
 import { readSamples } from "../demo/sample-files.js";
-import { referenceAnswer } from "../demo/travel-world.js";
-
-type Policy = Awaited<ReturnType<typeof loadPolicy>>;
+import { isReferenceAnswer } from "../demo/travel-world.js";
 
 /** The training requests with at least one failed episode in `count` sampled episodes of the policy each. */
 async function failedWhenSampled(
@@ -52,7 +50,7 @@ async function failedWhenSampled(
   });
   const failed = new Set<string>();
   for (const episode of sampled.episodes) {
-    const right = episode.status === "ok" && episode.answer.trim() === referenceAnswer(episode.task.input);
+    const right = episode.status === "ok" && isReferenceAnswer(episode.task.input, episode.answer);
     if (!right) failed.add(episode.task.input);
   }
   return train.filter((sample) => failed.has(sample.input));
