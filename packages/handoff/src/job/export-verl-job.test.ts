@@ -241,20 +241,18 @@ describe("exportVerlJob", () => {
       "trainer.test_freq": "-1",
     });
     // The default critic, "auto", is detached on a given model, as every verl job's is: the same job as "detached".
-    const detachedDir = join(root, "detached", "ppo");
-    await exportVerlJob(detachedDir, {
-      train: samples,
-      config: { algorithm: "ppo", batchSize: 4, critic: "detached" },
-      model: "/models/tiny",
-      gpusPerNode: 2,
-    });
-    const autoDir = join(root, "auto", "ppo");
-    await exportVerlJob(autoDir, {
-      train: samples,
-      config: { algorithm: "ppo", batchSize: 4, critic: "auto" },
-      model: "/models/tiny",
-      gpusPerNode: 2,
-    });
+    const exportPpo = async (critic: "detached" | "auto") => {
+      const at = join(root, critic, "ppo");
+      await exportVerlJob(at, {
+        train: samples,
+        config: { algorithm: "ppo", batchSize: 4, critic },
+        model: "/models/tiny",
+        gpusPerNode: 2,
+      });
+      return at;
+    };
+    const detachedDir = await exportPpo("detached");
+    const autoDir = await exportPpo("auto");
     const pathFree = async (at: string) =>
       [...overridesOf(await verlArguments(at))].filter(([, value]) => !value.includes(at));
     expect(await pathFree(autoDir)).toEqual(await pathFree(detachedDir));
