@@ -213,11 +213,11 @@ export function localGradients(
  * (and counted), so the weights never become NaN. One device→host read per mini-batch.
  */
 export async function runPolicyUpdate(input: PolicyUpdateInput): Promise<PolicyUpdateResult> {
+  const criticOnly = isCriticOnly(input);
   // With `desiredKl`, the weights before the step, to take back the part of a step that overshoots the region.
-  const anchor =
-    input.config.desiredKl !== null && !isCriticOnly(input) ? new StepAnchor(input.policy) : null;
+  const anchor = input.config.desiredKl !== null && !criticOnly ? new StepAnchor(input.policy) : null;
   try {
-    return await runUpdates(input, anchor);
+    return await runUpdates(input, criticOnly, anchor);
   } finally {
     anchor?.dispose();
   }
@@ -230,12 +230,18 @@ function isCriticOnly(input: PolicyUpdateInput): boolean {
   return input.criticOnly === true && useCritic && criticVariables(input.policy).length > 0;
 }
 
-/** The body of {@link runPolicyUpdate}, given the trust region's anchor (null without `desiredKl`). */
-async function runUpdates(input: PolicyUpdateInput, anchor: StepAnchor | null): Promise<PolicyUpdateResult> {
+/**
+ * The body of {@link runPolicyUpdate}, given whether it trains the critic alone ({@link isCriticOnly}) and the
+ * trust region's anchor (null without `desiredKl` or when critic-only).
+ */
+async function runUpdates(
+  input: PolicyUpdateInput,
+  criticOnly: boolean,
+  anchor: StepAnchor | null,
+): Promise<PolicyUpdateResult> {
   const { config, policy, batch, klCoef, learningRate, optimizer, workers } = input;
   const participants = workers?.size ?? 1;
   const useCritic = batch.returns !== null && batch.oldValues !== null;
-  const criticOnly = isCriticOnly(input);
   const settings: GradientSettings = { config, klCoef, criticOnly };
   const miniBatches = batch.size / config.miniBatchSize;
   const microBatchSize = Math.min(config.microBatchSize, Math.ceil(config.miniBatchSize / participants));
@@ -246,8 +252,9 @@ async function runUpdates(input: PolicyUpdateInput, anchor: StepAnchor | null): 
   if (workers !== undefined && participants > 1) await workers.loadBatch(batch);
   // Whether the workers' replicas lag behind this policy (always at the start: it changed since last time).
   let stale = true;
-  // With `desiredKl`, the step's updates stop once the policy has moved past 1.5 × the target (SB3's target_kl).
-  const klStop = config.desiredKl !== null && !criticOnly ? KL_STOP_FACTOR * config.desiredKl : null;
+  // With `desiredKl` (so with an anchor), the step's updates stop once the policy has moved past 1.5 × the target
+  // (SB3's target_kl).
+  const klStop = anchor !== null ? KL_STOP_FACTOR * (config.desiredKl as number) : null;
   let stopped = 0;
 
   updates: for (let epoch = 0; epoch < config.ppoEpochs; epoch++) {
