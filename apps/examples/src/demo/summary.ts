@@ -1,6 +1,11 @@
 import { formatDuration, formatPercent } from "./demo-context.js";
 import type { DemoResults, Evaluation } from "./demo-results.js";
-import { FAILURE_CLASS_TITLES, FAILURE_CLASSES, type FailureCounts } from "./failure-classes.js";
+import {
+  FAILURE_CLASS_TITLES,
+  FAILURE_CLASSES,
+  type FailureClass,
+  type FailureCounts,
+} from "./failure-classes.js";
 import { FINAL_CHOICE_RULE, finalCheckpointName, finalRlRun } from "./final-checkpoint.js";
 import { describeFma, type FmaSetting } from "./fma-setting.js";
 
@@ -202,14 +207,11 @@ export function formatSummary(
   const failures = failureRows(results);
   if (failures.length > 0) {
     lines.push("");
-    lines.push(
-      `  ${pad("held-out episodes", 20)}${FAILURE_CLASSES.map((name) => pad(FAILURE_CLASS_TITLES[name], name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
-    );
-    for (const row of failures) {
-      lines.push(
-        `  ${pad(row.policy, 20)}${FAILURE_CLASSES.map((name) => pad(String(row.failures[name]), name === "misread" ? 28 : 14)).join("")}`.trimEnd(),
-      );
-    }
+    // One line of the table: the first column, then one cell per class (the misread title is the long one).
+    const line = (first: string, cell: (name: FailureClass) => string) =>
+      `  ${pad(first, 20)}${FAILURE_CLASSES.map((name) => pad(cell(name), name === "misread" ? 28 : 14)).join("")}`.trimEnd();
+    lines.push(line("held-out episodes", (name) => FAILURE_CLASS_TITLES[name]));
+    for (const row of failures) lines.push(line(row.policy, (name) => String(row.failures[name])));
   }
   const timings = timingRows(results);
   if (timings.length > 0) {
