@@ -1,6 +1,6 @@
 import { deriveSeed, InvalidStateError, type Sample } from "@orbiter/types";
 import type { Policy, VeRLConfigInput } from "@orbiter/verl";
-import { loadCheckpoint, VeRLTrainer } from "@orbiter/verl";
+import { VeRLTrainer } from "@orbiter/verl";
 import { pathExists } from "../command-line.js";
 import { DEFAULT_OPTIONS, type DemoOptions } from "../demo/cli.js";
 import { createContext, formatPercent } from "../demo/demo-context.js";
@@ -181,8 +181,10 @@ export function formatStep(label: string, step: SweepStep): string {
  * it), read in one load of the checkpoint.
  */
 async function loadWarmStart(paths: DemoPaths, carryOptimizer: boolean) {
-  if (!carryOptimizer) return { policy: await loadPolicy(paths.checkpoints.sft), optimizerState: undefined };
-  const { policy, optimizerState } = await loadCheckpoint(paths.checkpoints.sft);
+  // The load keeps the saved moments as `policy.optimizerState` (what `loadCheckpoint` returns beside the policy).
+  const policy = await loadPolicy(paths.checkpoints.sft);
+  if (!carryOptimizer) return { policy, optimizerState: undefined };
+  const { optimizerState } = policy;
   if (optimizerState === undefined) {
     policy.dispose();
     throw new InvalidStateError(`${paths.checkpoints.sft} has no optimizer state: rebuild the warm start`, {
