@@ -4,6 +4,7 @@ import { initBackend } from "../backend/init-backend.js";
 import type { HostTensor } from "../checkpoint/host-tensor.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
 import { changedParameters as changed } from "../internal/testing/changed-parameters.js";
+import { countA } from "../internal/testing/count-a-reward.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
@@ -15,7 +16,6 @@ import { VeRLTrainer } from "./verl-trainer.js";
 
 const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16 };
 const prompts = ["ab", "ba", "aab", "bba", "abab", "b"];
-const countA = { name: "count-a", fn: (output: string) => [...output].filter((c) => c === "a").length / 4 };
 const isCritic = (name: string) => name.startsWith("value_head.");
 
 beforeAll(async () => {
