@@ -55,8 +55,15 @@ interface Slot {
   step: number;
 }
 
-/** Whether every element of a moment is 0 (a parameter that never received a gradient). */
+/** Whether every element of a moment is 0. */
 const allZero = (tensor: HostTensor): boolean => tensor.data.every((value) => value === 0);
+
+/**
+ * The update count of a parameter whose own count was not saved: 0 when both its moments are 0 (it never
+ * received a gradient), else the optimiser's step. `getState` writes the counts only when this rule is wrong.
+ */
+const inferredStep = (moments: { m: HostTensor; v: HostTensor }, step: number): number =>
+  allZero(moments.m) && allZero(moments.v) ? 0 : step;
 
 /**
  * Adam over named tfjs variables, with state that can be saved and restored exactly (see
@@ -180,10 +187,7 @@ export class AdamOptimizer {
       });
     }
     // The per-parameter counts are written only when the rule `setState` infers without them would be wrong.
-    const inferred = (slot: Slot): number => {
-      const { m, v } = moments.get(slot.name)!;
-      return allZero(m) && allZero(v) ? 0 : this.stepCount;
-    };
+    const inferred = (slot: Slot): number => inferredStep(moments.get(slot.name)!, this.stepCount);
     if (this.slots.every((slot) => slot.step === inferred(slot))) return { step: this.stepCount, moments };
     return {
       step: this.stepCount,
@@ -235,8 +239,7 @@ export class AdamOptimizer {
         slot.m.assign(tf.tensor(given.m.data, given.m.shape, "float32"));
         slot.v.assign(tf.tensor(given.v.data, given.v.shape, "float32"));
       });
-      const fresh = allZero(given.m) && allZero(given.v);
-      slot.step = state.steps?.get(slot.name) ?? (fresh ? 0 : state.step);
+      slot.step = state.steps?.get(slot.name) ?? inferredStep(given, state.step);
     }
     this.stepCount = state.step;
   }
