@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import { VeRLConfig, type VeRLConfigInput } from "../config/verl-config.js";
+import { countA } from "../internal/testing/count-a-reward.js";
 import { setWasmFma } from "../internal/wasm-fma.js";
 import type { Policy } from "../model/policy.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
@@ -15,7 +16,6 @@ import { MIN_PARALLEL_WORK, resolveWorkerCount } from "./trainer-workers.js";
 
 const tiny = { dModel: 16, nHeads: 2, nLayers: 1, dMlp: 32, contextLength: 16 };
 const prompts = ["ab", "ba", "aab", "bba", "abab", "b"];
-const countA = { name: "count-a", fn: (output: string) => [...output].filter((c) => c === "a").length / 4 };
 let dir: string;
 
 beforeAll(async () => {
