@@ -2,8 +2,10 @@
 // step pieces it times one by one (not part of the public surface).
 export { SeededRandom } from "@orbiter/types";
 export * from "../src/index.js";
+export { Locals } from "../src/internal/simd-code-helpers.js";
 export type { SimdExports } from "../src/internal/simd-exports.js";
 export { simdKernelFunctions } from "../src/internal/simd-kernel-code.js";
+export { I32, V128, WasmCode, type WasmFunction } from "../src/internal/wasm-code.js";
 export { wasmModule } from "../src/internal/wasm-module.js";
 export { DataParallelGroup } from "../src/parallel/data-parallel-group.js";
 export { runPolicyUpdate } from "../src/trainer/policy-update.js";
