@@ -39,3 +39,39 @@ export function startOptimizer(
   config.whitenAdvantages = resolveAdvantageScale(config.whitenAdvantages, state !== undefined);
   return optimizer;
 }
+
+/**
+ * The Adam a trainer trains with: started at the first step by {@link startOptimizer} from the state it carries
+ * (the trainer's `optimizerState` option, or a resumed checkpoint's), then kept from step to step. A resume
+ * replaces it, so that the moments and step counts come from the checkpoint alone.
+ */
+export class TrainerOptimizer {
+  private adam: AdamOptimizer | undefined;
+
+  /** @param carried the state the first step starts from (undefined: see {@link startOptimizer}) */
+  constructor(private carried: AdamState | undefined) {}
+
+  /** The running Adam, once training has started. */
+  get current(): AdamOptimizer | undefined {
+    return this.adam;
+  }
+
+  /** The running Adam, started on the first call from the carried state (see {@link startOptimizer}). */
+  start(policy: Policy, config: VeRLConfig): AdamOptimizer {
+    this.adam ??= startOptimizer(policy, config, this.carried);
+    this.carried = undefined;
+    return this.adam;
+  }
+
+  /** Frees the running Adam (it holds the moments of other weights): the next start begins from `state`. */
+  restart(state: AdamState | undefined): void {
+    this.dispose();
+    this.carried = state;
+  }
+
+  /** Frees the running Adam's moments. */
+  dispose(): void {
+    this.adam?.dispose();
+    this.adam = undefined;
+  }
+}

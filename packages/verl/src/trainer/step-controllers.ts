@@ -39,9 +39,13 @@ export class StepControllers {
     return { klCoef: this.kl.value, learningRateScale: this.learningRate.scale };
   }
 
-  /** Restores what {@link StepControllers.state} saved (fields an older checkpoint lacks keep their start value). */
+  /**
+   * Restores what {@link StepControllers.state} saved; a field an older checkpoint lacks takes its start value
+   * (`config.klCoef`, scale 1), not whatever the controllers reached before the resume.
+   */
   restore(state: VeRLCheckpointState): void {
-    if (typeof state.klCoef === "number") this.kl.value = state.klCoef;
+    this.kl.value = typeof state.klCoef === "number" ? state.klCoef : this.config.klCoef;
+    this.learningRate.scale = 1;
     this.learningRate.restore(state.learningRateScale);
   }
 }

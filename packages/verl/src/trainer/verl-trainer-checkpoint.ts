@@ -44,17 +44,22 @@ export function resolvedSettings(config: VeRLConfig) {
 }
 
 /**
- * Gives the `"auto"` settings of a resumed run the values the checkpoint recorded, in place: the critic mode, and
- * the advantage scaling — the run goes on as it started, although its Adam now resumes from saved moments (see
- * `resumedCriticMode`, `resumedAdvantageScale`).
+ * Sets the settings a run resolves, in place, to what a resumed run trains with: each `configured` one (as the
+ * trainer was given it, before any run resolved it), an `"auto"` taking the value the checkpoint recorded — the
+ * critic mode, and the advantage scaling: the run goes on as it started, although its Adam now resumes from
+ * saved moments (see `resumedCriticMode`, `resumedAdvantageScale`).
  */
-export function resumeResolvedSettings(config: VeRLConfig, state: VeRLCheckpointState): void {
-  config.critic = resumedCriticMode(config.critic, state.critic);
+export function resumeResolvedSettings(
+  config: VeRLConfig,
+  configured: ReturnType<typeof resolvedSettings>,
+  state: VeRLCheckpointState,
+): void {
+  config.critic = resumedCriticMode(configured.critic, state.critic);
   config.normalizeAdvantageStd = resumedAdvantageScale(
-    config.normalizeAdvantageStd,
+    configured.normalizeAdvantageStd,
     state.normalizeAdvantageStd,
   );
-  config.whitenAdvantages = resumedAdvantageScale(config.whitenAdvantages, state.whitenAdvantages);
+  config.whitenAdvantages = resumedAdvantageScale(configured.whitenAdvantages, state.whitenAdvantages);
 }
 
 /** What a VeRLTrainer checkpoint holds. */
@@ -116,6 +121,8 @@ export async function readVeRLCheckpoint(
 /** The trainer's models before a resume: the policy (if built or given) and the reference (if any). */
 export interface LiveModels {
   policy: Policy | undefined;
+  /** The trainer built the policy or adopted it from an earlier checkpoint; else the caller gave it. */
+  ownsPolicy: boolean;
   reference: Policy | null | undefined;
   /** The trainer built the reference (it may replace and free it); else the caller gave it. */
   ownsReference: boolean;
@@ -124,15 +131,17 @@ export interface LiveModels {
 /** The models a trainer keeps after {@link resumeVeRLModels}, and the optimiser state to restore. */
 export interface ResumedModels extends LiveModels {
   policy: Policy;
-  /** The policy is the checkpoint's own (there was none before): the trainer owns it. */
-  adoptedPolicy: boolean;
   optimizerState: AdamState | undefined;
 }
 
 /**
  * Reads a VeRLTrainer checkpoint into the live models: the saved weights are copied into a policy and a
- * caller-given reference that exist; otherwise the loaded models are adopted (a reference the trainer built is
- * freed and replaced). Whatever is not kept is freed. On failure nothing changes.
+ * caller-given reference that exist; otherwise the loaded models are adopted. A reference the trainer built (or
+ * adopted) is freed, and replaced by the checkpoint's or, when it has none, left to be cloned from the resumed
+ * policy when training starts, as a new trainer would. A policy the trainer owns then also carries the checkpoint's Adam state as its
+ * `optimizerState` (none when the checkpoint has none), as the checkpoint's own policy would: the moments an
+ * earlier resume brought with it belong to other weights. A caller's policy keeps its own. Whatever is not kept
+ * is freed. On failure nothing changes.
  *
  * @throws CheckpointError when a file is missing or does not match
  */
@@ -148,9 +157,11 @@ export async function resumeVeRLModels(
   });
   const { policy: saved, reference, optimizerState } = loaded;
   if (live.policy !== undefined) saved.dispose();
+  if (live.ownsPolicy && live.policy instanceof TransformerPolicy)
+    live.policy.optimizerState = optimizerState;
   const resumed: ResumedModels = {
     policy: live.policy ?? saved,
-    adoptedPolicy: live.policy === undefined,
+    ownsPolicy: live.ownsPolicy || live.policy === undefined,
     reference: live.reference,
     ownsReference: live.ownsReference,
     optimizerState,
@@ -161,6 +172,10 @@ export async function resumeVeRLModels(
     live.reference?.dispose();
     resumed.reference = reference;
     resumed.ownsReference = true;
+  } else if (live.ownsReference) {
+    live.reference?.dispose();
+    resumed.reference = undefined;
+    resumed.ownsReference = false;
   }
   return resumed;
 }

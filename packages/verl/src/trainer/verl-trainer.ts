@@ -12,7 +12,7 @@ import { type BackendName, currentBackend, initBackend } from "../backend/init-b
 import { resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import type { Policy } from "../model/policy.js";
-import type { AdamOptimizer, AdamState } from "../optim/adam-optimizer.js";
+import type { AdamOptimizer } from "../optim/adam-optimizer.js";
 import { TrainerWorkers } from "../parallel/trainer-workers.js";
 import { parseRewardSpecs, type RewardSpec } from "../rewards/reward-spec.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -21,7 +21,7 @@ import type { VeRLDatasetInput } from "./dataset-input.js";
 import { buildDefaultPolicy } from "./default-policy.js";
 import type { EvaluateOptions, PolicyEvaluation } from "./evaluate-policy.js";
 import { finiteMean, mean } from "./host-means.js";
-import { startOptimizer } from "./optimizer-start.js";
+import { TrainerOptimizer } from "./optimizer-start.js";
 import { checkPolicyFitsConfig } from "./policy-config-check.js";
 import type { TrainStepResult } from "./rollout-step.js";
 import { StepControllers } from "./step-controllers.js";
@@ -70,9 +70,10 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   /** The policy was built here from random weights (not given, not resumed): `critic: "auto"` trains it shared. */
   private freshPolicy = false;
   private ownsReference = false;
-  private optimizer: AdamOptimizer | undefined;
-  private pendingOptimizerState: AdamState | undefined;
+  private readonly optimizer: TrainerOptimizer;
   private readonly controllers: StepControllers;
+  /** The settings training resolves (`"auto"` critic and advantage scaling) as configured, before resolving. */
+  private readonly configuredSettings: ReturnType<typeof resolvedSettings>;
   private backendName: BackendName | undefined;
   private skippedUpdates = 0;
   private resumedDataSize: number | undefined;
@@ -102,8 +103,9 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     this.tokenizerOption = options.tokenizer;
     this.data = new TrainerSamples(options.evalSet);
     this.reference = options.reference;
-    this.pendingOptimizerState = options.optimizerState;
+    this.optimizer = new TrainerOptimizer(options.optimizerState);
     this.controllers = new StepControllers(this.config);
+    this.configuredSettings = resolvedSettings(this.config);
     this.agentRunner = createAgentRunner(options, this.config, this.rewards);
     const onStep = options.onStep;
     if (onStep) this.on("step", (event) => onStep({ ...event, backend: this.backendName }));
@@ -186,7 +188,8 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     this.resumed = false;
     this.resumedDataSize = undefined;
     this.setTotalSteps(total);
-    const evalSamples = config.evalEvery > 0 ? await this.evaluationSamples(undefined) : undefined;
+    const evalSamples =
+      config.evalEvery > 0 ? await this.data.evaluation(undefined, this.dataset) : undefined;
     let lastEpochLoss: number[] = [];
     let lastEpochReward: number[] = [];
     let last: TrainStepResult | undefined;
@@ -271,8 +274,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
   dispose(): Promise<void> {
     this.disposed = true;
     const workersEnded = this.workers.dispose();
-    this.optimizer?.dispose();
-    this.optimizer = undefined;
+    this.optimizer.dispose();
     if (this.ownsPolicy && this.agent && !this.agent.disposed) this.agent.dispose();
     if (this.ownsReference && this.reference && !this.reference.disposed) this.reference.dispose();
     return workersEnded;
@@ -292,32 +294,36 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     const policy = this.agent;
     if (policy === undefined)
       throw new CheckpointError("Nothing to save: the policy was never built", { path: dir });
-    await writeVeRLCheckpoint(dir, { policy, optimizer: this.optimizer, reference: this.reference });
+    await writeVeRLCheckpoint(dir, { policy, optimizer: this.optimizer.current, reference: this.reference });
     return {
       ...this.controllers.state(),
       skippedUpdates: this.skippedUpdates,
       hasReference: this.reference != null,
-      hasOptimizer: this.optimizer !== undefined,
+      hasOptimizer: this.optimizer.current !== undefined,
       dataSize: this.data.loaded?.length ?? null,
       ...resolvedSettings(this.config),
     } satisfies VeRLCheckpointState;
   }
 
+  /**
+   * Takes everything a run carries besides the weights from the checkpoint alone, whatever this trainer did
+   * before: Adam's moments and step counts, the controllers, the counters, the settings `"auto"` resolves.
+   */
   protected override async onResume(dir: string, custom: JsonValue | null): Promise<void> {
     const state = (custom ?? {}) as VeRLCheckpointState;
-    // The resumed weights are trained ones: "auto" keeps the mode the run trained with, else detaches.
-    this.freshPolicy = false;
-    resumeResolvedSettings(this.config, state);
     await this.ensureBackend();
-    const live = { policy: this.agent, reference: this.reference, ownsReference: this.ownsReference };
-    const resumed = await resumeVeRLModels(dir, state, live);
+    const { agent: policy, ownsPolicy, reference, ownsReference } = this;
+    const resumed = await resumeVeRLModels(dir, state, { policy, ownsPolicy, reference, ownsReference });
     this.agent = resumed.policy;
-    if (resumed.adoptedPolicy) this.ownsPolicy = true;
+    this.ownsPolicy = resumed.ownsPolicy;
     this.reference = resumed.reference;
     this.ownsReference = resumed.ownsReference;
     // The workers hold replicas of the objects replaced above: the next step starts new ones.
     await this.workers.dispose();
-    this.pendingOptimizerState = resumed.optimizerState;
+    this.optimizer.restart(resumed.optimizerState);
+    // The resumed weights are trained ones: "auto" keeps the mode the run trained with, else detaches.
+    this.freshPolicy = false;
+    resumeResolvedSettings(this.config, this.configuredSettings, state);
     this.controllers.restore(state);
     this.skippedUpdates = state.skippedUpdates ?? 0;
     this.resumedDataSize = typeof state.dataSize === "number" ? state.dataSize : undefined;
@@ -329,7 +335,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       config: this.config,
       policy,
       reference: this.reference ?? null,
-      optimizer: this.optimizer as AdamOptimizer,
+      optimizer: this.optimizer.current as AdamOptimizer,
       rewards: this.rewards,
       workers: this.workers,
       backend: this.backendName,
@@ -363,7 +369,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     options: EvaluateOptions = {},
   ): Promise<PolicyEvaluation> {
     this.assertNotDisposed("evaluateCurrentPolicy()");
-    return this.evaluateSamples(await this.evaluationSamples(testSet), options);
+    return this.evaluateSamples(await this.data.evaluation(testSet, this.dataset), options);
   }
 
   /** Runs the four checks (see {@link Trainer.validate}); refused after `dispose()`. */
@@ -391,10 +397,6 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
     const { config, rewards, agentRunner, workers } = this;
     const policy = await this.ensurePolicy();
     return evaluateTrainerPolicy({ policy, samples, options, config, rewards, agentRunner, workers });
-  }
-
-  private evaluationSamples(testSet: VeRLDatasetInput | undefined): Promise<Sample[]> {
-    return this.data.evaluation(testSet, this.dataset);
   }
 
   private loadSamples(): Promise<Sample[]> {
@@ -441,8 +443,7 @@ export class VeRLTrainer extends Trainer<VeRLDatasetInput | undefined, VeRLConfi
       this.reference = needsReference ? policy.clone({ frozen: true }) : null;
       this.ownsReference = this.reference !== null;
     }
-    this.optimizer ??= startOptimizer(policy, this.config, this.pendingOptimizerState);
-    this.pendingOptimizerState = undefined;
+    this.optimizer.start(policy, this.config);
     return policy;
   }
 }
