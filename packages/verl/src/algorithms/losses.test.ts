@@ -36,6 +36,19 @@ describe.each(backends)("on the %s backend", (backend) => {
       expectClose(result.approxKl, -logRatios.reduce((a, b) => a + b) / 6);
     });
 
+    it("actor/approx_kl is the k3 mean of (ρ − 1) − log ρ: positive where the signed k1 of actor/ppo_kl is not", () => {
+      const result = computePolicyLoss({ ...base, clipLow: 0.2 });
+      // ρ = 1.5, 0.5, 0.5, 1.5, 5, 1: the policy moved on five of six tokens, yet k1 = −mean(log ρ) < 0.
+      expectClose(result.approxKl, -0.172346);
+      expectClose(result.lowVarianceKl, 0.494321);
+      // Over the same mask as the other metrics: without the ρ = 5 token, the mean of the other five.
+      const masked = computePolicyLoss({ ...base, mask: tf.tensor2d([[1, 1, 1, 1, 0, 1]]) });
+      expectClose(masked.lowVarianceKl, 0.115073);
+      // An unmoved policy gives exactly 0, never a rounding below it.
+      const still = computePolicyLoss({ ...base, logProbs: oldLogProbs });
+      expect(still.lowVarianceKl.dataSync()[0]).toBe(0);
+    });
+
     it("ε = 0.2 with dual-clip c = 3", () => {
       const surrogate = clippedSurrogate({ ...base, clipLow: 0.2, dualClip: 3 });
       expectClose(surrogate.losses, [[-1.2, -0.5, 0.8, 1.5, 3.0, -0.5]]);

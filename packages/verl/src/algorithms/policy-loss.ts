@@ -45,8 +45,14 @@ export interface PolicyLoss {
   clipFraction: tf.Scalar;
   /** `actor/pg_clipfrac_lower`: masked mean of tokens capped by dual-clip. */
   clipFractionLower: tf.Scalar;
-  /** `actor/ppo_kl`: masked mean of logπ_old − logπ. */
+  /** `actor/ppo_kl`: masked mean of logπ_old − logπ (k1: signed, ≈ 0 or below while the policy moves). */
   approxKl: tf.Scalar;
+  /**
+   * `actor/approx_kl`: masked mean of (ρ − 1) − log ρ over the same tokens (k3, SB3's `approx_kl_div`), with
+   * log ρ = logπ − logπ_old clamped to ±20 as the ratio is. Never negative (each token's term is floored at 0
+   * against float rounding), and 0 only when the policy has not moved on those tokens.
+   */
+  lowVarianceKl: tf.Scalar;
 }
 
 function checkClip(value: number, field: string): void {
@@ -93,7 +99,7 @@ export function clippedSurrogate(input: PolicyLossInput): ClippedSurrogate {
 
 /**
  * The aggregated PPO/GRPO policy-gradient loss with its diagnostics (`actor/pg_loss`, `actor/pg_clipfrac`,
- * `actor/pg_clipfrac_lower`, `actor/ppo_kl`). Call it inside `tf.variableGrads`/`optimizer.minimize` to train.
+ * `actor/pg_clipfrac_lower`, `actor/ppo_kl`, `actor/approx_kl`). Call it inside `tf.variableGrads`/`optimizer.minimize` to train.
  *
  * @example
  * ```ts
@@ -108,11 +114,14 @@ export function computePolicyLoss(
 ): PolicyLoss {
   return tf.tidy(() => {
     const surrogate = clippedSurrogate(input);
+    const logRatio = tf.clipByValue(tf.sub(input.logProbs, input.oldLogProbs), -20, 20);
+    const k3 = tf.relu(tf.sub(tf.sub(surrogate.ratio, 1), logRatio));
     return {
       loss: aggregateLoss(surrogate.losses, input.mask, aggregation, options),
       clipFraction: maskedMean(surrogate.clipped, input.mask) as tf.Scalar,
       clipFractionLower: maskedMean(surrogate.clippedLower, input.mask) as tf.Scalar,
       approxKl: maskedMean(tf.sub(input.oldLogProbs, input.logProbs), input.mask) as tf.Scalar,
+      lowVarianceKl: maskedMean(k3, input.mask) as tf.Scalar,
     };
   });
 }

@@ -127,8 +127,10 @@ const verlConfigShape = {
    * `learningRate` on batches with little signal is held to the step size the target allows, and `learningRate`
    * is the ceiling, not the rate. Within a step of several updates (PPO's epochs and mini-batches), the remaining
    * updates are dropped once a mini-batch's forward pass finds the policy already more than 1.5 × `desiredKl`
-   * (by `actor/ppo_kl`) from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`; never the
-   * first update, which sees the rollout's own policy); and a step whose
+   * from the rollout's, SB3's `target_kl` stop (`actor/kl_stopped_updates`; never the first update, which sees
+   * the rollout's own policy). It reads SB3's non-negative estimate, the k3 mean of (ρ − 1) − log ρ logged as
+   * `actor/approx_kl`, not the signed k1 of `actor/ppo_kl`, which can sit at 0 or below while the policy moves
+   * far (raising the sampled tokens' log-probabilities makes it negative); and a step whose
    * measured KL is above twice the target is taken back along its own direction to the share √(2·target / KL)
    * that brings it to about that bound (TRPO's backtracking, one measured shrink; `actor/step_kept`), so the
    * steps before the rate has adapted, the warm-up's first ones included, are bounded too. `null` trains at

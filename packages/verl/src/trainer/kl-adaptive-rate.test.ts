@@ -266,6 +266,66 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
     expect(off.metrics["actor/step_kl"]).toBeUndefined();
   });
+  /** Two GRPO epochs over 4 responses that all have advantage +1, at 3e-2: the metrics and updates applied. */
+  async function raiseEverySample(
+    desiredKl: number,
+  ): Promise<{ applied: number; metrics: Record<string, number> }> {
+    const policy = tinyPolicy();
+    const config = VeRLConfig.parse({
+      algorithm: "grpo",
+      batchSize: 2,
+      groupSize: 2,
+      maxNewTokens: 4,
+      ppoEpochs: 2,
+      klCoef: 0,
+      desiredKl,
+    });
+    const generation = await policy.generate(["ab", "ba"], {
+      n: 2,
+      maxNewTokens: 4,
+      seed: 3,
+      temperature: 1,
+    });
+    const { batch } = buildRolloutBatch({
+      config,
+      policy,
+      reference: null,
+      generation,
+      scores: [1, 1, 1, 1],
+      scoresAreAdvantages: true,
+      klCoef: 0,
+    });
+    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 3e-2 });
+    try {
+      const input = { config, policy, batch, klCoef: 0, learningRate: 3e-2, optimizer: adam, seed: 1 };
+      const { applied, metrics } = await runPolicyUpdate(input);
+      return { applied, metrics };
+    } finally {
+      batch.dispose();
+      adam.dispose();
+      policy.dispose();
+    }
+  }
+
+  it("stops by the non-negative k3 (actor/approx_kl), also where the signed k1 of actor/ppo_kl is below 0", async () => {
+    // The first update raises the log-probability of every sampled token, so the second finds k1, the mean of
+    // log π_old − log π, below 0 although the policy moved: a stop by k1 would never fire. k3 sees the move.
+    const free = await raiseEverySample(10);
+    expect(free.applied).toBe(2);
+    expect(free.metrics["actor/kl_stopped_updates"]).toBe(0);
+    // The metrics average both updates; the first sees the rollout's own policy (KL ≈ 0, rounding), so twice the
+    // mean is the second update's.
+    const secondK1 = 2 * (free.metrics["actor/ppo_kl"] as number);
+    const secondK3 = 2 * (free.metrics["actor/approx_kl"] as number);
+    expect(secondK1).toBeLessThan(0);
+    expect(secondK3).toBeGreaterThan(1e-3);
+    // A target whose stop, 1.5 × secondK3 / 3, lies halfway to k3 (and far above k1): the second update is dropped.
+    const held = await raiseEverySample(secondK3 / 3);
+    expect(held.applied).toBe(1);
+    expect(held.metrics["actor/kl_stopped_updates"]).toBe(1);
+    expect(held.metrics["actor/approx_kl"]).toBeLessThan(1e-5);
+  });
+
   it("never stops a step's first update, whose π_old is the sampler's and may differ from the trainer's", async () => {
     // GRPO keeps the sampler's log-probs as π_old; here they sit 0.01 nats above the trainer's on every token, so
     // the first (and only) update's ppo_kl is 0.01, far past 1.5 × 1e-4, although the policy has not moved.

@@ -13,6 +13,7 @@ export const METRIC_NAMES = [
   "actor/pg_clipfrac",
   "actor/pg_clipfrac_lower",
   "actor/ppo_kl",
+  "actor/approx_kl",
   "actor/entropy",
   "actor/kl_loss",
   "critic/vf_loss",
@@ -26,6 +27,7 @@ const TOKEN_WEIGHTED = new Set<string>([
   "actor/pg_clipfrac",
   "actor/pg_clipfrac_lower",
   "actor/ppo_kl",
+  "actor/approx_kl",
   "critic/vf_clipfrac",
 ]);
 
@@ -34,7 +36,7 @@ const TOKEN_WEIGHTED = new Set<string>([
  * first {@link WEIGHTED_METRIC_COUNT} entries of its metric vector; the explained variance and the gradient norm
  * are not among them).
  */
-const WEIGHTED_METRICS = METRIC_NAMES.slice(0, 9);
+const WEIGHTED_METRICS = METRIC_NAMES.slice(0, METRIC_NAMES.indexOf("critic/vf_explained_var"));
 
 /** Number of weighted metrics at the start of a micro-batch's metric vector. */
 export const WEIGHTED_METRIC_COUNT = WEIGHTED_METRICS.length;
@@ -202,6 +204,7 @@ export function microBatchGradients(
         pg.clipFraction,
         pg.clipFractionLower,
         pg.approxKl,
+        pg.lowVarianceKl,
         entropy,
         klLoss,
         vfLoss,

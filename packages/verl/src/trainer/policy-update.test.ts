@@ -94,6 +94,7 @@ describe("runPolicyUpdate", () => {
         "actor/entropy",
         "actor/kl_loss",
         "actor/ppo_kl",
+        "actor/approx_kl",
         "actor/pg_clipfrac",
         "actor/grad_norm",
       ]) {

@@ -102,9 +102,12 @@ export interface PolicyUpdateInput {
 
 const EXPLAINED = METRIC_NAMES.indexOf("critic/vf_explained_var");
 const GRAD_NORM = METRIC_NAMES.indexOf("actor/grad_norm");
-const PPO_KL = METRIC_NAMES.indexOf("actor/ppo_kl");
+const APPROX_KL = METRIC_NAMES.indexOf("actor/approx_kl");
 
-/** SB3's `target_kl` stop: the remaining updates of a step are dropped once its KL passes this × `desiredKl`. */
+/**
+ * SB3's `target_kl` stop: the remaining updates of a step are dropped once its KL, `actor/approx_kl` (k3, never
+ * negative), passes this × `desiredKl`.
+ */
 export const KL_STOP_FACTOR = 1.5;
 
 /** Result of {@link runPolicyUpdate}: metrics averaged over the applied mini-batch updates. */
@@ -253,7 +256,7 @@ async function runUpdates(
   // Whether the workers' replicas lag behind this policy (always at the start: it changed since last time).
   let stale = true;
   // With `desiredKl` (so with an anchor), the step's updates stop once the policy has moved past 1.5 × the target
-  // (SB3's target_kl).
+  // (SB3's target_kl), by k3: the signed k1 of `actor/ppo_kl` can sit at 0 or below while the policy moves.
   const klStop = anchor !== null ? KL_STOP_FACTOR * (config.desiredKl as number) : null;
   let stopped = 0;
 
@@ -300,10 +303,10 @@ async function runUpdates(
       tf.dispose([readback, summed]);
       const gradientNorm = host[METRIC_VECTOR_LENGTH] as number;
       const finite = Array.from(host).every((x) => Number.isFinite(x));
-      // The step's first update sees the policy the rollout came from: its ppo_kl is sampler-versus-trainer
+      // The step's first update sees the policy the rollout came from: its KL is sampler-versus-trainer
       // rounding, not movement, so it is never stopped (else a step could apply nothing and measure nothing).
       const moved = epoch > 0 || m > 0;
-      if (finite && moved && klStop !== null && (host[PPO_KL] as number) > klStop) {
+      if (finite && moved && klStop !== null && (host[APPROX_KL] as number) > klStop) {
         // This mini-batch's forward pass saw the policy already past the trust region: no more updates this step.
         tf.dispose(gradientList);
         stopped = config.ppoEpochs * miniBatches - (epoch * miniBatches + m);
