@@ -55,23 +55,44 @@ const register = defineSimdKernelsOnce(() => {
   });
 });
 
+/** The additive bias of a whole-sequence attention, and whether its builder declares it causal. */
+export interface AttentionBias {
+  /** `[1 or B, 1, L, L]` added to the scores: 0 where a query sees a key, −1e9 where it does not. */
+  values: tf.Tensor;
+  /**
+   * The builder's word that `values` masks every key after its query (a causal mask, plus any padding). Nothing
+   * checks it, since reading `[L, L]` back per call would cost what the fused kernels save: they skip the masked
+   * scores and products, so they run only on a bias declared causal; any other runs the general ops.
+   */
+  causal: boolean;
+}
+
+/** An {@link AttentionBias} declared causal: what {@link fusedAttention} takes. */
+export type CausalAttentionBias = AttentionBias & { causal: true };
+
 /**
- * Whether {@link fusedAttention} runs here: the SIMD kernels are active, head size and length are multiples of
- * 8, and `bias` is `[1 or batch, 1, L, L]` float32.
+ * Whether {@link fusedAttention} runs here: the bias is declared causal, the SIMD kernels are active, head size
+ * and length are multiples of 8, and the bias values are `[1 or batch, 1, L, L]` float32.
  */
-export function fitsFusedAttention(q: tf.Tensor, sizes: AttentionSizes, bias: tf.Tensor): boolean {
+export function fitsFusedAttention(
+  q: tf.Tensor,
+  sizes: AttentionSizes,
+  bias: AttentionBias,
+): bias is CausalAttentionBias {
   const { batch, length, heads, headSize } = sizes;
-  const biasRows = bias.shape[0];
+  const { values } = bias;
+  const biasRows = values.shape[0];
   return (
+    bias.causal &&
     simdKernelsActive() &&
     q.rank === 2 &&
     q.dtype === "float32" &&
-    bias.dtype === "float32" &&
+    values.dtype === "float32" &&
     q.shape[0] === batch * length &&
     q.shape[1] === heads * headSize &&
     headSize % 8 === 0 &&
     length % 8 === 0 &&
-    bias.size === (biasRows ?? 0) * length * length &&
+    values.size === (biasRows ?? 0) * length * length &&
     (biasRows === 1 || biasRows === batch)
   );
 }
@@ -79,17 +100,18 @@ export function fitsFusedAttention(q: tf.Tensor, sizes: AttentionSizes, bias: tf
 /**
  * Multi-head causal attention `q, k, v [B·L, d]` → context `[B·L, d]` as one SIMD kernel per direction, reading
  * the heads where the projections put them: softmax(QKᵀ/√hs + bias) V, with the probabilities saved for the
- * gradient. `bias` must mask every key after its query (a causal bias, plus any padding): the kernels skip those
- * scores and products. A query whose every key is masked (a left-padded position) gets some finite context that
- * nothing should read. Check {@link fitsFusedAttention} first.
+ * gradient. The bias is declared causal (it masks every key after its query, plus any padding): the kernels skip
+ * those scores and products. A query whose every key is masked (a left-padded position) gets some finite context
+ * that nothing should read. Check {@link fitsFusedAttention} first, which also narrows the bias's type.
  */
 export function fusedAttention(
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
   sizes: AttentionSizes,
-  bias: tf.Tensor,
+  causalBias: CausalAttentionBias,
 ): tf.Tensor {
+  const bias = causalBias.values;
   register();
   const { length } = sizes;
   const scale = 1 / Math.sqrt(sizes.headSize);

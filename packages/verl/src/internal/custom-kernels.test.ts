@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { type BackendName, initBackend } from "../backend/init-backend.js";
 import { causalBias, NEG_INF, sequenceAttention } from "../model/attention.js";
+import type { AttentionBias } from "./attention-kernels.js";
 import { batchMatMul } from "./batch-matmul.js";
 import { embeddingLookup } from "./embedding-lookup.js";
 import { fastExp } from "./fast-exp.js";
@@ -217,20 +218,38 @@ function paddedRowsZeroed(context: tf.Tensor): tf.Tensor {
   return tf.mul(context, tf.tensor2d(keep, [48, 1]));
 }
 
+/** `values` declared causal, as the transformer declares its bias. */
+function causal(values: tf.Tensor): AttentionBias {
+  return { values, causal: true };
+}
+
+/** A bidirectional bias `[3, 1, 16, 16]`, not causal: only the first 0, 3 and 5 keys of each sequence are masked. */
+function bidirectional(): AttentionBias {
+  const mask = tf.tensor2d(pads.map((pad) => Array.from({ length: 16 }, (_, j) => (j < pad ? NEG_INF : 0))));
+  return { values: tf.add(tf.zeros([1, 1, 16, 16]), tf.reshape(mask, [3, 1, 1, 16])), causal: false };
+}
+
 const attentionShape = { batch: 3, length: 16, heads: 2 };
 cases.push(
   {
+    name: "sequenceAttention, bidirectional with padded keys (not causal: every query sees every real key)",
+    inputs: [random([48, 16], 31), random([48, 16], 32), random([48, 16], 33)],
+    custom: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, bidirectional(), null),
+    reference: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, bidirectional(), null),
+  },
+  {
     name: "sequenceAttention, causal (fused SIMD kernels on wasm)",
     inputs: [random([48, 16], 25), random([48, 16], 26), random([48, 16], 27)],
-    custom: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causalBias(16), null),
-    reference: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causalBias(16), null),
+    custom: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causal(causalBias(16)), null),
+    reference: (q, k, v) => sequenceAttention(q!, k!, v!, attentionShape, causal(causalBias(16)), null),
   },
   {
     name: "sequenceAttention, causal + padded keys per sequence (on the rows with a key)",
     inputs: [random([48, 16], 28), random([48, 16], 29), random([48, 16], 30)],
-    custom: (q, k, v) => paddedRowsZeroed(sequenceAttention(q!, k!, v!, attentionShape, paddedBias(), null)),
+    custom: (q, k, v) =>
+      paddedRowsZeroed(sequenceAttention(q!, k!, v!, attentionShape, causal(paddedBias()), null)),
     reference: (q, k, v) =>
-      paddedRowsZeroed(sequenceAttention(q!, k!, v!, attentionShape, paddedBias(), null)),
+      paddedRowsZeroed(sequenceAttention(q!, k!, v!, attentionShape, causal(paddedBias()), null)),
   },
 );
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import { causalBias, sequenceAttention } from "../model/attention.js";
 import { fastExp } from "./fast-exp.js";
 import { denseResidual } from "./fast-matmul.js";
 import { keepRows } from "./keep-rows.js";
@@ -56,5 +57,20 @@ describe.each(backends)("the speed paths on %s", (backend) => {
     expect(profile.kernelNames.includes("OrbiterMatMul")).toBe(onWasm);
     expect(profile.kernelNames.includes("Add")).toBe(!onWasm);
     tf.dispose([x, w, bias, residual]);
+  });
+
+  it("sequenceAttention fuses (OrbiterAttention) on wasm only for a bias declared causal", async () => {
+    await initBackend({ backend });
+    const shape = { batch: 2, length: 8, heads: 2 };
+    const [q, k, v] = [9, 10, 11].map((seed) => tf.randomNormal([16, 16], 0, 1, "float32", seed));
+    const values = causalBias(8);
+    const attend = (causal: boolean) => (x: tf.Tensor) =>
+      sequenceAttention(x, k as tf.Tensor, v as tf.Tensor, shape, { values, causal }, null);
+    // The same causal values, declared or not: only the declaration opens the fused path.
+    expect((await kernelsOf(attend(true), q as tf.Tensor)).includes("OrbiterAttention")).toBe(onWasm);
+    const general = await kernelsOf(attend(false), q as tf.Tensor);
+    expect(general.includes("OrbiterAttention")).toBe(false);
+    expect(general.includes("Softmax")).toBe(true);
+    tf.dispose([q, k, v, values] as tf.Tensor[]);
   });
 });

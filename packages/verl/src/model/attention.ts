@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { fitsFusedAttention, fusedAttention } from "../internal/attention-kernels.js";
+import { type AttentionBias, fitsFusedAttention, fusedAttention } from "../internal/attention-kernels.js";
 import { batchMatMul } from "../internal/batch-matmul.js";
 import {
   fitsFusedCachedAttention,
@@ -28,18 +28,19 @@ export interface SequenceShape {
 }
 
 /**
- * Multi-head attention over whole sequences, `q, k, v [B·L, d]` → `[B·L, d]`, with the additive `bias`
- * (`[B or 1, 1, L, L]`: causal, plus −1e9 on padded keys). The batched products are differentiable
- * (`batchMatMul`); on wasm, when the sizes allow, both directions are one SIMD kernel each that reads the heads
- * in place (`fusedAttention`). When `collect` is given, the keys and values `[B, H, L, headSize]` are pushed to
- * it (the prefill of a KV cache).
+ * Multi-head attention over whole sequences, `q, k, v [B·L, d]` → `[B·L, d]`, with the additive bias
+ * (`bias.values [B or 1, 1, L, L]`, −1e9 on the keys a query must not see). The batched products are
+ * differentiable (`batchMatMul`); on wasm, when the bias is declared causal (`bias.causal`, as the transformer's
+ * is by construction) and the sizes allow, both directions are one SIMD kernel each that reads the heads in place
+ * (`fusedAttention`). When `collect` is given, the keys and values `[B, H, L, headSize]` are pushed to it (the
+ * prefill of a KV cache).
  */
 export function sequenceAttention(
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
   shape: SequenceShape,
-  bias: tf.Tensor,
+  bias: AttentionBias,
   collect: LayerCache[] | null,
 ): tf.Tensor {
   const { batch, length, heads: h } = shape;
@@ -62,7 +63,7 @@ export function sequenceAttention(
     batchMatMul(tf.reshape(queries, [n, length, headSize]), tf.reshape(keysT, [n, headSize, length])),
     [batch, h, length, length],
   );
-  const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias)), [n, length, length]);
+  const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias.values)), [n, length, length]);
   const context = tf.reshape(batchMatMul(probabilities, tf.reshape(values, [n, length, headSize])), [
     batch,
     h,

@@ -397,10 +397,12 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
       embeddingLookup(this.parameter("position_embedding"), positions),
     );
     const causal = causalBias(length);
-    const bias =
+    // Causal by construction: the causal bias, plus −1e9 on padded keys.
+    const values =
       maskFloat === undefined
         ? causal
         : tf.add(causal, tf.reshape(tf.mul(tf.sub(1, maskFloat), NEG_INF), [batch, 1, 1, length]));
+    const bias = { values, causal: true };
     const shape = { batch, length, heads: this.config.nHeads };
     const turn = positionRotation(this.config, positions);
     const attention = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
