@@ -37,6 +37,7 @@ import type {
 } from "./policy.js";
 import { checkForwardInput, checkLogProbsOptions } from "./policy-input.js";
 import { positionRotation } from "./rotary-embedding.js";
+import { sharedPromptLayout } from "./shared-prompts.js";
 import { stopGradient } from "./stop-gradient.js";
 import { tokenPositions } from "./token-positions.js";
 import {
@@ -377,7 +378,8 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
   /**
    * Embeddings and every block on `tokens [B, L]` → residual stream `[B·L, d]` (before the final LayerNorm), or
    * `[B·count, d]` for the positions `keep` names (the last block runs its MLP on those alone). When `collect` is
-   * given, each block's keys (transposed) and values are pushed to it.
+   * given, each block's keys (transposed) and values are pushed to it. With `keep` and no `collect`, sequences that
+   * share their prompt region run it once ({@link sharedPromptLayout}); the result is the same rows.
    */
   private trunk(
     tokens: tf.Tensor2D,
@@ -389,12 +391,15 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     const eps = this.config.layerNormEpsilon;
     const maskFloat = mask === undefined ? undefined : tf.cast(mask, "float32");
     const positions = tokenPositions(maskFloat, batch, length);
+    const ids = tf.reshape(tf.cast(tokens, "int32"), [batch * length]) as tf.Tensor1D;
+    // A scoring forward whose sequences repeat their prompts keeps each distinct prompt once (shared-prompts.ts).
+    const packed =
+      collect === null && keep !== undefined
+        ? sharedPromptLayout(tokens, mask, keep, this.config.dModel)
+        : null;
     let x = tf.add(
-      embeddingLookup(
-        this.parameter("token_embedding"),
-        tf.reshape(tf.cast(tokens, "int32"), [batch * length]),
-      ),
-      embeddingLookup(this.parameter("position_embedding"), positions),
+      embeddingLookup(this.parameter("token_embedding"), packed?.pack(ids) ?? ids),
+      embeddingLookup(this.parameter("position_embedding"), packed?.pack(positions) ?? positions),
     );
     const causal = causalBias(length);
     // Causal by construction: the causal bias, plus −1e9 on padded keys.
@@ -405,9 +410,10 @@ export class TransformerPolicy extends PolicyChatModel implements Policy, Increm
     const bias = { values, causal: true };
     const shape = { batch, length, heads: this.config.nHeads };
     const turn = positionRotation(this.config, positions);
-    const attention = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+    const full = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
       sequenceAttention(turn(q), turn(k), v, shape, bias, collect);
-    const selectLast = keep === undefined ? undefined : keptRows(batch, length, keep);
+    const attention = packed?.attention(full) ?? full;
+    const selectLast = keep === undefined ? undefined : (packed?.select ?? keptRows(batch, length, keep));
     const last = this.blocks.length - 1;
     this.blocks.forEach((block, i) => {
       x = transformerBlock(x, block, TRAINING_OPS, eps, attention, i === last ? selectLast : undefined);
