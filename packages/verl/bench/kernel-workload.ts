@@ -5,60 +5,36 @@ import {
   wasmFmaActive,
   wasmModule,
 } from "./imports.js";
+import { benchWasm, cpuMs, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
 import { type Measurement, median, round, type Workload } from "./workload.js";
 
-/** The products of one update of the reference workload: 64 × 48 rows against each weight (n, k, m). */
-const SHAPES: ReadonlyArray<readonly [number, number, number]> = [
-  [3072, 128, 384],
-  [3072, 128, 128],
-  [3072, 128, 512],
-  [3072, 512, 128],
-  [3072, 128, 64],
-];
 const REPEATS = 5;
-/** Byte offsets of the second operand, the output and the bias sums: the inputs are never overwritten. */
-const SECOND = 8 << 20;
-const OUT = 16 << 20;
+/** Byte offset of the bias sums, after the output. */
 const BIAS = 24 << 20;
 
 /** The two product kernels the workload times, as the package declares them. */
 type ProductKernels = Pick<SimdExports, "matmul" | "weightGrad">;
-
-/** CPU milliseconds of `run` (user + system). */
-function cpuMs(run: () => void): number {
-  const start = process.cpuUsage();
-  run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
 
 /**
  * `kernels` (wasm only): GFLOP/s of the matmul and weight-gradient kernels over the products of one update
  * (the shapes above, each timed {@link REPEATS} times after a warm-up; medians of the total CPU time), with the
  * kernels generated for the fused-multiply-add setting in force. Runs on a memory of its own.
  */
-interface BenchWasmRuntime {
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 export const kernelWorkload: Workload = {
   name: "kernels",
   async run(backend: BackendName): Promise<Measurement[]> {
     if (backend !== "wasm") return [];
-    // The package's TS libs do not declare WebAssembly (ES2023 without DOM): the part used here.
-    const wasm = (globalThis as unknown as { WebAssembly: BenchWasmRuntime }).WebAssembly;
+    const wasm = benchWasm();
     const memory = new wasm.Memory({ initial: 512 });
     const bytes = wasmModule(simdKernelFunctions({ fma: wasmFmaActive() }));
     const kernels = new wasm.Instance(new wasm.Module(bytes), { env: { memory } })
       .exports as unknown as ProductKernels;
     const floats = new Float32Array(memory.buffer);
     for (let i = 0; i < floats.length; i++) floats[i] = Math.sin(i) * 0.1;
-    const flops = SHAPES.reduce((sum, [n, k, m]) => sum + 2 * n * k * m, 0);
+    const flops = UPDATE_PRODUCT_SHAPES.reduce((sum, [n, k, m]) => sum + 2 * n * k * m, 0);
     const pass = (kernel: "matmul" | "weightGrad") =>
       cpuMs(() => {
-        for (const [n, k, m] of SHAPES) {
+        for (const [n, k, m] of UPDATE_PRODUCT_SHAPES) {
           if (kernel === "matmul") kernels.matmul(0, SECOND, 0, OUT, n, k, m, 0);
           else kernels.weightGrad(0, SECOND, OUT, BIAS, n, k, m);
         }
@@ -69,7 +45,7 @@ export const kernelWorkload: Workload = {
     const weightGrad = Array.from({ length: REPEATS }, () => pass("weightGrad"));
     const gflops = (ms: number) => round(flops / 1e6 / ms);
     // A check of the last product run: the first row of a [n, k] @ [k, m] against a dot product in doubles.
-    const [n, k, m] = SHAPES[SHAPES.length - 1]!;
+    const [n, k, m] = UPDATE_PRODUCT_SHAPES[UPDATE_PRODUCT_SHAPES.length - 1]!;
     kernels.matmul(0, SECOND, 0, OUT, n, k, m, 0);
     let worst = 0;
     for (let j = 0; j < m; j++) {

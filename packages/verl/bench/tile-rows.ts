@@ -15,21 +15,16 @@ import {
   type WasmFunction,
   wasmModule,
 } from "./imports.js";
+import { benchWasm, cpuMs, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
 
 const fmaMode = (process.argv.find((arg) => arg.startsWith("--fma="))?.slice(6) ?? "off") as WasmFmaMode;
 const fma = setWasmFma(fmaMode);
 /** [n, k, m] of the update's forwards and input gradients (64 × 48 rows). */
 const SHAPES: ReadonlyArray<readonly [number, number, number]> = [
-  [3072, 128, 384],
-  [3072, 128, 128],
-  [3072, 128, 512],
-  [3072, 512, 128],
-  [3072, 128, 64],
+  ...UPDATE_PRODUCT_SHAPES,
   [3072, 384, 128],
   [3072, 64, 128],
 ];
-const SECOND = 8 << 20;
-const OUT = 16 << 20;
 
 /** `mm{R}x{C}(a, b, out, n, k, m)`: the product with R × C tiles (n a multiple of R, m of C), `b` read in place. */
 function productWithTile(rows: number, vectors: number): WasmFunction {
@@ -92,15 +87,9 @@ function productWithTile(rows: number, vectors: number): WasmFunction {
   return { name: `mm${rows}x${columns}`, params: [I32, I32, I32, I32, I32, I32], locals: locals.types, code };
 }
 
-/** The part of WebAssembly this script uses (the package's TS libs do not declare it). */
-interface BenchWasmRuntime {
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
 type Product = (a: number, b: number, out: number, n: number, k: number, m: number) => void;
 
-const wasm = (globalThis as unknown as { WebAssembly: BenchWasmRuntime }).WebAssembly;
+const wasm = benchWasm();
 /** [rows, vectors of 4 columns] of each tile tried; 4 × 8 is the package's kernel. */
 const tiles: ReadonlyArray<readonly [number, number]> = [
   [4, 2],
@@ -119,14 +108,6 @@ const products = new wasm.Instance(
 ).exports as Record<string, Product>;
 const floats = new Float32Array(memory.buffer);
 for (let i = 0; i < OUT / 4; i++) floats[i] = Math.sin(i) * 0.1;
-
-/** CPU milliseconds of `run`. */
-function cpuMs(run: () => void): number {
-  const start = process.cpuUsage();
-  run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
 
 for (const [rows, vectors] of tiles) {
   const product = products[`mm${rows}x${4 * vectors}`]!;
