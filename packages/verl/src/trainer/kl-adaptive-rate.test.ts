@@ -327,8 +327,9 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
   });
 
   it("never stops a step's first update, whose π_old is the sampler's and may differ from the trainer's", async () => {
-    // GRPO keeps the sampler's log-probs as π_old; here they sit 0.01 nats above the trainer's on every token, so
-    // the first (and only) update's ppo_kl is 0.01, far past 1.5 × 1e-4, although the policy has not moved.
+    // GRPO keeps the sampler's log-probs as π_old; here they sit 0.05 nats above the trainer's on every token, so
+    // the first (and only) update's approx_kl, which the stop reads, is e^−0.05 − 1 + 0.05 ≈ 1.2e-3, far past
+    // 1.5 × 1e-4, although the policy has not moved.
     const policy = tinyPolicy();
     const config = VeRLConfig.parse({
       algorithm: "grpo",
@@ -344,7 +345,7 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
       seed: 3,
       temperature: config.temperature,
     });
-    const shifted = { ...generation, logProbs: generation.logProbs.map((row) => row.map((x) => x + 0.01)) };
+    const shifted = { ...generation, logProbs: generation.logProbs.map((row) => row.map((x) => x + 0.05)) };
     const { batch } = buildRolloutBatch({
       config,
       policy,
@@ -365,7 +366,7 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
         optimizer: adam,
         seed: 1,
       });
-      expect(result.metrics["actor/ppo_kl"]).toBeGreaterThan(1.5e-4);
+      expect(result.metrics["actor/approx_kl"]).toBeGreaterThan(1.5e-4);
       expect(result.applied).toBe(1);
       expect(result.metrics["actor/kl_stopped_updates"]).toBe(0);
       // The step was measured, so the rate can adapt to it.
