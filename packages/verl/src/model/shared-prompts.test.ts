@@ -30,6 +30,9 @@ describe("planPromptPacking", () => {
     expect(planPromptPacking(tokens, mask, 4, 5, 4)).toBeNull();
     expect(planPromptPacking(tokens.slice(0, 10), mask.slice(0, 10), 2, 5, 3)).toBeNull();
     expect(planPromptPacking(tokens, undefined, 4, 5, 3)?.groups).toBe(2);
+    // Two sequences whose prompt region is padding only stay apart (their attention there sees no key).
+    expect(planPromptPacking([0, 0, 5, 0, 0, 6], [0, 0, 1, 0, 0, 1], 2, 3, 2)).toBeNull();
+    expect(planPromptPacking([0, 4, 5, 0, 4, 6], [0, 1, 1, 0, 1, 1], 2, 3, 2)?.groups).toBe(1);
   });
 });
 
@@ -86,8 +89,11 @@ describe.each(backends)("shared-prompt packing on %s", (backend) => {
 
   const responseStart = 7;
   /** Log-probs, entropy and values of `rows` of the batch, and the gradient of a fixed weighted sum of them. */
-  function scored(rows: number[]): { outputs: number[][]; gradients: Map<string, Float32Array> } {
-    const { tokens, mask } = groupedBatch();
+  function scored(
+    rows: number[],
+    batch = groupedBatch(),
+  ): { outputs: number[][]; gradients: Map<string, Float32Array> } {
+    const { tokens, mask } = batch;
     const result = { outputs: [] as number[][], gradients: new Map<string, Float32Array>() };
     tf.tidy(() => {
       const input = {
@@ -180,6 +186,25 @@ describe.each(backends)("shared-prompt packing on %s", (backend) => {
         });
       expectRelativelyClose([...gradient], [...expected], name);
     }
+  });
+
+  it("keeps apart sequences whose prompt region is all padding (their last prompt position sees no key)", () => {
+    // Nothing before responseStart is a real token: the scored position's attention has only masked keys, which
+    // tie at −1e9 with the keys after it, so its hidden state depends on each sequence's own response.
+    const { tokens, mask } = groupedBatch();
+    const empty = {
+      tokens: [0, 1, 2].map((r) => [...Array(7).fill(0), ...tokens[r]!.slice(7)]),
+      mask: [0, 1, 2].map((r) => [...Array(7).fill(0), ...mask[r]!.slice(7)]),
+    };
+    const packed = scored([0, 1, 2], empty);
+    const single = [0, 1, 2].map((r) => scored([r], empty));
+    packed.outputs.forEach((values, output) => {
+      expectRelativelyClose(
+        values,
+        single.flatMap((s) => s.outputs[output]!),
+        `output ${output}`,
+      );
+    });
   });
 
   it("leaves no tensor behind", () => {

@@ -6,10 +6,11 @@ import type { AttentionFunction, RowSelection } from "./transformer-block.js";
 
 /**
  * Where the rows of a packed residual stream come from, for `batch` sequences of `length` positions whose first
- * `shared` positions (the prompt region) repeat across sequences. Sequences with the same tokens and mask there
- * form a group; under causal attention their hidden states at those positions are the same in every layer, so a
- * packed stream holds them once: the `groups · shared` prompt positions (group by group, in order of first
- * appearance), then each sequence's own positions `shared .. length − 1` (sequence by sequence), `rows` in all.
+ * `shared` positions (the prompt region) repeat across sequences. Sequences with the same tokens and mask there,
+ * at least one of them a real token, form a group; under causal attention their hidden states at those positions
+ * are the same in every layer, so a packed stream holds them once: the `groups · shared` prompt positions (group
+ * by group, in order of first appearance), then each sequence's own positions `shared .. length − 1` (sequence by
+ * sequence), `rows` in all.
  */
 export interface PromptPacking {
   /** Positions `0 .. shared − 1` are shared within a group. */
@@ -26,8 +27,8 @@ export interface PromptPacking {
 
 /**
  * Groups the sequences of host `tokens` (and `mask`, both `[batch, length]` row-major) by their first `shared`
- * positions and lays out the packed rows ({@link PromptPacking}); null when no two sequences share them, so that the
- * caller keeps the unpacked forward.
+ * positions (a sequence with no real token there stays alone) and lays out the packed rows ({@link PromptPacking});
+ * null when no two sequences share them, so that the caller keeps the unpacked forward.
  */
 export function planPromptPacking(
   tokens: ArrayLike<number>,
@@ -40,11 +41,13 @@ export function planPromptPacking(
   const firstOf: number[] = [];
   const seen = new Map<string, number>();
   for (let b = 0; b < batch; b++) {
-    const key = promptKey(tokens, mask, b * length, shared);
-    let group = seen.get(key);
+    // A prompt region of padding alone is never shared: its queries see no key, and the −1e9 of every masked key
+    // ties with the causal −1e9 of the keys after them, so its hidden states read the sequence's own response.
+    const key = hasToken(mask, b * length, shared) ? promptKey(tokens, mask, b * length, shared) : null;
+    let group = key === null ? undefined : seen.get(key);
     if (group === undefined) {
       group = firstOf.length;
-      seen.set(key, group);
+      if (key !== null) seen.set(key, group);
       firstOf.push(b);
     }
     groupOf[b] = group;
@@ -66,6 +69,13 @@ export function planPromptPacking(
     }
   }
   return { shared, groups, rows, expand, source };
+}
+
+/** Whether the sequence starting at `offset` has a real token (mask ≠ 0) among its first `shared` positions. */
+function hasToken(mask: ArrayLike<number> | undefined, offset: number, shared: number): boolean {
+  if (mask === undefined) return true;
+  for (let p = 0; p < shared; p++) if (mask[offset + p] !== 0) return true;
+  return false;
 }
 
 /** The tokens and mask values of positions `0 .. shared − 1` of the sequence starting at `offset`, as a map key. */
