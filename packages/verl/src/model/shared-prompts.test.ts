@@ -26,6 +26,13 @@ describe("planPromptPacking", () => {
     expect([...plan.source].map((position) => plan.expand[position])).toEqual([...plan.source.keys()]);
   });
 
+  it("packs sequences that all share their prompt region into one group", () => {
+    const plan = planPromptPacking([1, 2, 9, 1, 2, 8, 1, 2, 7], undefined, 3, 3, 2)!;
+    expect(plan).toMatchObject({ shared: 2, groups: 1, rows: 2 + 3 });
+    expect([...plan.expand]).toEqual([0, 1, 2, 0, 1, 3, 0, 1, 4]);
+    expect([...plan.source]).toEqual([0, 1, 2, 5, 8]);
+  });
+
   it("gives no packing when no two sequences share their prompt region (tokens and mask)", () => {
     expect(planPromptPacking(tokens, mask, 4, 5, 4)).toBeNull();
     expect(planPromptPacking(tokens.slice(0, 10), mask.slice(0, 10), 2, 5, 3)).toBeNull();
