@@ -266,38 +266,52 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     expect(off.metrics["actor/kl_stopped_updates"]).toBeUndefined();
     expect(off.metrics["actor/step_kl"]).toBeUndefined();
   });
-  /** Two GRPO epochs over 4 responses that all have advantage +1, at 3e-2: the metrics and updates applied. */
-  async function raiseEverySample(
-    desiredKl: number,
+  interface GrpoUpdate {
+    /** `desiredKl`, `ppoEpochs`: the rest is two prompts, two responses each, of up to 4 tokens, and no KL loss. */
+    config: VeRLConfigInput;
+    scores: number[];
+    scoresAreAdvantages: boolean;
+    learningRate: number;
+    /** Nats added to every sampled log-probability, so that π_old sits that far above the trainer's π. */
+    oldLogProbShift?: number;
+  }
+
+  /** One GRPO step of the tiny policy over its 4 responses to "ab" and "ba": the updates applied and the metrics. */
+  async function grpoUpdate(
+    options: GrpoUpdate,
   ): Promise<{ applied: number; metrics: Record<string, number> }> {
+    const { scores, scoresAreAdvantages, learningRate, oldLogProbShift } = options;
     const policy = tinyPolicy();
     const config = VeRLConfig.parse({
       algorithm: "grpo",
       batchSize: 2,
       groupSize: 2,
       maxNewTokens: 4,
-      ppoEpochs: 2,
       klCoef: 0,
-      desiredKl,
+      ...options.config,
     });
-    const generation = await policy.generate(["ab", "ba"], {
+    const sampled = await policy.generate(["ab", "ba"], {
       n: 2,
       maxNewTokens: 4,
       seed: 3,
-      temperature: 1,
+      temperature: config.temperature,
     });
+    const generation =
+      oldLogProbShift === undefined
+        ? sampled
+        : { ...sampled, logProbs: sampled.logProbs.map((row) => row.map((x) => x + oldLogProbShift)) };
     const { batch } = buildRolloutBatch({
       config,
       policy,
       reference: null,
       generation,
-      scores: [1, 1, 1, 1],
-      scoresAreAdvantages: true,
+      scores,
+      scoresAreAdvantages,
       klCoef: 0,
     });
-    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 3e-2 });
+    const adam = new AdamOptimizer(policy.parameters(), { learningRate });
     try {
-      const input = { config, policy, batch, klCoef: 0, learningRate: 3e-2, optimizer: adam, seed: 1 };
+      const input = { config, policy, batch, klCoef: 0, learningRate, optimizer: adam, seed: 1 };
       const { applied, metrics } = await runPolicyUpdate(input);
       return { applied, metrics };
     } finally {
@@ -305,6 +319,12 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
       adam.dispose();
       policy.dispose();
     }
+  }
+
+  /** Two GRPO epochs over 4 responses that all have advantage +1, at 3e-2: the metrics and updates applied. */
+  function raiseEverySample(desiredKl: number): ReturnType<typeof grpoUpdate> {
+    const config = { ppoEpochs: 2, desiredKl };
+    return grpoUpdate({ config, scores: [1, 1, 1, 1], scoresAreAdvantages: true, learningRate: 3e-2 });
   }
 
   it("stops by the non-negative k3 (actor/approx_kl), also where the signed k1 of actor/ppo_kl is below 0", async () => {
@@ -330,52 +350,18 @@ describe("desiredKl: SB3's target_kl stop inside a step", () => {
     // GRPO keeps the sampler's log-probs as π_old; here they sit 0.05 nats above the trainer's on every token, so
     // the first (and only) update's approx_kl, which the stop reads, is e^−0.05 − 1 + 0.05 ≈ 1.2e-3, far past
     // 1.5 × 1e-4, although the policy has not moved.
-    const policy = tinyPolicy();
-    const config = VeRLConfig.parse({
-      algorithm: "grpo",
-      batchSize: 2,
-      groupSize: 2,
-      maxNewTokens: 4,
-      klCoef: 0,
-      desiredKl: 1e-4,
-    });
-    const generation = await policy.generate(["ab", "ba"], {
-      n: 2,
-      maxNewTokens: 4,
-      seed: 3,
-      temperature: config.temperature,
-    });
-    const shifted = { ...generation, logProbs: generation.logProbs.map((row) => row.map((x) => x + 0.05)) };
-    const { batch } = buildRolloutBatch({
-      config,
-      policy,
-      reference: null,
-      generation: shifted,
+    const result = await grpoUpdate({
+      config: { desiredKl: 1e-4 },
       scores: [1, 0, 0, 1],
       scoresAreAdvantages: false,
-      klCoef: 0,
+      learningRate: 1e-3,
+      oldLogProbShift: 0.05,
     });
-    const adam = new AdamOptimizer(policy.parameters(), { learningRate: 1e-3 });
-    try {
-      const result = await runPolicyUpdate({
-        config,
-        policy,
-        batch,
-        klCoef: 0,
-        learningRate: 1e-3,
-        optimizer: adam,
-        seed: 1,
-      });
-      expect(result.metrics["actor/approx_kl"]).toBeGreaterThan(1.5e-4);
-      expect(result.applied).toBe(1);
-      expect(result.metrics["actor/kl_stopped_updates"]).toBe(0);
-      // The step was measured, so the rate can adapt to it.
-      expect(result.metrics["actor/step_kl"]).toBeGreaterThan(0);
-    } finally {
-      batch.dispose();
-      adam.dispose();
-      policy.dispose();
-    }
+    expect(result.metrics["actor/approx_kl"]).toBeGreaterThan(1.5e-4);
+    expect(result.applied).toBe(1);
+    expect(result.metrics["actor/kl_stopped_updates"]).toBe(0);
+    // The step was measured, so the rate can adapt to it.
+    expect(result.metrics["actor/step_kl"]).toBeGreaterThan(0);
   });
 
   it("takes back the part of a step whose KL overshoots 2 × the target, along the step's own direction", async () => {
