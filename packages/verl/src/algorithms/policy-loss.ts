@@ -50,7 +50,9 @@ export interface PolicyLoss {
   /**
    * `actor/approx_kl`: masked mean of (ρ − 1) − log ρ over the same tokens (k3, SB3's `approx_kl_div`), with
    * log ρ = logπ − logπ_old clamped to ±20 as the ratio is. Never negative (each token's term is floored at 0
-   * against float rounding), and 0 only when the policy has not moved on those tokens.
+   * against float rounding), and 0 when the policy has not moved on those tokens; but a move under about 1e-3
+   * nats per token is below float32's resolution of the term (log ρ = −1e-4 reads exactly 0, +1e-5 reads 1e-8
+   * for a true 5e-11), so 0 does not prove the policy unmoved.
    */
   lowVarianceKl: tf.Scalar;
 }
