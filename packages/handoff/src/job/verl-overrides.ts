@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "@orbiter/types";
-import type { VeRLConfig } from "@orbiter/verl";
+import { resolveAdvantageScale, type VeRLConfig } from "@orbiter/verl";
 import type { VerlOverride } from "./verl-settings.js";
 import { VERL_CONFIG_KEYS } from "./verl-version.js";
 
@@ -107,8 +107,8 @@ export function verlOverrides(config: VeRLConfig, job: VerlJobShape): VerlOverri
   };
 
   set("algorithm.adv_estimator", ADVANTAGE_ESTIMATOR[config.advantageEstimator], "advantageEstimator");
-  // verl's actor starts its optimiser fresh from the model, where "auto" divides by the group std.
-  const normalizeStd = config.normalizeAdvantageStd !== false;
+  // verl's actor starts its optimiser fresh from the model (no carried moments), where "auto" divides by the group std.
+  const normalizeStd = resolveAdvantageScale(config.normalizeAdvantageStd, false);
   set("algorithm.norm_adv_by_std_in_grpo", normalizeStd, "normalizeAdvantageStd");
   set("algorithm.gamma", config.gamma, "gamma");
   set("algorithm.lam", config.lambda, "lambda");
