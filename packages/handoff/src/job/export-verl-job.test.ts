@@ -240,17 +240,14 @@ describe("exportVerlJob", () => {
       "data.val_files": join(dir, "train.parquet"),
       "trainer.test_freq": "-1",
     });
-    // The default critic, "auto", is detached on a given model, as every verl job's is: the same job as "detached".
-    const exportPpo = async (critic: "detached" | "auto") => {
-      const at = join(root, critic, "ppo");
-      await exportVerlJob(at, {
-        train: samples,
-        config: { algorithm: "ppo", batchSize: 4, critic },
-        model: "/models/tiny",
-        gpusPerNode: 2,
-      });
+    // One small job per config, exported at `at` (the same samples, model and GPUs as every job below).
+    const exportAt = async (at: string, config: VeRLConfigInput) => {
+      await exportVerlJob(at, { train: samples, config, model: "/models/tiny", gpusPerNode: 2 });
       return at;
     };
+    // The default critic, "auto", is detached on a given model, as every verl job's is: the same job as "detached".
+    const exportPpo = (critic: "detached" | "auto") =>
+      exportAt(join(root, critic, "ppo"), { algorithm: "ppo", batchSize: 4, critic });
     const detachedDir = await exportPpo("detached");
     const autoDir = await exportPpo("auto");
     const pathFree = async (at: string) =>
@@ -260,23 +257,21 @@ describe("exportVerlJob", () => {
     // verl's actor starts a fresh optimiser, where "auto" advantage scaling divides by the group std; Dr. GRPO maps.
     const normalized = new Map<unknown, string | undefined>();
     for (const setting of ["auto", true, false] as const) {
-      const at = join(root, "scale", String(setting));
-      await exportVerlJob(at, {
-        train: samples,
-        config: { algorithm: "grpo", batchSize: 4, groupSize: 2, normalizeAdvantageStd: setting },
-        model: "/models/tiny",
-        gpusPerNode: 2,
+      const at = await exportAt(join(root, "scale", String(setting)), {
+        algorithm: "grpo",
+        batchSize: 4,
+        groupSize: 2,
+        normalizeAdvantageStd: setting,
       });
       normalized.set(setting, overridesOf(await verlArguments(at)).get("algorithm.norm_adv_by_std_in_grpo"));
     }
     expect([...normalized.values()]).toEqual(["true", "true", "false"]);
     // Only GAE reads whitenAdvantages: on GRPO's estimator either value is the job verl runs.
-    const unwhitened = join(root, "unwhitened", "auto");
-    await exportVerlJob(unwhitened, {
-      train: samples,
-      config: { algorithm: "grpo", batchSize: 4, groupSize: 2, whitenAdvantages: false },
-      model: "/models/tiny",
-      gpusPerNode: 2,
+    const unwhitened = await exportAt(join(root, "unwhitened", "auto"), {
+      algorithm: "grpo",
+      batchSize: 4,
+      groupSize: 2,
+      whitenAdvantages: false,
     });
     expect(await pathFree(unwhitened)).toEqual(await pathFree(join(root, "scale", "auto")));
   });
