@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import type { VeRLConfigInput } from "../config/verl-config.js";
 import { countA } from "../internal/testing/count-a-reward.js";
+import { tinyGrpoConfig } from "../internal/testing/tiny-trainer-config.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import type { AdamState } from "../optim/adam-optimizer.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
@@ -175,14 +176,7 @@ describe("VeRLTrainer carryOptimizerState (the moments saved with the policy)", 
   });
 
   it('a resumed "auto" keeps the scaling the run started with, although Adam then resumes from moments', async () => {
-    const config = {
-      algorithm: "grpo",
-      batchSize: 2,
-      groupSize: 2,
-      maxNewTokens: 2,
-      maxSteps: 1,
-      model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
-    } as const;
+    const config = tinyGrpoConfig;
     const rewards = [countA];
     // A policy the trainer builds has no saved moments: "auto" divides and whitens.
     const first = new VeRLTrainer({ config, rewards, dataset: prompts });

@@ -9,6 +9,7 @@ import { type CriticMode, resolveCriticMode } from "../config/critic-mode.js";
 import { VeRLConfig } from "../config/verl-config.js";
 import { changedParameters as changed } from "../internal/testing/changed-parameters.js";
 import { movedPolicyPair } from "../internal/testing/policy-pair.js";
+import { tinyModel } from "../internal/testing/tiny-trainer-config.js";
 import type { TransformerPolicy } from "../model/transformer-policy.js";
 import { AdamOptimizer } from "../optim/adam-optimizer.js";
 import { CharTokenizer } from "../tokenizer/char-tokenizer.js";
@@ -104,7 +105,7 @@ describe("VeRLConfig.critic", () => {
       batchSize: 2,
       maxNewTokens: 2,
       maxSteps: 1,
-      model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
+      model: tinyModel,
     } as const;
     const rewards = [{ name: "len", fn: (output: string) => output.length }];
     const fresh = new VeRLTrainer({ config, rewards, dataset: ["ab", "cd"] });

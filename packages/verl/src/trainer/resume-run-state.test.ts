@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
 import type { VeRLConfigInput } from "../config/verl-config.js";
 import { countA } from "../internal/testing/count-a-reward.js";
+import { tinyModel } from "../internal/testing/tiny-trainer-config.js";
 import { TransformerPolicy } from "../model/transformer-policy.js";
 import { VeRLTrainer } from "./verl-trainer.js";
 
@@ -34,7 +35,7 @@ function config(checkpointDir: string, maxSteps: number): VeRLConfigInput {
     checkpointDir,
     workers: 1,
     seed: 9,
-    model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
+    model: tinyModel,
   };
 }
 

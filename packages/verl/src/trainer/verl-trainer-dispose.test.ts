@@ -1,18 +1,12 @@
 import { InvalidStateError } from "@orbiter/types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init-backend.js";
+import { tinyGrpoConfig } from "../internal/testing/tiny-trainer-config.js";
 import { VeRLTrainer } from "./verl-trainer.js";
 
 const prompts = ["ab", "ba"];
 const countA = { name: "count-a", fn: (output: string) => [...output].filter((c) => c === "a").length };
-const config = {
-  algorithm: "grpo",
-  batchSize: 2,
-  groupSize: 2,
-  maxNewTokens: 2,
-  maxSteps: 1,
-  model: { dModel: 8, nHeads: 1, nLayers: 1, dMlp: 16, contextLength: 8 },
-} as const;
+const config = tinyGrpoConfig;
 
 beforeAll(async () => {
   await initBackend();
