@@ -5,7 +5,7 @@ import {
   wasmFmaActive,
   wasmModule,
 } from "./imports.js";
-import { benchWasm, cpuMs, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
+import { benchWasm, cpuMs, maxProductError, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
 import { type Measurement, median, round, type Workload } from "./workload.js";
 
 const REPEATS = 5;
@@ -47,12 +47,7 @@ export const kernelWorkload: Workload = {
     // A check of the last product run: the first row of a [n, k] @ [k, m] against a dot product in doubles.
     const [n, k, m] = UPDATE_PRODUCT_SHAPES[UPDATE_PRODUCT_SHAPES.length - 1]!;
     kernels.matmul(0, SECOND, 0, OUT, n, k, m, 0);
-    let worst = 0;
-    for (let j = 0; j < m; j++) {
-      let dot = 0;
-      for (let t = 0; t < k; t++) dot += floats[t]! * floats[SECOND / 4 + t * m + j]!;
-      worst = Math.max(worst, Math.abs(floats[OUT / 4 + j]! - dot));
-    }
+    const worst = maxProductError(floats, 1, k, m);
     return [
       {
         workload: "kernels",

@@ -15,7 +15,7 @@ import {
   type WasmFunction,
   wasmModule,
 } from "./imports.js";
-import { benchWasm, cpuMs, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
+import { benchWasm, cpuMs, maxProductError, OUT, SECOND, UPDATE_PRODUCT_SHAPES } from "./wasm-products.js";
 
 const fmaMode = (process.argv.find((arg) => arg.startsWith("--fma="))?.slice(6) ?? "off") as WasmFmaMode;
 const fma = setWasmFma(fmaMode);
@@ -122,14 +122,7 @@ for (const [rows, vectors] of tiles) {
   const times = Array.from({ length: 5 }, pass).sort((x, y) => x - y);
   const [n, k, m] = [2 * rows, 128, 64];
   product(0, SECOND, OUT, n, k, m);
-  let worst = 0;
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < m; c++) {
-      let dot = 0;
-      for (let t = 0; t < k; t++) dot += floats[r * k + t]! * floats[SECOND / 4 + t * m + c]!;
-      worst = Math.max(worst, Math.abs(floats[OUT / 4 + r * m + c]! - dot));
-    }
-  }
+  const worst = maxProductError(floats, n, k, m);
   const line = {
     workload: "tile_rows",
     tile: `${rows}x${4 * vectors}`,

@@ -13,6 +13,23 @@ export const UPDATE_PRODUCT_SHAPES: ReadonlyArray<readonly [number, number, numb
 export const SECOND = 8 << 20;
 export const OUT = 16 << 20;
 
+/**
+ * The largest difference between the first `rows` rows of a product `out [n, m] = a [n, k] @ b [k, m]` already
+ * computed into `floats` (operands at 0 and {@link SECOND}, output at {@link OUT}) and the same dot products in
+ * doubles.
+ */
+export function maxProductError(floats: Float32Array, rows: number, k: number, m: number): number {
+  let worst = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < m; c++) {
+      let dot = 0;
+      for (let t = 0; t < k; t++) dot += floats[r * k + t]! * floats[SECOND / 4 + t * m + c]!;
+      worst = Math.max(worst, Math.abs(floats[OUT / 4 + r * m + c]! - dot));
+    }
+  }
+  return worst;
+}
+
 /** CPU milliseconds of `run` (user + system). */
 export function cpuMs(run: () => void): number {
   const start = process.cpuUsage();
