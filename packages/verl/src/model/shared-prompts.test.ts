@@ -74,6 +74,15 @@ function groupedBatch(): { tokens: number[][]; mask: number[][] } {
   return { tokens, mask };
 }
 
+/** The given rows of a batch matrix, as an int32 `[rows, length]` tensor. */
+function rowsOf(matrix: number[][], rows: number[]): tf.Tensor2D {
+  return tf.tensor2d(
+    rows.map((r) => matrix[r]!),
+    undefined,
+    "int32",
+  );
+}
+
 describe.each(backends)("shared-prompt packing on %s", (backend) => {
   let policy: TransformerPolicy;
   beforeAll(async () => {
@@ -104,16 +113,8 @@ describe.each(backends)("shared-prompt packing on %s", (backend) => {
     const result = { outputs: [] as number[][], gradients: new Map<string, Float32Array>() };
     tf.tidy(() => {
       const input = {
-        tokens: tf.tensor2d(
-          rows.map((r) => tokens[r]!),
-          undefined,
-          "int32",
-        ),
-        attentionMask: tf.tensor2d(
-          rows.map((r) => mask[r]!),
-          undefined,
-          "int32",
-        ),
+        tokens: rowsOf(tokens, rows),
+        attentionMask: rowsOf(mask, rows),
         responseStart,
         temperature: 0.8,
         withEntropy: true,
@@ -139,16 +140,8 @@ describe.each(backends)("shared-prompt packing on %s", (backend) => {
     tf.tidy(() => {
       const layout = (rows: number[]) =>
         sharedPromptLayout(
-          tf.tensor2d(
-            rows.map((r) => tokens[r]!),
-            undefined,
-            "int32",
-          ),
-          tf.tensor2d(
-            rows.map((r) => mask[r]!),
-            undefined,
-            "int32",
-          ),
+          rowsOf(tokens, rows),
+          rowsOf(mask, rows),
           { start: responseStart - 1, count: 16 - responseStart + 1 },
           32,
         );
