@@ -58,7 +58,6 @@ export function episodeGroupAdvantages(
     episodes.set(row.episode, (earlier ?? row.score) - penalty);
     byGroup.set(row.group, episodes);
   });
-  const outcomes = rows.map((row) => byGroup.get(row.group)?.get(row.episode) as number);
   const stats = new Map<number, { mean: number; std: number; count: number }>();
   for (const [group, episodes] of byGroup) {
     const scores = [...episodes.values()];
@@ -69,10 +68,10 @@ export function episodeGroupAdvantages(
         : 0;
     stats.set(group, { mean, std: Math.sqrt(variance), count: scores.length });
   }
-  return rows.map((row, index) => {
+  return rows.map((row) => {
     const group = stats.get(row.group) as { mean: number; std: number; count: number };
     if (group.count < 2) return 0;
-    const centred = (outcomes[index] as number) - group.mean;
+    const centred = (byGroup.get(row.group)?.get(row.episode) as number) - group.mean;
     return options.scaleByStd ? centred / (group.std + options.epsilon) : centred;
   });
 }
