@@ -2,8 +2,9 @@
 // `out [n, m] = a [n, k] @ b [k, m]` with tiles of R rows × C columns (4 × 8 is the package's kernel; 5–7 × 8,
 // 2 × 16 and 3 × 16 the alternatives), each with R·C/4 vector accumulators, and prints one JSON line per tile
 // with its GFLOP/s (median CPU time of 5 passes) on the products of one update of the reference workload and
-// their input-gradient shapes, and the largest difference from a dot product in doubles. Wasm SIMD on x64 has 16 vector registers: the tile, the vectors of
-// `b`, one broadcast of `a` and (without fused multiply-adds) a product must fit.
+// their input-gradient shapes, and the largest difference from a dot product in doubles. Wasm SIMD on x64 has
+// 16 vector registers: the tile, the vectors of `b`, one broadcast of `a` and (without fused multiply-adds) a
+// product must fit.
 // Usage: pnpm --filter @orbiter/verl exec tsx --conditions=@orbiter/source bench/tile-rows.ts [--fma=off|on]
 import {
   I32,

@@ -343,8 +343,9 @@ export function fitsWeightGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
 }
 
 /**
- * `a [n, k] @ b [k, m] (+ bias [m]) (+ residual [n, m], with a bias)` with 4×8 register tiles, `b` read in place (35–39 GFLOP/s here, against
- * 21–29 for XNNPACK). Check {@link simdKernelsActive} and {@link fitsMatMul} first.
+ * `a [n, k] @ b [k, m] (+ bias [m]) (+ residual [n, m], with a bias)` with 4×8 register tiles, `b` read in
+ * place (35–39 GFLOP/s here, against 21–29 for XNNPACK). Check {@link simdKernelsActive} and {@link fitsMatMul}
+ * first.
  */
 export function simdMatMul(
   a: tf.Tensor,
@@ -357,7 +358,10 @@ export function simdMatMul(
   return runSimdKernel("OrbiterMatMul", inputs) as tf.Tensor;
 }
 
-/** Whether {@link simdMatMul} takes these operands: 2-D float32, n % 4 = 0, m % 8 = 0, a bias of m if any, a residual [n, m] only with a bias. */
+/**
+ * Whether {@link simdMatMul} takes these operands: 2-D float32, n % 4 = 0, m % 8 = 0, a bias of m if any, a
+ * residual [n, m] only with a bias.
+ */
 export function fitsMatMul(
   a: tf.Tensor,
   b: tf.Tensor,
