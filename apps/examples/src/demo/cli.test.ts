@@ -10,18 +10,17 @@ import {
   QUICK_OPTIONS,
 } from "./cli.js";
 
-function options(argv: string[], cwd?: string): DemoOptions {
-  const parsed = parseDemoArgs(argv, cwd);
+function options(argv: string[], cwd?: string, env?: NodeJS.ProcessEnv): DemoOptions {
+  const parsed = parseDemoArgs(argv, cwd, env);
   if (parsed.help) throw new Error("unexpected help");
   return parsed.options;
 }
 
 describe("parseDemoArgs", () => {
   it("defaults to every phase, the auto backend, fused multiply-adds on and apps/examples/out", () => {
-    const parsed = parseDemoArgs([], undefined, {});
-    if (parsed.help) throw new Error("unexpected help");
-    expect(parsed.options.fma).toEqual({ mode: "on", source: "default" });
-    expect(parsed.options).toEqual({ ...DEFAULT_OPTIONS, out: DEFAULT_OUT_DIR });
+    const parsed = options([], undefined, {});
+    expect(parsed.fma).toEqual({ mode: "on", source: "default" });
+    expect(parsed).toEqual({ ...DEFAULT_OPTIONS, out: DEFAULT_OUT_DIR });
     expect(DEFAULT_OUT_DIR.endsWith(join("apps", "examples", "out"))).toBe(true);
   });
 
@@ -87,11 +86,7 @@ describe("parseDemoArgs", () => {
   });
 
   it("takes --fma over ORBITER_WASM_FMA over the default, and names the one holding a bad value", () => {
-    const fma = (argv: string[], env: NodeJS.ProcessEnv) => {
-      const parsed = parseDemoArgs(argv, undefined, env);
-      if (parsed.help) throw new Error("unexpected help");
-      return parsed.options.fma;
-    };
+    const fma = (argv: string[], env: NodeJS.ProcessEnv) => options(argv, undefined, env).fma;
     expect(fma(["--fma", "off"], {})).toEqual({ mode: "off", source: "--fma" });
     expect(fma(["--fma", "auto"], { ORBITER_WASM_FMA: "off" })).toEqual({ mode: "auto", source: "--fma" });
     expect(fma([], { ORBITER_WASM_FMA: "off" })).toEqual({ mode: "off", source: "ORBITER_WASM_FMA" });
